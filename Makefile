@@ -1,0 +1,133 @@
+# stowage: Kubernetes scheduler extender and trace-driven simulator.
+#
+#   make            build ./stowage
+#   make test       build and run the unit and integration tests
+#   make check      the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      build and run the benchmarks (see docs/benchmarks.md)
+#   make install    install the binary and manifests under $(PREFIX)
+#   make deps       install the Debian packages the build needs (as root)
+#
+# WERROR=1 turns warnings into errors (the default when CI=true). SANITIZE=address,undefined
+# builds everything with those sanitizers into a separate build directory.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/stowage
+PKG_CONFIG ?= pkg-config
+SHELL := /bin/bash
+CC ?= cc
+
+CFLAGS ?= -O2 -g
+# CI builds with warnings as errors.
+ifeq ($(CI),true)
+WERROR ?= 1
+endif
+WARNINGS = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wno-format-nonliteral \
+	-Wvla -Wpointer-arith
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+PKGS = glib-2.0 libcjson yaml-0.1 libmicrohttpd libcurl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion)
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs criterion)
+
+override CFLAGS += $(WARNINGS) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+override LDLIBS += $(PKG_LIBS) -lm -lpthread
+
+ifdef SANITIZE
+BUILD ?= build/sanitize
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BUILD ?= build/release
+endif
+
+MODULES = scoring policies informer scheduler sim
+LIB_SRC := $(filter-out scheduler/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libstowage.a
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(BUILD)/tests/unit
+# Programs the integration tests start as separate processes.
+TEST_TOOL_SRC := $(wildcard tests/tools/*.c)
+TEST_TOOLS := $(TEST_TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test check bench install clean
+all: stowage
+
+stowage: $(BUILD)/stowage
+	cp $< $@
+
+$(BUILD)/stowage: $(BUILD)/scheduler/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+# One test file alone, e.g. make build/release/tests/test_score_quantity
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The tests find the binary, the tools and the fixtures through these.
+TEST_ENV = STOWAGE_BIN=$(abspath $(BUILD)/stowage) \
+	STOWAGE_TEST_TOOLS=$(abspath $(BUILD)/tests/tools) \
+	STOWAGE_FIXTURES=$(abspath tests/fixtures)
+
+# Criterion reports a test as passed even when LeakSanitizer finds a leak
+# in its worker at exit, so the log is searched for sanitizer reports.
+test: $(TEST_BIN) $(BUILD)/stowage $(TEST_TOOLS)
+	@set -o pipefail; $(TEST_ENV) $(TEST_BIN) --jobs 2 2>&1 | tee $(BUILD)/test.log
+	@if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $(BUILD)/test.log; then \
+		echo "sanitizer reports in $(BUILD)/test.log: failing the run" >&2; exit 1; fi
+
+check:
+	$(MAKE) --no-print-directory SANITIZE=address,undefined test
+
+bench: $(BENCH_BIN) $(BUILD)/stowage
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+install: stowage
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/manifests
+	install -m 0755 stowage $(DESTDIR)$(BINDIR)/stowage
+	install -m 0644 manifests/*.yaml $(DESTDIR)$(DATADIR)/manifests/
+
+# Debian packages needed to build and test; run as root on a fresh machine.
+DEBIAN_PACKAGES = build-essential pkg-config libglib2.0-dev libcjson-dev \
+	libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libcriterion-dev curl
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		$(DEBIAN_PACKAGES)
+
+clean:
+	rm -rf build stowage
+
+-include $(shell find build -name '*.d' 2>/dev/null)
