@@ -1,0 +1,1438 @@
+/* Cluster snapshots from YAML or JSON files; see cluster_file.h.
+ *
+ * A file is read whole and converted to one cJSON tree, YAML through
+ * libyaml's event API. Every Node and Pod in it is decoded with
+ * inf_decode_node() and inf_decode_pod() before any of them enters the
+ * model, so a file with one bad item changes nothing.
+ */
+#include "informer/cluster_file.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "informer/decode.h"
+
+/* ---- YAML to cJSON ------------------------------------------------------- */
+
+/* The nesting limit cJSON applies to JSON text (CJSON_NESTING_LIMIT), so a
+ * tree from YAML is no deeper than one cJSON would parse, and the recursive
+ * cJSON_Delete() and cJSON_Duplicate() stay within the stack. */
+#define YAML_MAX_DEPTH 1000
+
+/* At most this many nodes may be created by expanding aliases, which stops
+ * a few nested aliases from building a tree of billions of nodes. Files
+ * written by kubectl contain no aliases at all. */
+#define YAML_MAX_ALIAS_NODES 1000000
+
+/* A mapping with more keys than this gets a hash set for the duplicate-key
+ * check, so that a huge mapping is not scanned once per key. */
+#define YAML_KEY_SCAN_MAX 16
+
+/* JSON numbers are doubles, which hold every integer up to 2^53 exactly. */
+#define JSON_MAX_EXACT_INTEGER 9007199254740992LL
+
+typedef struct yaml_frame {
+	cJSON *node;       /* object or array, already attached to its parent */
+	char *key;         /* in a mapping: the key whose value comes next */
+	char *anchor;      /* anchor of this collection, registered at its end */
+	size_t first_node; /* converter node count when the collection began */
+	size_t n_keys;     /* keys seen in a mapping */
+	GHashTable *keys;  /* key set of a long mapping; borrows cJSON's keys */
+} yaml_frame;
+
+typedef struct yaml_anchor {
+	const cJSON *node; /* borrowed from the tree being built */
+	size_t nodes;      /* number of cJSON nodes in the subtree */
+} yaml_anchor;
+
+typedef struct yaml_converter {
+	GArray *stack;       /* yaml_frame, innermost collection last */
+	GHashTable *anchors; /* anchor name -> yaml_anchor, both owned */
+	cJSON *root;
+	size_t nodes;       /* cJSON nodes created, alias copies included */
+	size_t alias_nodes; /* cJSON nodes created by alias copies */
+	int documents;
+} yaml_converter;
+
+/* Fails with -EINVAL and "line L, column C: message" for a libyaml mark,
+ * whose line and column count from 0. */
+static int mark_fail(score_error *err, const yaml_mark_t *mark,
+		     const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static int mark_fail(score_error *err, const yaml_mark_t *mark,
+		     const char *format, ...)
+{
+	char message[SCORE_ERROR_MESSAGE_MAX];
+	va_list args;
+
+	va_start(args, format);
+	g_vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	return score_fail(err, -EINVAL, "line %zu, column %zu: %s",
+			  mark->line + 1, mark->column + 1, message);
+}
+
+static int parser_fail(const yaml_parser_t *parser, score_error *err)
+{
+	const char *problem = parser->problem ? parser->problem : "invalid YAML";
+	const yaml_mark_t *mark = &parser->problem_mark;
+
+	switch (parser->error) {
+	case YAML_MEMORY_ERROR:
+		return score_fail(err, -ENOMEM,
+				  "out of memory while parsing YAML");
+	case YAML_READER_ERROR:
+		/* Encoding errors have a byte offset but no line. */
+		return score_fail(err, -EINVAL,
+				  "byte offset %zu: %s; the YAML input must be UTF-8 or UTF-16",
+				  parser->problem_offset, problem);
+	default:
+		break;
+	}
+
+	if (parser->context != NULL)
+		return mark_fail(err, mark, "%s (%s at line %zu, column %zu)",
+				 problem, parser->context,
+				 parser->context_mark.line + 1,
+				 parser->context_mark.column + 1);
+	return mark_fail(err, mark, "%s", problem);
+}
+
+static void converter_init(yaml_converter *conv)
+{
+	memset(conv, 0, sizeof(*conv));
+	conv->stack = g_array_new(FALSE, TRUE, sizeof(yaml_frame));
+	conv->anchors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      g_free);
+}
+
+static void converter_release(yaml_converter *conv)
+{
+	for (guint i = 0; i < conv->stack->len; i++) {
+		yaml_frame *frame = &g_array_index(conv->stack, yaml_frame, i);
+
+		g_free(frame->key);
+		g_free(frame->anchor);
+		if (frame->keys != NULL)
+			g_hash_table_destroy(frame->keys);
+	}
+	g_array_free(conv->stack, TRUE);
+	g_hash_table_destroy(conv->anchors);
+	cJSON_Delete(conv->root);
+}
+
+static yaml_frame *converter_top(yaml_converter *conv)
+{
+	if (conv->stack->len == 0)
+		return NULL;
+	return &g_array_index(conv->stack, yaml_frame, conv->stack->len - 1);
+}
+
+/* True when the next node is a key of the innermost mapping. */
+static bool converter_wants_key(yaml_converter *conv)
+{
+	yaml_frame *top = converter_top(conv);
+
+	return top != NULL && cJSON_IsObject(top->node) && top->key == NULL;
+}
+
+static void converter_add_anchor(yaml_converter *conv, const char *name,
+				 const cJSON *node, size_t nodes)
+{
+	yaml_anchor *anchor = g_new(yaml_anchor, 1);
+
+	/* YAML lets a later anchor of the same name replace an earlier one. */
+	anchor->node = node;
+	anchor->nodes = nodes;
+	g_hash_table_replace(conv->anchors, g_strdup(name), anchor);
+}
+
+/* Attaches `item` as the root, the next array element or the value of the
+ * pending key. Takes ownership of `item`, even on failure. */
+static int converter_attach(yaml_converter *conv, cJSON *item,
+			    score_error *err)
+{
+	yaml_frame *top = converter_top(conv);
+	cJSON_bool added;
+
+	if (top == NULL) {
+		conv->root = item;
+		return 0;
+	}
+
+	if (cJSON_IsArray(top->node)) {
+		added = cJSON_AddItemToArray(top->node, item);
+	} else {
+		added = cJSON_AddItemToObject(top->node, top->key, item);
+		g_free(top->key);
+		top->key = NULL;
+		if (added && top->keys != NULL)
+			g_hash_table_add(top->keys, item->string);
+	}
+	if (!added) {
+		cJSON_Delete(item);
+		return score_fail(err, -ENOMEM,
+				  "out of memory while building the JSON tree");
+	}
+	return 0;
+}
+
+static bool is_decimal_integer(const char *text)
+{
+	size_t digits;
+
+	if (*text == '-' || *text == '+')
+		text++;
+	digits = strspn(text, "0123456789");
+	return digits > 0 && text[digits] == '\0';
+}
+
+static bool has_prefix_and_digits(const char *text, const char *prefix,
+				  const char *digits)
+{
+	size_t length = strlen(prefix);
+	size_t count;
+
+	if (strncmp(text, prefix, length) != 0)
+		return false;
+	count = strspn(text + length, digits);
+	return count > 0 && text[length + count] == '\0';
+}
+
+/* YAML 1.2 core schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool is_core_float(const char *text)
+{
+	const char *digits = "0123456789";
+	size_t count;
+
+	if (*text == '-' || *text == '+')
+		text++;
+	if (*text == '.') {
+		count = strspn(text + 1, digits);
+		if (count == 0)
+			return false;
+		text += 1 + count;
+	} else {
+		count = strspn(text, digits);
+		if (count == 0)
+			return false;
+		text += count;
+		if (*text == '.')
+			text += 1 + strspn(text + 1, digits);
+	}
+	if (*text == 'e' || *text == 'E') {
+		text++;
+		if (*text == '-' || *text == '+')
+			text++;
+		count = strspn(text, digits);
+		if (count == 0)
+			return false;
+		text += count;
+	}
+	return *text == '\0';
+}
+
+static bool is_one_of(const char *text, const char *const *words)
+{
+	for (; *words != NULL; words++) {
+		if (strcmp(text, *words) == 0)
+			return true;
+	}
+	return false;
+}
+
+static const char *const core_null_words[] = {"", "~", "null", "Null",
+					       "NULL", NULL};
+static const char *const core_true_words[] = {"true", "True", "TRUE", NULL};
+static const char *const core_false_words[] = {"false", "False", "FALSE",
+						NULL};
+static const char *const core_special_float_words[] = {
+	".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf",
+	"-.INF", ".nan", ".NaN", ".NAN", NULL};
+
+static int integer_to_json(const char *text, int base, const char *digits,
+			   const yaml_mark_t *mark, cJSON **out,
+			   score_error *err)
+{
+	gint64 value;
+
+	errno = 0;
+	value = g_ascii_strtoll(digits, NULL, base);
+	if (errno == ERANGE || value > JSON_MAX_EXACT_INTEGER ||
+	    value < -JSON_MAX_EXACT_INTEGER)
+		return mark_fail(err, mark,
+				 "integer %s does not fit a JSON number exactly (magnitude above 2^53); quote it to keep it as a string",
+				 text);
+	*out = cJSON_CreateNumber((double)value);
+	return 0;
+}
+
+/* Types a plain scalar by the YAML 1.2 core schema. */
+static int plain_scalar_to_json(const char *text, const yaml_mark_t *mark,
+				cJSON **out, score_error *err)
+{
+	double value;
+
+	if (is_one_of(text, core_null_words)) {
+		*out = cJSON_CreateNull();
+	} else if (is_one_of(text, core_true_words)) {
+		*out = cJSON_CreateTrue();
+	} else if (is_one_of(text, core_false_words)) {
+		*out = cJSON_CreateFalse();
+	} else if (is_decimal_integer(text)) {
+		return integer_to_json(text, 10, text, mark, out, err);
+	} else if (has_prefix_and_digits(text, "0o", "01234567")) {
+		return integer_to_json(text, 8, text + 2, mark, out, err);
+	} else if (has_prefix_and_digits(text, "0x",
+					 "0123456789abcdefABCDEF")) {
+		return integer_to_json(text, 16, text + 2, mark, out, err);
+	} else if (is_core_float(text)) {
+		value = g_ascii_strtod(text, NULL);
+		if (!isfinite(value))
+			return mark_fail(err, mark,
+					 "number %s is out of range for a JSON number",
+					 text);
+		*out = cJSON_CreateNumber(value);
+	} else if (is_one_of(text, core_special_float_words)) {
+		return mark_fail(err, mark,
+				 "%s has no JSON equivalent; quote it to keep it as a string",
+				 text);
+	} else {
+		*out = cJSON_CreateString(text);
+	}
+	return 0;
+}
+
+/* Converts a scalar with an explicit tag such as !!str or !!int. */
+static int tagged_scalar_to_json(const char *tag, const char *text,
+				 const yaml_mark_t *mark, cJSON **out,
+				 score_error *err)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+	const char *name;
+	int rc;
+
+	if (!g_str_has_prefix(tag, prefix))
+		return mark_fail(err, mark,
+				 "unsupported tag %s; only the standard tags !!str, !!int, !!float, !!bool and !!null have a JSON equivalent",
+				 tag);
+	name = tag + strlen(prefix);
+
+	if (strcmp(name, "str") == 0) {
+		*out = cJSON_CreateString(text);
+		return 0;
+	}
+	if (strcmp(name, "int") != 0 && strcmp(name, "float") != 0 &&
+	    strcmp(name, "bool") != 0 && strcmp(name, "null") != 0)
+		return mark_fail(err, mark,
+				 "unsupported tag !!%s; only !!str, !!int, !!float, !!bool and !!null have a JSON equivalent",
+				 name);
+
+	rc = plain_scalar_to_json(text, mark, out, err);
+	if (rc < 0)
+		return rc;
+	if ((strcmp(name, "null") == 0 && cJSON_IsNull(*out)) ||
+	    (strcmp(name, "bool") == 0 && cJSON_IsBool(*out)) ||
+	    (strcmp(name, "int") == 0 && cJSON_IsNumber(*out) &&
+	     (*out)->valuedouble == floor((*out)->valuedouble)) ||
+	    (strcmp(name, "float") == 0 && cJSON_IsNumber(*out)))
+		return 0;
+
+	cJSON_Delete(*out);
+	*out = NULL;
+	return mark_fail(err, mark, "invalid !!%s value \"%s\"", name, text);
+}
+
+/* Quoted and block scalars, and plain ones tagged "!", are strings. */
+static int string_to_json(const char *text, cJSON **out)
+{
+	*out = cJSON_CreateString(text);
+	return 0;
+}
+
+static int scalar_to_json(const yaml_event_t *event, cJSON **out,
+			  score_error *err)
+{
+	const char *text = (const char *)event->data.scalar.value;
+	const char *tag = (const char *)event->data.scalar.tag;
+	const yaml_mark_t *mark = &event->start_mark;
+	int rc;
+
+	*out = NULL;
+	if (tag == NULL && event->data.scalar.plain_implicit &&
+	    event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		rc = plain_scalar_to_json(text, mark, out, err);
+	else if (tag == NULL || strcmp(tag, "!") == 0)
+		rc = string_to_json(text, out);
+	else
+		rc = tagged_scalar_to_json(tag, text, mark, out, err);
+	if (rc < 0)
+		return rc;
+	if (*out == NULL)
+		return score_fail(err, -ENOMEM,
+				  "out of memory while building the JSON tree");
+	return 0;
+}
+
+/* cJSON strings end at the first NUL, so a scalar containing one ("\0" in
+ * a double-quoted scalar) cannot be kept whole. */
+static int check_no_nul(const yaml_event_t *event, score_error *err)
+{
+	if (memchr(event->data.scalar.value, '\0',
+		   event->data.scalar.length) == NULL)
+		return 0;
+	return mark_fail(err, &event->start_mark,
+			 "the scalar contains a NUL character, which a JSON string here cannot hold");
+}
+
+static bool mapping_has_key(const yaml_frame *frame, const char *key)
+{
+	if (frame->keys != NULL)
+		return g_hash_table_contains(frame->keys, key);
+	return cJSON_GetObjectItemCaseSensitive(frame->node, key) != NULL;
+}
+
+/* Counts a new key and builds the key set once the mapping is long. The
+ * new key itself joins the set when its value is attached. */
+static void mapping_count_key(yaml_frame *frame)
+{
+	const cJSON *child;
+
+	frame->n_keys++;
+	if (frame->keys != NULL || frame->n_keys <= YAML_KEY_SCAN_MAX)
+		return;
+	frame->keys = g_hash_table_new(g_str_hash, g_str_equal);
+	cJSON_ArrayForEach(child, frame->node)
+		g_hash_table_add(frame->keys, child->string);
+}
+
+static int convert_key(yaml_converter *conv, const yaml_event_t *event,
+		       score_error *err)
+{
+	const char *text = (const char *)event->data.scalar.value;
+	yaml_frame *top = converter_top(conv);
+
+	if (event->data.scalar.anchor != NULL)
+		return mark_fail(err, &event->start_mark,
+				 "anchors on mapping keys are not supported");
+	if (event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    strcmp(text, "<<") == 0)
+		return mark_fail(err, &event->start_mark,
+				 "merge keys (<<) are not supported; write the keys out in full");
+	if (mapping_has_key(top, text))
+		return mark_fail(err, &event->start_mark,
+				 "duplicate key \"%s\" in this mapping; YAML mapping keys must be unique",
+				 text);
+	mapping_count_key(top);
+
+	/* JSON object keys are strings, so a key such as 80 or true keeps its
+	 * text, as sigs.k8s.io/yaml does when it converts YAML to JSON. */
+	top->key = g_strdup(text);
+	return 0;
+}
+
+static int convert_scalar(yaml_converter *conv, const yaml_event_t *event,
+			  score_error *err)
+{
+	const char *anchor = (const char *)event->data.scalar.anchor;
+	cJSON *item;
+	int rc;
+
+	rc = check_no_nul(event, err);
+	if (rc < 0)
+		return rc;
+	if (converter_wants_key(conv))
+		return convert_key(conv, event, err);
+
+	rc = scalar_to_json(event, &item, err);
+	if (rc < 0)
+		return rc;
+	conv->nodes++;
+	if (anchor != NULL)
+		converter_add_anchor(conv, anchor, item, 1);
+	return converter_attach(conv, item, err);
+}
+
+static int open_collection(yaml_converter *conv, const yaml_event_t *event,
+			   bool mapping, score_error *err)
+{
+	const yaml_char_t *anchor = mapping ? event->data.mapping_start.anchor
+					    : event->data.sequence_start.anchor;
+	yaml_frame frame = {0};
+	int rc;
+
+	if (converter_wants_key(conv))
+		return mark_fail(err, &event->start_mark,
+				 "a mapping key must be a scalar; sequences and mappings as keys have no JSON equivalent");
+	if (conv->stack->len >= YAML_MAX_DEPTH)
+		return mark_fail(err, &event->start_mark,
+				 "the YAML input nests deeper than %d levels",
+				 YAML_MAX_DEPTH);
+
+	frame.node = mapping ? cJSON_CreateObject() : cJSON_CreateArray();
+	if (frame.node == NULL)
+		return score_fail(err, -ENOMEM,
+				  "out of memory while building the JSON tree");
+	frame.anchor = g_strdup((const char *)anchor);
+	frame.first_node = conv->nodes;
+	conv->nodes++;
+
+	rc = converter_attach(conv, frame.node, err);
+	if (rc < 0) {
+		g_free(frame.anchor);
+		return rc;
+	}
+	g_array_append_val(conv->stack, frame);
+	return 0;
+}
+
+static void close_collection(yaml_converter *conv)
+{
+	yaml_frame *top = converter_top(conv);
+
+	if (top->anchor != NULL)
+		converter_add_anchor(conv, top->anchor, top->node,
+				     conv->nodes - top->first_node);
+	g_free(top->anchor);
+	g_free(top->key);
+	if (top->keys != NULL)
+		g_hash_table_destroy(top->keys);
+	g_array_set_size(conv->stack, conv->stack->len - 1);
+}
+
+static int convert_alias(yaml_converter *conv, const yaml_event_t *event,
+			 score_error *err)
+{
+	const char *name = (const char *)event->data.alias.anchor;
+	const yaml_anchor *anchor;
+	cJSON *copy;
+
+	if (converter_wants_key(conv))
+		return mark_fail(err, &event->start_mark,
+				 "an alias cannot be a mapping key here; write the key out");
+
+	/* An alias inside the collection it names finds no anchor yet,
+	 * because collections register at their end: JSON has no cycles. */
+	anchor = g_hash_table_lookup(conv->anchors, name);
+	if (anchor == NULL)
+		return mark_fail(err, &event->start_mark,
+				 "alias *%s refers to no complete anchor &%s before it",
+				 name, name);
+	if (anchor->nodes > YAML_MAX_ALIAS_NODES - conv->alias_nodes)
+		return mark_fail(err, &event->start_mark,
+				 "aliases expand to more than %d nodes; write the repeated parts out or use fewer aliases",
+				 YAML_MAX_ALIAS_NODES);
+
+	copy = cJSON_Duplicate(anchor->node, true);
+	if (copy == NULL)
+		return score_fail(err, -ENOMEM,
+				  "out of memory while expanding alias *%s", name);
+	conv->alias_nodes += anchor->nodes;
+	conv->nodes += anchor->nodes;
+	return converter_attach(conv, copy, err);
+}
+
+static int convert_event(yaml_converter *conv, const yaml_event_t *event,
+			 score_error *err)
+{
+	switch (event->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (conv->documents++ > 0)
+			return mark_fail(err, &event->start_mark,
+					 "a second YAML document starts here; the input must hold one document, so put the objects into one List");
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return convert_scalar(conv, event, err);
+	case YAML_SEQUENCE_START_EVENT:
+		return open_collection(conv, event, false, err);
+	case YAML_MAPPING_START_EVENT:
+		return open_collection(conv, event, true, err);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		close_collection(conv);
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return convert_alias(conv, event, err);
+	default:
+		return 0;
+	}
+}
+
+int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
+		     score_error *err)
+{
+	yaml_parser_t parser;
+	yaml_event_t event;
+	yaml_converter conv;
+	bool done = false;
+	int rc = 0;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&parser))
+		return score_fail(err, -ENOMEM,
+				  "out of memory while starting the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+				     length);
+	converter_init(&conv);
+
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &event)) {
+			rc = parser_fail(&parser, err);
+			goto out;
+		}
+		done = event.type == YAML_STREAM_END_EVENT;
+		rc = convert_event(&conv, &event, err);
+		yaml_event_delete(&event);
+		if (rc < 0)
+			goto out;
+	}
+
+	if (conv.documents == 0) {
+		rc = score_fail(err, -EINVAL,
+				"the YAML input is empty: it contains no document");
+		goto out;
+	}
+	*out = conv.root;
+	conv.root = NULL;
+out:
+	converter_release(&conv);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+/* ---- JSON text ----------------------------------------------------------- */
+
+static void offset_to_line(const char *text, size_t offset, size_t *line,
+			   size_t *column)
+{
+	const char *line_start = text;
+
+	*line = 1;
+	for (size_t i = 0; i < offset; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			line_start = text + i + 1;
+		}
+	}
+	*column = (size_t)(text + offset - line_start) + 1;
+}
+
+static int parse_json(const char *text, size_t length, cJSON **out,
+		      score_error *err)
+{
+	const char *end = NULL;
+	size_t line;
+	size_t column;
+	cJSON *root;
+
+	*out = NULL;
+	root = cJSON_ParseWithLengthOpts(text, length, &end, false);
+	if (root == NULL) {
+		size_t offset = end != NULL ? (size_t)(end - text) : 0;
+
+		offset_to_line(text, offset, &line, &column);
+		return score_fail(err, -EINVAL,
+				  "line %zu, column %zu: invalid JSON", line,
+				  column);
+	}
+
+	for (const char *p = end; p < text + length; p++) {
+		if (!g_ascii_isspace(*p)) {
+			offset_to_line(text, (size_t)(p - text), &line, &column);
+			cJSON_Delete(root);
+			return score_fail(err, -EINVAL,
+					  "line %zu, column %zu: unexpected data after the JSON object",
+					  line, column);
+		}
+	}
+	*out = root;
+	return 0;
+}
+
+/* ---- Kubernetes objects -------------------------------------------------- */
+
+typedef enum object_kind {
+	OBJECT_NODE,
+	OBJECT_POD,
+	OBJECT_OTHER,
+} object_kind;
+
+/* Decoded objects, held until the whole file has decoded. */
+typedef struct cluster_batch {
+	GPtrArray *nodes; /* score_node, owned */
+	GPtrArray *pods;  /* score_pod, owned */
+	size_t skipped;
+} cluster_batch;
+
+static const char *string_member(const cJSON *object, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* Classifies an object by kind and apiVersion. Items of a NodeList or
+ * PodList carry no kind when they come straight from an API server, so
+ * `implied_kind` names the kind to assume then; it is NULL in a List, where
+ * every item must say its kind. */
+static int classify_object(const cJSON *object, const char *implied_kind,
+			   object_kind *kind, score_error *err)
+{
+	const char *name = string_member(object, "kind");
+	const char *api_version = string_member(object, "apiVersion");
+
+	if (name == NULL)
+		name = implied_kind;
+	if (name == NULL)
+		return score_fail(err, -EINVAL,
+				  "missing kind; every item of a List needs one, such as kind: Node");
+
+	/* Only the core group's Node and Pod are cluster objects; a custom
+	 * resource may reuse the kind name in its own group. */
+	if (api_version != NULL && strcmp(api_version, "v1") != 0)
+		*kind = OBJECT_OTHER;
+	else if (strcmp(name, "Node") == 0)
+		*kind = OBJECT_NODE;
+	else if (strcmp(name, "Pod") == 0)
+		*kind = OBJECT_POD;
+	else
+		*kind = OBJECT_OTHER;
+	return 0;
+}
+
+/* Writes "Pod NAMESPACE/NAME" or "Node NAME" from the raw object, for error
+ * messages about objects that failed to decode. */
+static void describe_object(const cJSON *object, object_kind kind, char *buf,
+			    size_t size)
+{
+	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(object,
+								  "metadata");
+	const char *name = string_member(metadata, "name");
+	const char *namespace = string_member(metadata, "namespace");
+
+	if (kind == OBJECT_NODE) {
+		g_snprintf(buf, size, "Node%s%s", name ? " " : "",
+			   name ? name : "");
+		return;
+	}
+	if (namespace == NULL || namespace[0] == '\0')
+		namespace = "default";
+	if (name == NULL)
+		g_snprintf(buf, size, "Pod");
+	else
+		g_snprintf(buf, size, "Pod %s/%s", namespace, name);
+}
+
+/* Decodes one object into `batch`. `index` is its position in the List's
+ * items, or -1 for a file holding a single object. */
+static int collect_object(const cJSON *object, int index,
+			  const char *implied_kind,
+			  score_resource_table *resources, cluster_batch *batch,
+			  score_error *err)
+{
+	object_kind kind;
+	char position[64];
+	char description[320];
+	score_node *node;
+	score_pod *pod;
+	int rc;
+
+	g_snprintf(position, sizeof(position), "items[%d]", index);
+	if (!cJSON_IsObject(object)) {
+		rc = score_fail(err, -EINVAL, "expected an object");
+		goto fail;
+	}
+	rc = classify_object(object, implied_kind, &kind, err);
+	if (rc < 0)
+		goto fail;
+
+	if (kind == OBJECT_OTHER) {
+		batch->skipped++;
+		return 0;
+	}
+	if (kind == OBJECT_NODE) {
+		rc = inf_decode_node(object, resources, &node, err);
+		if (rc == 0)
+			g_ptr_array_add(batch->nodes, node);
+	} else {
+		rc = inf_decode_pod(object, resources, &pod, err);
+		if (rc == 0)
+			g_ptr_array_add(batch->pods, pod);
+	}
+	if (rc == 0)
+		return 0;
+
+	describe_object(object, kind, description, sizeof(description));
+	if (index < 0)
+		score_error_prefix(err, "%s", description);
+	else
+		score_error_prefix(err, "%s (%s)", position, description);
+	return rc;
+
+fail:
+	if (index >= 0)
+		score_error_prefix(err, "%s", position);
+	return rc;
+}
+
+static int collect_list(const cJSON *root, const char *implied_kind,
+			score_resource_table *resources, cluster_batch *batch,
+			score_error *err)
+{
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+	const cJSON *item;
+	int index = 0;
+	int rc;
+
+	/* Go writes a nil items slice as null. */
+	if (items == NULL || cJSON_IsNull(items))
+		return 0;
+	if (!cJSON_IsArray(items))
+		return score_fail(err, -EINVAL,
+				  "items: expected an array of objects, got another JSON type");
+
+	cJSON_ArrayForEach(item, items) {
+		rc = collect_object(item, index++, implied_kind, resources,
+				    batch, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int collect_objects(const cJSON *root, score_resource_table *resources,
+			   cluster_batch *batch, score_error *err)
+{
+	const char *kind;
+
+	if (!cJSON_IsObject(root))
+		return score_fail(err, -EINVAL,
+				  "expected a Kubernetes object (kind List, NodeList, PodList, Node or Pod) at the top level");
+
+	kind = string_member(root, "kind");
+	if (kind == NULL)
+		return score_fail(err, -EINVAL,
+				  "missing kind at the top level; expected List, NodeList, PodList, Node or Pod");
+	if (strcmp(kind, "List") == 0)
+		return collect_list(root, NULL, resources, batch, err);
+	if (strcmp(kind, "NodeList") == 0)
+		return collect_list(root, "Node", resources, batch, err);
+	if (strcmp(kind, "PodList") == 0)
+		return collect_list(root, "Pod", resources, batch, err);
+	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Pod") == 0)
+		return collect_object(root, -1, NULL, resources, batch, err);
+
+	return score_fail(err, -EINVAL,
+			  "kind %s is not supported at the top level; expected List, NodeList, PodList, Node or Pod",
+			  kind);
+}
+
+/* ---- Loading ------------------------------------------------------------- */
+
+static bool starts_with_brace(const char *text, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		if (!g_ascii_isspace(text[i]))
+			return text[i] == '{';
+	}
+	return false;
+}
+
+static bool is_blank(const char *text, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		if (!g_ascii_isspace(text[i]))
+			return false;
+	}
+	return true;
+}
+
+int inf_load_cluster_buffer_counted(const char *name, const char *text,
+				    size_t length, score_model *model,
+				    inf_cluster_counts *counts,
+				    score_error *err)
+{
+	cluster_batch batch = {0};
+	cJSON *root = NULL;
+	int rc;
+
+	batch.nodes = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)score_node_free);
+	batch.pods = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)score_pod_free);
+
+	if (is_blank(text, length)) {
+		rc = score_fail(err, -EINVAL,
+				"%s: the file is empty; expected a List of Nodes and Pods in YAML or JSON, as kubectl get nodes,pods -A -o yaml writes",
+				name);
+		goto out;
+	}
+
+	if (starts_with_brace(text, length))
+		rc = parse_json(text, length, &root, err);
+	else
+		rc = inf_yaml_to_json(text, length, &root, err);
+	if (rc == 0)
+		rc = collect_objects(root, score_model_resources(model), &batch,
+				     err);
+	if (rc < 0) {
+		score_error_prefix(err, "%s", name);
+		goto out;
+	}
+
+	/* Nodes first, so that each pod is counted on a present node. */
+	for (guint i = 0; i < batch.nodes->len; i++) {
+		score_model_put_node(model, g_ptr_array_index(batch.nodes, i));
+		batch.nodes->pdata[i] = NULL;
+	}
+	for (guint i = 0; i < batch.pods->len; i++) {
+		score_model_put_pod(model, g_ptr_array_index(batch.pods, i));
+		batch.pods->pdata[i] = NULL;
+	}
+	if (counts != NULL) {
+		counts->nodes = batch.nodes->len;
+		counts->pods = batch.pods->len;
+		counts->skipped = batch.skipped;
+	}
+
+out:
+	g_ptr_array_unref(batch.nodes);
+	g_ptr_array_unref(batch.pods);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int inf_load_cluster_buffer(const char *name, const char *text, size_t length,
+			    score_model *model, score_error *err)
+{
+	return inf_load_cluster_buffer_counted(name, text, length, model, NULL,
+					       err);
+}
+
+static int read_whole_file(const char *path, GString *contents,
+			   score_error *err)
+{
+	char chunk[65536];
+	FILE *file;
+	size_t n;
+	int rc = 0;
+
+	file = fopen(path, "rb");
+	if (file == NULL) {
+		int saved = errno;
+
+		return score_fail(err, -saved,
+				  "%s: failed to open the cluster file: %s", path,
+				  g_strerror(saved));
+	}
+
+	errno = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), file)) > 0)
+		g_string_append_len(contents, chunk, (gssize)n);
+	if (ferror(file)) {
+		int saved = errno != 0 ? errno : EIO;
+
+		rc = score_fail(err, -EIO,
+				"%s: failed to read the cluster file: %s", path,
+				g_strerror(saved));
+	}
+	fclose(file);
+	return rc;
+}
+
+int inf_load_cluster_file_counted(const char *path, score_model *model,
+				  inf_cluster_counts *counts, score_error *err)
+{
+	GString *contents = g_string_new(NULL);
+	int rc;
+
+	rc = read_whole_file(path, contents, err);
+	if (rc == 0)
+		rc = inf_load_cluster_buffer_counted(path, contents->str,
+						     contents->len, model,
+						     counts, err);
+	g_string_free(contents, TRUE);
+	return rc;
+}
+
+int inf_load_cluster_file(const char *path, score_model *model,
+			  score_error *err)
+{
+	return inf_load_cluster_file_counted(path, model, NULL, err);
+}
+
+/* ---- Demo cluster -------------------------------------------------------- */
+
+/* A small cluster in the shape `kubectl get nodes,pods -A -o yaml` writes,
+ * trimmed to the fields scheduling reads. It is sized so that a pod asking
+ * for 3 CPUs meets every outcome: demo-node-a, demo-node-e and
+ * demo-node-gpu fit it, demo-node-b has only 1310m CPU left, demo-node-c
+ * has a dedicated=database:NoSchedule taint, and demo-node-d has room but
+ * is cordoned.
+ * web-frontend pods run an istio-proxy sidecar (an init container with
+ * restartPolicy: Always), and the Succeeded report pod counts on no node.
+ * Each string is one list item, because ISO C only guarantees string
+ * literals of 4095 characters. */
+static const char *const demo_cluster_parts[] = {
+	"apiVersion: v1\n"
+	"kind: List\n"
+	"items:\n",
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata:\n"
+	"    name: demo-node-a\n"
+	"    labels:\n"
+	"      kubernetes.io/hostname: demo-node-a\n"
+	"      kubernetes.io/os: linux\n"
+	"      kubernetes.io/arch: amd64\n"
+	"      node.kubernetes.io/instance-type: m6i.2xlarge\n"
+	"      topology.kubernetes.io/region: eu-west-1\n"
+	"      topology.kubernetes.io/zone: eu-west-1a\n"
+	"      topology.stowage.io/rack: rack-1\n"
+	"  spec: {}\n"
+	"  status:\n"
+	"    capacity: {cpu: \"8\", memory: 32Gi, ephemeral-storage: 100Gi, pods: \"110\"}\n"
+	"    allocatable: {cpu: 7910m, memory: 29Gi, ephemeral-storage: 92Gi, pods: \"110\"}\n"
+	"    conditions:\n"
+	"    - {type: Ready, status: \"True\", reason: KubeletReady}\n",
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata:\n"
+	"    name: demo-node-b\n"
+	"    labels:\n"
+	"      kubernetes.io/hostname: demo-node-b\n"
+	"      kubernetes.io/os: linux\n"
+	"      kubernetes.io/arch: amd64\n"
+	"      node.kubernetes.io/instance-type: m6i.2xlarge\n"
+	"      topology.kubernetes.io/region: eu-west-1\n"
+	"      topology.kubernetes.io/zone: eu-west-1a\n"
+	"      topology.stowage.io/rack: rack-2\n"
+	"  spec: {}\n"
+	"  status:\n"
+	"    capacity: {cpu: \"8\", memory: 32Gi, ephemeral-storage: 100Gi, pods: \"110\"}\n"
+	"    allocatable: {cpu: 7910m, memory: 29Gi, ephemeral-storage: 92Gi, pods: \"110\"}\n"
+	"    conditions:\n"
+	"    - {type: Ready, status: \"True\", reason: KubeletReady}\n",
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata:\n"
+	"    name: demo-node-c\n"
+	"    labels:\n"
+	"      kubernetes.io/hostname: demo-node-c\n"
+	"      kubernetes.io/os: linux\n"
+	"      kubernetes.io/arch: amd64\n"
+	"      node.kubernetes.io/instance-type: m6i.4xlarge\n"
+	"      topology.kubernetes.io/region: eu-west-1\n"
+	"      topology.kubernetes.io/zone: eu-west-1b\n"
+	"      topology.stowage.io/rack: rack-1\n"
+	"      workload: database\n"
+	"  spec:\n"
+	"    taints:\n"
+	"    - {key: dedicated, value: database, effect: NoSchedule}\n"
+	"  status:\n"
+	"    capacity: {cpu: \"16\", memory: 64Gi, ephemeral-storage: 200Gi, pods: \"110\"}\n"
+	"    allocatable: {cpu: 15890m, memory: 61Gi, ephemeral-storage: 184Gi, pods: \"110\"}\n"
+	"    conditions:\n"
+	"    - {type: Ready, status: \"True\", reason: KubeletReady}\n",
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata:\n"
+	"    name: demo-node-d\n"
+	"    labels:\n"
+	"      kubernetes.io/hostname: demo-node-d\n"
+	"      kubernetes.io/os: linux\n"
+	"      kubernetes.io/arch: amd64\n"
+	"      node.kubernetes.io/instance-type: m6i.2xlarge\n"
+	"      topology.kubernetes.io/region: eu-west-1\n"
+	"      topology.kubernetes.io/zone: eu-west-1b\n"
+	"      topology.stowage.io/rack: rack-2\n"
+	"  spec:\n"
+	"    unschedulable: true\n"
+	"    taints:\n"
+	"    - {key: node.kubernetes.io/unschedulable, effect: NoSchedule}\n"
+	"  status:\n"
+	"    capacity: {cpu: \"8\", memory: 32Gi, ephemeral-storage: 100Gi, pods: \"110\"}\n"
+	"    allocatable: {cpu: 7910m, memory: 29Gi, ephemeral-storage: 92Gi, pods: \"110\"}\n"
+	"    conditions:\n"
+	"    - {type: Ready, status: \"True\", reason: KubeletReady}\n",
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata:\n"
+	"    name: demo-node-e\n"
+	"    labels:\n"
+	"      kubernetes.io/hostname: demo-node-e\n"
+	"      kubernetes.io/os: linux\n"
+	"      kubernetes.io/arch: amd64\n"
+	"      node.kubernetes.io/instance-type: m6i.xlarge\n"
+	"      topology.kubernetes.io/region: eu-west-1\n"
+	"      topology.kubernetes.io/zone: eu-west-1c\n"
+	"      topology.stowage.io/rack: rack-1\n"
+	"  spec: {}\n"
+	"  status:\n"
+	"    capacity: {cpu: \"4\", memory: 16Gi, ephemeral-storage: 100Gi, pods: \"110\"}\n"
+	"    allocatable: {cpu: 3920m, memory: 14Gi, ephemeral-storage: 92Gi, pods: \"110\"}\n"
+	"    conditions:\n"
+	"    - {type: Ready, status: \"True\", reason: KubeletReady}\n",
+	"- apiVersion: v1\n"
+	"  kind: Node\n"
+	"  metadata:\n"
+	"    name: demo-node-gpu\n"
+	"    labels:\n"
+	"      kubernetes.io/hostname: demo-node-gpu\n"
+	"      kubernetes.io/os: linux\n"
+	"      kubernetes.io/arch: amd64\n"
+	"      node.kubernetes.io/instance-type: g5.12xlarge\n"
+	"      nvidia.com/gpu.product: NVIDIA-A10G\n"
+	"      topology.kubernetes.io/region: eu-west-1\n"
+	"      topology.kubernetes.io/zone: eu-west-1c\n"
+	"      topology.stowage.io/rack: rack-2\n"
+	"  spec: {}\n"
+	"  status:\n"
+	"    capacity: {cpu: \"48\", memory: 192Gi, ephemeral-storage: 400Gi, nvidia.com/gpu: \"4\", pods: \"110\"}\n"
+	"    allocatable: {cpu: 47810m, memory: 185Gi, ephemeral-storage: 368Gi, nvidia.com/gpu: \"4\", pods: \"110\"}\n"
+	"    conditions:\n"
+	"    - {type: Ready, status: \"True\", reason: KubeletReady}\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: kube-proxy-4xq2n\n"
+	"    namespace: kube-system\n"
+	"    uid: 6513270e-269e-4d37-b2a7-4de452e6b438\n"
+	"    labels: {k8s-app: kube-proxy}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-a\n"
+	"    containers:\n"
+	"    - name: kube-proxy\n"
+	"      image: registry.k8s.io/kube-proxy:v1.30.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 64Mi}\n"
+	"    tolerations:\n"
+	"    - {operator: Exists}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: web-frontend-7d9c5b6f4-x2k8p\n"
+	"    namespace: shop\n"
+	"    uid: d23f0824-128b-4f33-8c5c-7fd0a6a3a450\n"
+	"    labels: {app: web-frontend, pod-template-hash: 7d9c5b6f4}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-a\n"
+	"    initContainers:\n"
+	"    - name: istio-proxy\n"
+	"      image: docker.io/istio/proxyv2:1.22.3\n"
+	"      restartPolicy: Always\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 256Mi}\n"
+	"    containers:\n"
+	"    - name: web\n"
+	"      image: registry.example.com/shop/web:2.14.1\n"
+	"      resources:\n"
+	"        requests: {cpu: 900m, memory: 1792Mi}\n"
+	"        limits: {memory: 1792Mi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: redis-cache-0\n"
+	"    namespace: shop\n"
+	"    uid: 9531985d-5d9d-49f8-9818-e811892f902b\n"
+	"    labels: {app: redis-cache}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-a\n"
+	"    containers:\n"
+	"    - name: redis\n"
+	"      image: docker.io/library/redis:7.2\n"
+	"      resources:\n"
+	"        requests: {cpu: 500m, memory: 4Gi}\n"
+	"        limits: {memory: 4Gi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: nightly-report-28941200-q7zfn\n"
+	"    namespace: finance\n"
+	"    uid: 36f675cc-81e7-4ef5-a8e2-5d940ed90475\n"
+	"    labels: {job-name: nightly-report-28941200}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-a\n"
+	"    containers:\n"
+	"    - name: report\n"
+	"      image: registry.example.com/finance/report:3.1\n"
+	"      resources:\n"
+	"        requests: {cpu: \"2\", memory: 1Gi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Succeeded\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: kube-proxy-h7m3c\n"
+	"    namespace: kube-system\n"
+	"    uid: 6b0d549b-6f03-475a-9600-a35a099950d8\n"
+	"    labels: {k8s-app: kube-proxy}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-b\n"
+	"    containers:\n"
+	"    - name: kube-proxy\n"
+	"      image: registry.k8s.io/kube-proxy:v1.30.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 64Mi}\n"
+	"    tolerations:\n"
+	"    - {operator: Exists}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: batch-ingest-0\n"
+	"    namespace: data\n"
+	"    uid: 8d116ece-1738-47d9-bd9c-172411e20b8f\n"
+	"    labels: {app: batch-ingest}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-b\n"
+	"    containers:\n"
+	"    - name: ingest\n"
+	"      image: registry.example.com/data/ingest:0.9.4\n"
+	"      resources:\n"
+	"        requests: {cpu: \"3\", memory: 8Gi}\n"
+	"        limits: {cpu: \"4\", memory: 8Gi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: batch-ingest-1\n"
+	"    namespace: data\n"
+	"    uid: 90c192cf-d3ac-44af-8f21-ddb66cad4a26\n"
+	"    labels: {app: batch-ingest}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-b\n"
+	"    containers:\n"
+	"    - name: ingest\n"
+	"      image: registry.example.com/data/ingest:0.9.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 2500m, memory: 8Gi}\n"
+	"        limits: {cpu: \"4\", memory: 8Gi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: web-frontend-7d9c5b6f4-m4r9t\n"
+	"    namespace: shop\n"
+	"    uid: a170b338-3926-4059-b28c-105d1fb17c23\n"
+	"    labels: {app: web-frontend, pod-template-hash: 7d9c5b6f4}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-b\n"
+	"    initContainers:\n"
+	"    - name: istio-proxy\n"
+	"      image: docker.io/istio/proxyv2:1.22.3\n"
+	"      restartPolicy: Always\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 256Mi}\n"
+	"    containers:\n"
+	"    - name: web\n"
+	"      image: registry.example.com/shop/web:2.14.1\n"
+	"      resources:\n"
+	"        requests: {cpu: 900m, memory: 1792Mi}\n"
+	"        limits: {memory: 1792Mi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: kube-proxy-p2w6z\n"
+	"    namespace: kube-system\n"
+	"    uid: 0fd630f1-f29d-4da9-953f-48f1a09f76b5\n"
+	"    labels: {k8s-app: kube-proxy}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-c\n"
+	"    containers:\n"
+	"    - name: kube-proxy\n"
+	"      image: registry.k8s.io/kube-proxy:v1.30.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 64Mi}\n"
+	"    tolerations:\n"
+	"    - {operator: Exists}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: postgres-0\n"
+	"    namespace: data\n"
+	"    uid: 0cb1e29c-658c-4a14-95e6-0af593bd04cf\n"
+	"    labels: {app: postgres}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-c\n"
+	"    containers:\n"
+	"    - name: postgres\n"
+	"      image: docker.io/library/postgres:16.4\n"
+	"      resources:\n"
+	"        requests: {cpu: \"4\", memory: 16Gi}\n"
+	"        limits: {memory: 16Gi}\n"
+	"    tolerations:\n"
+	"    - {key: dedicated, operator: Equal, value: database, effect: NoSchedule}\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: kube-proxy-b9k4d\n"
+	"    namespace: kube-system\n"
+	"    uid: 8e81973e-0bec-47b0-b898-d190f9ebdacc\n"
+	"    labels: {k8s-app: kube-proxy}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-d\n"
+	"    containers:\n"
+	"    - name: kube-proxy\n"
+	"      image: registry.k8s.io/kube-proxy:v1.30.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 64Mi}\n"
+	"    tolerations:\n"
+	"    - {operator: Exists}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: web-frontend-7d9c5b6f4-p8d2w\n"
+	"    namespace: shop\n"
+	"    uid: 6b4cb242-4a23-4596-a217-beaddbc496cb\n"
+	"    labels: {app: web-frontend, pod-template-hash: 7d9c5b6f4}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-d\n"
+	"    initContainers:\n"
+	"    - name: istio-proxy\n"
+	"      image: docker.io/istio/proxyv2:1.22.3\n"
+	"      restartPolicy: Always\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 256Mi}\n"
+	"    containers:\n"
+	"    - name: web\n"
+	"      image: registry.example.com/shop/web:2.14.1\n"
+	"      resources:\n"
+	"        requests: {cpu: 900m, memory: 1792Mi}\n"
+	"        limits: {memory: 1792Mi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: kube-proxy-t5v8r\n"
+	"    namespace: kube-system\n"
+	"    uid: 92276658-1e27-41c0-8a6a-63ec24ede6a4\n"
+	"    labels: {k8s-app: kube-proxy}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-e\n"
+	"    containers:\n"
+	"    - name: kube-proxy\n"
+	"      image: registry.k8s.io/kube-proxy:v1.30.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 64Mi}\n"
+	"    tolerations:\n"
+	"    - {operator: Exists}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: metrics-server-6d94bc8694-wr2lx\n"
+	"    namespace: kube-system\n"
+	"    uid: ae97ba94-d0ed-482f-8f6d-05584ef8aa38\n"
+	"    labels: {k8s-app: metrics-server}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-e\n"
+	"    containers:\n"
+	"    - name: metrics-server\n"
+	"      image: registry.k8s.io/metrics-server/metrics-server:v0.7.1\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 200Mi}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: kube-proxy-j6n1s\n"
+	"    namespace: kube-system\n"
+	"    uid: 923a7369-94e3-4f91-9a61-dbe22e44158b\n"
+	"    labels: {k8s-app: kube-proxy}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-gpu\n"
+	"    containers:\n"
+	"    - name: kube-proxy\n"
+	"      image: registry.k8s.io/kube-proxy:v1.30.4\n"
+	"      resources:\n"
+	"        requests: {cpu: 100m, memory: 64Mi}\n"
+	"    tolerations:\n"
+	"    - {operator: Exists}\n"
+	"  status:\n"
+	"    phase: Running\n",
+	"- apiVersion: v1\n"
+	"  kind: Pod\n"
+	"  metadata:\n"
+	"    name: train-resnet-0\n"
+	"    namespace: ml\n"
+	"    uid: 18f135d2-5f55-4203-b018-50c5a38fd547\n"
+	"    labels: {app: train-resnet}\n"
+	"  spec:\n"
+	"    nodeName: demo-node-gpu\n"
+	"    containers:\n"
+	"    - name: trainer\n"
+	"      image: registry.example.com/ml/trainer:2024.08\n"
+	"      resources:\n"
+	"        requests: {cpu: \"16\", memory: 64Gi, nvidia.com/gpu: \"2\"}\n"
+	"        limits: {memory: 64Gi, nvidia.com/gpu: \"2\"}\n"
+	"    tolerations:\n"
+	"    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 300}\n"
+	"  status:\n"
+	"    phase: Running\n",
+};
+
+int inf_load_demo_cluster(score_model *model, score_error *err)
+{
+	GString *text = g_string_new(NULL);
+	int rc;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(demo_cluster_parts); i++)
+		g_string_append(text, demo_cluster_parts[i]);
+	rc = inf_load_cluster_buffer("built-in demo cluster", text->str,
+				     text->len, model, err);
+	g_string_free(text, TRUE);
+	return rc;
+}

@@ -1,0 +1,916 @@
+/* Kubernetes v1 Pod and Node objects into the cluster model; see decode.h.
+ *
+ * Field paths in error messages join object keys with '.' and array
+ * indexes with [i], for example spec.containers[1].resources.requests.cpu.
+ * Kubernetes field names are case-sensitive, so object members are looked up
+ * with cJSON_GetObjectItemCaseSensitive(). A member that is JSON null reads
+ * as absent, as Go's encoding/json leaves the zero value in place for null.
+ */
+#include "informer/decode.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scoring/quantity.h"
+
+/* Field paths longer than this are cut in error messages. */
+#define FIELD_PATH_MAX 256
+
+/* ---- JSON helpers -------------------------------------------------------- */
+
+static const char *json_type_name(const cJSON *item)
+{
+	if (cJSON_IsObject(item))
+		return "an object";
+	if (cJSON_IsArray(item))
+		return "an array";
+	if (cJSON_IsString(item))
+		return "a string";
+	if (cJSON_IsNumber(item))
+		return "a number";
+	if (cJSON_IsBool(item))
+		return "a boolean";
+	if (cJSON_IsNull(item))
+		return "null";
+	return "an unknown JSON type";
+}
+
+static void path_member(char *buf, size_t size, const char *path,
+			const char *key)
+{
+	if (path[0] == '\0')
+		g_snprintf(buf, size, "%s", key);
+	else
+		g_snprintf(buf, size, "%s.%s", path, key);
+}
+
+static void path_element(char *buf, size_t size, const char *path, int index)
+{
+	g_snprintf(buf, size, "%s[%d]", path, index);
+}
+
+/* Fails with -EINVAL and "PATH: message". */
+static int field_fail(score_error *err, const char *path, const char *format,
+		      ...) G_GNUC_PRINTF(3, 4);
+
+static int field_fail(score_error *err, const char *path, const char *format,
+		      ...)
+{
+	char message[SCORE_ERROR_MESSAGE_MAX];
+	va_list args;
+
+	va_start(args, format);
+	g_vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	return score_fail(err, -EINVAL, "%s: %s", path, message);
+}
+
+/* Returns member `key` of `object`, or NULL when it is absent or null. */
+static const cJSON *member(const cJSON *object, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+
+	return cJSON_IsNull(item) ? NULL : item;
+}
+
+/* The member_* helpers read `key` of `object`, whose own path is `path`,
+ * store NULL (or false) when it is absent and fail naming "path.key" when
+ * it has another JSON type. */
+static int member_object(const cJSON *object, const char *path,
+			 const char *key, const cJSON **out, score_error *err)
+{
+	const cJSON *item = member(object, key);
+	char field[FIELD_PATH_MAX];
+
+	*out = NULL;
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsObject(item)) {
+		path_member(field, sizeof(field), path, key);
+		return field_fail(err, field, "expected an object, got %s",
+				  json_type_name(item));
+	}
+	*out = item;
+	return 0;
+}
+
+static int member_array(const cJSON *object, const char *path, const char *key,
+			const cJSON **out, score_error *err)
+{
+	const cJSON *item = member(object, key);
+	char field[FIELD_PATH_MAX];
+
+	*out = NULL;
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsArray(item)) {
+		path_member(field, sizeof(field), path, key);
+		return field_fail(err, field, "expected an array, got %s",
+				  json_type_name(item));
+	}
+	*out = item;
+	return 0;
+}
+
+/* Stores NULL for an absent member and for the empty string. */
+static int member_string(const cJSON *object, const char *path,
+			 const char *key, const char **out, score_error *err)
+{
+	const cJSON *item = member(object, key);
+	char field[FIELD_PATH_MAX];
+
+	*out = NULL;
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsString(item)) {
+		path_member(field, sizeof(field), path, key);
+		return field_fail(err, field, "expected a string, got %s",
+				  json_type_name(item));
+	}
+	if (item->valuestring[0] != '\0')
+		*out = item->valuestring;
+	return 0;
+}
+
+static int member_bool(const cJSON *object, const char *path, const char *key,
+		       bool *out, score_error *err)
+{
+	const cJSON *item = member(object, key);
+	char field[FIELD_PATH_MAX];
+
+	*out = false;
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsBool(item)) {
+		path_member(field, sizeof(field), path, key);
+		return field_fail(err, field, "expected true or false, got %s",
+				  json_type_name(item));
+	}
+	*out = cJSON_IsTrue(item);
+	return 0;
+}
+
+static int expect_object(const cJSON *item, const char *path,
+			 score_error *err)
+{
+	if (cJSON_IsObject(item))
+		return 0;
+	return field_fail(err, path, "expected an object, got %s",
+			  json_type_name(item));
+}
+
+/* ---- Quantities and resource lists -------------------------------------- */
+
+/* Writes a JSON number as quantity text. Kubernetes parses an unquoted
+ * quantity from its JSON text, but cJSON keeps only a double, so integers
+ * are written exactly and other values with the fewest digits that read
+ * back as the same double ("0.1", not "0.10000000000000001").
+ * NOTE: integers above 2^53 were already rounded by the JSON parser. */
+static bool number_to_quantity_text(double number, char *buf, size_t size)
+{
+	static const char *const formats[] = {"%.15g", "%.16g", "%.17g"};
+
+	if (!isfinite(number))
+		return false;
+
+	if (number == floor(number) && fabs(number) < 9.2e18) {
+		g_snprintf(buf, size, "%" PRId64, (int64_t)number);
+		return true;
+	}
+
+	/* The g_ascii_ functions ignore the locale's decimal separator. */
+	for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+		g_ascii_formatd(buf, (gint)size, formats[i], number);
+		if (g_ascii_strtod(buf, NULL) == number)
+			break;
+	}
+	return true;
+}
+
+/* Parses the quantity at `path`, in millicores for CPU and in plain units
+ * (Quantity.Value()) for everything else. */
+static int parse_quantity(const cJSON *item, bool milli, const char *path,
+			  int64_t *out, score_error *err)
+{
+	char number[64];
+	const char *text;
+	int rc;
+
+	if (cJSON_IsString(item)) {
+		text = item->valuestring;
+	} else if (cJSON_IsNumber(item)) {
+		if (!number_to_quantity_text(item->valuedouble, number,
+					     sizeof(number)))
+			return field_fail(err, path,
+					  "invalid quantity: the number is not finite");
+		text = number;
+	} else {
+		return field_fail(err, path,
+				  "expected a quantity such as \"500m\" or \"2Gi\", got %s",
+				  json_type_name(item));
+	}
+
+	if (milli)
+		rc = score_quantity_parse_milli(text, out, err);
+	else
+		rc = score_quantity_parse_value(text, out, err);
+	if (rc < 0) {
+		score_error_prefix(err, "%s", path);
+		return rc;
+	}
+
+	/* The API server rejects negative requests and capacities, so a
+	 * negative amount here comes from a hand-written file. */
+	if (*out < 0)
+		return field_fail(err, path,
+				  "invalid quantity \"%s\": a resource amount must not be negative",
+				  text);
+	return 0;
+}
+
+/* Decodes a v1.ResourceList (resource name -> quantity) at `path` into
+ * `out` and sets bit i of `*present` for each slot it writes. With
+ * `only_missing`, resources whose bit is already set are left alone, which
+ * is how limits fill in requests. A zero amount of a resource the table has
+ * not met takes no slot: an absent slot already reads as zero, and slots
+ * are few. */
+static int decode_resource_list(const cJSON *list, const char *path,
+				bool only_missing,
+				score_resource_table *resources,
+				score_resources *out, uint32_t *present,
+				score_error *err)
+{
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+
+	cJSON_ArrayForEach(item, list) {
+		const char *name = item->string;
+		bool milli = strcmp(name, "cpu") == 0;
+		int64_t amount;
+		int slot;
+		int rc;
+
+		slot = score_resource_find(resources, name);
+		if (only_missing && slot >= 0 && (*present & (1u << slot)))
+			continue;
+
+		path_member(field, sizeof(field), path, name);
+		rc = parse_quantity(item, milli, field, &amount, err);
+		if (rc < 0)
+			return rc;
+
+		if (slot < 0) {
+			if (amount == 0)
+				continue;
+			slot = score_resource_index(resources, name, err);
+			if (slot < 0) {
+				score_error_prefix(err, "%s", field);
+				return slot;
+			}
+		}
+		out->v[slot] = amount;
+		*present |= 1u << slot;
+	}
+	return 0;
+}
+
+/* ---- Labels, taints, tolerations ---------------------------------------- */
+
+static int decode_labels(const cJSON *object, const char *path,
+			 score_labels *labels, score_error *err)
+{
+	const cJSON *map;
+	const cJSON *item;
+	char map_path[FIELD_PATH_MAX];
+	char field[FIELD_PATH_MAX];
+	int rc;
+
+	rc = member_object(object, path, "labels", &map, err);
+	if (rc < 0)
+		return rc;
+
+	cJSON_ArrayForEach(item, map) {
+		if (cJSON_IsNull(item)) {
+			score_labels_set(labels, item->string, "");
+			continue;
+		}
+		if (!cJSON_IsString(item)) {
+			path_member(map_path, sizeof(map_path), path, "labels");
+			path_member(field, sizeof(field), map_path, item->string);
+			return field_fail(err, field,
+					  "expected a string label value, got %s",
+					  json_type_name(item));
+		}
+		score_labels_set(labels, item->string, item->valuestring);
+	}
+	return 0;
+}
+
+static int parse_effect(const char *text, bool allow_empty, const char *path,
+			score_taint_effect *out, score_error *err)
+{
+	if (text == NULL) {
+		if (allow_empty) {
+			*out = SCORE_EFFECT_ANY;
+			return 0;
+		}
+		return field_fail(err, path,
+				  "missing; a taint needs the effect NoSchedule, PreferNoSchedule or NoExecute");
+	}
+	if (strcmp(text, "NoSchedule") == 0)
+		*out = SCORE_EFFECT_NO_SCHEDULE;
+	else if (strcmp(text, "PreferNoSchedule") == 0)
+		*out = SCORE_EFFECT_PREFER_NO_SCHEDULE;
+	else if (strcmp(text, "NoExecute") == 0)
+		*out = SCORE_EFFECT_NO_EXECUTE;
+	else
+		return field_fail(err, path,
+				  "invalid effect \"%s\": expected NoSchedule, PreferNoSchedule or NoExecute%s",
+				  text, allow_empty ? " or empty for all effects" : "");
+	return 0;
+}
+
+static int decode_toleration(const cJSON *item, const char *path,
+			     score_toleration *out, score_error *err)
+{
+	const char *key;
+	const char *op;
+	const char *value;
+	const char *effect;
+	char field[FIELD_PATH_MAX];
+	int rc;
+
+	rc = expect_object(item, path, err);
+	if (rc == 0)
+		rc = member_string(item, path, "key", &key, err);
+	if (rc == 0)
+		rc = member_string(item, path, "operator", &op, err);
+	if (rc == 0)
+		rc = member_string(item, path, "value", &value, err);
+	if (rc == 0)
+		rc = member_string(item, path, "effect", &effect, err);
+	if (rc < 0)
+		return rc;
+
+	/* An empty operator means Equal, as the API documents. */
+	if (op == NULL || strcmp(op, "Equal") == 0) {
+		out->op = SCORE_TOLERATION_EQUAL;
+	} else if (strcmp(op, "Exists") == 0) {
+		out->op = SCORE_TOLERATION_EXISTS;
+	} else {
+		path_member(field, sizeof(field), path, "operator");
+		return field_fail(err, field,
+				  "invalid operator \"%s\": expected Exists or Equal",
+				  op);
+	}
+
+	path_member(field, sizeof(field), path, "effect");
+	rc = parse_effect(effect, true, field, &out->effect, err);
+	if (rc < 0)
+		return rc;
+
+	out->key = score_intern(key);
+	out->value = score_intern(value);
+	return 0;
+}
+
+static int decode_tolerations(const cJSON *spec, score_pod *pod,
+			      score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	rc = member_array(spec, "spec", "tolerations", &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	pod->tolerations = g_new0(score_toleration, cJSON_GetArraySize(list));
+	cJSON_ArrayForEach(item, list) {
+		path_element(field, sizeof(field), "spec.tolerations", index++);
+		rc = decode_toleration(item, field,
+				       &pod->tolerations[pod->n_tolerations], err);
+		if (rc < 0)
+			return rc;
+		pod->n_tolerations++;
+	}
+	return 0;
+}
+
+static int decode_taint(const cJSON *item, const char *path, score_taint *out,
+			score_error *err)
+{
+	const char *key;
+	const char *value;
+	const char *effect;
+	char field[FIELD_PATH_MAX];
+	int rc;
+
+	rc = expect_object(item, path, err);
+	if (rc == 0)
+		rc = member_string(item, path, "key", &key, err);
+	if (rc == 0)
+		rc = member_string(item, path, "value", &value, err);
+	if (rc == 0)
+		rc = member_string(item, path, "effect", &effect, err);
+	if (rc < 0)
+		return rc;
+
+	if (key == NULL) {
+		path_member(field, sizeof(field), path, "key");
+		return field_fail(err, field, "missing; every taint needs a key");
+	}
+	path_member(field, sizeof(field), path, "effect");
+	rc = parse_effect(effect, false, field, &out->effect, err);
+	if (rc < 0)
+		return rc;
+
+	out->key = score_intern(key);
+	out->value = score_intern(value);
+	return 0;
+}
+
+static int decode_taints(const cJSON *spec, score_node *node, score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	rc = member_array(spec, "spec", "taints", &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	node->taints = g_new0(score_taint, cJSON_GetArraySize(list));
+	cJSON_ArrayForEach(item, list) {
+		path_element(field, sizeof(field), "spec.taints", index++);
+		rc = decode_taint(item, field, &node->taints[node->n_taints], err);
+		if (rc < 0)
+			return rc;
+		node->n_taints++;
+	}
+	return 0;
+}
+
+/* ---- Pods ---------------------------------------------------------------- */
+
+/* Decodes one entry of spec.containers or spec.initContainers. A resource
+ * with a limit and no request gets the limit as its request, as the API
+ * server's defaulting (SetDefaults_Pod) does. Objects read from an API
+ * server already carry those requests, but hand-written files may not. */
+static int decode_container(const cJSON *item, const char *path, bool init,
+			    score_resource_table *resources,
+			    score_container *out, score_error *err)
+{
+	const cJSON *requirements;
+	const cJSON *requests;
+	const cJSON *limits;
+	const char *restart_policy;
+	char field[FIELD_PATH_MAX];
+	int rc;
+
+	rc = expect_object(item, path, err);
+	if (rc == 0)
+		rc = member_object(item, path, "resources", &requirements, err);
+	if (rc < 0)
+		return rc;
+
+	path_member(field, sizeof(field), path, "resources");
+	rc = member_object(requirements, field, "requests", &requests, err);
+	if (rc == 0)
+		rc = member_object(requirements, field, "limits", &limits, err);
+	if (rc < 0)
+		return rc;
+
+	path_member(field, sizeof(field), path, "resources.requests");
+	rc = decode_resource_list(requests, field, false, resources,
+				  &out->requests, &out->present, err);
+	if (rc < 0)
+		return rc;
+	path_member(field, sizeof(field), path, "resources.limits");
+	rc = decode_resource_list(limits, field, true, resources,
+				  &out->requests, &out->present, err);
+	if (rc < 0)
+		return rc;
+
+	/* Only "Always" is valid on an init container, and it makes the init
+	 * container a sidecar. Regular containers' restartPolicy does not
+	 * change their requests. */
+	if (init) {
+		rc = member_string(item, path, "restartPolicy", &restart_policy,
+				   err);
+		if (rc < 0)
+			return rc;
+		out->restartable = restart_policy != NULL &&
+				   strcmp(restart_policy, "Always") == 0;
+	}
+	return 0;
+}
+
+static int decode_containers(const cJSON *spec, const char *key, bool init,
+			     score_resource_table *resources,
+			     score_container **out, size_t *count,
+			     score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char list_path[FIELD_PATH_MAX];
+	char field[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	*out = NULL;
+	*count = 0;
+	rc = member_array(spec, "spec", key, &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	path_member(list_path, sizeof(list_path), "spec", key);
+	*out = g_new0(score_container, cJSON_GetArraySize(list));
+	cJSON_ArrayForEach(item, list) {
+		path_element(field, sizeof(field), list_path, index);
+		rc = decode_container(item, field, init, resources,
+				      &(*out)[index], err);
+		if (rc < 0)
+			return rc;
+		index++;
+	}
+	*count = (size_t)index;
+	return 0;
+}
+
+/* Kubernetes' PodLevelResources feature (beta and on by default since
+ * v1.34): spec.resources.requests, when set, replace the containers' sum
+ * for CPU, memory and hugepages-* in PodRequests(), before the overhead is
+ * added, both for fit and for scoring. Other resources there are ignored. */
+static int decode_pod_level_requests(const cJSON *spec,
+				     score_resource_table *resources,
+				     score_resources *out, uint32_t *present,
+				     score_error *err)
+{
+	const cJSON *requirements;
+	const cJSON *requests;
+	const cJSON *item;
+	score_resources all = {0};
+	uint32_t all_present = 0;
+	int rc;
+
+	*present = 0;
+	rc = member_object(spec, "spec", "resources", &requirements, err);
+	if (rc == 0)
+		rc = member_object(requirements, "spec.resources", "requests",
+				   &requests, err);
+	if (rc < 0 || requirements == NULL)
+		return rc;
+
+	rc = decode_resource_list(requests, "spec.resources.requests", false,
+				  resources, &all, &all_present, err);
+	if (rc < 0)
+		return rc;
+
+	cJSON_ArrayForEach(item, requests) {
+		const char *name = item->string;
+		int slot;
+
+		if (strcmp(name, "cpu") != 0 && strcmp(name, "memory") != 0 &&
+		    !g_str_has_prefix(name, "hugepages-"))
+			continue;
+		slot = score_resource_find(resources, name);
+		if (slot < 0 || !(all_present & (1u << slot)))
+			continue;
+		out->v[slot] = all.v[slot];
+		*present |= 1u << slot;
+	}
+	return 0;
+}
+
+static int decode_pod_requests(const cJSON *spec,
+			       score_resource_table *resources, score_pod *pod,
+			       score_error *err)
+{
+	score_container *containers = NULL;
+	score_container *init_containers = NULL;
+	size_t n_containers = 0;
+	size_t n_init_containers = 0;
+	const cJSON *overhead_list;
+	score_resources overhead = {0};
+	score_resources pod_level = {0};
+	uint32_t overhead_present = 0;
+	uint32_t pod_level_present = 0;
+	int rc;
+
+	rc = decode_containers(spec, "containers", false, resources,
+			       &containers, &n_containers, err);
+	if (rc < 0)
+		goto out;
+	rc = decode_containers(spec, "initContainers", true, resources,
+			       &init_containers, &n_init_containers, err);
+	if (rc < 0)
+		goto out;
+
+	rc = member_object(spec, "spec", "overhead", &overhead_list, err);
+	if (rc < 0)
+		goto out;
+	rc = decode_resource_list(overhead_list, "spec.overhead", false,
+				  resources, &overhead, &overhead_present, err);
+	if (rc < 0)
+		goto out;
+
+	rc = decode_pod_level_requests(spec, resources, &pod_level,
+				       &pod_level_present, err);
+	if (rc < 0)
+		goto out;
+
+	score_pod_compute_request(containers, n_containers, init_containers,
+				  n_init_containers, NULL, &pod->request,
+				  &pod->nonzero_request);
+	for (int i = 0; i < SCORE_RES_MAX; i++) {
+		if (pod_level_present & (1u << i)) {
+			pod->request.v[i] = pod_level.v[i];
+			pod->nonzero_request.v[i] = pod_level.v[i];
+		}
+		pod->request.v[i] += overhead.v[i];
+		pod->nonzero_request.v[i] += overhead.v[i];
+	}
+	pod->request.v[SCORE_RES_PODS] = 1;
+	pod->nonzero_request.v[SCORE_RES_PODS] = 1;
+
+out:
+	g_free(containers);
+	g_free(init_containers);
+	return rc;
+}
+
+static int parse_phase(const char *text, score_pod_phase *out)
+{
+	static const struct {
+		const char *name;
+		score_pod_phase phase;
+	} phases[] = {
+		{"Pending", SCORE_POD_PENDING},
+		{"Running", SCORE_POD_RUNNING},
+		{"Succeeded", SCORE_POD_SUCCEEDED},
+		{"Failed", SCORE_POD_FAILED},
+		{"Unknown", SCORE_POD_UNKNOWN},
+	};
+
+	/* A pod the kubelet has not reported on yet has no phase. */
+	if (text == NULL) {
+		*out = SCORE_POD_PENDING;
+		return 0;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(phases); i++) {
+		if (strcmp(text, phases[i].name) == 0) {
+			*out = phases[i].phase;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int decode_pod_metadata(const cJSON *object, score_pod *pod,
+			       score_error *err)
+{
+	const cJSON *metadata;
+	const char *uid;
+	const char *name;
+	const char *namespace;
+	int rc;
+
+	rc = member_object(object, "", "metadata", &metadata, err);
+	if (rc < 0)
+		return rc;
+	if (metadata == NULL)
+		return field_fail(err, "metadata",
+				  "missing; a pod needs metadata.name");
+
+	rc = member_string(metadata, "metadata", "uid", &uid, err);
+	if (rc == 0)
+		rc = member_string(metadata, "metadata", "name", &name, err);
+	if (rc == 0)
+		rc = member_string(metadata, "metadata", "namespace", &namespace,
+				   err);
+	if (rc < 0)
+		return rc;
+	if (name == NULL)
+		return field_fail(err, "metadata.name",
+				  "missing; every pod needs a name");
+	if (namespace == NULL)
+		namespace = "default";
+
+	pod->name = score_intern(name);
+	pod->namespace = score_intern(namespace);
+	if (uid != NULL) {
+		pod->uid = score_intern(uid);
+	} else {
+		char *key = g_strdup_printf("%s/%s", namespace, name);
+
+		pod->uid = score_intern(key);
+		g_free(key);
+	}
+
+	return decode_labels(metadata, "metadata", &pod->labels, err);
+}
+
+int inf_decode_pod(const cJSON *object, score_resource_table *resources,
+		   score_pod **out, score_error *err)
+{
+	score_pod *pod = score_pod_new();
+	const cJSON *spec;
+	const cJSON *status;
+	const char *node_name;
+	const char *phase;
+	int rc;
+
+	*out = NULL;
+	if (!cJSON_IsObject(object)) {
+		rc = score_fail(err, -EINVAL,
+				"expected a pod as a JSON object, got %s",
+				json_type_name(object));
+		goto out;
+	}
+
+	rc = decode_pod_metadata(object, pod, err);
+	if (rc < 0)
+		goto out;
+
+	rc = member_object(object, "", "spec", &spec, err);
+	if (rc == 0)
+		rc = member_string(spec, "spec", "nodeName", &node_name, err);
+	if (rc == 0)
+		rc = decode_pod_requests(spec, resources, pod, err);
+	if (rc == 0)
+		rc = decode_tolerations(spec, pod, err);
+	if (rc < 0)
+		goto out;
+	pod->node_name = score_intern(node_name);
+
+	rc = member_object(object, "", "status", &status, err);
+	if (rc == 0)
+		rc = member_string(status, "status", "phase", &phase, err);
+	if (rc < 0)
+		goto out;
+	/* A phase this code does not know counts like Unknown: the pod keeps
+	 * its resources on the node, the safe side for fit. */
+	if (parse_phase(phase, &pod->phase) < 0)
+		pod->phase = SCORE_POD_UNKNOWN;
+
+	*out = pod;
+	pod = NULL;
+out:
+	score_pod_free(pod);
+	return rc;
+}
+
+/* ---- Nodes --------------------------------------------------------------- */
+
+/* A node counts as ready only when its Ready condition has status "True".
+ * A node without a Ready condition is not ready: the node lifecycle
+ * controller gives such a node Ready=Unknown ("Kubelet never posted node
+ * status") and the node.kubernetes.io/unreachable taint, so kube-scheduler
+ * stops placing pods there that do not tolerate it. kube-scheduler itself
+ * does not read conditions. */
+static int decode_ready(const cJSON *status, bool *ready, score_error *err)
+{
+	const cJSON *conditions;
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	*ready = false;
+	rc = member_array(status, "status", "conditions", &conditions, err);
+	if (rc < 0)
+		return rc;
+
+	cJSON_ArrayForEach(item, conditions) {
+		const char *type;
+		const char *value;
+
+		path_element(field, sizeof(field), "status.conditions", index++);
+		rc = expect_object(item, field, err);
+		if (rc == 0)
+			rc = member_string(item, field, "type", &type, err);
+		if (rc == 0)
+			rc = member_string(item, field, "status", &value, err);
+		if (rc < 0)
+			return rc;
+		if (type != NULL && strcmp(type, "Ready") == 0) {
+			*ready = value != NULL && strcmp(value, "True") == 0;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int decode_node_status(const cJSON *object,
+			      score_resource_table *resources,
+			      score_node *node, score_error *err)
+{
+	const cJSON *status;
+	const cJSON *list;
+	const char *list_path = "status.allocatable";
+	uint32_t present = 0;
+	int rc;
+
+	rc = member_object(object, "", "status", &status, err);
+	if (rc < 0)
+		return rc;
+
+	/* The API server defaults allocatable to capacity when a node
+	 * reports only capacity (SetDefaults_NodeStatus). */
+	rc = member_object(status, "status", "allocatable", &list, err);
+	if (rc == 0 && list == NULL) {
+		list_path = "status.capacity";
+		rc = member_object(status, "status", "capacity", &list, err);
+	}
+	if (rc < 0)
+		return rc;
+
+	rc = decode_resource_list(list, list_path, false, resources,
+				  &node->allocatable, &present, err);
+	if (rc < 0)
+		return rc;
+
+	return decode_ready(status, &node->ready, err);
+}
+
+int inf_decode_node(const cJSON *object, score_resource_table *resources,
+		    score_node **out, score_error *err)
+{
+	score_node *node = score_node_new();
+	const cJSON *metadata;
+	const cJSON *spec;
+	const char *name;
+	int rc;
+
+	*out = NULL;
+	if (!cJSON_IsObject(object)) {
+		rc = score_fail(err, -EINVAL,
+				"expected a node as a JSON object, got %s",
+				json_type_name(object));
+		goto out;
+	}
+
+	rc = member_object(object, "", "metadata", &metadata, err);
+	if (rc == 0)
+		rc = member_string(metadata, "metadata", "name", &name, err);
+	if (rc < 0)
+		goto out;
+	if (metadata == NULL || name == NULL) {
+		rc = field_fail(err, "metadata.name",
+				"missing; every node needs a name");
+		goto out;
+	}
+	node->name = score_intern(name);
+
+	rc = decode_labels(metadata, "metadata", &node->labels, err);
+	if (rc < 0)
+		goto out;
+
+	rc = member_object(object, "", "spec", &spec, err);
+	if (rc == 0)
+		rc = decode_taints(spec, node, err);
+	if (rc == 0)
+		rc = member_bool(spec, "spec", "unschedulable",
+				 &node->unschedulable, err);
+	if (rc == 0)
+		rc = decode_node_status(object, resources, node, err);
+	if (rc < 0)
+		goto out;
+
+	*out = node;
+	node = NULL;
+out:
+	score_node_free(node);
+	return rc;
+}
+
+/* ---- Extender wire keys -------------------------------------------------- */
+
+/* Go's encoding/json assigns every key that matches a field name
+ * case-insensitively, so a later duplicate overwrites an earlier one: the
+ * last match wins here too. NOTE: Go folds Unicode case (the Kelvin sign
+ * matches 'k'); this compares ASCII only, which covers every Go field name
+ * in the extender types. */
+const cJSON *inf_json_member(const cJSON *object, const char *name)
+{
+	const cJSON *found = NULL;
+	const cJSON *item;
+
+	if (!cJSON_IsObject(object))
+		return NULL;
+	cJSON_ArrayForEach(item, object) {
+		if (item->string != NULL &&
+		    g_ascii_strcasecmp(item->string, name) == 0)
+			found = item;
+	}
+	return found;
+}

@@ -1,0 +1,747 @@
+/* Tests for informer/cluster_file.c: YAML to cJSON conversion, cluster
+ * files in the shape kubectl writes, their error messages, and the built-in
+ * demo cluster. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "informer/cluster_file.h"
+
+#define MiB (1024LL * 1024)
+#define GiB (1024LL * MiB)
+
+static const char *fixtures_dir(void)
+{
+	const char *dir = getenv("STOWAGE_FIXTURES");
+
+	return dir != NULL && dir[0] != '\0' ? dir : "tests/fixtures";
+}
+
+/* Converts `yaml` and fails the test on error. */
+static cJSON *yaml(const char *text)
+{
+	score_error err = {0};
+	cJSON *root = NULL;
+	int rc = inf_yaml_to_json(text, strlen(text), &root, &err);
+
+	cr_assert_eq(rc, 0, "converting failed with %d: %s\ninput:\n%s", rc,
+		     err.message, text);
+	cr_assert_not_null(root, "no tree for:\n%s", text);
+	return root;
+}
+
+/* Converts `text`, expects failure, and checks the message start. */
+static void assert_yaml_error(const char *text, const char *message_start)
+{
+	score_error err = {0};
+	cJSON *root = (cJSON *)1;
+	int rc = inf_yaml_to_json(text, strlen(text), &root, &err);
+
+	cr_assert_eq(rc, -EINVAL, "input %s: expected -EINVAL, got %d", text, rc);
+	cr_assert_null(root, "input %s: no tree on failure", text);
+	cr_assert(strncmp(err.message, message_start, strlen(message_start)) == 0,
+		  "input %s: expected message starting with\n  %s\ngot\n  %s",
+		  text, message_start, err.message);
+}
+
+static void assert_number(const cJSON *object, const char *key, double expected)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+
+	cr_assert(cJSON_IsNumber(item), "%s: expected a number", key);
+	cr_assert_eq(item->valuedouble, expected, "%s: expected %g, got %g", key,
+		     expected, item->valuedouble);
+}
+
+static void assert_json_string(const cJSON *object, const char *key,
+			       const char *expected)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+
+	cr_assert(cJSON_IsString(item), "%s: expected a string", key);
+	cr_assert_str_eq(item->valuestring, expected,
+			 "%s: expected \"%s\", got \"%s\"", key, expected,
+			 item->valuestring);
+}
+
+/* ---- YAML conversion ----------------------------------------------------- */
+
+Test(yaml, core_schema_scalars)
+{
+	cJSON *root = yaml(
+		"int: 42\n"
+		"negative: -3\n"
+		"plus: +7\n"
+		"leading_zero: 012\n"
+		"hex: 0x1F\n"
+		"octal: 0o17\n"
+		"float: 1.5\n"
+		"dot_float: .5\n"
+		"exponent: 1e3\n"
+		"yes_true: true\n"
+		"capital_true: True\n"
+		"no_false: FALSE\n"
+		"tilde: ~\n"
+		"null_word: null\n"
+		"empty:\n"
+		"word: hello\n"
+		"yaml11_bool: yes\n"
+		"underscored: 1_000\n"
+		"quoted_int: '1'\n"
+		"quoted_bool: \"true\"\n"
+		"quoted_null: 'null'\n"
+		"cpu: 500m\n");
+
+	assert_number(root, "int", 42);
+	assert_number(root, "negative", -3);
+	assert_number(root, "plus", 7);
+	assert_number(root, "leading_zero", 12);
+	assert_number(root, "hex", 31);
+	assert_number(root, "octal", 15);
+	assert_number(root, "float", 1.5);
+	assert_number(root, "dot_float", 0.5);
+	assert_number(root, "exponent", 1000);
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(root, "yes_true")), "true");
+	cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(root, "capital_true")), "True");
+	cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(root, "no_false")), "FALSE");
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(root, "tilde")), "~");
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(root, "null_word")), "null");
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(root, "empty")), "empty value");
+	assert_json_string(root, "word", "hello");
+	/* YAML 1.1 booleans and digit separators are strings in 1.2. */
+	assert_json_string(root, "yaml11_bool", "yes");
+	assert_json_string(root, "underscored", "1_000");
+	assert_json_string(root, "quoted_int", "1");
+	assert_json_string(root, "quoted_bool", "true");
+	assert_json_string(root, "quoted_null", "null");
+	assert_json_string(root, "cpu", "500m");
+	cJSON_Delete(root);
+}
+
+Test(yaml, collections_and_block_scalars)
+{
+	cJSON *root = yaml(
+		"items:\n"
+		"- a\n"
+		"- {b: [1, 2], c: {}}\n"
+		"- []\n"
+		"script: |\n"
+		"  line 1\n"
+		"  line 2\n"
+		"folded: >-\n"
+		"  one\n"
+		"  two\n"
+		"80: http\n");
+	const cJSON *items = cJSON_GetObjectItem(root, "items");
+	const cJSON *second = cJSON_GetArrayItem(items, 1);
+
+	cr_assert(cJSON_IsArray(items), "items: expected an array");
+	cr_assert_eq(cJSON_GetArraySize(items), 3, "items: expected 3, got %d",
+		     cJSON_GetArraySize(items));
+	cr_assert_str_eq(cJSON_GetArrayItem(items, 0)->valuestring, "a");
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(second, "b")), 2,
+		     "b: expected 2 elements");
+	cr_assert(cJSON_IsObject(cJSON_GetObjectItem(second, "c")), "c: {}");
+	cr_assert(cJSON_IsArray(cJSON_GetArrayItem(items, 2)), "[]");
+	assert_json_string(root, "script", "line 1\nline 2\n");
+	assert_json_string(root, "folded", "one two");
+	/* JSON keys are strings, so the key 80 keeps its text. */
+	assert_json_string(root, "80", "http");
+	cJSON_Delete(root);
+}
+
+Test(yaml, tags)
+{
+	cJSON *root = yaml(
+		"str: !!str 123\n"
+		"nonspecific: ! 12\n"
+		"int: !!int \"7\"\n"
+		"float: !!float 1\n"
+		"null: !!null ~\n");
+
+	assert_json_string(root, "str", "123");
+	assert_json_string(root, "nonspecific", "12");
+	assert_number(root, "int", 7);
+	assert_number(root, "float", 1);
+	cr_assert(cJSON_IsNull(cJSON_GetObjectItem(root, "null")), "!!null");
+	cJSON_Delete(root);
+
+	assert_yaml_error("x: !!int abc", "line 1, column 4: invalid !!int value \"abc\"");
+	assert_yaml_error("x: !custom 1", "line 1, column 4: unsupported tag !custom");
+	assert_yaml_error("x: !!binary aGk=", "line 1, column 4: unsupported tag !!binary");
+}
+
+Test(yaml, json_input_is_yaml)
+{
+	cJSON *root = yaml("{\"kind\": \"List\", \"items\": [1, \"b\", null]}");
+
+	assert_json_string(root, "kind", "List");
+	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(root, "items")), 3,
+		     "items: expected 3 elements");
+	cJSON_Delete(root);
+}
+
+Test(yaml, anchors_and_aliases)
+{
+	cJSON *root = yaml(
+		"defaults: &requests {cpu: 100m, memory: 64Mi}\n"
+		"web: *requests\n"
+		"name: &n web\n"
+		"again: *n\n");
+	const cJSON *web = cJSON_GetObjectItem(root, "web");
+
+	assert_json_string(web, "cpu", "100m");
+	assert_json_string(web, "memory", "64Mi");
+	assert_json_string(root, "again", "web");
+	cJSON_Delete(root);
+
+	assert_yaml_error("x: *nope",
+			  "line 1, column 4: alias *nope refers to no complete anchor &nope");
+	assert_yaml_error("a: &x [1, *x]", "line 1, column 11: alias *x");
+	assert_yaml_error("b: &b {c: 1}\nm:\n  <<: *b\n",
+			  "line 3, column 3: merge keys (<<) are not supported");
+}
+
+Test(yaml, alias_expansion_is_bounded)
+{
+	/* Each line contains ten aliases of the line before, so the tree grows
+	 * tenfold per line and line 6 passes one million alias nodes. */
+	const char *text =
+		"a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+		"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+		"f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+		"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+	score_error err = {0};
+	cJSON *root = NULL;
+	int rc = inf_yaml_to_json(text, strlen(text), &root, &err);
+
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert_not_null(strstr(err.message, "aliases expand to more than"),
+			   "unexpected message: %s", err.message);
+	cr_assert(g_str_has_prefix(err.message, "line 6,"),
+		  "expected the error on line 6: %s", err.message);
+}
+
+Test(yaml, duplicate_keys)
+{
+	assert_yaml_error("a: 1\nb: 2\na: 3\n",
+			  "line 3, column 1: duplicate key \"a\" in this mapping");
+	assert_yaml_error("spec:\n  containers: []\n  nodeName: x\n  containers: []\n",
+			  "line 4, column 3: duplicate key \"containers\"");
+	assert_yaml_error("{x: 1, x: 2}", "line 1, column 8: duplicate key \"x\"");
+}
+
+Test(yaml, duplicate_keys_in_long_mapping)
+{
+	/* Past 16 keys the check uses a hash set; it must still see every
+	 * earlier key. */
+	GString *text = g_string_new(NULL);
+	cJSON *root;
+
+	for (int i = 0; i < 40; i++)
+		g_string_append_printf(text, "key%d: %d\n", i, i);
+	root = yaml(text->str);
+	cr_assert_eq(cJSON_GetArraySize(root), 40, "expected 40 keys, got %d",
+		     cJSON_GetArraySize(root));
+	cJSON_Delete(root);
+
+	g_string_append(text, "key3: again\n");
+	assert_yaml_error(text->str, "line 41, column 1: duplicate key \"key3\"");
+	g_string_truncate(text, 0);
+	for (int i = 0; i < 40; i++)
+		g_string_append_printf(text, "key%d: %d\n", i, i);
+	g_string_append(text, "key39: again\n");
+	assert_yaml_error(text->str, "line 41, column 1: duplicate key \"key39\"");
+	g_string_free(text, TRUE);
+}
+
+Test(yaml, duplicate_keys_in_separate_mappings)
+{
+	cJSON *root = yaml("- {a: 1}\n- {a: 2}\n");
+
+	cr_assert_eq(cJSON_GetArraySize(root), 2, "expected 2 mappings");
+	cJSON_Delete(root);
+}
+
+Test(yaml, invalid_yaml_has_line_and_column)
+{
+	assert_yaml_error("a: [1, 2\nb: 3\n", "line 2, column 2: did not find expected ','");
+	assert_yaml_error("a:\n\tb: 1\n",
+			  "line 2, column 1: found character that cannot start any token");
+	assert_yaml_error("a: b: c\n", "line 1, column 5: mapping values are not allowed");
+	assert_yaml_error("? [a]\n: 1\n",
+			  "line 1, column 3: a mapping key must be a scalar");
+	assert_yaml_error("a: \xff\n", "byte offset 3: invalid leading UTF-8 octet");
+	assert_yaml_error("a: \"x\\0y\"\n",
+			  "line 1, column 4: the scalar contains a NUL character");
+}
+
+Test(yaml, numbers_without_json_equivalent)
+{
+	cJSON *root = yaml("max: 9007199254740992\nquoted: '9007199254740993'\n"
+			   "inf: '.inf'\nsigned_hex: -0x10\n");
+
+	assert_number(root, "max", 9007199254740992.0);
+	/* The core schema's hex and octal forms take no sign. */
+	assert_json_string(root, "signed_hex", "-0x10");
+	assert_json_string(root, "quoted", "9007199254740993");
+	assert_json_string(root, "inf", ".inf");
+	cJSON_Delete(root);
+
+	assert_yaml_error("n: 9007199254740993",
+			  "line 1, column 4: integer 9007199254740993 does not fit a JSON number exactly");
+	assert_yaml_error("n: 0x20000000000001",
+			  "line 1, column 4: integer 0x20000000000001 does not fit");
+	assert_yaml_error("n: 1e999", "line 1, column 4: number 1e999 is out of range");
+	assert_yaml_error("n: -.inf", "line 1, column 4: -.inf has no JSON equivalent");
+	assert_yaml_error("n: .NaN", "line 1, column 4: .NaN has no JSON equivalent");
+}
+
+Test(yaml, empty_and_null_documents)
+{
+	cJSON *root;
+
+	assert_yaml_error("", "the YAML input is empty: it contains no document");
+	assert_yaml_error("# just a comment\n\n",
+			  "the YAML input is empty: it contains no document");
+
+	root = yaml("---\n");
+	cr_assert(cJSON_IsNull(root), "an empty document is null");
+	cJSON_Delete(root);
+}
+
+Test(yaml, one_document_only)
+{
+	cJSON *root = yaml("---\na: 1\n...\n");
+
+	assert_number(root, "a", 1);
+	cJSON_Delete(root);
+	assert_yaml_error("a: 1\n---\nb: 2\n",
+			  "line 2, column 1: a second YAML document starts here");
+}
+
+Test(yaml, nesting_is_bounded)
+{
+	size_t depth = 1001;
+	char *text = g_malloc(depth + 1);
+	score_error err = {0};
+	cJSON *root = NULL;
+	int rc;
+
+	memset(text, '[', depth);
+	text[depth] = '\0';
+	rc = inf_yaml_to_json(text, depth, &root, &err);
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert_not_null(strstr(err.message, "nests deeper than 1000 levels"),
+			   "unexpected message: %s", err.message);
+	g_free(text);
+}
+
+Test(yaml, length_bounds_input)
+{
+	/* Only the first `length` bytes count, so no NUL is needed. */
+	const char text[] = "a: 1\nb: 2\n";
+	score_error err = {0};
+	cJSON *root = NULL;
+	int rc = inf_yaml_to_json(text, 5, &root, &err);
+
+	cr_assert_eq(rc, 0, "failed: %s", err.message);
+	cr_assert_null(cJSON_GetObjectItem(root, "b"), "b is past the length");
+	assert_number(root, "a", 1);
+	cJSON_Delete(root);
+}
+
+/* ---- Cluster files ------------------------------------------------------- */
+
+typedef struct cluster {
+	score_resource_table *resources;
+	score_model *model;
+} cluster;
+
+static void cluster_init(cluster *c)
+{
+	c->resources = score_resource_table_new();
+	c->model = score_model_new(c->resources);
+}
+
+static void cluster_release(cluster *c)
+{
+	score_model_free(c->model);
+	score_resource_table_free(c->resources);
+}
+
+static char *fixture_path(const char *name)
+{
+	return g_build_filename(fixtures_dir(), "cluster", name, NULL);
+}
+
+static score_node *must_node(const cluster *c, const char *name)
+{
+	score_node *node = score_model_node(c->model, name);
+
+	cr_assert_not_null(node, "node %s is not in the model", name);
+	return node;
+}
+
+static void assert_value(int64_t got, int64_t expected, const char *what)
+{
+	cr_assert_eq(got, expected, "%s: expected %lld, got %lld", what,
+		     (long long)expected, (long long)got);
+}
+
+Test(cluster_file, kubectl_yaml_list)
+{
+	cluster c;
+	char *path = fixture_path("kind-nodes-pods.yaml");
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	score_node *node;
+	score_pod *pod;
+	int gpu;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_file_counted(path, c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "loading %s failed with %d: %s", path, rc, err.message);
+	assert_value((int64_t)counts.nodes, 3, "counted nodes");
+	assert_value((int64_t)counts.pods, 5, "counted pods");
+	assert_value((int64_t)counts.skipped, 0, "skipped items");
+	assert_value((int64_t)score_model_node_count(c.model), 3, "model nodes");
+	assert_value((int64_t)score_model_pod_count(c.model), 5, "model pods");
+
+	node = must_node(&c, "kind-control-plane");
+	cr_assert(node->ready, "control plane: expected ready");
+	cr_assert_eq(node->n_taints, 1, "control plane: expected 1 taint, got %u",
+		     node->n_taints);
+	cr_assert_str_eq(node->taints[0].key, "node-role.kubernetes.io/control-plane");
+	assert_value(node->allocatable.v[SCORE_RES_MEMORY], 8039156LL * 1024,
+		     "control plane memory");
+	/* coredns tolerates the control-plane taint and requests 100m/70Mi. */
+	assert_value(node->requested.v[SCORE_RES_CPU], 100, "control plane cpu");
+	assert_value(node->requested.v[SCORE_RES_MEMORY], 70 * MiB,
+		     "control plane memory requested");
+
+	/* web-2xkqp: app 250m/256Mi plus the istio-proxy sidecar 100m/128Mi;
+	 * istio-init (10m/40Mi) runs before and stays below. The pi pod
+	 * Succeeded and counts nowhere. */
+	node = must_node(&c, "kind-worker");
+	assert_value(node->allocatable.v[SCORE_RES_CPU], 8000, "worker cpu");
+	assert_value(node->allocatable.v[SCORE_RES_MEMORY], 32779564LL * 1024,
+		     "worker memory");
+	assert_value(node->requested.v[SCORE_RES_CPU], 350, "worker cpu requested");
+	assert_value(node->requested.v[SCORE_RES_MEMORY], 384 * MiB,
+		     "worker memory requested");
+	assert_value(node->requested.v[SCORE_RES_PODS], 1, "worker pods");
+	cr_assert_str_eq(score_labels_get(&node->labels, "topology.kubernetes.io/zone"),
+			 "zone-a");
+
+	/* Ready is Unknown; kube-proxy requests CPU only, so its non-zero
+	 * memory is the 200Mi default. */
+	node = must_node(&c, "kind-worker2");
+	cr_assert_not(node->ready, "worker2: Ready Unknown must not be ready");
+	cr_assert_eq(node->n_taints, 2, "worker2: expected 2 taints, got %u",
+		     node->n_taints);
+	gpu = score_resource_find(c.resources, "nvidia.com/gpu");
+	cr_assert_geq(gpu, SCORE_RES_FIRST_EXTENDED, "gpu slot: got %d", gpu);
+	assert_value(node->allocatable.v[gpu], 2, "worker2 gpus");
+	assert_value(node->allocatable.v[SCORE_RES_CPU], 7800, "worker2 cpu");
+	assert_value(node->requested.v[SCORE_RES_MEMORY], 0, "worker2 memory");
+	assert_value(node->nonzero_requested.v[SCORE_RES_MEMORY],
+		     SCORE_DEFAULT_MEMORY_REQUEST, "worker2 non-zero memory");
+
+	pod = score_model_pod(c.model, "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e");
+	cr_assert_not_null(pod, "the pending pod is in the model");
+	cr_assert_null(pod->node_name, "the pending pod has no node");
+	cr_assert_eq(pod->phase, SCORE_POD_PENDING, "pending pod phase: %d",
+		     pod->phase);
+
+	pod = score_model_pod(c.model, "9f0a1b2c-3d4e-4f5a-8b6c-7d8e9f0a1b2c");
+	cr_assert_not_null(pod, "the Succeeded pod is in the model");
+	cr_assert_eq(pod->phase, SCORE_POD_SUCCEEDED, "pi phase: %d", pod->phase);
+
+	cluster_release(&c);
+	g_free(path);
+}
+
+Test(cluster_file, json_pod_list_without_item_kinds)
+{
+	/* An API server's PodList leaves kind out of its items. */
+	const char *text =
+		"  {\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"metadata\": {},\n"
+		"   \"items\": [{\"metadata\": {\"name\": \"a\", \"namespace\": \"ns\", \"uid\": \"u1\"},\n"
+		"     \"spec\": {\"nodeName\": \"n1\", \"containers\": [{\"resources\":\n"
+		"       {\"requests\": {\"cpu\": \"1\"}}}]}, \"status\": {\"phase\": \"Running\"}}]}\n";
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	score_pod *pod;
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_counted("pods.json", text, strlen(text),
+					     c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)counts.pods, 1, "pods");
+	assert_value((int64_t)counts.nodes, 0, "nodes");
+	pod = score_model_pod(c.model, "u1");
+	cr_assert_not_null(pod, "pod u1 is in the model");
+	assert_value(pod->request.v[SCORE_RES_CPU], 1000, "pod cpu");
+	cr_assert_null(score_model_node(c.model, "n1"),
+		       "a node only named by a pod is not present");
+	cluster_release(&c);
+}
+
+Test(cluster_file, node_list_and_single_objects)
+{
+	const char *node_list =
+		"kind: NodeList\napiVersion: v1\nitems:\n"
+		"- metadata: {name: n1}\n  status: {allocatable: {cpu: \"2\"}}\n"
+		"- metadata: {name: n2}\n";
+	const char *single_node = "apiVersion: v1\nkind: Node\nmetadata: {name: n3}\n";
+	const char *single_pod =
+		"{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},"
+		" \"spec\": {\"nodeName\": \"n3\"}}";
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer("nodes.yaml", node_list, strlen(node_list),
+				     c.model, &err);
+	cr_assert_eq(rc, 0, "NodeList failed with %d: %s", rc, err.message);
+	rc = inf_load_cluster_buffer("node.yaml", single_node,
+				     strlen(single_node), c.model, &err);
+	cr_assert_eq(rc, 0, "Node failed with %d: %s", rc, err.message);
+	rc = inf_load_cluster_buffer("pod.json", single_pod, strlen(single_pod),
+				     c.model, &err);
+	cr_assert_eq(rc, 0, "Pod failed with %d: %s", rc, err.message);
+
+	assert_value((int64_t)score_model_node_count(c.model), 3, "nodes");
+	assert_value(must_node(&c, "n1")->allocatable.v[SCORE_RES_CPU], 2000,
+		     "n1 cpu");
+	assert_value(must_node(&c, "n3")->requested.v[SCORE_RES_PODS], 1,
+		     "n3 pods");
+	cr_assert_not_null(score_model_pod(c.model, "default/p"),
+			   "the uid-less pod is keyed by namespace/name");
+	cluster_release(&c);
+}
+
+Test(cluster_file, other_kinds_are_skipped)
+{
+	const char *text =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: b}}\n"
+		"- {apiVersion: v1, kind: Service, metadata: {name: s}}\n"
+		"- {apiVersion: example.com/v1, kind: Node, metadata: {name: custom}}\n"
+		"- {apiVersion: v1, kind: Node, metadata: {name: real}}\n";
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_counted("mixed.yaml", text, strlen(text),
+					     c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)counts.skipped, 3, "skipped");
+	assert_value((int64_t)counts.nodes, 1, "nodes");
+	cr_assert_null(score_model_node(c.model, "custom"),
+		       "a Node of another API group is not a cluster node");
+	cluster_release(&c);
+}
+
+Test(cluster_file, error_names_file_and_item)
+{
+	char *path = fixture_path("bad-quantity.yaml");
+	char *expected = g_strdup_printf(
+		"%s: items[3] (Pod default/web-1): spec.containers[0].resources.requests.cpu: ",
+		path);
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_file(path, c.model, &err);
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d (%s)", rc, err.message);
+	cr_assert(g_str_has_prefix(err.message, expected),
+		  "expected message starting with\n  %s\ngot\n  %s", expected,
+		  err.message);
+	cr_assert_not_null(strstr(err.message, "\"x\""),
+			   "message must quote the value: %s", err.message);
+	/* The valid node and pod before the bad item are not loaded either. */
+	assert_value((int64_t)score_model_node_count(c.model), 0, "nodes");
+	assert_value((int64_t)score_model_pod_count(c.model), 0, "pods");
+	cluster_release(&c);
+	g_free(expected);
+	g_free(path);
+}
+
+typedef struct load_error_case {
+	const char *text;
+	const char *message_start;
+} load_error_case;
+
+static const load_error_case load_error_cases[] = {
+	{"", "f.yaml: the file is empty"},
+	{" \n\t\n", "f.yaml: the file is empty"},
+	{"# comment only\n", "f.yaml: the YAML input is empty"},
+	{"- a\n- b\n", "f.yaml: expected a Kubernetes object"},
+	{"kind: ConfigMap\n", "f.yaml: kind ConfigMap is not supported at the top level"},
+	{"metadata: {name: x}\n", "f.yaml: missing kind at the top level"},
+	{"kind: List\nitems: {a: 1}\n", "f.yaml: items: expected an array"},
+	{"kind: List\nitems:\n- metadata: {name: n}\n", "f.yaml: items[0]: missing kind"},
+	{"kind: List\nitems:\n- 42\n", "f.yaml: items[0]: expected an object"},
+	{"kind: List\nitems:\n- {kind: Node, metadata: {}}\n",
+	 "f.yaml: items[0] (Node): metadata.name: missing"},
+	{"kind: NodeList\nitems:\n- {metadata: {name: n1}}\n- {metadata: {name: n2}, spec: {taints: [{key: k}]}}\n",
+	 "f.yaml: items[1] (Node n2): spec.taints[0].effect: missing"},
+	{"kind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: {}}\n",
+	 "f.yaml: Pod shop/p: spec.containers: expected an array"},
+	{"kind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n  metadata: {name: b}\n",
+	 "f.yaml: line 5, column 3: duplicate key \"metadata\""},
+	{"{\"kind\": \"List\",\n \"items\": [}\n", "f.yaml: line 2, column 12: invalid JSON"},
+	{"{\"kind\": \"Node\", \"metadata\": {\"name\": \"n\"}} x\n",
+	 "f.yaml: line 1, column 45: unexpected data after the JSON object"},
+};
+
+Test(cluster_file, load_errors)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(load_error_cases); i++) {
+		const load_error_case *e = &load_error_cases[i];
+		score_error err = {0};
+		cluster c;
+		int rc;
+
+		cluster_init(&c);
+		rc = inf_load_cluster_buffer("f.yaml", e->text, strlen(e->text),
+					     c.model, &err);
+		cr_assert_eq(rc, -EINVAL, "case %zu (%s): expected -EINVAL, got %d",
+			     i, e->text, rc);
+		cr_assert(g_str_has_prefix(err.message, e->message_start),
+			  "case %zu (%s): expected message starting with\n  %s\ngot\n  %s",
+			  i, e->text, e->message_start, err.message);
+		assert_value((int64_t)score_model_node_count(c.model), 0,
+			     "nodes after a failed load");
+		cluster_release(&c);
+	}
+}
+
+Test(cluster_file, missing_file)
+{
+	const char *path = "tests/fixtures/cluster/no-such-file.yaml";
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_file(path, c.model, &err);
+	cr_assert_eq(rc, -ENOENT, "expected -ENOENT, got %d", rc);
+	cr_assert(g_str_has_prefix(err.message, path),
+		  "message must start with the path: %s", err.message);
+	cr_assert_not_null(strstr(err.message, g_strerror(ENOENT)),
+			   "message must carry the errno text: %s", err.message);
+	cluster_release(&c);
+}
+
+Test(cluster_file, directory_is_not_a_file)
+{
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_file(fixtures_dir(), c.model, &err);
+	cr_assert_lt(rc, 0, "expected an error for a directory, got %d", rc);
+	cr_assert(g_str_has_prefix(err.message, fixtures_dir()),
+		  "message must start with the path: %s", err.message);
+	cluster_release(&c);
+}
+
+/* ---- Demo cluster -------------------------------------------------------- */
+
+static int64_t free_cpu(const cluster *c, const char *name)
+{
+	const score_node *node = must_node(c, name);
+
+	return node->allocatable.v[SCORE_RES_CPU] - node->requested.v[SCORE_RES_CPU];
+}
+
+Test(demo, loads_nodes_and_pods)
+{
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_demo_cluster(c.model, &err);
+	cr_assert_eq(rc, 0, "demo failed with %d: %s", rc, err.message);
+	assert_value((int64_t)score_model_node_count(c.model), 6, "demo nodes");
+	assert_value((int64_t)score_model_pod_count(c.model), 16, "demo pods");
+
+	/* Loading again replaces every object by name and uid. */
+	rc = inf_load_demo_cluster(c.model, &err);
+	cr_assert_eq(rc, 0, "second demo load failed with %d: %s", rc, err.message);
+	assert_value((int64_t)score_model_node_count(c.model), 6, "demo nodes");
+	assert_value((int64_t)score_model_pod_count(c.model), 16, "demo pods");
+	assert_value(must_node(&c, "demo-node-a")->requested.v[SCORE_RES_PODS], 3,
+		     "demo-node-a counted pods after reload");
+	cluster_release(&c);
+}
+
+Test(demo, three_cpu_pod_outcomes)
+{
+	score_error err = {0};
+	const score_node *node;
+	cluster c;
+	int gpu;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_demo_cluster(c.model, &err);
+	cr_assert_eq(rc, 0, "demo failed with %d: %s", rc, err.message);
+
+	/* demo-node-a: kube-proxy 100m, web 1000m (with sidecar), redis
+	 * 500m; the Succeeded report pod does not count. */
+	assert_value(must_node(&c, "demo-node-a")->requested.v[SCORE_RES_CPU], 1600,
+		     "demo-node-a cpu requested");
+	cr_assert_geq(free_cpu(&c, "demo-node-a"), 3000, "demo-node-a fits 3 CPUs");
+	cr_assert_geq(free_cpu(&c, "demo-node-e"), 3000, "demo-node-e fits 3 CPUs");
+	cr_assert_geq(free_cpu(&c, "demo-node-gpu"), 3000, "demo-node-gpu fits 3 CPUs");
+	assert_value(free_cpu(&c, "demo-node-b"), 1310, "demo-node-b free cpu");
+
+	node = must_node(&c, "demo-node-c");
+	cr_assert_geq(free_cpu(&c, "demo-node-c"), 3000, "demo-node-c has room");
+	cr_assert_eq(node->n_taints, 1, "demo-node-c: expected 1 taint");
+	cr_assert_str_eq(node->taints[0].key, "dedicated");
+	cr_assert_eq(node->taints[0].effect, SCORE_EFFECT_NO_SCHEDULE,
+		     "demo-node-c taint effect: %d", node->taints[0].effect);
+
+	node = must_node(&c, "demo-node-d");
+	cr_assert(node->unschedulable, "demo-node-d is cordoned");
+	cr_assert_geq(free_cpu(&c, "demo-node-d"), 3000,
+		      "demo-node-d has room, so only the cordon rejects");
+
+	node = must_node(&c, "demo-node-gpu");
+	gpu = score_resource_find(c.resources, "nvidia.com/gpu");
+	cr_assert_geq(gpu, SCORE_RES_FIRST_EXTENDED, "gpu slot: got %d", gpu);
+	assert_value(node->allocatable.v[gpu], 4, "gpu allocatable");
+	assert_value(node->requested.v[gpu], 2, "gpu requested");
+
+	for (int i = 0; i < 6; i++) {
+		static const char *const names[] = {
+			"demo-node-a", "demo-node-b", "demo-node-c",
+			"demo-node-d", "demo-node-e", "demo-node-gpu"};
+
+		node = must_node(&c, names[i]);
+		cr_assert(node->ready, "%s: expected ready", names[i]);
+		cr_assert_not_null(score_labels_get(&node->labels,
+						    "topology.kubernetes.io/zone"),
+				   "%s: expected a zone label", names[i]);
+	}
+	cluster_release(&c);
+}

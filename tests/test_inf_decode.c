@@ -1,0 +1,792 @@
+/* Tests for informer/decode.c: pods and nodes from real kube-scheduler
+ * requests, pod requests with sidecars, init containers, overhead and
+ * pod-level resources, tolerations, taints, Ready, and malformed objects
+ * whose errors must name the field path. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "informer/decode.h"
+
+#define MiB (1024LL * 1024)
+#define GiB (1024LL * MiB)
+
+static const char *fixtures_dir(void)
+{
+	const char *dir = getenv("STOWAGE_FIXTURES");
+
+	return dir != NULL && dir[0] != '\0' ? dir : "tests/fixtures";
+}
+
+static cJSON *load_fixture(const char *name)
+{
+	char *path = g_build_filename(fixtures_dir(), "kube-scheduler-v1.24",
+				      name, NULL);
+	char *text = NULL;
+	GError *error = NULL;
+	cJSON *root;
+
+	cr_assert(g_file_get_contents(path, &text, NULL, &error),
+		  "reading fixture %s failed: %s", path,
+		  error ? error->message : "unknown error");
+	root = cJSON_Parse(text);
+	cr_assert_not_null(root, "fixture %s is not valid JSON", path);
+	g_free(text);
+	g_free(path);
+	return root;
+}
+
+static cJSON *parse(const char *json)
+{
+	cJSON *root = cJSON_Parse(json);
+
+	cr_assert_not_null(root, "test JSON does not parse: %s", json);
+	return root;
+}
+
+/* Decodes `json` as a pod and fails the test on error. */
+static score_pod *pod_from(score_resource_table *table, const char *json)
+{
+	cJSON *root = parse(json);
+	score_error err = {0};
+	score_pod *pod = NULL;
+	int rc = inf_decode_pod(root, table, &pod, &err);
+
+	cr_assert_eq(rc, 0, "decoding pod failed with %d: %s\ninput: %s", rc,
+		     err.message, json);
+	cr_assert_not_null(pod);
+	cJSON_Delete(root);
+	return pod;
+}
+
+static score_node *node_from(score_resource_table *table, const char *json)
+{
+	cJSON *root = parse(json);
+	score_error err = {0};
+	score_node *node = NULL;
+	int rc = inf_decode_node(root, table, &node, &err);
+
+	cr_assert_eq(rc, 0, "decoding node failed with %d: %s\ninput: %s", rc,
+		     err.message, json);
+	cr_assert_not_null(node);
+	cJSON_Delete(root);
+	return node;
+}
+
+static void assert_resource(const score_resources *got, int slot,
+			    int64_t expected, const char *what)
+{
+	cr_assert_eq(got->v[slot], expected,
+		     "%s slot %d: expected %lld, got %lld", what, slot,
+		     (long long)expected, (long long)got->v[slot]);
+}
+
+static void assert_string(const char *got, const char *expected,
+			  const char *what)
+{
+	if (expected == NULL) {
+		cr_assert_null(got, "%s: expected NULL, got \"%s\"", what, got);
+		return;
+	}
+	cr_assert_not_null(got, "%s: expected \"%s\", got NULL", what, expected);
+	cr_assert_str_eq(got, expected, "%s: expected \"%s\", got \"%s\"", what,
+			 expected, got);
+}
+
+/* ---- Recorded kube-scheduler requests ------------------------------------ */
+
+Test(decode, fixture_pods_from_every_verb)
+{
+	static const struct {
+		const char *file;
+		const char *name;
+		const char *uid;
+		int64_t milli_cpu;
+	} cases[] = {
+		{"filter-request.nodeCacheCapable-false.json", "test-pod-a",
+		 "1cffe9cd-13d9-4c72-8495-847bb4d4357e", 100},
+		{"prioritize-request.nodeCacheCapable-false.json", "test-pod-a",
+		 "1cffe9cd-13d9-4c72-8495-847bb4d4357e", 100},
+		{"filter-request.nodeCacheCapable-true.json", NULL, NULL, 100},
+		{"prioritize-request.nodeCacheCapable-true.json", NULL, NULL, 100},
+		{"preempt-request.nodeCacheCapable-true.json", "high-1",
+		 "f2915ddc-b587-469b-ab49-000a0c9ebed6", 3000},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		score_resource_table *table = score_resource_table_new();
+		cJSON *root = load_fixture(cases[i].file);
+		const cJSON *object = inf_json_member(root, "pod");
+		score_error err = {0};
+		score_pod *pod = NULL;
+		int rc;
+
+		cr_assert_not_null(object, "%s: no Pod member", cases[i].file);
+		rc = inf_decode_pod(object, table, &pod, &err);
+		cr_assert_eq(rc, 0, "%s: decode failed with %d: %s",
+			     cases[i].file, rc, err.message);
+
+		if (cases[i].name != NULL) {
+			assert_string(pod->name, cases[i].name, cases[i].file);
+			assert_string(pod->uid, cases[i].uid, cases[i].file);
+		}
+		assert_string(pod->namespace, "default", cases[i].file);
+		assert_string(pod->node_name, NULL, cases[i].file);
+		assert_resource(&pod->request, SCORE_RES_CPU,
+				cases[i].milli_cpu, cases[i].file);
+		assert_resource(&pod->request, SCORE_RES_MEMORY, 64 * MiB,
+				cases[i].file);
+		assert_resource(&pod->request, SCORE_RES_PODS, 1, cases[i].file);
+		assert_resource(&pod->nonzero_request, SCORE_RES_CPU,
+				cases[i].milli_cpu, cases[i].file);
+		cr_assert_eq(pod->phase, SCORE_POD_PENDING,
+			     "%s: expected phase Pending, got %d", cases[i].file,
+			     pod->phase);
+
+		/* The API server adds these two to every pod. */
+		cr_assert_eq(pod->n_tolerations, 2,
+			     "%s: expected 2 tolerations, got %u", cases[i].file,
+			     pod->n_tolerations);
+		assert_string(pod->tolerations[0].key,
+			      "node.kubernetes.io/not-ready", cases[i].file);
+		cr_assert_eq(pod->tolerations[0].op, SCORE_TOLERATION_EXISTS,
+			     "%s: expected Exists", cases[i].file);
+		cr_assert_eq(pod->tolerations[1].effect, SCORE_EFFECT_NO_EXECUTE,
+			     "%s: expected NoExecute, got %d", cases[i].file,
+			     pod->tolerations[1].effect);
+
+		score_pod_free(pod);
+		cJSON_Delete(root);
+		score_resource_table_free(table);
+	}
+}
+
+Test(decode, fixture_nodes)
+{
+	score_resource_table *table = score_resource_table_new();
+	cJSON *root = load_fixture("filter-request.nodeCacheCapable-false.json");
+	const cJSON *list = inf_json_member(root, "nodes");
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(list, "items");
+	const cJSON *item;
+	int count = 0;
+
+	cr_assert(cJSON_IsArray(items), "Nodes.items is not an array");
+	cJSON_ArrayForEach(item, items) {
+		score_error err = {0};
+		score_node *node = NULL;
+		int rc = inf_decode_node(item, table, &node, &err);
+
+		cr_assert_eq(rc, 0, "node %d: decode failed with %d: %s", count,
+			     rc, err.message);
+		cr_assert(g_str_has_prefix(node->name, "fake-node-"),
+			  "unexpected node name %s", node->name);
+		assert_string(score_labels_get(&node->labels,
+					       "kubernetes.io/hostname"),
+			      node->name, "hostname label");
+		assert_resource(&node->allocatable, SCORE_RES_CPU, 4000, node->name);
+		assert_resource(&node->allocatable, SCORE_RES_MEMORY, 8 * GiB,
+				node->name);
+		assert_resource(&node->allocatable, SCORE_RES_EPHEMERAL_STORAGE,
+				50 * GiB, node->name);
+		assert_resource(&node->allocatable, SCORE_RES_PODS, 110, node->name);
+		cr_assert(node->ready, "%s: expected ready", node->name);
+		cr_assert_not(node->unschedulable, "%s: expected schedulable",
+			      node->name);
+		cr_assert_eq(node->n_taints, 0, "%s: expected no taints, got %u",
+			     node->name, node->n_taints);
+		score_node_free(node);
+		count++;
+	}
+	cr_assert_eq(count, 3, "expected 3 nodes, got %d", count);
+
+	cJSON_Delete(root);
+	score_resource_table_free(table);
+}
+
+Test(decode, json_member_case_insensitive)
+{
+	cJSON *root = parse("{\"pod\": 1, \"NodeNames\": 2, \"Nodes\": 3, \"nodes\": 4}");
+	cJSON *array = parse("[1, 2]");
+	const cJSON *item;
+
+	item = inf_json_member(root, "Pod");
+	cr_assert_not_null(item, "expected \"pod\" to match Pod");
+	cr_assert_eq(item->valueint, 1, "Pod: expected 1, got %d", item->valueint);
+
+	item = inf_json_member(root, "nodenames");
+	cr_assert_not_null(item, "expected NodeNames to match nodenames");
+	cr_assert_eq(item->valueint, 2, "NodeNames: expected 2, got %d",
+		     item->valueint);
+
+	/* Go's decoder lets the last matching key win. */
+	item = inf_json_member(root, "Nodes");
+	cr_assert_not_null(item);
+	cr_assert_eq(item->valueint, 4, "Nodes: expected the last match 4, got %d",
+		     item->valueint);
+
+	cr_assert_null(inf_json_member(root, "Node"), "Node must not match Nodes");
+	cr_assert_null(inf_json_member(array, "Pod"), "an array has no members");
+	cr_assert_null(inf_json_member(NULL, "Pod"), "NULL has no members");
+
+	cJSON_Delete(array);
+	cJSON_Delete(root);
+}
+
+/* ---- Requests ------------------------------------------------------------ */
+
+Test(decode, sidecar_and_init_requests)
+{
+	/* Request by hand: init-a alone needs 500m/64Mi. The sidecar raises
+	 * the init peak to 500m/128Mi, and init-b runs beside the sidecar at
+	 * 400m/160Mi. App containers 300m/256Mi plus the sidecar make
+	 * 400m/384Mi. Maximum: 500m/384Mi.
+	 * Non-zero: app container "b" lacks memory and counts 200Mi, so the
+	 * apps are 300m/456Mi and 400m/584Mi with the sidecar. The init peak
+	 * stays 500m/160Mi. Maximum: 500m/584Mi. */
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\", \"namespace\": \"ns\", \"uid\": \"u\"},"
+		" \"spec\": {"
+		"  \"initContainers\": ["
+		"   {\"name\": \"init-a\", \"resources\": {\"requests\": {\"cpu\": \"500m\", \"memory\": \"64Mi\"}}},"
+		"   {\"name\": \"sidecar\", \"restartPolicy\": \"Always\","
+		"    \"resources\": {\"requests\": {\"cpu\": \"100m\", \"memory\": \"128Mi\"}}},"
+		"   {\"name\": \"init-b\", \"resources\": {\"requests\": {\"cpu\": \"300m\", \"memory\": \"32Mi\"}}}],"
+		"  \"containers\": ["
+		"   {\"name\": \"a\", \"resources\": {\"requests\": {\"cpu\": \"200m\", \"memory\": \"256Mi\"}}},"
+		"   {\"name\": \"b\", \"resources\": {\"requests\": {\"cpu\": \"100m\"}}}]}}");
+
+	assert_resource(&pod->request, SCORE_RES_CPU, 500, "request");
+	assert_resource(&pod->request, SCORE_RES_MEMORY, 384 * MiB, "request");
+	assert_resource(&pod->request, SCORE_RES_PODS, 1, "request");
+	assert_resource(&pod->nonzero_request, SCORE_RES_CPU, 500, "nonzero");
+	assert_resource(&pod->nonzero_request, SCORE_RES_MEMORY, 584 * MiB,
+			"nonzero");
+	assert_resource(&pod->nonzero_request, SCORE_RES_PODS, 1, "nonzero");
+
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, init_restart_policy_other_than_always)
+{
+	/* Without restartPolicy: Always the second init container is an
+	 * ordinary one: the request is max(300m, 200m, 200m) = 300m. As a
+	 * sidecar it would add to the app's 200m and make 400m. */
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {"
+		"  \"initContainers\": ["
+		"   {\"resources\": {\"requests\": {\"cpu\": \"300m\", \"memory\": \"1Mi\"}}},"
+		"   {\"restartPolicy\": \"OnFailure\","
+		"    \"resources\": {\"requests\": {\"cpu\": \"200m\", \"memory\": \"1Mi\"}}}],"
+		"  \"containers\": [{\"resources\": {\"requests\": {\"cpu\": \"200m\", \"memory\": \"1Mi\"}}}]}}");
+
+	assert_resource(&pod->request, SCORE_RES_CPU, 300, "request");
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, overhead_adds_to_request)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"kata\"}, \"spec\": {"
+		"  \"overhead\": {\"cpu\": \"250m\", \"memory\": \"120Mi\"},"
+		"  \"containers\": [{\"resources\": {\"requests\": {\"cpu\": \"250m\", \"memory\": \"256Mi\"}}}]}}");
+
+	assert_resource(&pod->request, SCORE_RES_CPU, 500, "request");
+	assert_resource(&pod->request, SCORE_RES_MEMORY, 376 * MiB, "request");
+	assert_resource(&pod->nonzero_request, SCORE_RES_CPU, 500, "nonzero");
+	assert_resource(&pod->nonzero_request, SCORE_RES_MEMORY, 376 * MiB,
+			"nonzero");
+	assert_resource(&pod->request, SCORE_RES_PODS, 1, "request");
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, limits_default_missing_requests)
+{
+	/* Container a has limits only: both become requests. Container b
+	 * requests 200m CPU, so only its memory limit fills in. */
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": ["
+		"  {\"name\": \"a\", \"resources\": {\"limits\": {\"cpu\": \"1\", \"memory\": \"1Gi\"}}},"
+		"  {\"name\": \"b\", \"resources\": {\"requests\": {\"cpu\": \"200m\"},"
+		"   \"limits\": {\"cpu\": \"1\", \"memory\": \"512Mi\"}}}]}}");
+
+	assert_resource(&pod->request, SCORE_RES_CPU, 1200, "request");
+	assert_resource(&pod->request, SCORE_RES_MEMORY, GiB + 512 * MiB,
+			"request");
+	/* Defaulted requests count as written, so no 100m/200Mi stand-ins. */
+	assert_resource(&pod->nonzero_request, SCORE_RES_CPU, 1200, "nonzero");
+	assert_resource(&pod->nonzero_request, SCORE_RES_MEMORY, GiB + 512 * MiB,
+			"nonzero");
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, pod_level_requests_replace_containers)
+{
+	/* spec.resources.requests replaces the containers' CPU and memory;
+	 * the GPU still comes from the container, and overhead is added
+	 * last. */
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {"
+		"  \"resources\": {\"requests\": {\"cpu\": \"2\", \"memory\": \"1Gi\"}},"
+		"  \"overhead\": {\"cpu\": \"100m\"},"
+		"  \"containers\": [{\"resources\": {\"requests\": {\"cpu\": \"500m\","
+		"   \"memory\": \"256Mi\", \"nvidia.com/gpu\": \"1\"}}}]}}");
+	int gpu = score_resource_find(table, "nvidia.com/gpu");
+
+	cr_assert_geq(gpu, SCORE_RES_FIRST_EXTENDED, "gpu slot: got %d", gpu);
+	assert_resource(&pod->request, SCORE_RES_CPU, 2100, "request");
+	assert_resource(&pod->request, SCORE_RES_MEMORY, GiB, "request");
+	assert_resource(&pod->request, gpu, 1, "request");
+	assert_resource(&pod->nonzero_request, SCORE_RES_CPU, 2100, "nonzero");
+	assert_resource(&pod->nonzero_request, SCORE_RES_MEMORY, GiB, "nonzero");
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, numeric_quantities)
+{
+	/* Kubernetes reads an unquoted JSON number as quantity text. */
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": ["
+		"  {\"resources\": {\"requests\": {\"cpu\": 0.1, \"memory\": 1073741824,"
+		"   \"example.com/dongle\": 2}}},"
+		"  {\"resources\": {\"requests\": {\"cpu\": 2}}}]}}");
+	int dongle = score_resource_find(table, "example.com/dongle");
+
+	cr_assert_geq(dongle, SCORE_RES_FIRST_EXTENDED, "dongle slot: got %d",
+		      dongle);
+	assert_resource(&pod->request, SCORE_RES_CPU, 2100, "request");
+	assert_resource(&pod->request, SCORE_RES_MEMORY, GiB, "request");
+	assert_resource(&pod->request, dongle, 2, "request");
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, full_resource_table)
+{
+	score_resource_table *table = score_resource_table_new();
+	const char *json =
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": ["
+		"  {\"resources\": {\"requests\": {\"example.com/zero\": \"0\","
+		"   \"example.com/new\": \"1\"}}}]}}";
+	cJSON *root = parse(json);
+	score_error err = {0};
+	score_pod *pod = NULL;
+	int rc;
+
+	for (int i = SCORE_RES_FIRST_EXTENDED; i < SCORE_RES_MAX; i++) {
+		char name[64];
+
+		g_snprintf(name, sizeof(name), "example.com/filler-%d", i);
+		rc = score_resource_index(table, name, NULL);
+		cr_assert_eq(rc, i, "filling slot %d returned %d", i, rc);
+	}
+
+	/* The zero amount takes no slot; the non-zero one finds none. */
+	rc = inf_decode_pod(root, table, &pod, &err);
+	cr_assert_eq(rc, -ENOSPC, "expected -ENOSPC, got %d (%s)", rc, err.message);
+	cr_assert_null(pod, "no pod on failure");
+	cr_assert(strstr(err.message,
+			 "spec.containers[0].resources.requests.example.com/new: ") ==
+			  err.message,
+		  "message must start with the field path: %s", err.message);
+	cr_assert_eq(score_resource_find(table, "example.com/zero"), -ENOENT,
+		     "a zero amount must not take a slot");
+
+	cJSON_Delete(root);
+	score_resource_table_free(table);
+}
+
+/* ---- Metadata, tolerations, phase --------------------------------------- */
+
+Test(decode, metadata_defaults)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"web-1\", \"labels\": {\"app\": \"web\","
+		" \"empty\": \"\", \"nulled\": null}}}");
+
+	assert_string(pod->namespace, "default", "namespace");
+	assert_string(pod->uid, "default/web-1", "uid fallback");
+	assert_string(score_labels_get(&pod->labels, "app"), "web", "app label");
+	assert_string(score_labels_get(&pod->labels, "empty"), "", "empty label");
+	assert_string(score_labels_get(&pod->labels, "nulled"), "", "null label");
+	cr_assert_eq(pod->labels.count, 3, "expected 3 labels, got %u",
+		     pod->labels.count);
+	assert_resource(&pod->request, SCORE_RES_PODS, 1, "request");
+	assert_resource(&pod->nonzero_request, SCORE_RES_CPU,
+			0, "nonzero without containers");
+	score_pod_free(pod);
+
+	pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"a\", \"namespace\": \"shop\", \"uid\": \"\"},"
+		" \"spec\": {\"nodeName\": \"n1\"}, \"status\": {\"phase\": \"Running\"}}");
+	assert_string(pod->uid, "shop/a", "uid fallback for an empty uid");
+	assert_string(pod->node_name, "n1", "nodeName");
+	cr_assert_eq(pod->phase, SCORE_POD_RUNNING, "expected Running, got %d",
+		     pod->phase);
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, interned_strings_share_pointers)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *a = pod_from(table,
+		"{\"metadata\": {\"name\": \"a\", \"namespace\": \"shop\"},"
+		" \"spec\": {\"nodeName\": \"n1\"}}");
+	score_pod *b = pod_from(table,
+		"{\"metadata\": {\"name\": \"b\", \"namespace\": \"shop\"},"
+		" \"spec\": {\"nodeName\": \"n1\"}}");
+
+	cr_assert_eq(a->namespace, b->namespace, "namespaces must be interned");
+	cr_assert_eq(a->node_name, b->node_name, "node names must be interned");
+	score_pod_free(a);
+	score_pod_free(b);
+	score_resource_table_free(table);
+}
+
+Test(decode, phases)
+{
+	static const struct {
+		const char *status;
+		score_pod_phase phase;
+	} cases[] = {
+		{"{}", SCORE_POD_PENDING},
+		{"{\"phase\": \"Pending\"}", SCORE_POD_PENDING},
+		{"{\"phase\": \"Running\"}", SCORE_POD_RUNNING},
+		{"{\"phase\": \"Succeeded\"}", SCORE_POD_SUCCEEDED},
+		{"{\"phase\": \"Failed\"}", SCORE_POD_FAILED},
+		{"{\"phase\": \"Unknown\"}", SCORE_POD_UNKNOWN},
+		{"{\"phase\": \"Hibernating\"}", SCORE_POD_UNKNOWN},
+	};
+	score_resource_table *table = score_resource_table_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *json = g_strdup_printf(
+			"{\"metadata\": {\"name\": \"p\"}, \"status\": %s}",
+			cases[i].status);
+		score_pod *pod = pod_from(table, json);
+
+		cr_assert_eq(pod->phase, cases[i].phase,
+			     "status %s: expected phase %d, got %d",
+			     cases[i].status, cases[i].phase, pod->phase);
+		score_pod_free(pod);
+		g_free(json);
+	}
+	score_resource_table_free(table);
+}
+
+Test(decode, tolerations)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"tolerations\": ["
+		"  {\"operator\": \"Exists\"},"
+		"  {\"key\": \"dedicated\", \"operator\": \"Equal\", \"value\": \"db\","
+		"   \"effect\": \"PreferNoSchedule\"},"
+		"  {\"key\": \"gpu\", \"value\": \"yes\", \"effect\": \"NoSchedule\"},"
+		"  {\"key\": \"spot\", \"operator\": \"\", \"effect\": \"\"}]}}");
+	score_taint db = {score_intern("dedicated"), score_intern("db"),
+			  SCORE_EFFECT_PREFER_NO_SCHEDULE};
+
+	cr_assert_eq(pod->n_tolerations, 4, "expected 4 tolerations, got %u",
+		     pod->n_tolerations);
+
+	assert_string(pod->tolerations[0].key, NULL, "[0].key");
+	cr_assert_eq(pod->tolerations[0].op, SCORE_TOLERATION_EXISTS, "[0].op");
+	cr_assert_eq(pod->tolerations[0].effect, SCORE_EFFECT_ANY,
+		     "[0].effect: expected any, got %d", pod->tolerations[0].effect);
+
+	assert_string(pod->tolerations[1].key, "dedicated", "[1].key");
+	assert_string(pod->tolerations[1].value, "db", "[1].value");
+	cr_assert_eq(pod->tolerations[1].op, SCORE_TOLERATION_EQUAL, "[1].op");
+	cr_assert_eq(pod->tolerations[1].effect, SCORE_EFFECT_PREFER_NO_SCHEDULE,
+		     "[1].effect: got %d", pod->tolerations[1].effect);
+	cr_assert(score_toleration_matches(&pod->tolerations[1], &db),
+		  "[1] must tolerate dedicated=db:PreferNoSchedule");
+
+	cr_assert_eq(pod->tolerations[2].op, SCORE_TOLERATION_EQUAL,
+		     "[2]: a missing operator means Equal");
+	cr_assert_eq(pod->tolerations[2].effect, SCORE_EFFECT_NO_SCHEDULE,
+		     "[2].effect: got %d", pod->tolerations[2].effect);
+
+	cr_assert_eq(pod->tolerations[3].op, SCORE_TOLERATION_EQUAL,
+		     "[3]: an empty operator means Equal");
+	cr_assert_eq(pod->tolerations[3].effect, SCORE_EFFECT_ANY,
+		     "[3]: an empty effect matches all effects");
+	assert_string(pod->tolerations[3].value, NULL, "[3].value");
+
+	score_unintern(db.key);
+	score_unintern(db.value);
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+/* ---- Nodes --------------------------------------------------------------- */
+
+Test(decode, node_taints_and_cordon)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_node *node = node_from(table,
+		"{\"metadata\": {\"name\": \"n1\", \"labels\": {\"topology.kubernetes.io/zone\": \"a\"}},"
+		" \"spec\": {\"unschedulable\": true, \"taints\": ["
+		"   {\"key\": \"node.kubernetes.io/unschedulable\", \"effect\": \"NoSchedule\"},"
+		"   {\"key\": \"dedicated\", \"value\": \"db\", \"effect\": \"NoExecute\","
+		"    \"timeAdded\": \"2024-05-03T10:58:07Z\"}]},"
+		" \"status\": {\"allocatable\": {\"cpu\": \"3920m\", \"memory\": \"14Gi\","
+		"   \"hugepages-2Mi\": \"0\", \"pods\": \"110\"},"
+		"  \"conditions\": [{\"type\": \"MemoryPressure\", \"status\": \"False\"},"
+		"   {\"type\": \"Ready\", \"status\": \"True\"}]}}");
+
+	assert_string(node->name, "n1", "name");
+	assert_string(score_labels_get(&node->labels, "topology.kubernetes.io/zone"),
+		      "a", "zone label");
+	cr_assert(node->unschedulable, "expected unschedulable");
+	cr_assert(node->ready, "expected ready");
+	cr_assert_eq(node->n_taints, 2, "expected 2 taints, got %u", node->n_taints);
+	assert_string(node->taints[0].key, "node.kubernetes.io/unschedulable",
+		      "taint[0].key");
+	assert_string(node->taints[0].value, NULL, "taint[0].value");
+	cr_assert_eq(node->taints[0].effect, SCORE_EFFECT_NO_SCHEDULE,
+		     "taint[0].effect: got %d", node->taints[0].effect);
+	assert_string(node->taints[1].value, "db", "taint[1].value");
+	cr_assert_eq(node->taints[1].effect, SCORE_EFFECT_NO_EXECUTE,
+		     "taint[1].effect: got %d", node->taints[1].effect);
+	assert_resource(&node->allocatable, SCORE_RES_CPU, 3920, "allocatable");
+	assert_resource(&node->allocatable, SCORE_RES_MEMORY, 14 * GiB,
+			"allocatable");
+	assert_resource(&node->allocatable, SCORE_RES_PODS, 110, "allocatable");
+	cr_assert_eq(score_resource_find(table, "hugepages-2Mi"), -ENOENT,
+		     "a zero hugepages amount must not take a slot");
+	score_node_free(node);
+	score_resource_table_free(table);
+}
+
+Test(decode, node_capacity_fallback)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_node *node = node_from(table,
+		"{\"metadata\": {\"name\": \"n2\"}, \"status\": {"
+		"  \"capacity\": {\"cpu\": \"8\", \"memory\": \"32Gi\", \"nvidia.com/gpu\": \"4\"}}}");
+	int gpu = score_resource_find(table, "nvidia.com/gpu");
+
+	assert_resource(&node->allocatable, SCORE_RES_CPU, 8000, "capacity");
+	assert_resource(&node->allocatable, SCORE_RES_MEMORY, 32 * GiB, "capacity");
+	cr_assert_geq(gpu, SCORE_RES_FIRST_EXTENDED, "gpu slot: got %d", gpu);
+	assert_resource(&node->allocatable, gpu, 4, "capacity");
+	score_node_free(node);
+
+	/* allocatable wins over capacity when both are present. */
+	node = node_from(table,
+		"{\"metadata\": {\"name\": \"n3\"}, \"status\": {"
+		"  \"capacity\": {\"cpu\": \"8\"}, \"allocatable\": {\"cpu\": \"7500m\"}}}");
+	assert_resource(&node->allocatable, SCORE_RES_CPU, 7500, "allocatable");
+	score_node_free(node);
+	score_resource_table_free(table);
+}
+
+Test(decode, node_ready_condition)
+{
+	static const struct {
+		const char *status;
+		bool ready;
+	} cases[] = {
+		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"True\"}]}", true},
+		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"False\"}]}", false},
+		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"Unknown\"}]}", false},
+		{"{\"conditions\": [{\"type\": \"DiskPressure\", \"status\": \"True\"}]}", false},
+		{"{\"conditions\": []}", false},
+		{"{}", false},
+	};
+	score_resource_table *table = score_resource_table_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *json = g_strdup_printf(
+			"{\"metadata\": {\"name\": \"n\"}, \"status\": %s}",
+			cases[i].status);
+		score_node *node = node_from(table, json);
+
+		cr_assert_eq(node->ready, cases[i].ready,
+			     "status %s: expected ready=%d, got %d",
+			     cases[i].status, cases[i].ready, node->ready);
+		score_node_free(node);
+		g_free(json);
+	}
+	score_resource_table_free(table);
+}
+
+/* ---- Malformed objects --------------------------------------------------- */
+
+typedef struct malformed_case {
+	bool node;
+	const char *json;
+	const char *message_start; /* the error message must begin with it */
+} malformed_case;
+
+static const malformed_case malformed_cases[] = {
+	{false, "[]", "expected a pod as a JSON object, got an array"},
+	{false, "{\"metadata\": \"p\"}", "metadata: expected an object, got a string"},
+	{false, "{}", "metadata: missing"},
+	{false, "{\"metadata\": {\"namespace\": \"x\"}}", "metadata.name: missing"},
+	{false, "{\"metadata\": {\"name\": 7}}", "metadata.name: expected a string, got a number"},
+	{false, "{\"metadata\": {\"name\": \"p\", \"uid\": true}}",
+	 "metadata.uid: expected a string, got a boolean"},
+	{false, "{\"metadata\": {\"name\": \"p\", \"labels\": [\"a\"]}}",
+	 "metadata.labels: expected an object, got an array"},
+	{false, "{\"metadata\": {\"name\": \"p\", \"labels\": {\"app\": 3}}}",
+	 "metadata.labels.app: expected a string label value, got a number"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": []}",
+	 "spec: expected an object, got an array"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"nodeName\": 1}}",
+	 "spec.nodeName: expected a string, got a number"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": {}}}",
+	 "spec.containers: expected an array, got an object"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [\"web\"]}}",
+	 "spec.containers[0]: expected an object, got a string"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"resources\": 1}]}}",
+	 "spec.containers[0].resources: expected an object, got a number"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": [\"cpu\"]}}]}}",
+	 "spec.containers[0].resources.requests: expected an object, got an array"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{}, {\"resources\": {\"requests\": {\"cpu\": \"abc\"}}}]}}",
+	 "spec.containers[1].resources.requests.cpu: "},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": {\"cpu\": true}}}]}}",
+	 "spec.containers[0].resources.requests.cpu: expected a quantity"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": {\"memory\": \"-1Gi\"}}}]}}",
+	 "spec.containers[0].resources.requests.memory: invalid quantity \"-1Gi\": a resource amount must not be negative"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"limits\": {\"memory\": \"lots\"}}}]}}",
+	 "spec.containers[0].resources.limits.memory: "},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"initContainers\": "
+		"[{\"restartPolicy\": 1}]}}",
+	 "spec.initContainers[0].restartPolicy: expected a string, got a number"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"initContainers\": "
+		"[{\"resources\": {\"requests\": {\"cpu\": \"1x\"}}}]}}",
+	 "spec.initContainers[0].resources.requests.cpu: "},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"overhead\": {\"memory\": \"?\"}}}",
+	 "spec.overhead.memory: "},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"resources\": "
+		"{\"requests\": {\"cpu\": []}}}}",
+	 "spec.resources.requests.cpu: expected a quantity"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"tolerations\": {}}}",
+	 "spec.tolerations: expected an array, got an object"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"tolerations\": "
+		"[{\"operator\": \"Exists\"}, {\"key\": \"k\", \"operator\": \"Lt\", \"value\": \"5\"}]}}",
+	 "spec.tolerations[1].operator: invalid operator \"Lt\": expected Exists or Equal"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"tolerations\": "
+		"[{\"key\": \"k\", \"effect\": \"NoScheduleEver\"}]}}",
+	 "spec.tolerations[0].effect: invalid effect \"NoScheduleEver\""},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"tolerations\": [3]}}",
+	 "spec.tolerations[0]: expected an object, got a number"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"status\": {\"phase\": false}}",
+	 "status.phase: expected a string, got a boolean"},
+
+	{true, "\"n\"", "expected a node as a JSON object, got a string"},
+	{true, "{}", "metadata.name: missing"},
+	{true, "{\"metadata\": {\"name\": \"\"}}", "metadata.name: missing"},
+	{true, "{\"metadata\": {\"name\": \"n\", \"labels\": \"a=b\"}}",
+	 "metadata.labels: expected an object, got a string"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"spec\": {\"unschedulable\": \"yes\"}}",
+	 "spec.unschedulable: expected true or false, got a string"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"spec\": {\"taints\": {}}}",
+	 "spec.taints: expected an array, got an object"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"spec\": {\"taints\": "
+	       "[{\"key\": \"k\", \"effect\": \"Sometimes\"}]}}",
+	 "spec.taints[0].effect: invalid effect \"Sometimes\": expected NoSchedule, PreferNoSchedule or NoExecute"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"spec\": {\"taints\": "
+	       "[{\"key\": \"a\", \"effect\": \"NoSchedule\"}, {\"key\": \"k\"}]}}",
+	 "spec.taints[1].effect: missing"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"spec\": {\"taints\": [{\"effect\": \"NoSchedule\"}]}}",
+	 "spec.taints[0].key: missing"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"status\": {\"allocatable\": {\"cpu\": \"lots\"}}}",
+	 "status.allocatable.cpu: "},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"status\": {\"capacity\": {\"pods\": \"1.5.1\"}}}",
+	 "status.capacity.pods: "},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"status\": {\"allocatable\": []}}",
+	 "status.allocatable: expected an object, got an array"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"status\": {\"conditions\": {\"Ready\": \"True\"}}}",
+	 "status.conditions: expected an array, got an object"},
+	{true, "{\"metadata\": {\"name\": \"n\"}, \"status\": {\"conditions\": [{\"type\": 1}]}}",
+	 "status.conditions[0].type: expected a string, got a number"},
+};
+
+Test(decode, malformed_objects)
+{
+	score_resource_table *table = score_resource_table_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(malformed_cases); i++) {
+		const malformed_case *c = &malformed_cases[i];
+		cJSON *root = parse(c->json);
+		score_error err = {0};
+		void *out = (void *)1;
+		int rc;
+
+		if (c->node) {
+			score_node *node = (score_node *)1;
+
+			rc = inf_decode_node(root, table, &node, &err);
+			out = node;
+		} else {
+			score_pod *pod = (score_pod *)1;
+
+			rc = inf_decode_pod(root, table, &pod, &err);
+			out = pod;
+		}
+
+		cr_assert_lt(rc, 0, "case %zu (%s): expected an error, got %d",
+			     i, c->json, rc);
+		cr_assert_eq(err.code, rc, "case %zu: err.code %d, rc %d", i,
+			     err.code, rc);
+		cr_assert_null(out, "case %zu: no object on failure", i);
+		cr_assert(strncmp(err.message, c->message_start,
+				  strlen(c->message_start)) == 0,
+			  "case %zu (%s): expected message starting with\n  %s\ngot\n  %s",
+			  i, c->json, c->message_start, err.message);
+		cJSON_Delete(root);
+	}
+	score_resource_table_free(table);
+}
+
+Test(decode, bad_quantity_quotes_value)
+{
+	score_resource_table *table = score_resource_table_new();
+	cJSON *root = parse(
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{}, {\"resources\": {\"requests\": {\"cpu\": \"abc\"}}}]}}");
+	score_error err = {0};
+	score_pod *pod = NULL;
+	int rc = inf_decode_pod(root, table, &pod, &err);
+
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert_not_null(strstr(err.message, "\"abc\""),
+			   "message must quote the value: %s", err.message);
+	cJSON_Delete(root);
+	score_resource_table_free(table);
+}
+
+Test(decode, null_error_out_parameter)
+{
+	score_resource_table *table = score_resource_table_new();
+	cJSON *root = parse("{\"metadata\": {\"name\": \"p\"}, \"spec\": "
+			    "{\"containers\": [{\"resources\": {\"requests\": {\"cpu\": \"abc\"}}}]}}");
+	score_pod *pod = NULL;
+	int rc = inf_decode_pod(root, table, &pod, NULL);
+
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cJSON_Delete(root);
+	score_resource_table_free(table);
+}
