@@ -1,0 +1,138 @@
+/* Reflectors and binder behind one handle; see informer.h. */
+#include "informer/informer.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "informer/binder.h"
+#include "informer/client.h"
+
+/* How often inf_informer_wait_synced() checks the reflectors. */
+#define SYNC_POLL_US (20 * 1000)
+
+struct inf_informer {
+	inf_client *client;
+	inf_reflector *reflectors[INF_RESOURCE_COUNT];
+	inf_binder *binder;
+	sched_log *log;
+};
+
+int inf_informer_start(const inf_informer_config *config, inf_informer **out,
+		       score_error *err)
+{
+	inf_informer *informer = g_new0(inf_informer, 1);
+	inf_binder_config binder_config = {0};
+	int rc;
+
+	*out = NULL;
+	informer->log = config->log;
+	rc = inf_client_new(config->rest, &informer->client, err);
+	if (rc < 0)
+		goto fail;
+
+	binder_config.client = informer->client;
+	binder_config.model = config->model;
+	binder_config.lock = config->lock;
+	binder_config.log = config->log;
+	binder_config.deadline_ms = config->bind_deadline_ms;
+	rc = inf_binder_new(&binder_config, &informer->binder, err);
+	if (rc < 0)
+		goto fail;
+
+	for (int i = 0; i < INF_RESOURCE_COUNT; i++) {
+		inf_reflector_config rc_config = {
+			.resource = (inf_resource)i,
+			.client = informer->client,
+			.model = config->model,
+			.lock = config->lock,
+			.log = config->log,
+			.page_size = config->page_size,
+			.watch_timeout_s = config->watch_timeout_s,
+			.backoff_initial_ms = config->backoff_initial_ms,
+			.backoff_max_ms = config->backoff_max_ms,
+			.request_timeout_ms = config->request_timeout_ms,
+		};
+
+		rc = inf_reflector_start(&rc_config, &informer->reflectors[i], err);
+		if (rc < 0)
+			goto fail;
+	}
+	SCHED_LOG(config->log, SCHED_LOG_INFO, "informer", "informer started",
+		  SCHED_STR("server", inf_client_server(informer->client)),
+		  SCHED_STR("source", inf_client_source(informer->client)));
+	*out = informer;
+	return 0;
+fail:
+	inf_informer_free(informer);
+	return rc;
+}
+
+bool inf_informer_synced(inf_informer *informer)
+{
+	for (int i = 0; i < INF_RESOURCE_COUNT; i++)
+		if (!inf_reflector_synced(informer->reflectors[i]))
+			return false;
+	return true;
+}
+
+int inf_informer_wait_synced(inf_informer *informer, int64_t timeout_ms,
+			     score_error *err)
+{
+	gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+	GString *reasons;
+
+	while (!inf_informer_synced(informer)) {
+		if (g_get_monotonic_time() >= deadline)
+			goto timed_out;
+		g_usleep(SYNC_POLL_US);
+	}
+	return 0;
+
+timed_out:
+	reasons = g_string_new(NULL);
+	for (int i = 0; i < INF_RESOURCE_COUNT; i++) {
+		score_error last = {0};
+
+		if (inf_reflector_synced(informer->reflectors[i]))
+			continue;
+		g_string_append_printf(reasons, "%s%s: ", reasons->len > 0 ? "; " : "",
+				       inf_resource_name((inf_resource)i));
+		if (inf_reflector_last_error(informer->reflectors[i], &last))
+			g_string_append(reasons, last.message);
+		else
+			g_string_append(reasons, "the first list has not finished");
+	}
+	score_fail(err, -ETIMEDOUT,
+		   "the cluster model did not sync from %s within %lld ms: %s",
+		   inf_client_server(informer->client), (long long)timeout_ms,
+		   reasons->str);
+	g_string_free(reasons, true);
+	return -ETIMEDOUT;
+}
+
+inf_reflector *inf_informer_reflector(inf_informer *informer,
+				      inf_resource resource)
+{
+	return resource < INF_RESOURCE_COUNT ? informer->reflectors[resource] : NULL;
+}
+
+int inf_informer_bind(void *data, const char *pod_namespace,
+		      const char *pod_name, const char *pod_uid,
+		      const char *node, score_error *err)
+{
+	inf_informer *informer = data;
+
+	return inf_binder_bind(informer->binder, pod_namespace, pod_name, pod_uid,
+			       node, err);
+}
+
+void inf_informer_free(inf_informer *informer)
+{
+	if (informer == NULL)
+		return;
+	for (int i = 0; i < INF_RESOURCE_COUNT; i++)
+		inf_reflector_free(informer->reflectors[i]);
+	inf_binder_free(informer->binder);
+	inf_client_free(informer->client);
+	g_free(informer);
+}

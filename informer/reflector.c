@@ -1,0 +1,1040 @@
+/* List and watch of one resource into the cluster model; see reflector.h.
+ *
+ * The thread runs transfers through its own curl multi handle, so that
+ * inf_reflector_free() can interrupt a watch that is waiting for events
+ * with curl_multi_wakeup() instead of waiting for it to end.
+ */
+#include "informer/reflector.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "informer/decode.h"
+
+#define COMPONENT "informer"
+
+/* kube-apiserver rejects requests over 3 MiB and etcd stores objects up to
+ * 1.5 MiB, so no watch event comes close; a longer line means a broken
+ * stream. */
+#define MAX_EVENT_BYTES (32 * 1024 * 1024)
+/* The body of a failed request is kept for its Status message only. */
+#define MAX_ERROR_BODY_BYTES (64 * 1024)
+/* A watch that ends sooner than this without an event counts as a failure,
+ * as in client-go, so a server that closes every watch at once gets
+ * backoff instead of a request loop. */
+#define SHORT_WATCH_US G_USEC_PER_SEC
+/* A list whose continue token expired restarts at most this many times in
+ * a row before the attempt counts as failed and backs off. */
+#define MAX_LIST_RESTARTS 3
+/* The client gives up on a watch this long after its timeoutSeconds, in
+ * case the server never ends it. */
+#define WATCH_GRACE_S 60
+
+/* ---- Resource operations ------------------------------------------------- */
+
+typedef struct resource_ops {
+	const char *name;
+	/* Returns the model key of a raw object, or NULL; caller frees. */
+	char *(*key)(const cJSON *object);
+	/* Decodes into `*out` and `*key` (the key the model uses). */
+	int (*decode)(const cJSON *object, score_resource_table *resources,
+		      void **out, char **key, score_error *err);
+	void (*put)(score_model *model, void *object);
+	void (*remove)(score_model *model, const char *key);
+	void (*free)(void *object);
+} resource_ops;
+
+static const char *metadata_string(const cJSON *object, const char *key)
+{
+	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(metadata, key);
+
+	return cJSON_IsString(item) && item->valuestring[0] != '\0' ?
+		       item->valuestring : NULL;
+}
+
+static char *node_key(const cJSON *object)
+{
+	return g_strdup(metadata_string(object, "name"));
+}
+
+/* The rule of inf_decode_pod(): the uid, else "namespace/name". */
+static char *pod_key(const cJSON *object)
+{
+	const char *uid = metadata_string(object, "uid");
+	const char *name = metadata_string(object, "name");
+	const char *namespace = metadata_string(object, "namespace");
+
+	if (uid != NULL)
+		return g_strdup(uid);
+	if (name == NULL)
+		return NULL;
+	return g_strdup_printf("%s/%s", namespace != NULL ? namespace : "default",
+			       name);
+}
+
+static int decode_node(const cJSON *object, score_resource_table *resources,
+		       void **out, char **key, score_error *err)
+{
+	score_node *node = NULL;
+	int rc = inf_decode_node(object, resources, &node, err);
+
+	if (rc < 0)
+		return rc;
+	*key = g_strdup(node->name);
+	*out = node;
+	return 0;
+}
+
+static int decode_pod(const cJSON *object, score_resource_table *resources,
+		      void **out, char **key, score_error *err)
+{
+	score_pod *pod = NULL;
+	int rc = inf_decode_pod(object, resources, &pod, err);
+
+	if (rc < 0)
+		return rc;
+	*key = g_strdup(pod->uid);
+	*out = pod;
+	return 0;
+}
+
+static void put_node(score_model *model, void *object)
+{
+	score_model_put_node(model, object);
+}
+
+static void put_pod(score_model *model, void *object)
+{
+	score_model_put_pod(model, object);
+}
+
+static void remove_node(score_model *model, const char *key)
+{
+	score_model_remove_node(model, key);
+}
+
+static void remove_pod(score_model *model, const char *key)
+{
+	score_model_remove_pod(model, key);
+}
+
+static void free_node(void *object)
+{
+	score_node_free(object);
+}
+
+static void free_pod(void *object)
+{
+	score_pod_free(object);
+}
+
+static const resource_ops ops_table[INF_RESOURCE_COUNT] = {
+	[INF_RESOURCE_NODES] = {"nodes", node_key, decode_node, put_node,
+				remove_node, free_node},
+	[INF_RESOURCE_PODS] = {"pods", pod_key, decode_pod, put_pod, remove_pod,
+			       free_pod},
+};
+
+const char *inf_resource_name(inf_resource resource)
+{
+	return resource < INF_RESOURCE_COUNT ? ops_table[resource].name : "unknown";
+}
+
+/* ---- Reflector state ----------------------------------------------------- */
+
+struct inf_reflector {
+	inf_reflector_config config;
+	const resource_ops *ops;
+	GThread *thread;
+	CURLM *multi;
+	gint stopping; /* atomic */
+
+	GMutex mutex; /* guards the fields below it and `wake` */
+	GCond wake;
+	bool synced;
+	inf_reflector_stats stats;
+	bool has_error;
+	score_error last_error;
+
+	/* Used by the reflector's thread alone. */
+	GHashTable *store; /* keys this reflector put into the model */
+	char *resource_version;
+	inf_backoff backoff;
+};
+
+/* One change to apply to the model. */
+typedef enum change_kind {
+	CHANGE_PUT = 0,
+	CHANGE_DELETE,
+	CHANGE_KEEP, /* undecodable: remember the key, keep the model as is */
+	CHANGE_NONE, /* a bookmark: only the resourceVersion moves */
+} change_kind;
+
+typedef struct change {
+	change_kind kind;
+	char *key;
+	void *object; /* CHANGE_PUT only, owned until applied */
+	char *resource_version;
+} change;
+
+static bool stopping(const inf_reflector *r)
+{
+	return g_atomic_int_get(&r->stopping) != 0;
+}
+
+static void set_error(inf_reflector *r, const score_error *err)
+{
+	g_mutex_lock(&r->mutex);
+	r->has_error = true;
+	r->last_error = *err;
+	g_mutex_unlock(&r->mutex);
+}
+
+static void clear_error(inf_reflector *r)
+{
+	g_mutex_lock(&r->mutex);
+	r->has_error = false;
+	g_mutex_unlock(&r->mutex);
+}
+
+static void set_resource_version(inf_reflector *r, const char *rv)
+{
+	if (rv == NULL)
+		return;
+	g_free(r->resource_version);
+	r->resource_version = g_strdup(rv);
+	g_mutex_lock(&r->mutex);
+	g_strlcpy(r->stats.resource_version, rv, sizeof(r->stats.resource_version));
+	g_mutex_unlock(&r->mutex);
+}
+
+/* Sleeps `delay_ms` unless the reflector is stopped first. */
+static void pause_ms(inf_reflector *r, int64_t delay_ms)
+{
+	gint64 until = g_get_monotonic_time() + delay_ms * 1000;
+
+	g_mutex_lock(&r->mutex);
+	while (!stopping(r) && g_get_monotonic_time() < until)
+		g_cond_wait_until(&r->wake, &r->mutex, until);
+	g_mutex_unlock(&r->mutex);
+}
+
+/* Returns the delay before the next attempt: the server's Retry-After when
+ * it sent one, else the next backoff step. */
+static int64_t retry_delay_ms(inf_reflector *r, int64_t retry_after_s)
+{
+	int64_t delay = inf_backoff_next(&r->backoff);
+
+	return retry_after_s > 0 ? retry_after_s * 1000 : delay;
+}
+
+
+/* ---- Applying changes ---------------------------------------------------- */
+
+static void change_free(gpointer data)
+{
+	change *c = data;
+
+	g_free(c->key);
+	g_free(c->resource_version);
+	g_free(c);
+}
+
+/* Returns an empty change array; free it with changes_free(), which also
+ * frees the objects not applied. */
+static GPtrArray *changes_new(void)
+{
+	return g_ptr_array_new_with_free_func(change_free);
+}
+
+static void changes_free(const inf_reflector *r, GPtrArray *changes)
+{
+	for (guint i = 0; i < changes->len; i++) {
+		change *c = g_ptr_array_index(changes, i);
+
+		if (c->object != NULL)
+			r->ops->free(c->object);
+		c->object = NULL;
+	}
+	g_ptr_array_unref(changes);
+}
+
+/* Decodes one ADDED or MODIFIED object into a change; a failure is logged
+ * and becomes CHANGE_KEEP, or is dropped when the object has no key. */
+static change *decode_change(inf_reflector *r, const cJSON *object)
+{
+	score_resource_table *resources = score_model_resources(r->config.model);
+	change *c = g_new0(change, 1);
+	score_error err = {0};
+
+	c->resource_version = g_strdup(metadata_string(object, "resourceVersion"));
+	if (r->ops->decode(object, resources, &c->object, &c->key, &err) == 0) {
+		c->kind = CHANGE_PUT;
+		return c;
+	}
+
+	c->kind = CHANGE_KEEP;
+	c->key = r->ops->key(object);
+	g_mutex_lock(&r->mutex);
+	r->stats.decode_failures++;
+	g_mutex_unlock(&r->mutex);
+	SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT,
+		  "object skipped: it could not be decoded",
+		  SCHED_STR("resource", r->ops->name),
+		  SCHED_STR("key", c->key != NULL ? c->key : ""),
+		  SCHED_STR("error", err.message));
+	if (c->key == NULL)
+		c->kind = CHANGE_NONE;
+	return c;
+}
+
+/* Applies `changes` in order under the write lock and moves the
+ * resourceVersion to the last one. Consumes the objects. */
+static void apply_changes(inf_reflector *r, GPtrArray *changes)
+{
+	const char *last_rv = NULL;
+	uint64_t applied = 0;
+
+	if (changes->len == 0)
+		return;
+	g_rw_lock_writer_lock(r->config.lock);
+	for (guint i = 0; i < changes->len; i++) {
+		change *c = g_ptr_array_index(changes, i);
+
+		switch (c->kind) {
+		case CHANGE_PUT:
+			r->ops->put(r->config.model, c->object);
+			c->object = NULL;
+			g_hash_table_add(r->store, g_strdup(c->key));
+			applied++;
+			break;
+		case CHANGE_DELETE:
+			r->ops->remove(r->config.model, c->key);
+			g_hash_table_remove(r->store, c->key);
+			applied++;
+			break;
+		case CHANGE_KEEP:
+			g_hash_table_add(r->store, g_strdup(c->key));
+			break;
+		case CHANGE_NONE:
+			break;
+		}
+		if (c->resource_version != NULL)
+			last_rv = c->resource_version;
+	}
+	g_rw_lock_writer_unlock(r->config.lock);
+
+	set_resource_version(r, last_rv);
+	g_mutex_lock(&r->mutex);
+	r->stats.events += applied;
+	r->stats.objects = g_hash_table_size(r->store);
+	g_mutex_unlock(&r->mutex);
+}
+
+/* Replaces everything this reflector put into the model with the listed
+ * objects: removes the keys the list no longer has, then puts the rest. */
+static void replace_all(inf_reflector *r, GPtrArray *changes, const char *rv)
+{
+	GHashTable *listed = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free, NULL);
+	GHashTableIter iter;
+	gpointer key;
+	uint64_t removed = 0;
+
+	for (guint i = 0; i < changes->len; i++) {
+		const change *c = g_ptr_array_index(changes, i);
+
+		if (c->key != NULL)
+			g_hash_table_add(listed, g_strdup(c->key));
+	}
+
+	g_rw_lock_writer_lock(r->config.lock);
+	g_hash_table_iter_init(&iter, r->store);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (g_hash_table_contains(listed, key))
+			continue;
+		r->ops->remove(r->config.model, key);
+		g_hash_table_iter_remove(&iter);
+		removed++;
+	}
+	for (guint i = 0; i < changes->len; i++) {
+		change *c = g_ptr_array_index(changes, i);
+
+		if (c->kind == CHANGE_PUT) {
+			r->ops->put(r->config.model, c->object);
+			c->object = NULL;
+		}
+	}
+	g_rw_lock_writer_unlock(r->config.lock);
+
+	g_hash_table_unref(r->store);
+	r->store = listed;
+	set_resource_version(r, rv);
+	g_mutex_lock(&r->mutex);
+	r->stats.objects = g_hash_table_size(r->store);
+	g_mutex_unlock(&r->mutex);
+	if (removed > 0)
+		SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT,
+			  "list removed objects that were deleted while unwatched",
+			  SCHED_STR("resource", r->ops->name),
+			  SCHED_INT("removed", (int64_t)removed));
+}
+
+/* ---- Transfers ----------------------------------------------------------- */
+
+/* Runs `easy` on the reflector's multi handle until it finishes or the
+ * reflector stops (CURLE_ABORTED_BY_CALLBACK). */
+static CURLcode perform(inf_reflector *r, CURL *easy)
+{
+	CURLcode result = CURLE_ABORTED_BY_CALLBACK;
+	int running = 1;
+	CURLMsg *msg;
+	int left;
+
+	if (curl_multi_add_handle(r->multi, easy) != CURLM_OK)
+		return CURLE_FAILED_INIT;
+	while (running > 0 && !stopping(r)) {
+		if (curl_multi_perform(r->multi, &running) != CURLM_OK)
+			break;
+		if (running > 0)
+			curl_multi_poll(r->multi, NULL, 0, 1000, NULL);
+	}
+	while ((msg = curl_multi_info_read(r->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy)
+			result = msg->data.result;
+	curl_multi_remove_handle(r->multi, easy);
+	return result;
+}
+
+/* Fills response->status and ->retry_after_s after a transfer. */
+static void read_response_info(CURL *easy, CURLcode result,
+			       inf_response *response)
+{
+	curl_off_t retry_after = 0;
+
+	response->result = result;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response->status);
+	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+	    retry_after > 0)
+		response->retry_after_s = (int64_t)retry_after;
+	if (response->curl_error[0] == '\0' && result != CURLE_OK)
+		g_strlcpy(response->curl_error, curl_easy_strerror(result),
+			  sizeof(response->curl_error));
+}
+
+static size_t collect_body(char *data, size_t size, size_t n, void *user)
+{
+	g_string_append_len(user, data, (gssize)(size * n));
+	return size * n;
+}
+
+/* GETs `path` into `response` on the multi handle. */
+static int get(inf_reflector *r, const char *path, inf_response *response,
+	       score_error *err)
+{
+	CURL *easy = curl_easy_init();
+	struct curl_slist *headers = NULL;
+	CURLcode result;
+	int rc;
+
+	if (easy == NULL)
+		return score_fail(err, -ENOMEM, "curl_easy_init failed");
+	rc = inf_client_setup(r->config.client, easy, path, &headers, err);
+	if (rc < 0)
+		goto out;
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)r->config.request_timeout_ms);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, response->body);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, response->curl_error);
+	result = perform(r, easy);
+	read_response_info(easy, result, response);
+out:
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(easy);
+	return rc;
+}
+
+/* ---- LIST ---------------------------------------------------------------- */
+
+typedef enum list_outcome {
+	LIST_DONE = 0,
+	LIST_EXPIRED, /* the continue token expired: start over */
+	LIST_FAILED,
+} list_outcome;
+
+/* Fetches one page into `changes`. Sets `*next` to the continue token
+ * (NULL on the last page) and `*rv` to the list's resourceVersion. */
+static list_outcome list_page(inf_reflector *r, const char *token,
+			      GPtrArray *changes, char **next, char **rv,
+			      int64_t *retry_after_s, score_error *err)
+{
+	GString *path = g_string_new(NULL);
+	inf_response response;
+	cJSON *list = NULL;
+	const cJSON *items, *metadata, *cont;
+	list_outcome outcome = LIST_FAILED;
+	char *action;
+
+	*next = NULL;
+	inf_response_init(&response);
+	g_string_printf(path, "/api/v1/%s?limit=%u", r->ops->name,
+			r->config.page_size);
+	if (token != NULL) {
+		char *escaped = g_uri_escape_string(token, NULL, false);
+
+		g_string_append_printf(path, "&continue=%s", escaped);
+		g_free(escaped);
+	}
+	action = g_strdup_printf("listing %s from %s", r->ops->name,
+			       inf_client_server(r->config.client));
+	if (get(r, path->str, &response, err) < 0)
+		goto out;
+	*retry_after_s = response.retry_after_s;
+	if (response.result != CURLE_OK || response.status != 200) {
+		if (response.result == CURLE_OK && response.status == 410 && token != NULL)
+			outcome = LIST_EXPIRED;
+		inf_response_fail(&response, action, err);
+		goto out;
+	}
+
+	list = cJSON_ParseWithLength(response.body->str, response.body->len);
+	items = cJSON_GetObjectItemCaseSensitive(list, "items");
+	metadata = cJSON_GetObjectItemCaseSensitive(list, "metadata");
+	if (!cJSON_IsObject(list) || (!cJSON_IsArray(items) && !cJSON_IsNull(items) &&
+				      items != NULL)) {
+		score_fail(err, -EPROTO, "%s failed: the response is not a %s list",
+			   action, r->ops->name);
+		goto out;
+	}
+	if (rv != NULL && *rv == NULL) {
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(metadata,
+								     "resourceVersion");
+
+		if (cJSON_IsString(item) && item->valuestring[0] != '\0')
+			*rv = g_strdup(item->valuestring);
+	}
+	for (const cJSON *item = cJSON_IsArray(items) ? items->child : NULL;
+	     item != NULL; item = item->next)
+		g_ptr_array_add(changes, decode_change(r, item));
+	cont = cJSON_GetObjectItemCaseSensitive(metadata, "continue");
+	if (cJSON_IsString(cont) && cont->valuestring[0] != '\0')
+		*next = g_strdup(cont->valuestring);
+	outcome = LIST_DONE;
+out:
+	cJSON_Delete(list);
+	g_free(action);
+	inf_response_release(&response);
+	g_string_free(path, true);
+	return outcome;
+}
+
+/* Lists every page and replaces the model's objects. Returns 0, or a
+ * negative errno with `err` set and `*retry_after_s` from the server. */
+static int list_and_replace(inf_reflector *r, int64_t *retry_after_s,
+			    score_error *err)
+{
+	gint64 started = g_get_monotonic_time();
+	GPtrArray *changes = changes_new();
+	char *token = NULL, *rv = NULL;
+	unsigned pages = 0, restarts = 0;
+	int rc = 0;
+
+	*retry_after_s = -1;
+	for (;;) {
+		char *next = NULL;
+		list_outcome outcome = list_page(r, token, changes, &next, &rv,
+						 retry_after_s, err);
+
+		g_free(token);
+		token = next;
+		if (outcome == LIST_EXPIRED && restarts < MAX_LIST_RESTARTS &&
+		    !stopping(r)) {
+			restarts++;
+			SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT,
+				  "list restarting: its continue token expired",
+				  SCHED_STR("resource", r->ops->name),
+				  SCHED_INT("restart", restarts),
+				  SCHED_STR("error", err->message));
+			changes_free(r, changes);
+			changes = changes_new();
+			g_free(rv);
+			rv = NULL;
+			pages = 0;
+			continue;
+		}
+		if (outcome != LIST_DONE) {
+			rc = err->code < 0 ? err->code : -EIO;
+			goto out;
+		}
+		pages++;
+		if (token == NULL)
+			break;
+	}
+	if (rv == NULL) {
+		rc = score_fail(err, -EPROTO,
+				"listing %s from %s failed: the list has no metadata.resourceVersion to watch from",
+				r->ops->name, inf_client_server(r->config.client));
+		goto out;
+	}
+
+	replace_all(r, changes, rv);
+	g_mutex_lock(&r->mutex);
+	r->stats.lists++;
+	r->synced = true;
+	g_mutex_unlock(&r->mutex);
+	SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT, "listed",
+		  SCHED_STR("resource", r->ops->name),
+		  SCHED_INT("objects", (int64_t)changes->len),
+		  SCHED_INT("pages", pages),
+		  SCHED_STR("resource_version", rv),
+		  SCHED_DOUBLE("duration_ms",
+			       (double)(g_get_monotonic_time() - started) / 1000.0));
+out:
+	changes_free(r, changes);
+	g_free(token);
+	g_free(rv);
+	return rc;
+}
+
+/* ---- WATCH --------------------------------------------------------------- */
+
+typedef enum watch_outcome {
+	WATCH_ENDED = 0, /* the server closed it normally: watch again */
+	WATCH_EXPIRED,   /* 410: list again */
+	WATCH_FAILED,    /* back off, then watch again from the same RV */
+	WATCH_STOPPED,
+} watch_outcome;
+
+typedef struct watch_stream {
+	inf_reflector *r;
+	CURL *easy;
+	long status;          /* read at the first byte of the body */
+	GString *line;        /* bytes after the last newline */
+	GString *error_body;  /* the body when status is not 200 */
+	bool error_event;     /* an ERROR event arrived */
+	inf_api_status error_status;
+	char problem[256];    /* a broken stream, "" while fine */
+	char curl_error[CURL_ERROR_SIZE];
+	uint64_t events;
+} watch_stream;
+
+static void read_status_object(const cJSON *object, inf_api_status *status)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(object, "code");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(object, "reason");
+	const cJSON *message = cJSON_GetObjectItemCaseSensitive(object, "message");
+
+	memset(status, 0, sizeof(*status));
+	if (cJSON_IsNumber(code))
+		status->code = code->valueint;
+	if (cJSON_IsString(reason))
+		g_strlcpy(status->reason, reason->valuestring, sizeof(status->reason));
+	if (cJSON_IsString(message))
+		g_strlcpy(status->message, message->valuestring,
+			  sizeof(status->message));
+}
+
+/* Turns one event line into a change in `changes`. */
+static void parse_event(watch_stream *w, const char *text, size_t length,
+			GPtrArray *changes)
+{
+	cJSON *event;
+	const cJSON *type, *object;
+	change *c;
+
+	while (length > 0 && (text[length - 1] == '\r' || text[length - 1] == ' '))
+		length--;
+	if (length == 0)
+		return;
+	event = cJSON_ParseWithLength(text, length);
+	type = cJSON_GetObjectItemCaseSensitive(event, "type");
+	object = cJSON_GetObjectItemCaseSensitive(event, "object");
+	if (!cJSON_IsString(type) || !cJSON_IsObject(object)) {
+		g_snprintf(w->problem, sizeof(w->problem),
+			   "a watch event is not JSON with a type and an object (%zu bytes)",
+			   length);
+		goto out;
+	}
+
+	if (strcmp(type->valuestring, "ADDED") == 0 ||
+	    strcmp(type->valuestring, "MODIFIED") == 0) {
+		g_ptr_array_add(changes, decode_change(w->r, object));
+	} else if (strcmp(type->valuestring, "DELETED") == 0) {
+		c = g_new0(change, 1);
+		c->kind = CHANGE_DELETE;
+		c->key = w->r->ops->key(object);
+		if (c->key == NULL)
+			c->kind = CHANGE_NONE;
+		c->resource_version = g_strdup(metadata_string(object, "resourceVersion"));
+		g_ptr_array_add(changes, c);
+	} else if (strcmp(type->valuestring, "BOOKMARK") == 0) {
+		c = g_new0(change, 1);
+		c->kind = CHANGE_NONE;
+		c->resource_version = g_strdup(metadata_string(object, "resourceVersion"));
+		g_ptr_array_add(changes, c);
+	} else if (strcmp(type->valuestring, "ERROR") == 0) {
+		w->error_event = true;
+		read_status_object(object, &w->error_status);
+		goto out;
+	} else {
+		SCHED_LOG(w->r->config.log, SCHED_LOG_WARN, COMPONENT,
+			  "watch event of an unknown type skipped",
+			  SCHED_STR("resource", w->r->ops->name),
+			  SCHED_STR("type", type->valuestring));
+		goto out;
+	}
+	w->events++;
+out:
+	cJSON_Delete(event);
+}
+
+/* Splits the received bytes into lines and applies the complete ones at once.
+ * Returning less than given aborts the transfer. */
+static size_t watch_write(char *data, size_t size, size_t n, void *user)
+{
+	watch_stream *w = user;
+	size_t total = size * n, start = 0;
+	GPtrArray *changes;
+
+	if (w->status == 0)
+		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &w->status);
+	if (w->status != 200) {
+		if (w->error_body->len < MAX_ERROR_BODY_BYTES)
+			g_string_append_len(w->error_body, data, (gssize)total);
+		return total;
+	}
+
+	g_string_append_len(w->line, data, (gssize)total);
+	changes = changes_new();
+	while (!w->error_event && w->problem[0] == '\0') {
+		const char *begin = w->line->str + start;
+		const char *newline = memchr(begin, '\n', w->line->len - start);
+
+		if (newline == NULL)
+			break;
+		parse_event(w, begin, (size_t)(newline - begin), changes);
+		start += (size_t)(newline - begin) + 1;
+	}
+	g_string_erase(w->line, 0, (gssize)start);
+	apply_changes(w->r, changes);
+	changes_free(w->r, changes);
+
+	if (w->line->len > MAX_EVENT_BYTES)
+		g_snprintf(w->problem, sizeof(w->problem),
+			   "a watch event is longer than %d bytes", MAX_EVENT_BYTES);
+	if (w->error_event || w->problem[0] != '\0')
+		return 0;
+	return total;
+}
+
+/* Returns true for a Status that means "list again". */
+static bool expired(const inf_api_status *status)
+{
+	return status->code == 410 || strcmp(status->reason, "Expired") == 0 ||
+	       strcmp(status->reason, "Gone") == 0;
+}
+
+/* Classifies a finished watch; for every outcome but WATCH_ENDED and
+ * WATCH_STOPPED, `err` describes the failure. */
+static watch_outcome finish_watch(inf_reflector *r, watch_stream *w,
+				  CURLcode result, gint64 started,
+				  int64_t *retry_after_s, score_error *err)
+{
+	inf_response response;
+	char *action = g_strdup_printf("watching %s from %s", r->ops->name,
+				     inf_client_server(r->config.client));
+	watch_outcome outcome = WATCH_FAILED;
+
+	inf_response_init(&response);
+	g_string_assign(response.body, w->error_body->str);
+	g_strlcpy(response.curl_error, w->curl_error, sizeof(response.curl_error));
+	read_response_info(w->easy, result, &response);
+	*retry_after_s = response.retry_after_s;
+
+	if (stopping(r)) {
+		outcome = WATCH_STOPPED;
+	} else if (w->error_event) {
+		outcome = expired(&w->error_status) ? WATCH_EXPIRED : WATCH_FAILED;
+		score_fail(err, outcome == WATCH_EXPIRED ? -ESTALE : -EPROTO,
+			   "%s failed: ERROR event %d %s: %s", action,
+			   w->error_status.code, w->error_status.reason,
+			   w->error_status.message);
+	} else if (w->problem[0] != '\0') {
+		score_fail(err, -EPROTO, "%s failed: %s", action, w->problem);
+	} else if (response.status != 200 || result != CURLE_OK) {
+		int rc = inf_response_fail(&response, action, err);
+
+		if (rc == -ESTALE)
+			outcome = WATCH_EXPIRED;
+	} else if (w->events == 0 &&
+		   g_get_monotonic_time() - started < SHORT_WATCH_US) {
+		score_fail(err, -EPROTO,
+			   "%s failed: the server closed the watch within a second without sending an event",
+			   action);
+	} else {
+		outcome = WATCH_ENDED;
+	}
+	inf_response_release(&response);
+	g_free(action);
+	return outcome;
+}
+
+static unsigned watch_timeout_s(const inf_reflector *r)
+{
+	unsigned base = r->config.watch_timeout_s;
+
+	/* client-go draws timeoutSeconds from [min, 2 * min) so that many
+	 * clients do not reconnect in step. */
+	return base + (unsigned)g_random_int_range(0, (gint32)base);
+}
+
+static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
+				score_error *err)
+{
+	watch_stream w = {0};
+	struct curl_slist *headers = NULL;
+	unsigned timeout_s = watch_timeout_s(r);
+	char *escaped = g_uri_escape_string(r->resource_version, NULL, false);
+	char *path = g_strdup_printf("/api/v1/%s?watch=true&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%u",
+				     r->ops->name, escaped, timeout_s);
+	gint64 started = g_get_monotonic_time();
+	watch_outcome outcome = WATCH_FAILED;
+	CURLcode result;
+
+	*retry_after_s = -1;
+	w.r = r;
+	w.line = g_string_new(NULL);
+	w.error_body = g_string_new(NULL);
+	w.easy = curl_easy_init();
+	if (w.easy == NULL) {
+		score_fail(err, -ENOMEM, "curl_easy_init failed");
+		goto out;
+	}
+	if (inf_client_setup(r->config.client, w.easy, path, &headers, err) < 0)
+		goto out;
+	curl_easy_setopt(w.easy, CURLOPT_TIMEOUT_MS,
+			 (long)(timeout_s + WATCH_GRACE_S) * 1000L);
+	curl_easy_setopt(w.easy, CURLOPT_WRITEFUNCTION, watch_write);
+	curl_easy_setopt(w.easy, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(w.easy, CURLOPT_ERRORBUFFER, w.curl_error);
+
+	g_mutex_lock(&r->mutex);
+	r->stats.watches++;
+	g_mutex_unlock(&r->mutex);
+	SCHED_LOG(r->config.log, SCHED_LOG_DEBUG, COMPONENT, "watch started",
+		  SCHED_STR("resource", r->ops->name),
+		  SCHED_STR("resource_version", r->resource_version),
+		  SCHED_INT("timeout_s", timeout_s));
+	result = perform(r, w.easy);
+	outcome = finish_watch(r, &w, result, started, retry_after_s, err);
+	/* A watch that delivered events had a working connection, so a
+	 * failure after it starts the backoff over. */
+	if (w.events > 0)
+		inf_backoff_reset(&r->backoff);
+out:
+	curl_slist_free_all(headers);
+	if (w.easy != NULL)
+		curl_easy_cleanup(w.easy);
+	g_string_free(w.line, true);
+	g_string_free(w.error_body, true);
+	g_free(path);
+	g_free(escaped);
+	return outcome;
+}
+
+/* ---- Thread -------------------------------------------------------------- */
+
+/* Logs a failure that will be retried; `failures` counts them in a row,
+ * so a reader can tell a blip from an outage without counting lines. */
+static void log_retry(inf_reflector *r, const char *message,
+		      const score_error *err, int64_t delay_ms,
+		      unsigned failures)
+{
+	SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT, message,
+		  SCHED_STR("resource", r->ops->name),
+		  SCHED_STR("resource_version",
+			    r->resource_version != NULL ? r->resource_version : ""),
+		  SCHED_STR("error", err->message),
+		  SCHED_INT("failures", failures),
+		  SCHED_INT("delay_ms", delay_ms));
+}
+
+static gpointer run(gpointer data)
+{
+	inf_reflector *r = data;
+	bool need_list = true;
+	unsigned failures = 0;
+
+	while (!stopping(r)) {
+		score_error err = {0};
+		int64_t retry_after_s = -1, delay_ms;
+		watch_outcome outcome;
+
+		if (need_list) {
+			if (list_and_replace(r, &retry_after_s, &err) < 0) {
+				if (stopping(r))
+					break;
+				set_error(r, &err);
+				delay_ms = retry_delay_ms(r, retry_after_s);
+				log_retry(r, "list failed, retrying", &err, delay_ms,
+					  ++failures);
+				pause_ms(r, delay_ms);
+				continue;
+			}
+			clear_error(r);
+			inf_backoff_reset(&r->backoff);
+			failures = 0;
+			need_list = false;
+		}
+
+		outcome = watch_once(r, &retry_after_s, &err);
+		switch (outcome) {
+		case WATCH_STOPPED:
+			break;
+		case WATCH_ENDED:
+			clear_error(r);
+			inf_backoff_reset(&r->backoff);
+			failures = 0;
+			SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT,
+				  "watch reconnecting",
+				  SCHED_STR("resource", r->ops->name),
+				  SCHED_STR("reason", "the server ended the watch"),
+				  SCHED_STR("resource_version", r->resource_version));
+			break;
+		case WATCH_EXPIRED:
+			need_list = true;
+			g_mutex_lock(&r->mutex);
+			r->stats.relists++;
+			g_mutex_unlock(&r->mutex);
+			SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT,
+				  "relisting",
+				  SCHED_STR("resource", r->ops->name),
+				  SCHED_STR("reason", err.message),
+				  SCHED_STR("resource_version", r->resource_version));
+			break;
+		case WATCH_FAILED:
+			set_error(r, &err);
+			g_mutex_lock(&r->mutex);
+			r->stats.watch_failures++;
+			g_mutex_unlock(&r->mutex);
+			delay_ms = retry_delay_ms(r, retry_after_s);
+			log_retry(r, "watch failed, reconnecting", &err, delay_ms,
+				  ++failures);
+			pause_ms(r, delay_ms);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* ---- Public -------------------------------------------------------------- */
+
+int inf_reflector_start(const inf_reflector_config *config,
+			inf_reflector **out, score_error *err)
+{
+	inf_reflector *r;
+	GError *error = NULL;
+	char *name;
+
+	*out = NULL;
+	if (config->resource >= INF_RESOURCE_COUNT)
+		return score_fail(err, -EINVAL, "reflector resource %d is not nodes or pods",
+				  (int)config->resource);
+	if (config->client == NULL || config->model == NULL || config->lock == NULL)
+		return score_fail(err, -EINVAL,
+				  "a reflector needs a client, a model and its lock");
+
+	r = g_new0(inf_reflector, 1);
+	r->config = *config;
+	if (r->config.page_size == 0)
+		r->config.page_size = INF_DEFAULT_PAGE_SIZE;
+	if (r->config.watch_timeout_s == 0)
+		r->config.watch_timeout_s = INF_DEFAULT_WATCH_TIMEOUT_S;
+	if (r->config.backoff_initial_ms <= 0)
+		r->config.backoff_initial_ms = INF_DEFAULT_BACKOFF_INITIAL_MS;
+	if (r->config.backoff_max_ms <= 0)
+		r->config.backoff_max_ms = INF_DEFAULT_BACKOFF_MAX_MS;
+	if (r->config.request_timeout_ms <= 0)
+		r->config.request_timeout_ms = INF_DEFAULT_REQUEST_TIMEOUT_MS;
+	r->ops = &ops_table[config->resource];
+	g_mutex_init(&r->mutex);
+	g_cond_init(&r->wake);
+	r->store = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	inf_backoff_init(&r->backoff, r->config.backoff_initial_ms,
+			 r->config.backoff_max_ms);
+	r->multi = curl_multi_init();
+	if (r->multi == NULL) {
+		inf_reflector_free(r);
+		return score_fail(err, -ENOMEM, "curl_multi_init failed");
+	}
+
+	name = g_strdup_printf("reflector-%s", r->ops->name);
+	r->thread = g_thread_try_new(name, run, r, &error);
+	g_free(name);
+	if (r->thread == NULL) {
+		int rc = score_fail(err, -EAGAIN, "cannot start the %s reflector thread: %s",
+				    r->ops->name, error->message);
+
+		g_error_free(error);
+		inf_reflector_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+bool inf_reflector_synced(inf_reflector *reflector)
+{
+	bool synced;
+
+	g_mutex_lock(&reflector->mutex);
+	synced = reflector->synced;
+	g_mutex_unlock(&reflector->mutex);
+	return synced;
+}
+
+void inf_reflector_get_stats(inf_reflector *reflector,
+			     inf_reflector_stats *stats)
+{
+	g_mutex_lock(&reflector->mutex);
+	*stats = reflector->stats;
+	g_mutex_unlock(&reflector->mutex);
+}
+
+bool inf_reflector_last_error(inf_reflector *reflector, score_error *err)
+{
+	bool has_error;
+
+	g_mutex_lock(&reflector->mutex);
+	has_error = reflector->has_error;
+	if (has_error && err != NULL)
+		*err = reflector->last_error;
+	g_mutex_unlock(&reflector->mutex);
+	return has_error;
+}
+
+void inf_reflector_free(inf_reflector *reflector)
+{
+	if (reflector == NULL)
+		return;
+	g_atomic_int_set(&reflector->stopping, 1);
+	g_mutex_lock(&reflector->mutex);
+	g_cond_broadcast(&reflector->wake);
+	g_mutex_unlock(&reflector->mutex);
+	if (reflector->multi != NULL)
+		curl_multi_wakeup(reflector->multi);
+	if (reflector->thread != NULL)
+		g_thread_join(reflector->thread);
+	if (reflector->multi != NULL)
+		curl_multi_cleanup(reflector->multi);
+	g_hash_table_unref(reflector->store);
+	g_free(reflector->resource_version);
+	g_cond_clear(&reflector->wake);
+	g_mutex_clear(&reflector->mutex);
+	g_free(reflector);
+}
