@@ -1,0 +1,966 @@
+/* The HTTP listener: routing, body limits, probes, metrics and graceful
+ * stop on top of libmicrohttpd. See scheduler/server.h for the routes. */
+#include "scheduler/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <microhttpd.h>
+
+#define JSON_CONTENT_TYPE "application/json"
+
+typedef enum route {
+	ROUTE_VERB = 0,
+	ROUTE_HEALTHZ,
+	ROUTE_READYZ,
+	ROUTE_METRICS,
+	ROUTE_NOT_FOUND,
+} route;
+
+struct sched_server {
+	struct MHD_Daemon *daemon;
+	const sched_extender *extender; /* borrowed */
+	sched_metrics *metrics;         /* borrowed */
+	sched_log *log;                 /* borrowed, may be NULL */
+
+	char *prefix;  /* normalized, "" for none */
+	char *address; /* bound address, "127.0.0.1:8888" */
+	uint16_t port;
+	size_t max_body_bytes;
+	unsigned read_timeout_s;
+
+	atomic_bool ready;
+	atomic_bool stopping;
+
+	/* Requests between the first call of the access handler and the
+	 * completion callback; sched_server_stop() waits for zero. */
+	GMutex lock;
+	GCond idle;
+	unsigned in_flight;
+
+	/* The first message libmicrohttpd logged while starting, for the
+	 * error of sched_server_start(). Guarded by `lock`. */
+	char *start_message;
+};
+
+/* State of one request, from the first call of the access handler to the
+ * completion callback. */
+typedef struct request_state {
+	route route;
+	sched_verb verb;    /* for ROUTE_VERB */
+	GByteArray *body;   /* ROUTE_VERB only */
+	size_t received;    /* body bytes read so far, on any route */
+	gint64 start_us;    /* monotonic */
+	bool responded;     /* a response is queued */
+} request_state;
+
+/* ---- Parsing the configuration ----------------------------------------- */
+
+static int parse_port(const char *text, const char *listen, uint16_t *port,
+		      score_error *err)
+{
+	guint64 value;
+
+	if (*text == '\0' ||
+	    !g_ascii_string_to_unsigned(text, 10, 0, 65535, &value, NULL))
+		return score_fail(err, -EINVAL,
+				  "invalid port \"%s\" in listen address "
+				  "\"%s\": give a number from 0 to 65535 (0 "
+				  "picks a free port)",
+				  text, listen);
+	*port = (uint16_t)value;
+	return 0;
+}
+
+int sched_server_parse_listen(const char *text, struct sockaddr_storage *addr,
+			      socklen_t *addr_len, score_error *err)
+{
+	char *host = NULL;
+	const char *port_text;
+	uint16_t port = 0;
+	int ret;
+
+	if (text == NULL || *text == '\0')
+		return score_fail(err, -EINVAL,
+				  "missing listen address: give ADDR:PORT, "
+				  "e.g. 127.0.0.1:8888 or [::1]:8888");
+
+	if (text[0] == '[') {
+		const char *close = strstr(text, "]:");
+
+		if (close == NULL) {
+			ret = score_fail(err, -EINVAL,
+					 "invalid listen address \"%s\": an "
+					 "IPv6 address is written "
+					 "[ADDR]:PORT, e.g. [::1]:8888",
+					 text);
+			goto out;
+		}
+		host = g_strndup(text + 1, (gsize)(close - text - 1));
+		port_text = close + 2;
+	} else {
+		const char *colon = strrchr(text, ':');
+
+		if (colon == NULL) {
+			ret = score_fail(err, -EINVAL,
+					 "invalid listen address \"%s\": the "
+					 "port is missing; give ADDR:PORT, "
+					 "e.g. 127.0.0.1:8888",
+					 text);
+			goto out;
+		}
+		host = g_strndup(text, (gsize)(colon - text));
+		port_text = colon + 1;
+		if (strchr(host, ':') != NULL) {
+			ret = score_fail(err, -EINVAL,
+					 "invalid listen address \"%s\": put "
+					 "an IPv6 address in brackets, e.g. "
+					 "[::1]:8888",
+					 text);
+			goto out;
+		}
+	}
+
+	if (*host == '\0') {
+		ret = score_fail(err, -EINVAL,
+				 "invalid listen address \"%s\": the address "
+				 "is missing; use 0.0.0.0%s to listen on every "
+				 "IPv4 interface",
+				 text, port_text - 1);
+		goto out;
+	}
+	ret = parse_port(port_text, text, &port, err);
+	if (ret < 0)
+		goto out;
+
+	memset(addr, 0, sizeof(*addr));
+	if (text[0] == '[') {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1) {
+			ret = score_fail(err, -EINVAL,
+					 "invalid IPv6 address \"%s\" in "
+					 "listen address \"%s\"",
+					 host, text);
+			goto out;
+		}
+		*addr_len = sizeof(*in6);
+	} else {
+		struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
+
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		if (inet_pton(AF_INET, host, &in4->sin_addr) != 1) {
+			ret = score_fail(err, -EINVAL,
+					 "invalid IPv4 address \"%s\" in "
+					 "listen address \"%s\": give a "
+					 "numeric address such as 127.0.0.1; "
+					 "host names are not resolved",
+					 host, text);
+			goto out;
+		}
+		*addr_len = sizeof(*in4);
+	}
+	ret = 0;
+
+out:
+	g_free(host);
+	return ret;
+}
+
+int sched_server_normalize_prefix(const char *text, char **out,
+				  score_error *err)
+{
+	size_t len;
+
+	if (text == NULL || *text == '\0') {
+		*out = g_strdup("");
+		return 0;
+	}
+	if (text[0] != '/')
+		return score_fail(err, -EINVAL,
+				  "invalid URL prefix \"%s\": it must start "
+				  "with '/', e.g. /scheduler",
+				  text);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#')
+			return score_fail(err, -EINVAL,
+					  "invalid URL prefix \"%s\": it may "
+					  "not contain spaces, control "
+					  "characters, '?' or '#'",
+					  text);
+	}
+
+	/* kube-scheduler joins urlPrefix and the verb with one '/' after
+	 * trimming the prefix's trailing slashes; do the same here. */
+	len = strlen(text);
+	while (len > 0 && text[len - 1] == '/')
+		len--;
+	*out = g_strndup(text, len);
+	return 0;
+}
+
+void sched_server_config_init(sched_server_config *config)
+{
+	config->listen = SCHED_SERVER_DEFAULT_LISTEN;
+	config->url_prefix = NULL;
+	config->max_body_bytes = SCHED_SERVER_DEFAULT_MAX_BODY_BYTES;
+	config->read_timeout_s = SCHED_SERVER_DEFAULT_READ_TIMEOUT_S;
+	config->threads = SCHED_SERVER_DEFAULT_THREADS;
+}
+
+/* ---- Responses ---------------------------------------------------------- */
+
+/* Returns {"Error": message} as text; the caller frees it with g_free().
+ * kube-scheduler reads the Error field of any extender response. */
+static char *error_body(const char *message)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *printed = NULL;
+	char *body;
+
+	if (root != NULL && cJSON_AddStringToObject(root, "Error", message))
+		printed = cJSON_PrintUnformatted(root);
+	body = g_strdup(printed != NULL ? printed
+					: "{\"Error\":\"out of memory\"}");
+	cJSON_free(printed);
+	cJSON_Delete(root);
+	return body;
+}
+
+/* Queues `body` (owned: freed with g_free() even on failure) with `status`
+ * and `content_type`, and an Allow header when `allow` is not NULL. */
+static enum MHD_Result send_response(sched_server *server,
+				     struct MHD_Connection *connection,
+				     request_state *req, unsigned status,
+				     char *body, const char *content_type,
+				     const char *allow)
+{
+	struct MHD_Response *response;
+	enum MHD_Result result;
+
+	response = MHD_create_response_from_buffer_with_free_callback(
+		strlen(body), body, g_free);
+	if (response == NULL) {
+		g_free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+				content_type);
+	if (allow != NULL)
+		MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+	/* While stopping, tell keep-alive clients to reconnect elsewhere. */
+	if (atomic_load(&server->stopping))
+		MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION,
+					"close");
+
+	result = MHD_queue_response(connection, status, response);
+	MHD_destroy_response(response);
+	req->responded = true;
+	return result;
+}
+
+static gint64 elapsed_us(const request_state *req)
+{
+	return g_get_monotonic_time() - req->start_us;
+}
+
+static double elapsed_s(const request_state *req)
+{
+	return (double)elapsed_us(req) / 1e6;
+}
+
+static char *client_address(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char host[INET6_ADDRSTRLEN] = "";
+
+	if (info == NULL || info->client_addr == NULL)
+		return g_strdup("unknown");
+	if (info->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *in4 =
+			(const struct sockaddr_in *)(const void *)info->client_addr;
+
+		inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+		return g_strdup_printf("%s:%u", host, ntohs(in4->sin_port));
+	}
+	if (info->client_addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)(const void *)info->client_addr;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		return g_strdup_printf("[%s]:%u", host, ntohs(in6->sin6_port));
+	}
+	return g_strdup("unknown");
+}
+
+/* Writes the debug line of one request once its response is queued. */
+static void log_request(sched_server *server, struct MHD_Connection *connection,
+			const request_state *req, const char *method,
+			const char *url, unsigned status)
+{
+	char *remote;
+
+	if (!sched_log_enabled(server->log, SCHED_LOG_DEBUG))
+		return;
+	remote = client_address(connection);
+	SCHED_LOG(server->log, SCHED_LOG_DEBUG, "http", "request",
+		  SCHED_STR("method", method), SCHED_STR("path", url),
+		  SCHED_INT("status", status),
+		  SCHED_INT("body_bytes",
+			    req->body != NULL ? (int64_t)req->body->len : 0),
+		  SCHED_DOUBLE("duration_ms", (double)elapsed_us(req) / 1000.0),
+		  SCHED_STR("remote", remote));
+	g_free(remote);
+}
+
+/* Responds to a verb request that never reaches the extender (405, 413)
+ * and counts it. */
+static enum MHD_Result reject_verb_request(sched_server *server,
+					   struct MHD_Connection *connection,
+					   request_state *req,
+					   const char *method, const char *url,
+					   unsigned status, const char *kind,
+					   char *message, const char *allow)
+{
+	enum MHD_Result result;
+
+	result = send_response(server, connection, req, status,
+			       error_body(message), JSON_CONTENT_TYPE, allow);
+	sched_metrics_observe(server->metrics, req->verb, status,
+			      elapsed_s(req));
+	sched_metrics_count_error(server->metrics, req->verb, kind);
+	log_request(server, connection, req, method, url, status);
+	g_free(message);
+	return result;
+}
+
+/* ---- Routing ------------------------------------------------------------ */
+
+static route find_route(const sched_server *server, const char *url,
+			sched_verb *verb)
+{
+	size_t prefix_len = strlen(server->prefix);
+
+	if (strcmp(url, "/healthz") == 0)
+		return ROUTE_HEALTHZ;
+	if (strcmp(url, "/readyz") == 0)
+		return ROUTE_READYZ;
+	if (strcmp(url, "/metrics") == 0)
+		return ROUTE_METRICS;
+
+	if (strncmp(url, server->prefix, prefix_len) != 0 ||
+	    url[prefix_len] != '/')
+		return ROUTE_NOT_FOUND;
+	for (int v = 0; v < SCHED_VERB_COUNT; v++) {
+		if (strcmp(url + prefix_len + 1,
+			   sched_verb_name((sched_verb)v)) == 0) {
+			*verb = (sched_verb)v;
+			return ROUTE_VERB;
+		}
+	}
+	return ROUTE_NOT_FOUND;
+}
+
+static bool is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+static enum MHD_Result respond_not_found(sched_server *server,
+					struct MHD_Connection *connection,
+					request_state *req, const char *method,
+					const char *url)
+{
+	GString *message = g_string_new(NULL);
+	enum MHD_Result result;
+
+	g_string_append_printf(message,
+			       "no route for %s %s; the extender serves",
+			       method, url);
+	for (int v = 0; v < SCHED_VERB_COUNT; v++)
+		g_string_append_printf(message, "%s POST %s/%s",
+				       v == 0 ? "" : ",", server->prefix,
+				       sched_verb_name((sched_verb)v));
+	g_string_append(message, ", and GET /healthz, /readyz, /metrics");
+
+	result = send_response(server, connection, req, MHD_HTTP_NOT_FOUND,
+			       error_body(message->str), JSON_CONTENT_TYPE,
+			       NULL);
+	log_request(server, connection, req, method, url, MHD_HTTP_NOT_FOUND);
+	g_string_free(message, TRUE);
+	return result;
+}
+
+/* Serves GET /healthz, /readyz and /metrics. */
+static enum MHD_Result serve_probe(sched_server *server,
+				    struct MHD_Connection *connection,
+				    request_state *req, const char *method,
+				    const char *url)
+{
+	unsigned status = MHD_HTTP_OK;
+	enum MHD_Result result;
+
+	if (!is_get(method)) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		result = send_response(
+			server, connection, req, status,
+			error_body("only GET and HEAD are allowed here"),
+			JSON_CONTENT_TYPE, "GET, HEAD");
+	} else if (req->route == ROUTE_HEALTHZ) {
+		result = send_response(server, connection, req, status,
+				       g_strdup("{\"status\":\"ok\"}"),
+				       JSON_CONTENT_TYPE, NULL);
+	} else if (req->route == ROUTE_READYZ) {
+		bool ready = atomic_load(&server->ready);
+
+		status = ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE;
+		result = send_response(
+			server, connection, req, status,
+			g_strdup(ready ? "{\"status\":\"ready\"}"
+				       : "{\"status\":\"not ready\"}"),
+			JSON_CONTENT_TYPE, NULL);
+	} else {
+		result = send_response(
+			server, connection, req, status,
+			sched_metrics_render(server->metrics,
+					     server->extender->cluster),
+			SCHED_METRICS_CONTENT_TYPE, NULL);
+	}
+	log_request(server, connection, req, method, url, status);
+	return result;
+}
+
+/* ---- Verb requests ------------------------------------------------------ */
+
+/* Returns the Content-Length header, or -1 when it is absent or not a
+ * number (libmicrohttpd itself rejects a malformed one with 400). */
+static int64_t content_length(struct MHD_Connection *connection)
+{
+	const char *text = MHD_lookup_connection_value(
+		connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	guint64 value;
+
+	if (text == NULL ||
+	    !g_ascii_string_to_unsigned(text, 10, 0, G_MAXINT64, &value, NULL))
+		return -1;
+	return (int64_t)value;
+}
+
+/* The first call for a verb path: checks the method and the declared
+ * length before any of the body is read. */
+static enum MHD_Result start_verb_request(sched_server *server,
+					  struct MHD_Connection *connection,
+					  request_state *req,
+					  const char *method, const char *url)
+{
+	int64_t length;
+
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return reject_verb_request(
+			server, connection, req, method, url,
+			MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+			g_strdup_printf("method %s is not allowed on %s; "
+					"kube-scheduler sends POST",
+					method, url),
+			MHD_HTTP_METHOD_POST);
+
+	length = content_length(connection);
+	if (length >= 0 && (uint64_t)length > server->max_body_bytes) {
+		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
+			  "rejected request body over the limit",
+			  SCHED_STR("path", url),
+			  SCHED_INT("content_length", length),
+			  SCHED_INT("max_body_bytes",
+				    (int64_t)server->max_body_bytes));
+		return reject_verb_request(
+			server, connection, req, method, url,
+			MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large",
+			g_strdup_printf("request body of %" G_GINT64_FORMAT
+					" bytes exceeds the limit of %zu "
+					"bytes; raise --max-body-bytes or set "
+					"nodeCacheCapable: true so that "
+					"kube-scheduler sends node names only",
+					length, server->max_body_bytes),
+			NULL);
+	}
+
+	req->body = g_byte_array_sized_new(
+		length > 0 ? (guint)MIN(length, 1 << 20) : 4096);
+	return MHD_YES;
+}
+
+static enum MHD_Result receive_body(sched_server *server,
+				    request_state *req, const char *url,
+				    const char *data, size_t *size)
+{
+	size_t n = *size;
+
+	*size = 0;
+	if (req->responded)
+		return MHD_YES;
+
+	/* Content-Length was checked on the first call, so only a chunked
+	 * body gets past the limit here. A response cannot be queued before
+	 * the upload ends, and reading on to send 413 would let a client
+	 * stream without end, so the connection is closed. */
+	if (n > server->max_body_bytes - req->received) {
+		if (req->route == ROUTE_VERB)
+			sched_metrics_count_error(server->metrics, req->verb,
+						  "body_too_large");
+		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
+			  "closed connection: chunked request body over the "
+			  "limit",
+			  SCHED_STR("path", url),
+			  SCHED_INT("max_body_bytes",
+				    (int64_t)server->max_body_bytes));
+		return MHD_NO;
+	}
+	req->received += n;
+
+	/* Bodies sent to the probes are read and dropped. */
+	if (req->body != NULL)
+		g_byte_array_append(req->body, (const guint8 *)data, (guint)n);
+	return MHD_YES;
+}
+
+/* The last call of a verb request: the whole body is in. */
+static enum MHD_Result finish_verb_request(sched_server *server,
+					   struct MHD_Connection *connection,
+					   request_state *req,
+					   const char *method, const char *url)
+{
+	sched_extender_response response = {0};
+	enum MHD_Result result;
+	const char *kind;
+	char *body;
+	size_t length = req->body->len;
+	unsigned status;
+
+	/* A terminating NUL, not counted in `length`, for parsers that want
+	 * a C string. */
+	g_byte_array_append(req->body, (const guint8 *)"", 1);
+	sched_extender_handle(server->extender, req->verb,
+			      (const char *)req->body->data, length, &response);
+
+	status = (unsigned)response.http_status;
+	kind = response.error_kind;
+	body = response.body;
+	if (body == NULL || status < 100 || status > 599) {
+		SCHED_LOG(server->log, SCHED_LOG_ERROR, "http",
+			  "extender returned no response",
+			  SCHED_STR("path", url),
+			  SCHED_INT("status", response.http_status));
+		g_free(body);
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		kind = "internal";
+		body = error_body("internal error: the extender produced no "
+				  "response");
+	}
+
+	result = send_response(server, connection, req, status, body,
+			       JSON_CONTENT_TYPE, NULL);
+	sched_metrics_observe(server->metrics, req->verb, status,
+			      elapsed_s(req));
+	sched_metrics_count_error(server->metrics, req->verb, kind);
+	log_request(server, connection, req, method, url, status);
+	return result;
+}
+
+/* ---- libmicrohttpd callbacks -------------------------------------------- */
+
+static request_state *begin_request(sched_server *server, const char *url)
+{
+	request_state *req = g_new0(request_state, 1);
+
+	req->start_us = g_get_monotonic_time();
+	req->route = find_route(server, url, &req->verb);
+
+	g_mutex_lock(&server->lock);
+	server->in_flight++;
+	g_mutex_unlock(&server->lock);
+	return req;
+}
+
+static enum MHD_Result handle_access(void *cls,
+				     struct MHD_Connection *connection,
+				     const char *url, const char *method,
+				     const char *version,
+				     const char *upload_data,
+				     size_t *upload_data_size, void **con_cls)
+{
+	sched_server *server = cls;
+	request_state *req = *con_cls;
+
+	(void)version;
+
+	/* A response queued on the first call, before the body is read,
+	 * makes libmicrohttpd close the connection after it. That suits
+	 * rejections. Responses to GET wait for the last call instead, so
+	 * that probes and scrapes can keep their connection. */
+	if (req == NULL) {
+		req = begin_request(server, url);
+		*con_cls = req;
+		if (req->route == ROUTE_NOT_FOUND)
+			return respond_not_found(server, connection, req,
+						method, url);
+		if (req->route != ROUTE_VERB)
+			return is_get(method) ? MHD_YES
+					      : serve_probe(server, connection,
+							     req, method, url);
+		return start_verb_request(server, connection, req, method,
+					  url);
+	}
+
+	if (*upload_data_size > 0)
+		return receive_body(server, req, url, upload_data,
+				    upload_data_size);
+	if (req->responded)
+		return MHD_YES;
+	if (req->route != ROUTE_VERB)
+		return serve_probe(server, connection, req, method, url);
+	return finish_verb_request(server, connection, req, method, url);
+}
+
+static void handle_completed(void *cls, struct MHD_Connection *connection,
+			     void **con_cls,
+			     enum MHD_RequestTerminationCode code)
+{
+	sched_server *server = cls;
+	request_state *req = *con_cls;
+
+	(void)connection;
+	if (req == NULL)
+		return;
+
+	if (code == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
+			  "closed connection: no data within the read timeout",
+			  SCHED_INT("read_timeout_s", server->read_timeout_s),
+			  SCHED_INT("body_bytes_received",
+				    req->body != NULL ? (int64_t)req->body->len
+						      : 0));
+
+	if (req->body != NULL)
+		g_byte_array_unref(req->body);
+	g_free(req);
+	*con_cls = NULL;
+
+	g_mutex_lock(&server->lock);
+	server->in_flight--;
+	if (server->in_flight == 0)
+		g_cond_broadcast(&server->idle);
+	g_mutex_unlock(&server->lock);
+}
+
+static void handle_mhd_log(void *cls, const char *format, va_list args)
+{
+	sched_server *server = cls;
+	char *message = g_strdup_vprintf(format, args);
+
+	g_strchomp(message);
+	g_mutex_lock(&server->lock);
+	if (server->daemon == NULL && server->start_message == NULL)
+		server->start_message = g_strdup(message);
+	g_mutex_unlock(&server->lock);
+
+	SCHED_LOG(server->log, SCHED_LOG_WARN, "http", "libmicrohttpd",
+		  SCHED_STR("detail", message));
+	g_free(message);
+}
+
+/* ---- Lifecycle ---------------------------------------------------------- */
+
+static int validate_config(const sched_server_config *config,
+			   score_error *err)
+{
+	if (config->max_body_bytes == 0 ||
+	    config->max_body_bytes > SCHED_SERVER_MAX_BODY_LIMIT)
+		return score_fail(err, -EINVAL,
+				  "invalid maximum body size %zu: give a "
+				  "number of bytes from 1 to %zu",
+				  config->max_body_bytes,
+				  SCHED_SERVER_MAX_BODY_LIMIT);
+	if (config->read_timeout_s == 0)
+		return score_fail(err, -EINVAL,
+				  "invalid read timeout 0: give a positive "
+				  "number of seconds");
+	if (config->threads == 0 || config->threads > SCHED_SERVER_MAX_THREADS)
+		return score_fail(err, -EINVAL,
+				  "invalid thread count %u: give a number "
+				  "from 1 to %d",
+				  config->threads, SCHED_SERVER_MAX_THREADS);
+	return 0;
+}
+
+static char *format_address(const struct sockaddr_storage *addr,
+			    uint16_t port)
+{
+	char host[INET6_ADDRSTRLEN] = "";
+
+	if (addr->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)(const void *)addr;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		return g_strdup_printf("[%s]:%u", host, port);
+	}
+	inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)addr)
+				   ->sin_addr,
+		  host, sizeof(host));
+	return g_strdup_printf("%s:%u", host, port);
+}
+
+/* Creates, binds and listens on the socket for `listen_text`, so that a
+ * failure names the system call and its error. Stores the bound port in
+ * `*port`. */
+static int open_listen_socket(const struct sockaddr_storage *addr,
+			      socklen_t addr_len, const char *listen_text,
+			      int *out, uint16_t *port, score_error *err)
+{
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof(bound);
+	int fd;
+	int on = 1;
+	int ret;
+
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return score_fail(err, -errno,
+				  "could not create a socket for %s: %s",
+				  listen_text, g_strerror(errno));
+
+	/* Lets a restarted server bind while connections of the previous
+	 * one linger in TIME_WAIT. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* An IPv6 address, even [::], listens on IPv6 only, so that the
+	 * listen address alone decides what is exposed. */
+	if (addr->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+
+	if (bind(fd, (const struct sockaddr *)addr, addr_len) < 0) {
+		ret = score_fail(err, -errno,
+				 "could not listen on %s: bind failed: %s; "
+				 "check that the address belongs to this host "
+				 "and that no other process uses the port",
+				 listen_text, g_strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		ret = score_fail(err, -errno,
+				 "could not listen on %s: listen failed: %s",
+				 listen_text, g_strerror(errno));
+		goto fail;
+	}
+	if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {
+		ret = score_fail(err, -errno,
+				 "could not read the bound port of %s: %s",
+				 listen_text, g_strerror(errno));
+		goto fail;
+	}
+	*port = ntohs(bound.ss_family == AF_INET6
+			      ? ((struct sockaddr_in6 *)&bound)->sin6_port
+			      : ((struct sockaddr_in *)&bound)->sin_port);
+	*out = fd;
+	return 0;
+
+fail:
+	close(fd);
+	return ret;
+}
+
+int sched_server_start(const sched_server_config *config,
+		       const sched_extender *extender, sched_metrics *metrics,
+		       sched_log *log, sched_server **out, score_error *err)
+{
+	struct sockaddr_storage addr;
+	socklen_t addr_len = 0;
+	sched_server *server = NULL;
+	struct MHD_OptionItem pool_option[2] = {
+		{MHD_OPTION_END, 0, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_Daemon *daemon;
+	int listen_fd = -1;
+	int ret;
+
+	ret = validate_config(config, err);
+	if (ret < 0)
+		goto out;
+	ret = sched_server_parse_listen(config->listen, &addr, &addr_len, err);
+	if (ret < 0)
+		goto out;
+
+	server = g_new0(sched_server, 1);
+	server->extender = extender;
+	server->metrics = metrics;
+	server->log = log;
+	server->max_body_bytes = config->max_body_bytes;
+	server->read_timeout_s = config->read_timeout_s;
+	g_mutex_init(&server->lock);
+	g_cond_init(&server->idle);
+	atomic_init(&server->ready, false);
+	atomic_init(&server->stopping, false);
+	ret = sched_server_normalize_prefix(config->url_prefix,
+					    &server->prefix, err);
+	if (ret < 0)
+		goto out;
+	ret = open_listen_socket(&addr, addr_len, config->listen, &listen_fd,
+				 &server->port, err);
+	if (ret < 0)
+		goto out;
+
+	/* One thread means the polling thread alone, without a pool option:
+	 * libmicrohttpd warns about a pool of size 0 or 1. */
+	if (config->threads > 1)
+		pool_option[0] = (struct MHD_OptionItem){
+			MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)config->threads,
+			NULL};
+
+	/* MHD_USE_AUTO picks epoll on Linux, and MHD_USE_ITC lets
+	 * MHD_quiesce_daemon() wake the pool threads. The logger goes first
+	 * so that it receives messages about the options after it. */
+	daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, handle_access, server,
+		MHD_OPTION_EXTERNAL_LOGGER, handle_mhd_log, server,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+		MHD_OPTION_ARRAY, pool_option,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)config->read_timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, handle_completed, server,
+		MHD_OPTION_END);
+	if (daemon == NULL) {
+		ret = score_fail(err, -EIO,
+				 "could not start the HTTP server on %s: %s",
+				 config->listen,
+				 server->start_message != NULL
+					 ? server->start_message
+					 : "libmicrohttpd failed to start");
+		/* Whether libmicrohttpd closed the socket on failure is not
+		 * documented; close it only if it is still open. */
+		if (fcntl(listen_fd, F_GETFD) >= 0)
+			close(listen_fd);
+		goto out;
+	}
+	g_mutex_lock(&server->lock);
+	server->daemon = daemon;
+	g_mutex_unlock(&server->lock);
+	server->address = format_address(&addr, server->port);
+
+	SCHED_LOG(log, SCHED_LOG_INFO, "http", "listening",
+		  SCHED_STR("address", server->address),
+		  SCHED_STR("url_prefix", server->prefix),
+		  SCHED_INT("threads", config->threads),
+		  SCHED_INT("max_body_bytes", (int64_t)config->max_body_bytes),
+		  SCHED_INT("read_timeout_s", config->read_timeout_s));
+
+	*out = server;
+	server = NULL;
+	ret = 0;
+
+out:
+	sched_server_free(server);
+	return ret;
+}
+
+uint16_t sched_server_port(const sched_server *server)
+{
+	return server->port;
+}
+
+const char *sched_server_address(const sched_server *server)
+{
+	return server->address;
+}
+
+const char *sched_server_url_prefix(const sched_server *server)
+{
+	return server->prefix;
+}
+
+void sched_server_set_ready(sched_server *server, bool ready)
+{
+	atomic_store(&server->ready, ready);
+}
+
+bool sched_server_ready(const sched_server *server)
+{
+	return atomic_load(&server->ready);
+}
+
+void sched_server_stop(sched_server *server)
+{
+	MHD_socket listen_fd;
+	gint64 deadline;
+	unsigned waiting;
+	unsigned remaining;
+
+	if (server == NULL || server->daemon == NULL)
+		return;
+
+	atomic_store(&server->stopping, true);
+	atomic_store(&server->ready, false);
+	listen_fd = MHD_quiesce_daemon(server->daemon);
+	/* The quiesced socket stays open until MHD_stop_daemon() returns,
+	 * and the kernel would keep completing handshakes on it that no
+	 * thread ever accepts. Shutting it down makes new clients get
+	 * "connection refused" at once. */
+	if (listen_fd != MHD_INVALID_SOCKET)
+		shutdown(listen_fd, SHUT_RDWR);
+	SCHED_LOG(server->log, SCHED_LOG_INFO, "http",
+		  "stopped accepting connections",
+		  SCHED_STR("address", server->address));
+
+	/* A request still receiving its body is dropped by the read timeout
+	 * at the latest, so this wait ends. */
+	deadline = g_get_monotonic_time() +
+		   ((gint64)server->read_timeout_s + 1) * G_USEC_PER_SEC;
+	g_mutex_lock(&server->lock);
+	waiting = server->in_flight;
+	while (server->in_flight > 0) {
+		if (!g_cond_wait_until(&server->idle, &server->lock, deadline))
+			break;
+	}
+	remaining = server->in_flight;
+	g_mutex_unlock(&server->lock);
+
+	if (remaining > 0)
+		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
+			  "stopping with requests still in progress",
+			  SCHED_INT("requests", remaining));
+	MHD_stop_daemon(server->daemon);
+	server->daemon = NULL;
+	if (listen_fd != MHD_INVALID_SOCKET)
+		close(listen_fd);
+
+	SCHED_LOG(server->log, SCHED_LOG_INFO, "http", "stopped",
+		  SCHED_STR("address", server->address),
+		  SCHED_INT("requests_waited_for", waiting));
+}
+
+void sched_server_free(sched_server *server)
+{
+	if (server == NULL)
+		return;
+	sched_server_stop(server);
+	g_free(server->start_message);
+	g_free(server->prefix);
+	g_free(server->address);
+	g_cond_clear(&server->idle);
+	g_mutex_clear(&server->lock);
+	g_free(server);
+}
