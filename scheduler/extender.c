@@ -707,19 +707,28 @@ static cJSON *filter_response(node_set *set, const score_result *result)
  * names come from a parsed request, so they are as valid UTF-8 as it was. */
 static void append_json_string(GString *out, const char *text)
 {
+	const char *run = text;
+	const char *p;
+
 	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_c(out, '\\');
-		if (*p >= 0x20) {
-			g_string_append_c(out, (char)*p);
+	for (p = text; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
+		/* Copy the plain run before the byte that needs escaping. */
+		g_string_append_len(out, run, p - run);
+		if (c == '"' || c == '\\') {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, (char)c);
+		} else {
+			g_string_append_printf(out, "\\u%04x", c);
 		}
-		g_string_append_printf(out, "\\u%04x", *p);
+		run = p + 1;
 	}
+	g_string_append_len(out, run, p - run);
 	g_string_append_c(out, '"');
 }
-
 /* Writes a HostPriorityList with one entry per requested node, in request
  * order; nodes that did not pass get 0. Written directly rather than
  * through cJSON, because with thousands of nodes the per-entry allocations
@@ -738,10 +747,16 @@ static char *prioritize_response(const node_set *set,
 
 		if (i > 0)
 			g_string_append_c(out, ',');
+		score = CLAMP(score, 0, SCORE_MAX_EXTENDER_PRIORITY);
 		g_string_append(out, "{\"Host\":");
 		append_json_string(out, set->names[i]);
-		g_string_append_printf(out, ",\"Score\":%d}",
-				       (int)CLAMP(score, 0, SCORE_MAX_EXTENDER_PRIORITY));
+		/* 0..10: no printf on the hot path. */
+		g_string_append(out, ",\"Score\":");
+		if (score == 10)
+			g_string_append(out, "10");
+		else
+			g_string_append_c(out, (char)('0' + score));
+		g_string_append_c(out, '}');
 	}
 	g_string_append_c(out, ']');
 	return g_string_free(out, FALSE);

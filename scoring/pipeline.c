@@ -141,28 +141,29 @@ void score_pipeline_score(const score_pipeline *pipeline,
 	size_t n_fit = result->n_fit;
 	int64_t *scores;
 	size_t *fit_index;
+	score_usage *usages;
 
 	if (n_fit == 0 || pipeline->n_scorers == 0)
 		return;
 
 	scores = g_new(int64_t, n_fit);
 	fit_index = g_new(size_t, n_fit);
+	usages = g_new(score_usage, n_fit);
 	for (size_t i = 0, k = 0; i < result->n_nodes; i++) {
-		if (result->nodes[i].fit == SCORE_FIT)
-			fit_index[k++] = i;
+		if (result->nodes[i].fit != SCORE_FIT)
+			continue;
+		fit_index[k] = i;
+		score_candidate_usage(&candidates[i], &usages[k]);
+		k++;
 	}
 
 	for (size_t s = 0; s < pipeline->n_scorers; s++) {
 		const score_scorer *scorer = &pipeline->scorers[s];
 
-		for (size_t k = 0; k < n_fit; k++) {
-			const score_candidate *candidate = &candidates[fit_index[k]];
-			score_usage usage;
-
-			score_candidate_usage(candidate, &usage);
+		for (size_t k = 0; k < n_fit; k++)
 			scores[k] = scorer->run(scorer->config, request,
-						candidate->node, &usage);
-		}
+						candidates[fit_index[k]].node,
+						&usages[k]);
 		if (scorer->normalize != NULL)
 			scorer->normalize(scorer->config, scores, n_fit);
 		for (size_t k = 0; k < n_fit; k++) {
@@ -192,6 +193,7 @@ void score_pipeline_score(const score_pipeline *pipeline,
 
 	g_free(scores);
 	g_free(fit_index);
+	g_free(usages);
 }
 
 void score_result_release(score_result *result)
