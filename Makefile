@@ -63,6 +63,9 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test check bench install clean
+# Keep intermediate objects, so make does not delete them after the tests
+# and print that below the test summary.
+.SECONDARY:
 all: stowage
 
 stowage: $(BUILD)/stowage
