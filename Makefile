@@ -5,7 +5,7 @@
 #   make check      the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      build and run the benchmarks (see docs/benchmarks.md)
 #   make install    install the binary and manifests under $(PREFIX)
-#   make deps       install the Debian packages the build needs (as root)
+#   make deps       install the Debian packages the build needs (.ci/setup)
 #
 # WERROR=1 turns warnings into errors (the default when CI=true). SANITIZE=address,undefined
 # builds everything with those sanitizers into a separate build directory.
@@ -122,13 +122,10 @@ install: stowage
 	install -m 0755 stowage $(DESTDIR)$(BINDIR)/stowage
 	install -m 0644 manifests/*.yaml $(DESTDIR)$(DATADIR)/manifests/
 
-# Debian packages needed to build and test; run as root on a fresh machine.
-DEBIAN_PACKAGES = build-essential pkg-config libglib2.0-dev libcjson-dev \
-	libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libcriterion-dev curl
+# Installs the Debian packages the build and tests need (.ci/setup has the
+# list); as root, or through sudo.
 deps:
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		$(DEBIAN_PACKAGES)
+	./.ci/setup
 
 clean:
 	rm -rf build stowage
