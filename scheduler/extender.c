@@ -15,7 +15,8 @@
  *     prioritize and preempt answer such a pod with 400, because their
  *     result types (HostPriorityList, ExtenderPreemptionResult) have no
  *     Error field and a 200 would read as "no scores" or "no candidates".
- *   - bind: 200 with Error while stowage has no API client.
+ *   - bind: 200 with an empty Error when bound, and with the reason in
+ *     Error when binding failed or no API server is configured.
  *   - 500: cJSON could not allocate the response.
  */
 #include "scheduler/extender.h"
@@ -1236,9 +1237,9 @@ static double elapsed_ms(const call *c)
 	return (double)(g_get_monotonic_time() - c->started_us) / 1000.0;
 }
 
-/* Checks an ExtenderBindingArgs body and returns a response with an Error,
- * because binding needs the API client, which the service does not have
- * yet. Returns the response body, or NULL with c->problem set. */
+/* Checks an ExtenderBindingArgs body and binds the pod through
+ * extender->bind, answering with an empty Error on success and the reason
+ * otherwise. Returns the response body, or NULL with c->problem set. */
 static cJSON *handle_bind(call *c)
 {
 	static const char *const required[] = {"PodName", "PodNamespace",

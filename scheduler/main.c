@@ -115,8 +115,9 @@ static GOptionContext *serve_context(cli_options *o)
 		 "FILE"},
 		{"context", 0, 0, G_OPTION_ARG_STRING, &o->context,
 		 "Kubeconfig context to use (default: its current-context); "
-		 "without --kubeconfig, the kubeconfig is searched for as "
-		 "kubectl does",
+		 "without --kubeconfig, the configuration is searched in "
+		 "$KUBECONFIG, then the in-cluster service account, then "
+		 "~/.kube/config",
 		 "NAME"},
 		{"url-prefix", 0, 0, G_OPTION_ARG_STRING, &o->url_prefix,
 		 "Path before the verbs, matching urlPrefix in the "

@@ -8,13 +8,14 @@
 
 #include <glib.h>
 
-/* Upper bounds in seconds. A filter or prioritize call over a few thousand
- * nodes takes well under a millisecond, so the buckets start at 100 us. The
- * top ones catch a request that waited for the write lock or parsed a body
- * with thousands of full Node objects. */
+/* Upper bounds in seconds. A filter or prioritize call over 500 node names
+ * takes a fraction of a millisecond, so the buckets start at 100 us. The
+ * upper ones catch a request that parsed thousands of full Node objects,
+ * and a /bind that retried against the API server for up to its 4 s
+ * deadline. */
 static const double duration_buckets[] = {
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-	0.025,  0.05,    0.1,    0.25,  0.5,   1.0,
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+	0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,
 };
 #define N_BUCKETS G_N_ELEMENTS(duration_buckets)
 
@@ -40,9 +41,22 @@ typedef struct verb_metrics {
 	atomic_uint_fast64_t errors[N_ERROR_KINDS];
 } verb_metrics;
 
+typedef struct collector {
+	sched_metrics_collector_fn fn;
+	void *data;
+} collector;
+
+/* Behind a pointer, so that rendering through a const sched_metrics * can
+ * still take the mutex. */
+typedef struct collector_list {
+	GMutex mutex;      /* held while collectors run, so removal waits */
+	GArray *items;     /* collector */
+} collector_list;
+
 struct sched_metrics {
 	verb_metrics verbs[SCHED_VERB_COUNT];
 	double start_time_s; /* Unix time of sched_metrics_new() */
+	collector_list *collectors;
 };
 
 sched_metrics *sched_metrics_new(void)
@@ -63,12 +77,62 @@ sched_metrics *sched_metrics_new(void)
 			atomic_init(&vm->errors[i], 0);
 	}
 	metrics->start_time_s = (double)g_get_real_time() / G_USEC_PER_SEC;
+	metrics->collectors = g_new0(collector_list, 1);
+	g_mutex_init(&metrics->collectors->mutex);
+	metrics->collectors->items = g_array_new(false, false, sizeof(collector));
 	return metrics;
 }
 
 void sched_metrics_free(sched_metrics *metrics)
 {
+	if (metrics == NULL)
+		return;
+	g_array_unref(metrics->collectors->items);
+	g_mutex_clear(&metrics->collectors->mutex);
+	g_free(metrics->collectors);
 	g_free(metrics);
+}
+
+void sched_metrics_add_collector(sched_metrics *metrics,
+				 sched_metrics_collector_fn fn, void *data)
+{
+	collector item = {fn, data};
+
+	g_mutex_lock(&metrics->collectors->mutex);
+	g_array_append_val(metrics->collectors->items, item);
+	g_mutex_unlock(&metrics->collectors->mutex);
+}
+
+bool sched_metrics_remove_collector(sched_metrics *metrics,
+				    sched_metrics_collector_fn fn, void *data)
+{
+	GArray *items = metrics->collectors->items;
+	bool removed = false;
+
+	g_mutex_lock(&metrics->collectors->mutex);
+	for (guint i = 0; i < items->len && !removed; i++) {
+		const collector *item = &g_array_index(items, collector, i);
+
+		if (item->fn == fn && item->data == data) {
+			g_array_remove_index(items, i);
+			removed = true;
+		}
+	}
+	g_mutex_unlock(&metrics->collectors->mutex);
+	return removed;
+}
+
+static void render_collectors(const sched_metrics *metrics, GString *out)
+{
+	collector_list *list = metrics->collectors;
+
+	g_mutex_lock(&list->mutex);
+	for (guint i = 0; i < list->items->len; i++) {
+		const collector *item = &g_array_index(list->items, collector, i);
+
+		item->fn(item->data, out);
+	}
+	g_mutex_unlock(&list->mutex);
 }
 
 static bool verb_valid(sched_verb verb)
@@ -259,5 +323,6 @@ char *sched_metrics_render(const sched_metrics *metrics,
 	append_double(out, metrics->start_time_s);
 	g_string_append_c(out, '\n');
 
+	render_collectors(metrics, out);
 	return g_string_free(out, FALSE);
 }
