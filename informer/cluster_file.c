@@ -659,15 +659,32 @@ static int parse_json(const char *text, size_t length, cJSON **out,
 typedef enum object_kind {
 	OBJECT_NODE,
 	OBJECT_POD,
+	OBJECT_NAMESPACE,
 	OBJECT_OTHER,
 } object_kind;
 
+/* A decoded Namespace: the model keeps only its labels. */
+typedef struct decoded_namespace {
+	const char *name; /* interned */
+	score_labels labels;
+} decoded_namespace;
+
 /* Decoded objects, held until the whole file has decoded. */
 typedef struct cluster_batch {
-	GPtrArray *nodes; /* score_node, owned */
-	GPtrArray *pods;  /* score_pod, owned */
+	GPtrArray *nodes;      /* score_node, owned */
+	GPtrArray *pods;       /* score_pod, owned */
+	GPtrArray *namespaces; /* decoded_namespace, owned */
 	size_t skipped;
 } cluster_batch;
+
+static void decoded_namespace_free(gpointer data)
+{
+	decoded_namespace *namespace = data;
+
+	score_unintern(namespace->name);
+	score_labels_release(&namespace->labels);
+	g_free(namespace);
+}
 
 static const char *string_member(const cJSON *object, const char *key)
 {
@@ -700,6 +717,8 @@ static int classify_object(const cJSON *object, const char *implied_kind,
 		*kind = OBJECT_NODE;
 	else if (strcmp(name, "Pod") == 0)
 		*kind = OBJECT_POD;
+	else if (strcmp(name, "Namespace") == 0)
+		*kind = OBJECT_NAMESPACE;
 	else
 		*kind = OBJECT_OTHER;
 	return 0;
@@ -715,8 +734,10 @@ static void describe_object(const cJSON *object, object_kind kind, char *buf,
 	const char *name = string_member(metadata, "name");
 	const char *namespace = string_member(metadata, "namespace");
 
-	if (kind == OBJECT_NODE) {
-		g_snprintf(buf, size, "Node%s%s", name ? " " : "",
+	if (kind == OBJECT_NODE || kind == OBJECT_NAMESPACE) {
+		const char *kind_name = kind == OBJECT_NODE ? "Node" : "Namespace";
+
+		g_snprintf(buf, size, "%s%s%s", kind_name, name ? " " : "",
 			   name ? name : "");
 		return;
 	}
@@ -740,6 +761,7 @@ static int collect_object(const cJSON *object, int index,
 	char description[320];
 	score_node *node;
 	score_pod *pod;
+	decoded_namespace *namespace;
 	int rc;
 
 	g_snprintf(position, sizeof(position), "items[%d]", index);
@@ -759,6 +781,14 @@ static int collect_object(const cJSON *object, int index,
 		rc = inf_decode_node(object, resources, &node, err);
 		if (rc == 0)
 			g_ptr_array_add(batch->nodes, node);
+	} else if (kind == OBJECT_NAMESPACE) {
+		namespace = g_new0(decoded_namespace, 1);
+		rc = inf_decode_namespace(object, &namespace->name,
+					  &namespace->labels, err);
+		if (rc == 0)
+			g_ptr_array_add(batch->namespaces, namespace);
+		else
+			decoded_namespace_free(namespace);
 	} else {
 		rc = inf_decode_pod(object, resources, &pod, err);
 		if (rc == 0)
@@ -812,23 +842,26 @@ static int collect_objects(const cJSON *root, score_resource_table *resources,
 
 	if (!cJSON_IsObject(root))
 		return score_fail(err, -EINVAL,
-				  "expected a Kubernetes object (kind List, NodeList, PodList, Node or Pod) at the top level");
+				  "expected a Kubernetes object (kind List, NodeList, PodList, NamespaceList, Node, Pod or Namespace) at the top level");
 
 	kind = string_member(root, "kind");
 	if (kind == NULL)
 		return score_fail(err, -EINVAL,
-				  "missing kind at the top level; expected List, NodeList, PodList, Node or Pod");
+				  "missing kind at the top level; expected List, NodeList, PodList, NamespaceList, Node, Pod or Namespace");
 	if (strcmp(kind, "List") == 0)
 		return collect_list(root, NULL, resources, batch, err);
 	if (strcmp(kind, "NodeList") == 0)
 		return collect_list(root, "Node", resources, batch, err);
 	if (strcmp(kind, "PodList") == 0)
 		return collect_list(root, "Pod", resources, batch, err);
-	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Pod") == 0)
+	if (strcmp(kind, "NamespaceList") == 0)
+		return collect_list(root, "Namespace", resources, batch, err);
+	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Pod") == 0 ||
+	    strcmp(kind, "Namespace") == 0)
 		return collect_object(root, -1, NULL, resources, batch, err);
 
 	return score_fail(err, -EINVAL,
-			  "kind %s is not supported at the top level; expected List, NodeList, PodList, Node or Pod",
+			  "kind %s is not supported at the top level; expected List, NodeList, PodList, NamespaceList, Node, Pod or Namespace",
 			  kind);
 }
 
@@ -865,6 +898,8 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 		(GDestroyNotify)score_node_free);
 	batch.pods = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)score_pod_free);
+	batch.namespaces = g_ptr_array_new_with_free_func(
+		decoded_namespace_free);
 
 	if (is_blank(text, length)) {
 		rc = score_fail(err, -EINVAL,
@@ -885,6 +920,14 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 		goto out;
 	}
 
+	for (guint i = 0; i < batch.namespaces->len; i++) {
+		const decoded_namespace *namespace =
+			g_ptr_array_index(batch.namespaces, i);
+
+		score_model_put_namespace(model, namespace->name,
+					  &namespace->labels);
+	}
+
 	/* Nodes first, so that each pod is counted on a present node. */
 	for (guint i = 0; i < batch.nodes->len; i++) {
 		score_model_put_node(model, g_ptr_array_index(batch.nodes, i));
@@ -898,11 +941,13 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 		counts->nodes = batch.nodes->len;
 		counts->pods = batch.pods->len;
 		counts->skipped = batch.skipped;
+		counts->namespaces = batch.namespaces->len;
 	}
 
 out:
 	g_ptr_array_unref(batch.nodes);
 	g_ptr_array_unref(batch.pods);
+	g_ptr_array_unref(batch.namespaces);
 	cJSON_Delete(root);
 	return rc;
 }

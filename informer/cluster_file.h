@@ -19,7 +19,9 @@ int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
 		     score_error *err);
 
 /* Loads every Node and Pod of the List (kind: List, NodeList or PodList; a
- * single Node or Pod object is accepted too) in `path` into `model`.
+ * single Node or Pod object is accepted too) in `path` into `model`. The
+ * labels of every Namespace are loaded too, also from a NamespaceList or a
+ * single Namespace.
  * YAML or JSON is detected from the content. Objects of other kinds are
  * skipped. Errors name the file, the item index and the field. */
 int inf_load_cluster_file(const char *path, score_model *model,
@@ -34,6 +36,7 @@ typedef struct inf_cluster_counts {
 	size_t nodes;
 	size_t pods;
 	size_t skipped; /* items of other kinds or API groups */
+	size_t namespaces;
 } inf_cluster_counts;
 
 /* Work like inf_load_cluster_file() and inf_load_cluster_buffer(), and on

@@ -648,6 +648,296 @@ out:
 	return rc;
 }
 
+/* ---- Isolation inputs ---------------------------------------------------- */
+
+/* Reads the integer member `key` into `*out`, 0 when absent. A number with
+ * a fraction or outside [min, max] fails naming "path.key". */
+static int member_int(const cJSON *object, const char *path, const char *key,
+		      int64_t min, int64_t max, int64_t *out, score_error *err)
+{
+	const cJSON *item = member(object, key);
+	char field[FIELD_PATH_MAX];
+	double value;
+
+	*out = 0;
+	if (item == NULL)
+		return 0;
+	path_member(field, sizeof(field), path, key);
+	if (!cJSON_IsNumber(item))
+		return field_fail(err, field, "expected an integer, got %s",
+				  json_type_name(item));
+	value = item->valuedouble;
+	if (value != floor(value) || value < (double)min || value > (double)max)
+		return field_fail(err, field,
+				  "invalid value %g: expected an integer from %" PRId64 " to %" PRId64,
+				  value, min, max);
+	*out = (int64_t)value;
+	return 0;
+}
+
+/* Sets `*privileged` when the container's securityContext.privileged is
+ * true; leaves it alone otherwise. */
+static int decode_privileged(const cJSON *container, const char *path,
+			     bool *privileged, score_error *err)
+{
+	const cJSON *context;
+	char field[FIELD_PATH_MAX];
+	bool value;
+	int rc;
+
+	rc = member_object(container, path, "securityContext", &context, err);
+	if (rc < 0 || context == NULL)
+		return rc;
+	path_member(field, sizeof(field), path, "securityContext");
+	rc = member_bool(context, field, "privileged", &value, err);
+	if (rc == 0 && value)
+		*privileged = true;
+	return rc;
+}
+
+static int parse_protocol(const char *text, const char *path,
+			  score_protocol *out, score_error *err)
+{
+	/* The API server defaults an empty protocol to TCP. */
+	if (text == NULL || strcmp(text, "TCP") == 0)
+		*out = SCORE_PROTOCOL_TCP;
+	else if (strcmp(text, "UDP") == 0)
+		*out = SCORE_PROTOCOL_UDP;
+	else if (strcmp(text, "SCTP") == 0)
+		*out = SCORE_PROTOCOL_SCTP;
+	else
+		return field_fail(err, path,
+				  "invalid protocol \"%s\": expected TCP, UDP or SCTP",
+				  text);
+	return 0;
+}
+
+static void add_host_port(score_pod *pod, const char *host_ip, int64_t port,
+			  score_protocol protocol)
+{
+	score_host_port *entry;
+
+	pod->host_ports = g_renew(score_host_port, pod->host_ports,
+				  pod->n_host_ports + 1);
+	entry = &pod->host_ports[pod->n_host_ports++];
+	/* An empty hostIP and 0.0.0.0 both bind every address. */
+	if (host_ip != NULL && strcmp(host_ip, "0.0.0.0") == 0)
+		host_ip = NULL;
+	entry->host_ip = score_intern(host_ip);
+	entry->port = (int32_t)port;
+	entry->protocol = protocol;
+}
+
+/* Adds the host ports of one container's ports list. A hostNetwork pod's
+ * container ports are host ports: the API server defaults hostPort to
+ * containerPort there (SetDefaults_PodSpec), and hand-written files may
+ * omit it. */
+static int decode_ports(const cJSON *container, const char *path,
+			score_pod *pod, score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char list_path[FIELD_PATH_MAX];
+	char field[FIELD_PATH_MAX];
+	char protocol_path[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	rc = member_array(container, path, "ports", &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	path_member(list_path, sizeof(list_path), path, "ports");
+	cJSON_ArrayForEach(item, list) {
+		int64_t container_port;
+		int64_t host_port;
+		const char *protocol_text;
+		const char *host_ip;
+		score_protocol protocol = SCORE_PROTOCOL_TCP;
+
+		path_element(field, sizeof(field), list_path, index++);
+		rc = expect_object(item, field, err);
+		if (rc == 0)
+			rc = member_int(item, field, "containerPort", 0, 65535,
+					&container_port, err);
+		if (rc == 0)
+			rc = member_int(item, field, "hostPort", 0, 65535,
+					&host_port, err);
+		if (rc == 0)
+			rc = member_string(item, field, "protocol",
+					   &protocol_text, err);
+		if (rc == 0)
+			rc = member_string(item, field, "hostIP", &host_ip, err);
+		if (rc < 0)
+			return rc;
+
+		path_member(protocol_path, sizeof(protocol_path), field,
+			    "protocol");
+		rc = parse_protocol(protocol_text, protocol_path, &protocol, err);
+		if (rc < 0)
+			return rc;
+
+		if (host_port == 0 && pod->host_network)
+			host_port = container_port;
+		if (host_port > 0)
+			add_host_port(pod, host_ip, host_port, protocol);
+	}
+	return 0;
+}
+
+/* Walks spec.containers, spec.initContainers or spec.ephemeralContainers
+ * for privileged containers and host ports. kube-scheduler's NodePorts
+ * counts the ports of app containers, and of restartable init containers
+ * since v1.34 and the v1.33 patch releases. Ephemeral containers cannot
+ * declare ports. */
+static int decode_container_access(const cJSON *spec, const char *key,
+				   score_pod *pod, score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char list_path[FIELD_PATH_MAX];
+	char field[FIELD_PATH_MAX];
+	bool init = strcmp(key, "initContainers") == 0;
+	bool ephemeral = strcmp(key, "ephemeralContainers") == 0;
+	int index = 0;
+	int rc;
+
+	rc = member_array(spec, "spec", key, &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	path_member(list_path, sizeof(list_path), "spec", key);
+	cJSON_ArrayForEach(item, list) {
+		const char *restart_policy = NULL;
+
+		path_element(field, sizeof(field), list_path, index++);
+		rc = expect_object(item, field, err);
+		if (rc == 0)
+			rc = decode_privileged(item, field, &pod->privileged, err);
+		if (rc == 0 && init)
+			rc = member_string(item, field, "restartPolicy",
+					   &restart_policy, err);
+		if (rc < 0)
+			return rc;
+		if (ephemeral || (init && (restart_policy == NULL ||
+					   strcmp(restart_policy, "Always") != 0)))
+			continue;
+		rc = decode_ports(item, field, pod, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int decode_volumes(const cJSON *spec, score_pod *pod, score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	rc = member_array(spec, "spec", "volumes", &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	cJSON_ArrayForEach(item, list) {
+		const cJSON *host_path;
+
+		path_element(field, sizeof(field), "spec.volumes", index++);
+		rc = expect_object(item, field, err);
+		if (rc == 0)
+			rc = member_object(item, field, "hostPath", &host_path,
+					   err);
+		if (rc < 0)
+			return rc;
+		if (host_path != NULL)
+			pod->uses_host_path = true;
+	}
+	return 0;
+}
+
+static int decode_pod_access(const cJSON *spec, score_pod *pod,
+			     score_error *err)
+{
+	const char *runtime_class;
+	int rc;
+
+	rc = member_bool(spec, "spec", "hostNetwork", &pod->host_network, err);
+	if (rc == 0)
+		rc = member_bool(spec, "spec", "hostPID", &pod->host_pid, err);
+	if (rc == 0)
+		rc = member_bool(spec, "spec", "hostIPC", &pod->host_ipc, err);
+	if (rc == 0)
+		rc = member_string(spec, "spec", "runtimeClassName",
+				   &runtime_class, err);
+	if (rc < 0)
+		return rc;
+	pod->runtime_class_name = score_intern(runtime_class);
+
+	/* hostNetwork must be known before the ports are read. */
+	rc = decode_container_access(spec, "containers", pod, err);
+	if (rc == 0)
+		rc = decode_container_access(spec, "initContainers", pod, err);
+	if (rc == 0)
+		rc = decode_container_access(spec, "ephemeralContainers", pod,
+					     err);
+	if (rc == 0)
+		rc = decode_volumes(spec, pod, err);
+	return rc;
+}
+
+/* Keeps the ownerReference marked controller: true; Kubernetes allows at
+ * most one. */
+static int decode_owner(const cJSON *metadata, score_pod *pod,
+			score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	rc = member_array(metadata, "metadata", "ownerReferences", &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	cJSON_ArrayForEach(item, list) {
+		const char *kind = NULL;
+		const char *name = NULL;
+		const char *uid = NULL;
+		bool controller = false;
+
+		path_element(field, sizeof(field), "metadata.ownerReferences",
+			     index++);
+		rc = expect_object(item, field, err);
+		if (rc == 0)
+			rc = member_bool(item, field, "controller", &controller,
+					 err);
+		if (rc == 0)
+			rc = member_string(item, field, "kind", &kind, err);
+		if (rc == 0)
+			rc = member_string(item, field, "name", &name, err);
+		if (rc == 0)
+			rc = member_string(item, field, "uid", &uid, err);
+		if (rc < 0)
+			return rc;
+		if (!controller || pod->owner.kind != NULL)
+			continue;
+		if (kind == NULL) {
+			char kind_path[FIELD_PATH_MAX];
+
+			path_member(kind_path, sizeof(kind_path), field, "kind");
+			return field_fail(err, kind_path,
+					  "missing; a controller reference needs the owner's kind");
+		}
+		pod->owner.kind = score_intern(kind);
+		pod->owner.name = score_intern(name);
+		pod->owner.uid = score_intern(uid);
+	}
+	return 0;
+}
+
 static int parse_phase(const char *text, score_pod_phase *out)
 {
 	static const struct {
@@ -716,6 +1006,9 @@ static int decode_pod_metadata(const cJSON *object, score_pod *pod,
 		g_free(key);
 	}
 
+	rc = decode_owner(metadata, pod, err);
+	if (rc < 0)
+		return rc;
 	return decode_labels(metadata, "metadata", &pod->labels, err);
 }
 
@@ -748,6 +1041,8 @@ int inf_decode_pod(const cJSON *object, score_resource_table *resources,
 		rc = decode_pod_requests(spec, resources, pod, err);
 	if (rc == 0)
 		rc = decode_tolerations(spec, pod, err);
+	if (rc == 0)
+		rc = decode_pod_access(spec, pod, err);
 	if (rc < 0)
 		goto out;
 	pod->node_name = score_intern(node_name);
@@ -891,6 +1186,51 @@ int inf_decode_node(const cJSON *object, score_resource_table *resources,
 out:
 	score_node_free(node);
 	return rc;
+}
+
+/* ---- Namespaces ---------------------------------------------------------- */
+
+/* The label the API server sets on every namespace (Kubernetes 1.22 and
+ * later), equal to its name. */
+#define NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
+
+int inf_decode_namespace(const cJSON *object, const char **name,
+			 score_labels *labels, score_error *err)
+{
+	score_labels decoded = {0};
+	const cJSON *metadata;
+	const char *text;
+	int rc;
+
+	*name = NULL;
+	memset(labels, 0, sizeof(*labels));
+	if (!cJSON_IsObject(object))
+		return score_fail(err, -EINVAL,
+				  "expected a namespace as a JSON object, got %s",
+				  json_type_name(object));
+
+	rc = member_object(object, "", "metadata", &metadata, err);
+	if (rc == 0)
+		rc = member_string(metadata, "metadata", "name", &text, err);
+	if (rc < 0)
+		return rc;
+	if (metadata == NULL || text == NULL)
+		return field_fail(err, "metadata.name",
+				  "missing; every namespace needs a name");
+
+	rc = decode_labels(metadata, "metadata", &decoded, err);
+	if (rc < 0) {
+		score_labels_release(&decoded);
+		return rc;
+	}
+	/* Objects from an API server carry the label already; files written
+	 * by hand get it as the API server would set it. */
+	if (score_labels_get(&decoded, NAMESPACE_NAME_LABEL) == NULL)
+		score_labels_set(&decoded, NAMESPACE_NAME_LABEL, text);
+
+	*name = score_intern(text);
+	*labels = decoded;
+	return 0;
 }
 
 /* ---- Extender wire keys -------------------------------------------------- */

@@ -15,8 +15,10 @@
 #include "scoring/model.h"
 
 /* Decodes a v1.Pod into a new pod: metadata (uid, name, namespace,
- * labels), spec (containers, initContainers with restartPolicy, overhead,
- * tolerations, nodeName) and status.phase. A pod without metadata.uid gets
+ * labels, the controller ownerReference), spec (containers, initContainers
+ * with restartPolicy, overhead, tolerations, nodeName) and status.phase.
+ * For isolation it also reads hostNetwork, hostPID, hostIPC, privileged
+ * containers, hostPath volumes, runtimeClassName and host ports. A pod without metadata.uid gets
  * "namespace/name" as its key. Fails with -EINVAL and a message naming the
  * field path and the bad value (e.g. an invalid quantity). On success the
  * caller owns `*out` and frees it with score_pod_free(). */
@@ -28,6 +30,14 @@ int inf_decode_pod(const cJSON *object, score_resource_table *resources,
  * is absent) and the Ready condition. Same error and ownership rules. */
 int inf_decode_node(const cJSON *object, score_resource_table *resources,
 		    score_node **out, score_error *err);
+
+/* Decodes a v1.Namespace: metadata.name and labels, adding the
+ * kubernetes.io/metadata.name label the API server sets when the object
+ * lacks it. On success `*name` is interned (release it with
+ * score_unintern()) and the caller releases `labels` with
+ * score_labels_release(); on failure both are empty. */
+int inf_decode_namespace(const cJSON *object, const char **name,
+			 score_labels *labels, score_error *err);
 
 /* Returns the member `name` of `object` matched case-insensitively, as Go's
  * encoding/json matches struct fields, or NULL. Borrowed. */

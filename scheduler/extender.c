@@ -131,6 +131,11 @@ typedef struct call {
 	size_t n_rejected;
 	cJSON *top; /* owned */
 
+	/* The policy this request scores with (a reference, or NULL) and
+	 * its pipeline, or the cluster's default pipeline. */
+	pol_policy *policy;
+	const score_pipeline *pipeline;
+
 	/* A response body written without cJSON (prioritize); owned. */
 	char *text;
 	bool bind_failed; /* /bind answered with an Error */
@@ -784,7 +789,7 @@ static gint compare_ranked(gconstpointer a, gconstpointer b)
 static void record_top_scores(call *c, const node_set *set,
 			      const score_result *result)
 {
-	const score_pipeline *pipeline = &c->extender->cluster->pipeline;
+	const score_pipeline *pipeline = c->pipeline;
 	size_t limit = c->extender->top_scores;
 	GArray *ranked;
 
@@ -866,11 +871,11 @@ static cJSON *handle_node_verb(call *c)
 	request.now_ms = monotonic_ms();
 	self = counted_self(cluster->model, pod);
 	attach_node_set(&set, cluster->model, &self);
-	score_pipeline_filter(&cluster->pipeline, &request, set.candidates,
+	score_pipeline_filter(c->pipeline, &request, set.candidates,
 			      set.n, &result);
 	apply_invalid_nodes(&set, &result);
 	if (c->verb == SCHED_VERB_PRIORITIZE)
-		score_pipeline_score(&cluster->pipeline, &request,
+		score_pipeline_score(c->pipeline, &request,
 				     set.candidates, &result);
 
 	record_rejections(c, &set, &result);
@@ -1213,7 +1218,7 @@ static cJSON *handle_preempt(call *c)
 	request.now_ms = monotonic_ms();
 	attach_preempt_set(&set, cluster->model,
 			   counted_self(cluster->model, pod));
-	score_pipeline_filter(&cluster->pipeline, &request, set.candidates,
+	score_pipeline_filter(c->pipeline, &request, set.candidates,
 			      set.nodes->len, &result);
 	out = preempt_response(c, &set, &result);
 	g_rw_lock_reader_unlock(&cluster->lock);
@@ -1428,6 +1433,10 @@ void sched_extender_handle(const sched_extender *extender, sched_verb verb,
 		c.rejected = cJSON_CreateArray();
 		c.top = cJSON_CreateArray();
 	}
+	if (extender->cluster->policy != NULL)
+		c.policy = pol_loader_current(extender->cluster->policy);
+	c.pipeline = c.policy != NULL ? pol_policy_pipeline(c.policy)
+				      : &extender->cluster->pipeline;
 
 	if (parse_body(&c, body, length) < 0)
 		goto out;
@@ -1481,4 +1490,5 @@ out:
 	cJSON_Delete(c.top);
 	g_free(c.text);
 	g_free(c.pod_label);
+	pol_policy_unref(c.policy);
 }

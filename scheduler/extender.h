@@ -21,6 +21,7 @@
 
 #include <glib.h>
 
+#include "policies/loader.h"
 #include "scheduler/log.h"
 #include "scoring/contention.h"
 #include "scoring/model.h"
@@ -46,6 +47,10 @@ typedef struct sched_cluster {
 	score_contention_config contention;
 	score_pipeline pipeline; /* built from `contention` */
 	int64_t assumed_ttl_ms;  /* hot-spot guard window */
+	/* The policy file's loader, or NULL to score with `pipeline`. Each
+	 * request takes the current policy once and scores with its
+	 * pipeline, so a reload never changes a request halfway. Borrowed. */
+	pol_loader *policy;
 } sched_cluster;
 
 /* Initializes an empty cluster with the default contention settings and

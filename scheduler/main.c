@@ -1,17 +1,20 @@
 /* The `stowage` command: `serve` runs the scheduler extender over HTTP,
  * `demo` shows one filter and prioritize exchange against the built-in demo
- * cluster, `sim` runs the simulator (sim/sim.h), `version` prints the
- * version.
+ * cluster, `sim` runs the simulator (sim/sim.h), `check` validates policy
+ * files (policies/check.h), `version` prints the version.
  *
  * Exit status: 0 on success, 1 when the command fails at run time (a port
  * in use, a cluster file that does not load), 2 for a bad command line. */
 #include <errno.h>
 #include <locale.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -20,6 +23,8 @@
 #include "informer/cluster_file.h"
 #include "informer/informer.h"
 #include "informer/kubeconfig.h"
+#include "policies/check.h"
+#include "policies/loader.h"
 #include "scheduler/extender.h"
 #include "scheduler/log.h"
 #include "scheduler/metrics.h"
@@ -45,6 +50,7 @@ static const char top_usage[] =
 	"            server over the built-in demo cluster and print them\n"
 	"  sim       replay a workload through the same scoring code "
 	"(`stowage sim --help`)\n"
+	"  check     validate scheduling policy files: stowage check FILE...\n"
 	"  version   print the version\n"
 	"  help      print this text, or `stowage help COMMAND` for a "
 	"command's\n"
@@ -57,6 +63,7 @@ typedef struct cli_options {
 	char *cluster;
 	char *kubeconfig;
 	char *context;
+	char *policy;
 	char *url_prefix;
 	char *log_format;
 	char *log_level;
@@ -74,6 +81,7 @@ typedef struct cli_config {
 	const char *cluster; /* borrowed from cli_options, NULL for the demo */
 	const char *kubeconfig; /* borrowed, NULL when not given */
 	const char *context;    /* borrowed, NULL when not given */
+	const char *policy;     /* borrowed, NULL when not given */
 } cli_config;
 
 static void cli_options_init(cli_options *options)
@@ -89,6 +97,7 @@ static void cli_options_release(cli_options *options)
 	g_free(options->cluster);
 	g_free(options->kubeconfig);
 	g_free(options->context);
+	g_free(options->policy);
 	g_free(options->url_prefix);
 	g_free(options->log_format);
 	g_free(options->log_level);
@@ -112,6 +121,12 @@ static GOptionContext *serve_context(cli_options *o)
 		 "Keep the model current by listing and watching nodes and pods "
 		 "on the API server this kubeconfig names, and bind pods "
 		 "through it",
+		 "FILE"},
+		{"policy", 0, 0, G_OPTION_ARG_FILENAME, &o->policy,
+		 "Score with this SchedulingPolicy file (or a ConfigMap holding "
+		 "one), reloaded on SIGHUP and when the file changes; a broken "
+		 "edit keeps the running policy (default: kube-scheduler's "
+		 "resource scoring only)",
 		 "FILE"},
 		{"context", 0, 0, G_OPTION_ARG_STRING, &o->context,
 		 "Kubeconfig context to use (default: its current-context); "
@@ -228,6 +243,7 @@ static int validate_options(const char *command, const cli_options *o,
 	config->cluster = o->cluster;
 	config->kubeconfig = o->kubeconfig;
 	config->context = o->context;
+	config->policy = o->policy;
 
 	if (o->cluster != NULL && (o->kubeconfig != NULL || o->context != NULL)) {
 		fprintf(stderr,
@@ -431,53 +447,174 @@ static int start_informer(sched_cluster *cluster, const inf_rest_config *rest,
 	return 0;
 }
 
-/* Waits for SIGINT or SIGTERM and returns it. Meanwhile, once a second,
- * drops assumptions older than the hot-spot window and, with an informer,
- * turns /readyz on once every resource has synced. The signals are blocked
- * in every thread, so no handler runs: sigtimedwait() takes them. */
-static int serve_until_stopped(const sigset_t *signals, sched_cluster *cluster,
+/* Logs each message of a policy parse, errors first. */
+static void log_diagnostics(sched_log *log, const pol_diagnostics *diagnostics)
+{
+	for (guint i = 0; diagnostics->errors != NULL && i < diagnostics->errors->len; i++)
+		SCHED_LOG(log, SCHED_LOG_ERROR, "policy", "invalid policy",
+			  SCHED_STR("error", g_ptr_array_index(diagnostics->errors, i)));
+	for (guint i = 0; diagnostics->warnings != NULL && i < diagnostics->warnings->len; i++)
+		SCHED_LOG(log, SCHED_LOG_WARN, "policy", "policy warning",
+			  SCHED_STR("warning", g_ptr_array_index(diagnostics->warnings, i)));
+}
+
+/* Reloads the policy (on SIGHUP, or when the watch fires with
+ * `from_watch`) and logs the outcome. A failed reload keeps the running
+ * policy. */
+static void reload_policy(pol_loader *loader, bool from_watch, sched_log *log)
+{
+	pol_diagnostics diagnostics;
+	score_error err = {0};
+	bool changed = false;
+	int rc;
+
+	pol_diagnostics_init(&diagnostics);
+	if (from_watch) {
+		rc = pol_loader_dispatch(loader, &diagnostics, &err);
+		changed = rc == 1;
+	} else {
+		rc = pol_loader_reload(loader, &changed, &diagnostics, &err);
+	}
+	log_diagnostics(log, &diagnostics);
+	if (rc < 0) {
+		SCHED_LOG(log, SCHED_LOG_ERROR, "policy",
+			  "reload failed; keeping the running policy",
+			  SCHED_STR("path", pol_loader_path(loader)),
+			  SCHED_STR("trigger", from_watch ? "file change" : "SIGHUP"),
+			  SCHED_STR("error", err.message));
+	} else if (changed) {
+		pol_policy *policy = pol_loader_current(loader);
+
+		SCHED_LOG(log, SCHED_LOG_INFO, "policy", "policy reloaded",
+			  SCHED_STR("path", pol_loader_path(loader)),
+			  SCHED_STR("name", pol_policy_name(policy)),
+			  SCHED_STR("digest", pol_policy_digest(policy)),
+			  SCHED_STR("trigger", from_watch ? "file change" : "SIGHUP"));
+		pol_policy_unref(policy);
+	}
+	pol_diagnostics_release(&diagnostics);
+}
+
+/* Loads the policy before the server is ready; a broken file stops the
+ * start, because there is no running policy to fall back on. */
+static int load_policy(sched_cluster *cluster, const char *path, sched_log *log,
+		       pol_loader **out)
+{
+	pol_loader *loader = pol_loader_new(path, cluster->resources);
+	pol_diagnostics diagnostics;
+	score_error err = {0};
+	pol_policy *policy;
+	int rc;
+
+	pol_diagnostics_init(&diagnostics);
+	rc = pol_loader_reload(loader, NULL, &diagnostics, &err);
+	log_diagnostics(log, &diagnostics);
+	pol_diagnostics_release(&diagnostics);
+	if (rc < 0) {
+		SCHED_LOG(log, SCHED_LOG_ERROR, "policy", "failed to load the policy",
+			  SCHED_STR("path", path), SCHED_STR("error", err.message));
+		pol_loader_free(loader);
+		return rc;
+	}
+	if (pol_loader_watch(loader, &err) < 0)
+		SCHED_LOG(log, SCHED_LOG_WARN, "policy",
+			  "cannot watch the policy file; reload it with SIGHUP",
+			  SCHED_STR("path", path), SCHED_STR("error", err.message));
+
+	policy = pol_loader_current(loader);
+	SCHED_LOG(log, SCHED_LOG_INFO, "policy", "loaded the policy",
+		  SCHED_STR("path", path), SCHED_STR("name", pol_policy_name(policy)),
+		  SCHED_STR("digest", pol_policy_digest(policy)));
+	pol_policy_unref(policy);
+	*out = loader;
+	return 0;
+}
+
+/* Drops assumptions older than the hot-spot window. */
+static void expire_assumptions(sched_cluster *cluster, sched_log *log)
+{
+	size_t expired;
+
+	g_rw_lock_writer_lock(&cluster->lock);
+	expired = score_model_expire_assumed(cluster->model,
+					     g_get_monotonic_time() / 1000,
+					     cluster->assumed_ttl_ms);
+	g_rw_lock_writer_unlock(&cluster->lock);
+	if (expired > 0)
+		SCHED_LOG(log, SCHED_LOG_INFO, "model",
+			  "dropped assumptions the API server never confirmed",
+			  SCHED_INT("pods", (int64_t)expired),
+			  SCHED_INT("ttl_ms", cluster->assumed_ttl_ms));
+}
+
+/* Turns /readyz on once the informer has synced, and logs the last error
+ * every SYNC_REPORT_MS while it has not. */
+static void check_sync(sched_server *server, inf_informer *informer,
+		       int64_t *waited_ms, sched_log *log)
+{
+	score_error err = {0};
+
+	if (informer == NULL || sched_server_ready(server))
+		return;
+	if (inf_informer_synced(informer)) {
+		sched_server_set_ready(server, true);
+		SCHED_LOG(log, SCHED_LOG_INFO, "main", "ready: initial lists synced",
+			  SCHED_STR("address", sched_server_address(server)));
+		return;
+	}
+	*waited_ms += SERVE_TICK_MS;
+	if (*waited_ms % SYNC_REPORT_MS != 0)
+		return;
+	inf_informer_wait_synced(informer, 0, &err);
+	SCHED_LOG(log, SCHED_LOG_WARN, "informer", "not synced yet; /readyz stays 503",
+		  SCHED_INT("waited_s", *waited_ms / 1000), SCHED_STR("error", err.message));
+}
+
+/* Runs until SIGINT or SIGTERM and returns it. SIGHUP reloads the policy,
+ * and so does a change to its file. Once a second it drops stale
+ * assumptions and checks the informer's sync. The signals are blocked in
+ * every thread and read from a signalfd, so no handler runs. */
+static int serve_until_stopped(int signal_fd, sched_cluster *cluster,
 			       sched_server *server, inf_informer *informer,
 			       sched_log *log)
 {
-	struct timespec tick = {SERVE_TICK_MS / 1000, (SERVE_TICK_MS % 1000) * 1000000L};
+	int watch_fd = -1;
 	int64_t waited_ms = 0;
+	int64_t next_tick = g_get_monotonic_time() + SERVE_TICK_MS * 1000;
+
+	if (cluster->policy != NULL)
+		watch_fd = pol_loader_watch(cluster->policy, NULL);
 
 	for (;;) {
-		int signal_number = sigtimedwait(signals, NULL, &tick);
-		size_t expired;
+		struct pollfd fds[2] = {
+			{.fd = signal_fd, .events = POLLIN},
+			{.fd = watch_fd, .events = POLLIN},
+		};
+		int64_t left_ms = (next_tick - g_get_monotonic_time()) / 1000;
+		int ready = poll(fds, watch_fd >= 0 ? 2 : 1, (int)MAX(left_ms, 0));
 
-		if (signal_number > 0)
-			return signal_number;
+		if (ready > 0 && (fds[0].revents & POLLIN)) {
+			struct signalfd_siginfo info;
 
-		g_rw_lock_writer_lock(&cluster->lock);
-		expired = score_model_expire_assumed(cluster->model,
-						     g_get_monotonic_time() / 1000,
-						     cluster->assumed_ttl_ms);
-		g_rw_lock_writer_unlock(&cluster->lock);
-		if (expired > 0)
-			SCHED_LOG(log, SCHED_LOG_INFO, "model",
-				  "dropped assumptions the API server never confirmed",
-				  SCHED_INT("pods", (int64_t)expired),
-				  SCHED_INT("ttl_ms", cluster->assumed_ttl_ms));
-
-		if (informer == NULL || sched_server_ready(server))
-			continue;
-		if (inf_informer_synced(informer)) {
-			sched_server_set_ready(server, true);
-			SCHED_LOG(log, SCHED_LOG_INFO, "main", "ready: initial lists synced",
-				  SCHED_STR("address", sched_server_address(server)));
-			continue;
+			if (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+				if (info.ssi_signo != SIGHUP)
+					return (int)info.ssi_signo;
+				if (cluster->policy != NULL)
+					reload_policy(cluster->policy, false, log);
+				else
+					SCHED_LOG(log, SCHED_LOG_INFO, "main",
+						  "SIGHUP ignored: no --policy file to reload",
+						  SCHED_STR("signal", "SIGHUP"));
+			}
 		}
-		waited_ms += SERVE_TICK_MS;
-		if (waited_ms % SYNC_REPORT_MS == 0) {
-			score_error err = {0};
+		if (ready > 0 && watch_fd >= 0 && (fds[1].revents & POLLIN))
+			reload_policy(cluster->policy, true, log);
 
-			inf_informer_wait_synced(informer, 0, &err);
-			SCHED_LOG(log, SCHED_LOG_WARN, "informer",
-				  "not synced yet; /readyz stays 503",
-				  SCHED_INT("waited_s", waited_ms / 1000),
-				  SCHED_STR("error", err.message));
-		}
+		if (g_get_monotonic_time() < next_tick)
+			continue;
+		next_tick += SERVE_TICK_MS * 1000;
+		expire_assumptions(cluster, log);
+		check_sync(server, informer, &waited_ms, log);
 	}
 }
 
@@ -492,8 +629,10 @@ static int cmd_serve(int argc, char **argv)
 	sched_log *log = NULL;
 	inf_rest_config *rest = NULL;
 	inf_informer *informer = NULL;
+	pol_loader *policy = NULL;
 	score_error err = {0};
 	sigset_t signals;
+	int signal_fd = -1;
 	int signal_number;
 	int ret;
 
@@ -502,17 +641,24 @@ static int cmd_serve(int argc, char **argv)
 	if (ret != 0)
 		goto out_options;
 
-	/* Block the stop signals before any thread starts, so that every
-	 * thread inherits the mask and only sigtimedwait() receives them. A
-	 * shell starts background jobs with SIGINT ignored, and an ignored
-	 * signal is discarded even while blocked, so restore the default
-	 * first. */
+	/* Block the signals before any thread starts, so that every thread
+	 * inherits the mask and only the signalfd receives them. A shell
+	 * starts background jobs with SIGINT ignored, and an ignored signal
+	 * is discarded even while blocked, so restore the default first. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
 	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+	if (signal_fd < 0) {
+		fprintf(stderr, "stowage serve: signalfd failed: %s\n", g_strerror(errno));
+		ret = EXIT_FAILURE;
+		goto out_options;
+	}
 
 	log = sched_log_new(stderr, config.log_format, config.log_level);
 	sched_cluster_init(&cluster);
@@ -523,6 +669,13 @@ static int cmd_serve(int argc, char **argv)
 
 	SCHED_LOG(log, SCHED_LOG_INFO, "main", "starting",
 		  SCHED_STR("version", STOWAGE_VERSION));
+	if (config.policy != NULL) {
+		if (load_policy(&cluster, config.policy, log, &policy) < 0) {
+			ret = EXIT_FAILURE;
+			goto out;
+		}
+		cluster.policy = policy;
+	}
 	if (load_rest_config(&config, &rest, &err) < 0) {
 		SCHED_LOG(log, SCHED_LOG_ERROR, "main",
 			  "failed to load the API server configuration",
@@ -557,7 +710,7 @@ static int cmd_serve(int argc, char **argv)
 			  SCHED_STR("address", sched_server_address(server)));
 	}
 
-	signal_number = serve_until_stopped(&signals, &cluster, server, informer, log);
+	signal_number = serve_until_stopped(signal_fd, &cluster, server, informer, log);
 	SCHED_LOG(log, SCHED_LOG_INFO, "main",
 		  "stopping: no new connections, finishing requests in "
 		  "progress",
@@ -570,6 +723,8 @@ out:
 	sched_server_free(server);
 	inf_informer_free(informer);
 	inf_rest_config_free(rest);
+	cluster.policy = NULL;
+	pol_loader_free(policy);
 	if (ret == EXIT_SUCCESS)
 		SCHED_LOG(log, SCHED_LOG_INFO, "main", "stopped",
 			  SCHED_INT("exit_status", ret));
@@ -577,6 +732,8 @@ out:
 	sched_cluster_release(&cluster);
 	sched_log_free(log);
 out_options:
+	if (signal_fd >= 0)
+		close(signal_fd);
 	g_free(config.url_prefix);
 	cli_options_release(&options);
 	return ret;
@@ -897,6 +1054,14 @@ static int cmd_help(const char *command)
 
 		return sim_main(2, sim_argv);
 	}
+	if (strcmp(command, "check") == 0) {
+		puts("Usage: stowage check FILE...\n\n"
+		     "Validates SchedulingPolicy files, or ConfigMaps holding one under\n"
+		     "data.\"policy.yaml\". Prints one summary line per valid file and each\n"
+		     "error as FILE:LINE:COLUMN: FIELD: message. Exit status: 0 when every\n"
+		     "file is valid, 1 when one is not, 2 for a usage error.");
+		return EXIT_SUCCESS;
+	}
 
 	cli_options_init(&options);
 	context = command_context(command, &options);
@@ -904,7 +1069,7 @@ static int cmd_help(const char *command)
 		cli_options_release(&options);
 		fprintf(stderr,
 			"stowage help: unknown command \"%s\"; the commands are "
-			"serve, demo, sim, version and help\n",
+			"serve, demo, sim, check, version and help\n",
 			command);
 		return EXIT_USAGE;
 	}
@@ -947,6 +1112,8 @@ int main(int argc, char **argv)
 		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(command, "sim") == 0)
 		return sim_main(argc - 1, argv + 1);
+	if (strcmp(command, "check") == 0)
+		return pol_check_main(argc - 1, argv + 1);
 
 	fprintf(stderr,
 		"stowage: unknown command \"%s\"; run `stowage help` for the "

@@ -9,6 +9,9 @@
  *   stowage_build_info{version}                         gauge, always 1
  *   process_start_time_seconds                          gauge
  *
+ * Collectors (sched_metrics_add_collector()) append the families of other
+ * modules, such as the informer's.
+ *
  * Threads: sched_metrics_observe() and sched_metrics_count_error() may run
  * on any number of threads at once. They only add to relaxed atomic
  * counters and take no lock. sched_metrics_render() reads each counter once
@@ -53,8 +56,26 @@ void sched_metrics_count_error(sched_metrics *metrics, sched_verb verb,
 
 /* Returns the exposition text. The model gauges are read under the
  * cluster's read lock; `cluster` may be NULL, which leaves them out. The
- * caller frees the text with g_free(). */
+ * collectors' families follow the built-in ones. The caller frees the text
+ * with g_free(). */
 char *sched_metrics_render(const sched_metrics *metrics,
 			   sched_cluster *cluster);
+
+/* Appends whole metric families (# HELP, # TYPE and samples, names unique
+ * across collectors) to the exposition text. Runs on the thread that
+ * serves GET /metrics, without the cluster lock. */
+typedef void (*sched_metrics_collector_fn)(void *data, GString *out);
+
+/* Adds a collector that sched_metrics_render() calls, in the order added,
+ * e.g. inf_informer_render_metrics with the informer. `data` is borrowed:
+ * remove the collector, or stop serving /metrics, before freeing it. Safe
+ * while a scrape runs. */
+void sched_metrics_add_collector(sched_metrics *metrics,
+				 sched_metrics_collector_fn fn, void *data);
+
+/* Removes the collector added with the same `fn` and `data`; waits for a
+ * scrape that is calling it to finish. Returns false when there was none. */
+bool sched_metrics_remove_collector(sched_metrics *metrics,
+				    sched_metrics_collector_fn fn, void *data);
 
 #endif

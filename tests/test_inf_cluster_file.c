@@ -745,3 +745,48 @@ Test(demo, three_cpu_pod_outcomes)
 	}
 	cluster_release(&c);
 }
+
+Test(cluster_file, namespaces_keep_labels)
+{
+	const char *text =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- apiVersion: v1\n"
+		"  kind: Namespace\n"
+		"  metadata:\n"
+		"    name: shop-a\n"
+		"    labels: {stowage.io/tenant: alpha}\n"
+		"- {apiVersion: v1, kind: Node, metadata: {name: n1}}\n";
+	const char *single = "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\","
+			     " \"metadata\": {\"name\": \"tools\"}}";
+	const char *broken =
+		"apiVersion: v1\nkind: NamespaceList\nitems:\n"
+		"- metadata: {labels: {a: b}}\n";
+	inf_cluster_counts counts = {0};
+	const score_labels *labels;
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_counted("ns.yaml", text, strlen(text),
+					     c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)counts.namespaces, 1, "namespaces");
+	assert_value((int64_t)counts.skipped, 0, "skipped");
+	labels = score_model_namespace_labels(c.model, "shop-a");
+	cr_assert_not_null(labels, "namespace shop-a is not in the model");
+	cr_assert_str_eq(score_labels_get(labels, "stowage.io/tenant"), "alpha");
+
+	rc = inf_load_cluster_buffer("ns.json", single, strlen(single), c.model,
+				     &err);
+	cr_assert_eq(rc, 0, "a single Namespace failed: %s", err.message);
+	assert_value((int64_t)score_model_namespace_count(c.model), 2,
+		     "namespaces in the model");
+
+	rc = inf_load_cluster_buffer("bad.yaml", broken, strlen(broken), c.model,
+				     &err);
+	cr_assert_eq(rc, -EINVAL);
+	cr_assert_str_eq(err.message,
+			 "bad.yaml: items[0] (Namespace): metadata.name: missing; every namespace needs a name");
+	cluster_release(&c);
+}

@@ -790,3 +790,188 @@ Test(decode, null_error_out_parameter)
 	cJSON_Delete(root);
 	score_resource_table_free(table);
 }
+
+/* ---- Isolation inputs ---------------------------------------------------- */
+
+Test(decode, host_access_fields)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *plain = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{}]}}");
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"agent\", \"namespace\": \"monitoring\"},"
+		" \"spec\": {\"hostNetwork\": true, \"hostPID\": true, \"hostIPC\": true,"
+		"  \"runtimeClassName\": \"gvisor\","
+		"  \"containers\": [{\"securityContext\": {\"privileged\": false}}],"
+		"  \"volumes\": [{\"name\": \"cfg\", \"configMap\": {\"name\": \"c\"}},"
+		"               {\"name\": \"root\", \"hostPath\": {\"path\": \"/\"}}]}}");
+
+	cr_assert(!plain->host_network && !plain->host_pid && !plain->host_ipc,
+		  "a plain pod has no host namespaces");
+	cr_assert(!plain->privileged && !plain->uses_host_path,
+		  "a plain pod is not privileged and has no hostPath");
+	assert_string(plain->runtime_class_name, NULL, "plain runtimeClassName");
+
+	cr_assert(pod->host_network, "hostNetwork");
+	cr_assert(pod->host_pid, "hostPID");
+	cr_assert(pod->host_ipc, "hostIPC");
+	cr_assert(!pod->privileged, "privileged: false stays false");
+	cr_assert(pod->uses_host_path, "a hostPath volume sets uses_host_path");
+	assert_string(pod->runtime_class_name, "gvisor", "runtimeClassName");
+	score_pod_free(plain);
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, privileged_in_any_container_kind)
+{
+	static const char *const cases[] = {
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\":"
+		" [{}, {\"securityContext\": {\"privileged\": true}}]}}",
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{}],"
+		" \"initContainers\": [{\"securityContext\": {\"privileged\": true}}]}}",
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{}],"
+		" \"ephemeralContainers\": [{\"securityContext\": {\"privileged\": true}}]}}",
+	};
+	score_resource_table *table = score_resource_table_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		score_pod *pod = pod_from(table, cases[i]);
+
+		cr_assert(pod->privileged, "case %zu: expected privileged", i);
+		score_pod_free(pod);
+	}
+	score_resource_table_free(table);
+}
+
+Test(decode, host_ports)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {"
+		" \"containers\": [{\"ports\": ["
+		"   {\"containerPort\": 80},"
+		"   {\"containerPort\": 8080, \"hostPort\": 80},"
+		"   {\"containerPort\": 53, \"hostPort\": 53, \"protocol\": \"UDP\", \"hostIP\": \"10.0.0.1\"},"
+		"   {\"containerPort\": 9, \"hostPort\": 9, \"hostIP\": \"0.0.0.0\", \"protocol\": \"SCTP\"}]}],"
+		" \"initContainers\": ["
+		"   {\"ports\": [{\"containerPort\": 1, \"hostPort\": 1}]},"
+		"   {\"restartPolicy\": \"Always\", \"ports\": [{\"containerPort\": 2, \"hostPort\": 2}]}]}}");
+
+	/* The plain init container's port does not count; the sidecar's does. */
+	cr_assert_eq(pod->n_host_ports, 4, "expected 4 host ports, got %u",
+		     pod->n_host_ports);
+	cr_assert_eq(pod->host_ports[0].port, 80);
+	cr_assert_eq(pod->host_ports[0].protocol, SCORE_PROTOCOL_TCP);
+	assert_string(pod->host_ports[0].host_ip, NULL, "empty hostIP");
+	cr_assert_eq(pod->host_ports[1].port, 53);
+	cr_assert_eq(pod->host_ports[1].protocol, SCORE_PROTOCOL_UDP);
+	assert_string(pod->host_ports[1].host_ip, "10.0.0.1", "hostIP");
+	cr_assert_eq(pod->host_ports[2].protocol, SCORE_PROTOCOL_SCTP);
+	assert_string(pod->host_ports[2].host_ip, NULL, "0.0.0.0 means every address");
+	cr_assert_eq(pod->host_ports[3].port, 2, "the sidecar's port, got %d",
+		     pod->host_ports[3].port);
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, host_network_ports_default_to_container_ports)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"hostNetwork\": true,"
+		" \"containers\": [{\"ports\": [{\"containerPort\": 9100}]}]}}");
+
+	cr_assert_eq(pod->n_host_ports, 1, "got %u host ports", pod->n_host_ports);
+	cr_assert_eq(pod->host_ports[0].port, 9100);
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
+Test(decode, controller_owner)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"web-7d9c-x\", \"ownerReferences\": ["
+		"  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"name\": \"c\", \"uid\": \"u0\"},"
+		"  {\"apiVersion\": \"apps/v1\", \"kind\": \"ReplicaSet\", \"name\": \"web-7d9c\","
+		"   \"uid\": \"u1\", \"controller\": true}]}}");
+	score_pod *orphan = pod_from(table, "{\"metadata\": {\"name\": \"lone\"}}");
+
+	assert_string(pod->owner.kind, "ReplicaSet", "owner kind");
+	assert_string(pod->owner.name, "web-7d9c", "owner name");
+	assert_string(pod->owner.uid, "u1", "owner uid");
+	assert_string(orphan->owner.kind, NULL, "no controller");
+	assert_string(pod->tenant, NULL, "decoding sets no tenant");
+	score_pod_free(pod);
+	score_pod_free(orphan);
+	score_resource_table_free(table);
+}
+
+Test(decode, malformed_isolation_fields)
+{
+	static const struct {
+		const char *json;
+		const char *message;
+	} cases[] = {
+		{"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"hostNetwork\": \"yes\"}}",
+		 "spec.hostNetwork: expected true or false, got a string"},
+		{"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"securityContext\": {\"privileged\": 1}}]}}",
+		 "spec.containers[0].securityContext.privileged: expected true or false, got a number"},
+		{"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"ports\": [{\"containerPort\": 80, \"hostPort\": 70000}]}]}}",
+		 "spec.containers[0].ports[0].hostPort: invalid value 70000: expected an integer from 0 to 65535"},
+		{"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"ports\": [{\"containerPort\": 80.5}]}]}}",
+		 "spec.containers[0].ports[0].containerPort: invalid value 80.5: expected an integer from 0 to 65535"},
+		{"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": [{\"ports\": [{\"containerPort\": 80, \"hostPort\": 80, \"protocol\": \"HTTP\"}]}]}}",
+		 "spec.containers[0].ports[0].protocol: invalid protocol \"HTTP\": expected TCP, UDP or SCTP"},
+		{"{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"volumes\": [\"root\"]}}",
+		 "spec.volumes[0]: expected an object, got a string"},
+		{"{\"metadata\": {\"name\": \"p\", \"ownerReferences\": [{\"controller\": true, \"name\": \"x\"}]}}",
+		 "metadata.ownerReferences[0].kind: missing; a controller reference needs the owner's kind"},
+	};
+	score_resource_table *table = score_resource_table_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		cJSON *root = parse(cases[i].json);
+		score_error err = {0};
+		score_pod *pod = NULL;
+		int rc = inf_decode_pod(root, table, &pod, &err);
+
+		cr_assert_eq(rc, -EINVAL, "case %zu: expected -EINVAL, got %d", i, rc);
+		cr_assert_null(pod, "case %zu: no pod on failure", i);
+		cr_assert_str_eq(err.message, cases[i].message,
+				 "case %zu:\n  got      %s\n  expected %s", i,
+				 err.message, cases[i].message);
+		cJSON_Delete(root);
+	}
+	score_resource_table_free(table);
+}
+
+Test(decode, namespace_labels)
+{
+	cJSON *root = parse("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\","
+			    " \"metadata\": {\"name\": \"shop\", \"labels\": {\"stowage.io/tenant\": \"alpha\"}}}");
+	score_labels labels = {0};
+	const char *name = NULL;
+	score_error err = {0};
+	int rc;
+
+	rc = inf_decode_namespace(root, &name, &labels, &err);
+	cr_assert_eq(rc, 0, "decoding failed: %s", err.message);
+	assert_string(name, "shop", "name");
+	assert_string(score_labels_get(&labels, "stowage.io/tenant"), "alpha",
+		      "tenant label");
+	assert_string(score_labels_get(&labels, "kubernetes.io/metadata.name"),
+		      "shop", "the name label the API server sets");
+	score_unintern(name);
+	score_labels_release(&labels);
+	cJSON_Delete(root);
+
+	root = parse("{\"kind\": \"Namespace\", \"metadata\": {\"labels\": {}}}");
+	rc = inf_decode_namespace(root, &name, &labels, &err);
+	cr_assert_eq(rc, -EINVAL);
+	cr_assert_str_eq(err.message, "metadata.name: missing; every namespace needs a name");
+	cr_assert_null(name);
+	cr_assert_eq(labels.count, 0);
+	cJSON_Delete(root);
+}

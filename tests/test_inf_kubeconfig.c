@@ -680,7 +680,7 @@ Test(kubeconfig, token_user_reaches_server)
 	g_free(text);
 
 	text = server_config(server.url, "", "    token: wrong\n");
-	cr_assert_eq(sync_with(text, 300, &err), -ETIMEDOUT, "a wrong token does not sync");
+	cr_assert_eq(sync_with(text, 3000, &err), -ETIMEDOUT, "a wrong token does not sync");
 	cr_assert_not_null(strstr(err.message, "HTTP 401"), "message: %s", err.message);
 	g_free(text);
 	test_apiserver_stop(&server);
@@ -740,7 +740,7 @@ Test(kubeconfig, tls_verification_failures)
 
 	/* The certificate is for kubernetes.default, not 127.0.0.1. */
 	text = server_config(server.url, no_name, "    {}\n");
-	cr_assert_eq(sync_with(text, 300, &err), -ETIMEDOUT,
+	cr_assert_eq(sync_with(text, 3000, &err), -ETIMEDOUT,
 		     "a name mismatch does not sync");
 	cr_assert_not_null(strstr(err.message, "127.0.0.1"), "message: %s", err.message);
 	g_free(text);
@@ -748,7 +748,7 @@ Test(kubeconfig, tls_verification_failures)
 	/* Without the CA only the system roots are trusted. */
 	text = server_config(server.url, "    tls-server-name: kubernetes.default\n",
 			     "    {}\n");
-	cr_assert_eq(sync_with(text, 300, &err), -ETIMEDOUT,
+	cr_assert_eq(sync_with(text, 3000, &err), -ETIMEDOUT,
 		     "an unknown CA does not sync");
 	cr_assert_not_null(strstr(err.message, "certificate"), "message: %s", err.message);
 	g_free(text);

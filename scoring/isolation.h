@@ -1,0 +1,191 @@
+/* Isolation: which pods may share a node. A filter and a scorer built from
+ * the rules of a policy (policies/), plus kube-scheduler's NodePorts check.
+ *
+ * Rules, in the order the filter checks them:
+ *
+ *   Dedicated pools. A tenant with pools runs only on nodes that match one
+ *   of its pools' node selectors, and no other tenant's pods (nor pods
+ *   without a tenant) run on a pool node.
+ *
+ *   Tenant isolation. Two pods of different tenants A and B conflict
+ *   unless A trusts B and B trusts A, because sharing a node exposes both
+ *   sides. A pod with host access (hostNetwork, hostPID, hostIPC, a
+ *   privileged container or a hostPath volume) conflicts with every pod of
+ *   every other tenant, trusted or not. A pod without a tenant but with
+ *   host access conflicts with every tenant's pods. Pods without a tenant
+ *   and without host access conflict with nobody. A conflict between untrusting tenants is lifted when both pods
+ *   run in a sandboxed RuntimeClass, or when one of them does and the
+ *   policy allows sharing with unsandboxed pods. Mode strict rejects a node
+ *   with a conflict; mode preferred scores it lower.
+ *
+ *   Security-group separation. Pods of two groups named in one rule must
+ *   not share a node: hard rules reject, soft rules score lower.
+ *
+ * Pods in an infrastructure namespace (kube-system by default) are exempt
+ * from the tenant rules and pools in both directions, because DaemonSets
+ * such as kube-proxy and CNI agents run privileged on every node. Security
+ * groups and host ports apply to them as to any pod.
+ *
+ * Every check walks only the candidate node's pods (node->pods) and skips
+ * the candidate's preemption victims and the pod itself.
+ *
+ * Threads: a config is immutable once built; the filter and scorer only
+ * read it and the model.
+ */
+#ifndef STOWAGE_SCORE_ISOLATION_H
+#define STOWAGE_SCORE_ISOLATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "scoring/error.h"
+#include "scoring/pipeline.h"
+#include "scoring/selector.h"
+
+/* The default tenant label key. */
+#define SCORE_DEFAULT_TENANT_LABEL "stowage.io/tenant"
+
+/* Security groups are tracked in 64-bit masks. */
+#define SCORE_MAX_SECURITY_GROUPS 64
+
+typedef enum score_tenancy {
+	SCORE_TENANCY_NONE = 0, /* tenants share nodes freely; pools apply */
+	SCORE_TENANCY_STRICT,   /* a conflict rejects the node */
+	SCORE_TENANCY_PREFERRED, /* a conflict lowers the node's score */
+} score_tenancy;
+
+/* Where a pod's tenant label is read when score_pod.tenant is NULL. */
+typedef enum score_tenant_source {
+	/* The namespace's label, else the pod's: a namespace label, set by a
+	 * cluster administrator, wins over what the pod claims. */
+	SCORE_TENANT_FROM_NAMESPACE_THEN_POD = 0,
+	SCORE_TENANT_FROM_NAMESPACE,
+	SCORE_TENANT_FROM_POD,
+} score_tenant_source;
+
+typedef struct score_dedicated_pool {
+	const char *tenant; /* interned */
+	score_selector node_selector;
+	char *rule; /* owned; names the rule in messages */
+} score_dedicated_pool;
+
+/* A pod belongs to a group when both selectors that are present match its
+ * labels and its namespace's labels. */
+typedef struct score_security_group {
+	char *name; /* owned */
+	bool has_pod_selector;
+	score_selector pod_selector;
+	bool has_namespace_selector;
+	score_selector namespace_selector;
+} score_security_group;
+
+typedef struct score_separation {
+	uint64_t groups; /* bit i: config->groups[i]; two bits or more */
+	bool hard;
+	char *rule; /* owned; names the rule in messages */
+} score_separation;
+
+/* Embedded: score_isolation_init() and score_isolation_release(). The
+ * builder fills the fields directly; strings noted as interned are
+ * released with score_unintern(). */
+typedef struct score_isolation_config {
+	bool tenants_enabled;
+	score_tenancy tenancy;
+	const char *tenant_label; /* interned */
+	score_tenant_source tenant_source;
+	/* Tenant -> set of the tenants it trusts; interned keys. Owned. */
+	GHashTable *trust;
+	GPtrArray *infrastructure_namespaces; /* interned strings */
+
+	score_dedicated_pool *pools; /* owned */
+	uint32_t n_pools;
+
+	bool sandbox_enabled;
+	GPtrArray *sandbox_runtime_classes; /* interned strings */
+	bool allow_sharing_with_unsandboxed;
+
+	score_security_group *groups; /* owned */
+	uint32_t n_groups;
+	score_separation *separations; /* owned */
+	uint32_t n_separations;
+} score_isolation_config;
+
+/* Initializes an empty config: no tenant rules, no groups, the default
+ * tenant label and kube-system as the infrastructure namespace. */
+void score_isolation_init(score_isolation_config *config);
+void score_isolation_release(score_isolation_config *config);
+
+/* Records that `tenant` trusts `trusted` (one direction). */
+void score_isolation_add_trust(score_isolation_config *config,
+			       const char *tenant, const char *trusted);
+
+/* Returns true when `tenant` trusts `trusted`. Interned arguments. */
+bool score_isolation_trusts(const score_isolation_config *config,
+			    const char *tenant, const char *trusted);
+
+/* Appends a group and returns it for the caller to fill; the name is
+ * copied. Fails with -ENOSPC past SCORE_MAX_SECURITY_GROUPS. */
+int score_isolation_add_group(score_isolation_config *config,
+			      const char *name, score_security_group **out,
+			      score_error *err);
+
+/* Appends a separation rule over the groups whose bits are set. */
+void score_isolation_add_separation(score_isolation_config *config,
+				    uint64_t groups, bool hard,
+				    const char *rule);
+
+/* Appends a dedicated pool and returns it for the caller to fill the node
+ * selector. */
+score_dedicated_pool *score_isolation_add_pool(score_isolation_config *config,
+					       const char *tenant,
+					       const char *rule);
+
+/* Returns the pod's tenant: pod->tenant when set, else the tenant label
+ * from the source the config names. Interned and borrowed from the pod,
+ * the model or the config; NULL when the pod has no tenant. */
+const char *score_isolation_pod_tenant(const score_isolation_config *config,
+				       const score_model *model,
+				       const score_pod *pod);
+
+/* Returns true when the pod belongs to group `index`. */
+bool score_isolation_pod_in_group(const score_isolation_config *config,
+				  const score_model *model,
+				  const score_pod *pod, uint32_t index);
+
+/* Rejects a node where one of the pod's host ports is taken with the same
+ * protocol and an overlapping address, as kube-scheduler v1.34's NodePorts
+ * does (informer/decode.c states which ports a pod has). Resolvable:
+ * evicting the holder frees the port, and kube-scheduler checks ports too.
+ * `config` is unused. */
+score_fit score_filter_host_ports(const void *config,
+				  const score_request *request,
+				  const score_node *node,
+				  const score_usage *usage, GString *reason);
+
+/* Rejects a node that breaks a dedicated pool, strict tenant isolation or
+ * a hard separation rule. Unresolvable: kube-scheduler's preemption does
+ * not know these rules, so it would not pick the conflicting pods as
+ * victims. */
+score_fit score_filter_isolation(const void *config,
+				 const score_request *request,
+				 const score_node *node,
+				 const score_usage *usage, GString *reason);
+
+/* Scores preferred tenant isolation and soft separation as
+ * 100 / (1 + conflicts), where each untrusted tenant on the node and each
+ * violated soft rule is one conflict (0 conflicts: 100, 1: 50, 2: 33).
+ * Returns SCORE_SKIP when no soft rule applies to the pod. */
+int64_t score_isolation(const void *config, const score_request *request,
+			const score_node *node, const score_usage *usage);
+
+/* Adds the NodePorts filter, the isolation filter when a hard rule exists,
+ * and the isolation scorer with `weight` when a soft rule exists and
+ * `weight` is above 0. `config` is borrowed and must outlive the
+ * pipeline. */
+int score_pipeline_add_isolation(score_pipeline *pipeline,
+				 const score_isolation_config *config,
+				 int64_t weight, score_error *err);
+
+#endif
