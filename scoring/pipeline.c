@@ -38,9 +38,12 @@ int score_pipeline_add_scorer(score_pipeline *pipeline,
 void score_candidate_usage(const score_candidate *candidate,
 			   score_usage *usage)
 {
-	memset(usage, 0, sizeof(*usage));
-	if (candidate->node == NULL)
+	/* Every field is assigned below, so only an unknown node needs the
+	 * zeroing; on this hot path the extra memset showed in profiles. */
+	if (candidate->node == NULL) {
+		memset(usage, 0, sizeof(*usage));
 		return;
+	}
 
 	usage->requested = candidate->node->requested;
 	usage->nonzero_requested = candidate->node->nonzero_requested;

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 
+#include "sim/churn.h"
 #include "sim/inflate.h"
 #include "sim/repro.h"
 #include "sim/trace.h"
@@ -19,9 +20,11 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-	"usage: stowage sim COMMAND [OPTIONS]\n"
+	"usage: stowage sim [COMMAND] [OPTIONS]\n"
 	"\n"
 	"Commands:\n"
+	"  run         simulate pod churn on a cluster and write a report (the default:\n"
+	"              'stowage sim' alone runs 24 h of synthetic churn on 50 nodes)\n"
 	"  inflate     run one inflation experiment and print its summary as JSON\n"
 	"  fgd-repro   run the FGD paper's experiment: 4 workloads x 6 policies x 10 seeds\n"
 	"\n"
@@ -558,19 +561,35 @@ static int command_repro(int argc, char **argv)
 
 /* ---- Entry --------------------------------------------------------------- */
 
+/* Runs `run` with the options that followed "sim" directly. */
+static int command_run_default(int argc, char **argv)
+{
+	char **args = g_new0(char *, argc + 1);
+	int status;
+
+	args[0] = (char *)"run";
+	for (int i = 1; i < argc; i++)
+		args[i] = argv[i];
+	status = sim_churn_command(argc, args);
+	g_free(args);
+	return status;
+}
+
 int sim_main(int argc, char **argv)
 {
 	const char *command = argc > 1 ? argv[1] : NULL;
 
-	if (command == NULL) {
-		fputs(usage_text, stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
-	    strcmp(command, "-h") == 0) {
+	if (command != NULL && (strcmp(command, "help") == 0 ||
+				strcmp(command, "--help") == 0 ||
+				strcmp(command, "-h") == 0)) {
 		fputs(usage_text, stdout);
 		return 0;
 	}
+	/* No command, or options right after "sim": the default run. */
+	if (command == NULL || command[0] == '-')
+		return command_run_default(argc, argv);
+	if (strcmp(command, "run") == 0)
+		return sim_churn_command(argc - 1, argv + 1);
 	if (strcmp(command, "inflate") == 0)
 		return command_inflate(argc - 1, argv + 1);
 	if (strcmp(command, "fgd-repro") == 0)

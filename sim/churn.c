@@ -1,0 +1,860 @@
+/* `stowage sim run`; see churn.h. */
+#include "sim/churn.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "sim/engine.h"
+#include "sim/progress.h"
+#include "sim/report.h"
+#include "sim/sources.h"
+#include "sim/template.h"
+
+#define EXIT_USAGE 2
+
+/* Samples kept before the interval doubles, when it was not given. */
+#define AUTO_MAX_SAMPLES 4000
+/* Samples over the generator's duration, when the interval was not given. */
+#define AUTO_SAMPLES 1440
+
+void sim_churn_defaults(sim_churn_config *config)
+{
+	memset(config, 0, sizeof(*config));
+	config->out_dir = SIM_DEFAULT_OUT_DIR;
+	config->template_text = SIM_DEFAULT_TEMPLATE;
+	config->zones = 3;
+	config->racks = 2;
+	config->max_pods = SIM_DEFAULT_MAX_PODS;
+	sim_generator_defaults(&config->generator);
+	config->end_ms = -1;
+	config->policy.kind = SIM_POLICY_KUBE_DEFAULT;
+	config->progress = true;
+}
+
+void sim_churn_result_release(sim_churn_result *result)
+{
+	g_free(result->report_path);
+	g_free(result->workload);
+	memset(result, 0, sizeof(*result));
+}
+
+/* The smallest round interval that gives at most AUTO_SAMPLES samples. */
+static int64_t auto_sample_ms(int64_t duration_ms)
+{
+	static const int64_t steps_s[] = {
+		1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+		10800, 21600, 43200, 86400,
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(steps_s); i++) {
+		if (duration_ms / (steps_s[i] * 1000) <= AUTO_SAMPLES)
+			return steps_s[i] * 1000;
+	}
+	return 86400 * 1000;
+}
+
+/* ---- Cluster ------------------------------------------------------------- */
+
+/* A run's cluster before it goes into the engine. */
+typedef struct cluster_plan {
+	GPtrArray *names;  /* char *, owned */
+	GPtrArray *shapes; /* sim_node_shape *, owned */
+	bool gpus;
+	char *description; /* owned */
+} cluster_plan;
+
+static void cluster_plan_release(cluster_plan *plan)
+{
+	if (plan->names != NULL)
+		g_ptr_array_free(plan->names, TRUE);
+	for (guint i = 0; plan->shapes != NULL && i < plan->shapes->len; i++) {
+		sim_node_shape_release(plan->shapes->pdata[i]);
+		g_free(plan->shapes->pdata[i]);
+	}
+	if (plan->shapes != NULL)
+		g_ptr_array_free(plan->shapes, TRUE);
+	g_free(plan->description);
+	memset(plan, 0, sizeof(*plan));
+}
+
+static void plan_add(cluster_plan *plan, char *name, sim_node_shape *shape)
+{
+	g_ptr_array_add(plan->names, name);
+	g_ptr_array_add(plan->shapes, shape);
+	plan->gpus = plan->gpus || shape->gpus > 0;
+}
+
+static int plan_from_template(const sim_churn_config *config, cluster_plan *plan,
+			      score_error *err)
+{
+	sim_template tmpl;
+	size_t n;
+	int ret = sim_template_parse(config->template_text, &tmpl, err);
+
+	if (ret < 0)
+		return ret;
+	n = sim_template_node_count(&tmpl);
+	for (size_t i = 0; i < n; i++) {
+		sim_node_shape *shape = g_new0(sim_node_shape, 1);
+
+		sim_node_shape_copy(sim_template_shape(&tmpl, i), shape);
+		plan_add(plan, g_strdup_printf("node-%04zu", i), shape);
+	}
+	plan->description = g_strdup(config->template_text);
+	sim_template_release(&tmpl);
+	return 0;
+}
+
+static int plan_from_node_list(const sim_churn_config *config,
+			       cluster_plan *plan, score_error *err)
+{
+	sim_trace_nodes rows;
+	int ret = sim_trace_read_nodes(config->node_list, &config->read, &rows, err);
+
+	if (ret < 0)
+		return ret;
+	if (rows.skipped > 0)
+		fprintf(stderr, "stowage sim: %s: skipped %zu bad rows; the first: %s\n",
+			config->node_list, rows.skipped, rows.first_skipped);
+	for (size_t i = 0; i < rows.n; i++) {
+		const sim_trace_node *row = &rows.items[i];
+		sim_node_shape *shape = g_new0(sim_node_shape, 1);
+
+		shape->cpu_milli = row->cpu_milli;
+		shape->memory = row->memory_mib << 20;
+		shape->pods = config->max_pods;
+		shape->gpus = row->gpu;
+		shape->gpu_model = g_strdup(row->model);
+		shape->name = row->gpu > 0 ?
+				      g_strdup_printf("%lldm-%lldMi-%dx%s",
+						      (long long)row->cpu_milli,
+						      (long long)row->memory_mib, row->gpu,
+						      row->model != NULL ? row->model : "gpu") :
+				      g_strdup_printf("%lldm-%lldMi", (long long)row->cpu_milli,
+						      (long long)row->memory_mib);
+		plan_add(plan, g_strdup(row->name), shape);
+	}
+	plan->description = g_strdup(config->node_list);
+	sim_trace_nodes_release(&rows);
+	return 0;
+}
+
+static int plan_cluster(const sim_churn_config *config, cluster_plan *plan,
+			score_error *err)
+{
+	plan->names = g_ptr_array_new_with_free_func(g_free);
+	plan->shapes = g_ptr_array_new();
+	if (config->node_list != NULL)
+		return plan_from_node_list(config, plan, err);
+	return plan_from_template(config, plan, err);
+}
+
+static int add_nodes(const sim_churn_config *config, const cluster_plan *plan,
+		     sim_engine *engine, score_error *err)
+{
+	for (guint i = 0; i < plan->names->len; i++) {
+		char zone[32];
+		char rack[48];
+		bool labels = config->zones > 0;
+		int ret;
+
+		if (labels)
+			sim_topology_labels(i, config->zones, MAX(config->racks, 1), zone,
+					    sizeof(zone), rack, sizeof(rack));
+		ret = sim_engine_add_node(engine, plan->names->pdata[i],
+					  plan->shapes->pdata[i], labels ? zone : NULL,
+					  labels ? rack : NULL, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- Run ----------------------------------------------------------------- */
+
+/* Everything one run holds, released in one place. */
+typedef struct run_state {
+	cluster_plan plan;
+	GPtrArray *node_events; /* sim_node_event *, until the engine takes them */
+	score_gpu_models models;
+	score_gpu_typical *typical;
+	sim_generator *generator;
+	sim_trace_source *trace;
+	int64_t trace_end_ms; /* last departure if no pod waited */
+	sim_source source;
+	sim_engine *engine;
+	sim_metrics metrics;
+	bool metrics_ready;
+	sim_progress progress;
+	sim_params params;
+} run_state;
+
+static void run_state_release(run_state *state)
+{
+	sim_engine_free(state->engine);
+	if (state->metrics_ready)
+		sim_metrics_release(&state->metrics);
+	sim_trace_source_free(state->trace);
+	sim_generator_free(state->generator);
+	score_gpu_typical_free(state->typical);
+	score_gpu_models_release(&state->models);
+	for (guint i = 0; state->node_events != NULL && i < state->node_events->len; i++) {
+		sim_node_event_release(state->node_events->pdata[i]);
+		g_free(state->node_events->pdata[i]);
+	}
+	if (state->node_events != NULL)
+		g_ptr_array_free(state->node_events, TRUE);
+	cluster_plan_release(&state->plan);
+	sim_params_release(&state->params);
+}
+
+static bool events_have_gpus(const GPtrArray *events)
+{
+	for (guint i = 0; i < events->len; i++) {
+		const sim_node_event *event = events->pdata[i];
+
+		if (event->kind == SIM_NODE_ADD && event->shape.gpus > 0)
+			return true;
+	}
+	return false;
+}
+
+static int open_workload(const sim_churn_config *config, run_state *state,
+			 bool gpus, score_error *err)
+{
+	int ret;
+
+	if (config->pods_path == NULL) {
+		state->generator = sim_generator_new(&config->generator);
+		sim_generator_source(state->generator, &state->source);
+		if (gpus)
+			state->typical = sim_generator_typical(&config->generator);
+		return 0;
+	}
+	/* One pass first, for the typical pods and the sample interval. */
+	ret = sim_trace_scan(config->pods_path, &config->read, &state->models,
+			     gpus ? &state->typical : NULL, &state->trace_end_ms, err);
+	if (ret < 0)
+		return ret;
+	return sim_trace_source_open(config->pods_path, &config->read, &state->models,
+				     &state->trace, &state->source, err);
+}
+
+static void on_progress(void *data, int64_t now_ms, uint64_t arrivals,
+			double fraction)
+{
+	sim_progress_update(data, now_ms, arrivals, fraction);
+}
+
+static char *describe_workload(const sim_churn_config *config,
+			       const sim_engine_stats *stats)
+{
+	char duration[32];
+	char pods[32];
+
+	sim_format_count(stats->arrivals, pods, sizeof(pods));
+	if (config->pods_path != NULL)
+		return g_strdup_printf("replay of %s (%s pods)", config->pods_path, pods);
+	return g_strdup_printf("%s of synthetic churn (%s pods)",
+			       sim_format_seconds((double)stats->end_ms / 1000.0, duration,
+						  sizeof(duration)),
+			       pods);
+}
+
+static void add_generator_params(const sim_generator_config *generator,
+				 sim_params *params)
+{
+	GString *text = g_string_new(NULL);
+
+	if (generator->process == SIM_ARRIVALS_DIURNAL)
+		sim_params_add(params, "arrivals",
+			       "diurnal, mean %g pods/h, amplitude %g, peak at %g:00",
+			       generator->rate_per_hour, generator->amplitude,
+			       generator->peak_hour);
+	else
+		sim_params_add(params, "arrivals", "Poisson, %g pods/h",
+			       generator->rate_per_hour);
+	for (size_t i = 0; i < generator->n_lifetimes; i++) {
+		char median[32];
+
+		g_string_append_printf(text, "%s%g:%s", i > 0 ? ", " : "",
+				       generator->lifetimes[i].weight,
+				       sim_format_seconds(generator->lifetimes[i].median_s,
+							  median, sizeof(median)));
+	}
+	sim_params_add(params, "lifetimes (weight:median, lognormal)", "%s, sigma %g",
+		       text->str, generator->lifetime_sigma);
+	g_string_truncate(text, 0);
+	for (size_t i = 0; i < generator->n_shapes; i++) {
+		const sim_pod_shape *shape = &generator->shapes[i];
+
+		g_string_append_printf(text, "%s%g:%lldm/%lldMi", i > 0 ? ", " : "",
+				       shape->weight, (long long)shape->cpu_milli,
+				       (long long)(shape->memory >> 20));
+		if (shape->gpu_count > 0)
+			g_string_append_printf(text, "/%dx%dm", shape->gpu_count,
+					       shape->gpu_milli);
+	}
+	sim_params_add(params, "pod shapes (weight:cpu/memory[/gpu])", "%s", text->str);
+	sim_params_add(params, "tenants", "%u, %u apps each", generator->tenants,
+		       generator->apps_per_tenant);
+	if (generator->max_pods > 0)
+		sim_params_add(params, "max arrivals", "%llu",
+			       (unsigned long long)generator->max_pods);
+	g_string_free(text, TRUE);
+}
+
+static void fill_params(const sim_churn_config *config, const run_state *state,
+			const sim_engine_config *engine_config,
+			const sim_engine_stats *stats, sim_params *params)
+{
+	char text[64];
+
+	if (config->command_line != NULL)
+		sim_params_add(params, "command", "%s", config->command_line);
+	sim_params_add(params, "policy", "%s", sim_policy_name(&config->policy));
+	sim_params_add(params, "seed", "%u", config->generator.seed);
+	sim_params_add(params, "random numbers",
+		       "glib GRand (Mersenne Twister): the workload from seed %u, Random's draws from seed %u",
+		       config->generator.seed, config->generator.seed + 1);
+	sim_params_add(params, "cluster", "%s (%u nodes)", state->plan.description,
+		       state->plan.names->len);
+	if (config->zones > 0)
+		sim_params_add(params, "topology", "%u zones, %u racks per zone",
+			       config->zones, MAX(config->racks, 1));
+	if (config->node_events != NULL)
+		sim_params_add(params, "node events", "%s", config->node_events);
+	if (config->pods_path != NULL)
+		sim_params_add(params, "workload", "pod list %s", config->pods_path);
+	else
+		add_generator_params(&config->generator, params);
+	sim_params_add(params, "simulated time", "%s",
+		       sim_format_seconds((double)stats->end_ms / 1000.0, text, sizeof(text)));
+	if (config->percentage_of_nodes_to_score > 0)
+		sim_params_add(params, "percentage of nodes to score", "%d",
+			       config->percentage_of_nodes_to_score);
+	else
+		sim_params_add(params, "percentage of nodes to score",
+			       "adaptive (kube-scheduler's default)");
+	sim_params_add(params, "scheduling queue",
+		       "backoff %lld s doubling to %lld s; unschedulable pods flushed after %lld s, checked every %lld s",
+		       (long long)engine_config->queue.initial_backoff_ms / 1000,
+		       (long long)engine_config->queue.max_backoff_ms / 1000,
+		       (long long)engine_config->queue.max_unschedulable_ms / 1000,
+		       (long long)engine_config->queue.flush_interval_ms / 1000);
+	sim_params_add(params, "NotReady eviction timeout", "%lld s",
+		       (long long)engine_config->eviction_timeout_ms / 1000);
+	sim_params_add(params, "sample interval", "%s",
+		       sim_format_seconds((double)stats->sample_ms / 1000.0, text, sizeof(text)));
+}
+
+static int engine_setup(const sim_churn_config *config, run_state *state,
+			bool gpus, sim_engine_config *engine_config,
+			score_error *err)
+{
+	int ret;
+
+	sim_engine_defaults(engine_config);
+	engine_config->placement.policy = config->policy;
+	engine_config->placement.percentage_of_nodes_to_score =
+		config->percentage_of_nodes_to_score;
+	engine_config->placement.gpus = gpus;
+	engine_config->placement.typical = state->typical;
+	engine_config->placement.seed = config->generator.seed + 1;
+	engine_config->gpu_models = &state->models;
+	engine_config->end_ms = config->pods_path == NULL ? config->generator.duration_ms :
+							    config->end_ms;
+	if (config->sample_ms > 0) {
+		engine_config->sample_ms = config->sample_ms;
+	} else {
+		/* A pod list runs past its last departure only when pods wait;
+		 * the interval doubles then if the samples grow too many. */
+		int64_t planned = engine_config->end_ms > 0 ? engine_config->end_ms :
+							      state->trace_end_ms;
+
+		engine_config->sample_ms = auto_sample_ms(MAX(planned, 1000));
+		engine_config->max_samples = AUTO_MAX_SAMPLES;
+	}
+
+	ret = sim_engine_new(engine_config, &state->engine, err);
+	if (ret == 0)
+		ret = add_nodes(config, &state->plan, state->engine, err);
+	for (guint i = 0; ret == 0 && i < state->node_events->len; i++)
+		sim_engine_add_node_event(state->engine, state->node_events->pdata[i]);
+	if (ret == 0)
+		g_ptr_array_set_size(state->node_events, 0);
+	return ret;
+}
+
+static int write_outputs(const sim_churn_config *config, run_state *state,
+			 sim_churn_result *result, score_error *err)
+{
+	char *report = g_build_filename(config->out_dir, "report.html", NULL);
+	int ret;
+
+	ret = sim_metrics_write(&state->metrics, &result->summary, &state->params,
+				config->out_dir, err);
+	if (ret == 0)
+		ret = sim_report_write(report, &state->metrics, &result->summary,
+				       &state->params, err);
+	if (ret == 0)
+		result->report_path = g_steal_pointer(&report);
+	g_free(report);
+	return ret;
+}
+
+int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
+		  score_error *err)
+{
+	run_state state = {0};
+	sim_engine_config engine_config;
+	sim_observer observer;
+	const sim_engine_stats *stats;
+	const char *first_skipped = NULL;
+	char *pods_csv = NULL;
+	bool gpus;
+	int ret;
+
+	memset(result, 0, sizeof(*result));
+	score_gpu_models_init(&state.models);
+	sim_params_init(&state.params);
+	state.node_events = g_ptr_array_new();
+
+	ret = plan_cluster(config, &state.plan, err);
+	if (ret == 0 && config->node_events != NULL)
+		ret = sim_node_events_read(config->node_events, state.node_events, err);
+	if (ret < 0)
+		goto out;
+	gpus = state.plan.gpus || events_have_gpus(state.node_events);
+
+	if (g_mkdir_with_parents(config->out_dir, 0755) != 0) {
+		ret = score_fail(err, -errno, "cannot create the output directory %s: %s",
+				 config->out_dir, g_strerror(errno));
+		goto out;
+	}
+	ret = open_workload(config, &state, gpus, err);
+	if (ret == 0)
+		ret = engine_setup(config, &state, gpus, &engine_config, err);
+	if (ret < 0)
+		goto out;
+
+	pods_csv = g_build_filename(config->out_dir, "pods.csv", NULL);
+	ret = sim_metrics_init(&state.metrics, pods_csv, gpus, err);
+	state.metrics_ready = true;
+	if (ret < 0)
+		goto out;
+	sim_metrics_observer(&state.metrics, &observer);
+	observer.progress = on_progress;
+	observer.progress_data = &state.progress;
+	sim_progress_init(&state.progress, stderr, config->progress_terminal,
+			  config->progress, engine_config.end_ms);
+
+	ret = sim_engine_run(state.engine, &state.source, &observer, err);
+	if (ret == 0)
+		ret = sim_metrics_close(&state.metrics, err);
+	if (ret < 0)
+		goto out;
+	stats = sim_engine_stats_of(state.engine);
+	sim_progress_finish(&state.progress, stats->end_ms, stats->arrivals);
+	if (state.trace != NULL &&
+	    sim_trace_source_skipped(state.trace, &first_skipped) > 0)
+		fprintf(stderr, "stowage sim: %s: skipped %zu bad rows; the first: %s\n",
+			config->pods_path, sim_trace_source_skipped(state.trace, NULL),
+			first_skipped);
+
+	sim_metrics_summarize(&state.metrics, stats,
+			      (double)(g_get_monotonic_time() - state.progress.start_us) / 1e6,
+			      &result->summary);
+	result->nodes = state.plan.names->len;
+	result->workload = describe_workload(config, stats);
+	fill_params(config, &state, &engine_config, stats, &state.params);
+	ret = write_outputs(config, &state, result, err);
+
+out:
+	if (ret < 0)
+		sim_churn_result_release(result);
+	g_free(pods_csv);
+	run_state_release(&state);
+	return ret;
+}
+
+void sim_churn_print_summary(const sim_churn_config *config,
+			     const sim_churn_result *result, FILE *out)
+{
+	const sim_summary *s = &result->summary;
+	char p50[32];
+	char p90[32];
+	char p99[32];
+	char max[32];
+	char peak[32];
+	char attempts[32];
+	char failed[32];
+
+	fprintf(out, "stowage sim: %u nodes, %s, policy %s, seed %u\n", result->nodes,
+		result->workload, sim_policy_name(&config->policy), config->generator.seed);
+	fprintf(out, "  pending time: p50 %s, p90 %s, p99 %s, max %s (%.1f%% started without waiting)\n",
+		sim_format_seconds(s->pending_p50_s, p50, sizeof(p50)),
+		sim_format_seconds(s->pending_p90_s, p90, sizeof(p90)),
+		sim_format_seconds(s->pending_p99_s, p99, sizeof(p99)),
+		sim_format_seconds(s->pending_max_s, max, sizeof(max)),
+		s->started_without_wait_pct);
+	fprintf(out, "  never scheduled: %llu pods; peak pending: %llu pods at %s\n",
+		(unsigned long long)s->pending_at_end, (unsigned long long)s->peak_pending,
+		sim_format_seconds(s->peak_pending_s, peak, sizeof(peak)));
+	fprintf(out, "  mean allocation: cpu %.1f%%, memory %.1f%%", s->cpu_mean_pct,
+		s->memory_mean_pct);
+	if (s->gpus)
+		fprintf(out, ", gpu %.1f%% (%.1f%% of GPUs fragmented)", s->gpu_mean_pct,
+			s->gpu_frag_mean_pct);
+	fprintf(out, "\n  mean nodes used: %.1f of %u; %s scheduling attempts, %s failed\n",
+		s->nodes_used_mean, s->nodes_at_end,
+		sim_format_count(s->attempts, attempts, sizeof(attempts)),
+		sim_format_count(s->failed_attempts, failed, sizeof(failed)));
+	fprintf(out, "report: %s\n", result->report_path);
+}
+
+/* ---- Command line -------------------------------------------------------- */
+
+/* Options of `run`, as strings until checked. */
+typedef struct run_options {
+	char *out;
+	char *nodes;
+	char *cluster;
+	char *zones;
+	char *racks;
+	char *max_pods;
+	char *node_events;
+	char *pods;
+	char *policy;
+	char *seed;
+	char *duration;
+	char *arrivals;
+	char *rate;
+	char *amplitude;
+	char *peak_hour;
+	char *max_arrivals;
+	char *lifetimes;
+	char *lifetime_sigma;
+	char *shapes;
+	char *tenants;
+	char *apps;
+	char *percentage;
+	char *sample_interval;
+	gboolean skip_bad_rows;
+	gboolean quiet;
+} run_options;
+
+static void run_options_release(run_options *options)
+{
+	char **fields[] = {
+		&options->out, &options->nodes, &options->cluster, &options->zones,
+		&options->racks, &options->max_pods, &options->node_events,
+		&options->pods, &options->policy, &options->seed, &options->duration,
+		&options->arrivals, &options->rate, &options->amplitude,
+		&options->peak_hour, &options->max_arrivals, &options->lifetimes,
+		&options->lifetime_sigma, &options->shapes, &options->tenants,
+		&options->apps, &options->percentage, &options->sample_interval,
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++)
+		g_free(*fields[i]);
+}
+
+static int parse_integer(const char *option, const char *text, long long min,
+			 long long max, long long *out, score_error *err)
+{
+	char *end = NULL;
+	long long value;
+
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
+		return score_fail(err, -EINVAL,
+				  "invalid %s \"%s\": give a whole number from %lld to %lld",
+				  option, text, min, max);
+	*out = value;
+	return 0;
+}
+
+static int parse_real(const char *option, const char *text, double min,
+		      double max, double *out, score_error *err)
+{
+	char *end = NULL;
+	double value = g_ascii_strtod(text, &end);
+
+	if (end == text || *end != '\0' || !isfinite(value) || value < min || value > max)
+		return score_fail(err, -EINVAL,
+				  "invalid %s \"%s\": give a number from %g to %g",
+				  option, text, min, max);
+	*out = value;
+	return 0;
+}
+
+static int cluster_options(const run_options *options, sim_churn_config *config,
+			   score_error *err)
+{
+	long long number = 0;
+	int ret = 0;
+
+	if (options->nodes != NULL && options->cluster != NULL)
+		return score_fail(err, -EINVAL,
+				  "--nodes and --cluster both give the cluster: use one");
+	config->node_list = options->nodes;
+	if (options->cluster != NULL)
+		config->template_text = options->cluster;
+	/* Node lists get topology labels only when asked for. */
+	if (options->nodes != NULL)
+		config->zones = 0;
+	if (options->zones != NULL) {
+		ret = parse_integer("--zones", options->zones, 0, SIM_MAX_ZONES, &number, err);
+		config->zones = (uint32_t)number;
+	}
+	if (ret == 0 && options->racks != NULL) {
+		ret = parse_integer("--racks", options->racks, 1, 10000, &number, err);
+		config->racks = (uint32_t)number;
+	}
+	if (ret == 0 && options->max_pods != NULL) {
+		ret = parse_integer("--max-pods", options->max_pods, 1, 100000, &number, err);
+		config->max_pods = number;
+	}
+	config->node_events = options->node_events;
+	return ret;
+}
+
+static int workload_options(const run_options *options, sim_churn_config *config,
+			    score_error *err)
+{
+	sim_generator_config *generator = &config->generator;
+	long long number = 0;
+	int64_t duration = 0;
+	int ret = 0;
+
+	config->pods_path = options->pods;
+	if (options->duration != NULL) {
+		ret = sim_parse_duration(options->duration, &duration, err);
+		if (ret == 0 && duration <= 0)
+			ret = score_fail(err, -EINVAL,
+					 "invalid --duration \"%s\": give a positive duration such as 24h",
+					 options->duration);
+		generator->duration_ms = duration;
+		config->end_ms = duration;
+	}
+	if (ret == 0 && options->arrivals != NULL) {
+		if (strcmp(options->arrivals, "poisson") == 0)
+			generator->process = SIM_ARRIVALS_POISSON;
+		else if (strcmp(options->arrivals, "diurnal") == 0)
+			generator->process = SIM_ARRIVALS_DIURNAL;
+		else
+			ret = score_fail(err, -EINVAL,
+					 "invalid --arrivals \"%s\": use poisson or diurnal",
+					 options->arrivals);
+	}
+	if (ret == 0 && options->rate != NULL)
+		ret = parse_real("--rate", options->rate, 1e-6, 1e9,
+				 &generator->rate_per_hour, err);
+	if (ret == 0 && options->amplitude != NULL)
+		ret = parse_real("--amplitude", options->amplitude, 0, 1,
+				 &generator->amplitude, err);
+	if (ret == 0 && options->peak_hour != NULL)
+		ret = parse_real("--peak-hour", options->peak_hour, 0, 24,
+				 &generator->peak_hour, err);
+	if (ret == 0 && options->max_arrivals != NULL) {
+		ret = parse_integer("--max-arrivals", options->max_arrivals, 1,
+				    1000000000000LL, &number, err);
+		generator->max_pods = (uint64_t)number;
+	}
+	if (ret == 0 && options->lifetimes != NULL)
+		ret = sim_generator_parse_lifetimes(options->lifetimes, generator, err);
+	if (ret == 0 && options->lifetime_sigma != NULL)
+		ret = parse_real("--lifetime-sigma", options->lifetime_sigma, 0, 5,
+				 &generator->lifetime_sigma, err);
+	if (ret == 0 && options->shapes != NULL)
+		ret = sim_generator_parse_shapes(options->shapes, generator, err);
+	if (ret == 0 && options->tenants != NULL) {
+		ret = parse_integer("--tenants", options->tenants, 1, 10000, &number, err);
+		generator->tenants = (uint32_t)number;
+	}
+	if (ret == 0 && options->apps != NULL) {
+		ret = parse_integer("--apps", options->apps, 1, 10000, &number, err);
+		generator->apps_per_tenant = (uint32_t)number;
+	}
+	if (ret == 0)
+		ret = sim_generator_validate(generator, err);
+	return ret;
+}
+
+static int run_config(const run_options *options, sim_churn_config *config,
+		      score_error *err)
+{
+	long long number = 0;
+	int ret;
+
+	sim_churn_defaults(config);
+	if (options->out != NULL)
+		config->out_dir = options->out;
+	config->read.skip_bad_rows = options->skip_bad_rows;
+	config->progress = !options->quiet;
+	config->progress_terminal = isatty(STDERR_FILENO) != 0;
+
+	ret = cluster_options(options, config, err);
+	if (ret == 0)
+		ret = workload_options(options, config, err);
+	if (ret == 0 && options->policy != NULL)
+		ret = sim_policy_parse(options->policy, &config->policy, err);
+	if (ret == 0 && options->seed != NULL) {
+		ret = parse_integer("--seed", options->seed, 0, UINT32_MAX - 1, &number, err);
+		config->generator.seed = (uint32_t)number;
+	}
+	if (ret == 0 && options->percentage != NULL) {
+		ret = parse_integer("--percentage-of-nodes-to-score", options->percentage, 0,
+				    100, &number, err);
+		config->percentage_of_nodes_to_score = (int)number;
+	}
+	if (ret == 0 && options->sample_interval != NULL) {
+		ret = sim_parse_duration(options->sample_interval, &config->sample_ms, err);
+		if (ret == 0 && config->sample_ms < 1000)
+			ret = score_fail(err, -EINVAL,
+					 "invalid --sample-interval \"%s\": give at least 1s",
+					 options->sample_interval);
+	}
+	return ret;
+}
+
+/* Parses `argv` (argv[0] is the subcommand) with `entries`. */
+static int parse_arguments(GOptionEntry *entries, int argc, char **argv)
+{
+	GOptionContext *context = g_option_context_new("- simulate pod churn on a cluster and write a report");
+	char **args = g_new0(char *, argc + 1);
+	int n_args = argc;
+	GError *error = NULL;
+	int ret = 0;
+
+	g_option_context_add_main_entries(context, entries, NULL);
+	g_option_context_set_description(context,
+		"Without options: 50 nodes in 3 zones, 24 h of diurnal synthetic churn,\n"
+		"policy kube-default, seed 42, outputs in ./" SIM_DEFAULT_OUT_DIR ".\n"
+		"docs/simulator.md describes every option and output.");
+	memcpy(args, argv, sizeof(*args) * (size_t)argc);
+	if (!g_option_context_parse(context, &n_args, &args, &error)) {
+		fprintf(stderr, "stowage sim run: %s\n", error->message);
+		g_error_free(error);
+		ret = -EINVAL;
+	} else if (n_args > 1) {
+		fprintf(stderr, "stowage sim run: unexpected argument \"%s\"\n", args[1]);
+		ret = -EINVAL;
+	}
+	g_free(args);
+	g_option_context_free(context);
+	return ret;
+}
+
+/* The command as typed, for the report. */
+static char *command_text(int argc, char **argv)
+{
+	GString *line = g_string_new("stowage sim");
+
+	for (int i = 0; i < argc; i++) {
+		char *quoted = g_shell_quote(argv[i]);
+		bool plain = argv[i][0] != '\0' && strpbrk(argv[i], " '\"\\$`*?;&|<>()") == NULL;
+
+		g_string_append_printf(line, " %s", plain ? argv[i] : quoted);
+		g_free(quoted);
+	}
+	return g_string_free(line, FALSE);
+}
+
+int sim_churn_command(int argc, char **argv)
+{
+	run_options options = {0};
+	GOptionEntry entries[] = {
+		{"out", 0, 0, G_OPTION_ARG_FILENAME, &options.out,
+		 "Output directory, created when missing (default ./" SIM_DEFAULT_OUT_DIR ")", "DIR"},
+		{"cluster", 0, 0, G_OPTION_ARG_STRING, &options.cluster,
+		 "Cluster template COUNTxCPU/MEMORY[/PODS[/GPUS[/MODEL]]],... (default " SIM_DEFAULT_TEMPLATE ")", "TEMPLATE"},
+		{"nodes", 0, 0, G_OPTION_ARG_FILENAME, &options.nodes,
+		 "openb node list CSV instead of a template", "FILE"},
+		{"zones", 0, 0, G_OPTION_ARG_STRING, &options.zones,
+		 "Zones the nodes are spread over, round-robin; 0 for no zone labels (default 3 for templates, 0 for node lists)", "N"},
+		{"racks", 0, 0, G_OPTION_ARG_STRING, &options.racks,
+		 "Racks per zone (default 2)", "N"},
+		{"max-pods", 0, 0, G_OPTION_ARG_STRING, &options.max_pods,
+		 "Pod capacity of node-list nodes (default 110)", "N"},
+		{"node-events", 0, 0, G_OPTION_ARG_FILENAME, &options.node_events,
+		 "CSV of node events: time,event,node[,shape,zone,rack]", "FILE"},
+		{"pods", 0, 0, G_OPTION_ARG_FILENAME, &options.pods,
+		 "openb pod list CSV to replay instead of synthetic churn", "FILE"},
+		{"policy", 0, 0, G_OPTION_ARG_STRING, &options.policy,
+		 "kube-default (default), kube-most-allocated, or a GPU policy: Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD", "NAME"},
+		{"seed", 0, 0, G_OPTION_ARG_STRING, &options.seed,
+		 "Seed of the random generators (default 42)", "N"},
+		{"duration", 0, 0, G_OPTION_ARG_STRING, &options.duration,
+		 "Simulated time: arrivals for synthetic churn (default 24h), a stop time for pod lists", "DURATION"},
+		{"arrivals", 0, 0, G_OPTION_ARG_STRING, &options.arrivals,
+		 "Arrival process: diurnal (default) or poisson", "PROCESS"},
+		{"rate", 0, 0, G_OPTION_ARG_STRING, &options.rate,
+		 "Mean arrival rate in pods per hour (default 190)", "PODS_PER_HOUR"},
+		{"amplitude", 0, 0, G_OPTION_ARG_STRING, &options.amplitude,
+		 "Diurnal swing of the rate, 0 to 1 (default 0.5)", "X"},
+		{"peak-hour", 0, 0, G_OPTION_ARG_STRING, &options.peak_hour,
+		 "Hour of the highest diurnal rate, 0 to 24 (default 14)", "H"},
+		{"max-arrivals", 0, 0, G_OPTION_ARG_STRING, &options.max_arrivals,
+		 "Stop synthetic arrivals after this many pods", "N"},
+		{"lifetimes", 0, 0, G_OPTION_ARG_STRING, &options.lifetimes,
+		 "Lifetime mix WEIGHT:MEDIAN,... (default " SIM_DEFAULT_LIFETIMES ")", "MIX"},
+		{"lifetime-sigma", 0, 0, G_OPTION_ARG_STRING, &options.lifetime_sigma,
+		 "Sigma of the lognormal lifetimes (default 0.5)", "X"},
+		{"shapes", 0, 0, G_OPTION_ARG_STRING, &options.shapes,
+		 "Pod shapes WEIGHT:CPU/MEMORY[/GPU],... (default " SIM_DEFAULT_SHAPES ")", "TABLE"},
+		{"tenants", 0, 0, G_OPTION_ARG_STRING, &options.tenants,
+		 "Tenants (namespaces) of synthetic pods (default 8)", "N"},
+		{"apps", 0, 0, G_OPTION_ARG_STRING, &options.apps,
+		 "App labels per tenant (default 4)", "N"},
+		{"percentage-of-nodes-to-score", 0, 0, G_OPTION_ARG_STRING, &options.percentage,
+		 "kube-scheduler's percentageOfNodesToScore, 1 to 100; 0 for its adaptive default (default 0)", "N"},
+		{"sample-interval", 0, 0, G_OPTION_ARG_STRING, &options.sample_interval,
+		 "Time between samples of the time series (default: about 1440 samples)", "DURATION"},
+		{"skip-bad-rows", 0, 0, G_OPTION_ARG_NONE, &options.skip_bad_rows,
+		 "Count and skip malformed trace rows instead of failing", NULL},
+		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &options.quiet,
+		 "Print no progress on stderr", NULL},
+		G_OPTION_ENTRY_NULL,
+	};
+	sim_churn_config config;
+	sim_churn_result result;
+	score_error err = {0};
+	char *command_line = command_text(argc, argv);
+	int status = 0;
+
+	/* Every scheduling attempt allocates and frees scratch arrays of
+	 * tens of kilobytes. Without these settings glibc gives the heap top
+	 * back to the kernel after each, and a large run spends a fifth of
+	 * its time in brk() and page faults. */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
+
+	if (parse_arguments(entries, argc, argv) < 0) {
+		status = EXIT_USAGE;
+	} else if (run_config(&options, &config, &err) < 0) {
+		fprintf(stderr, "stowage sim run: %s\n", err.message);
+		status = EXIT_USAGE;
+	} else {
+		config.command_line = command_line;
+		if (sim_churn_run(&config, &result, &err) < 0) {
+			fprintf(stderr, "stowage sim run: %s\n", err.message);
+			status = 1;
+		} else {
+			sim_churn_print_summary(&config, &result, stdout);
+			sim_churn_result_release(&result);
+		}
+	}
+
+	run_options_release(&options);
+	g_free(command_line);
+	return status;
+}

@@ -1,0 +1,469 @@
+/* Metrics and output files of churn runs; see metrics.h. */
+#include "sim/metrics.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+/* Bucket b >= 1 contains values in [GROWTH^(b-1), GROWTH^b) milliseconds; the
+ * values are kept in milliseconds so that sub-second waits have buckets. */
+#define GROWTH 1.01
+#define MAX_VALUE_MS 1e15
+#define N_BUCKETS 3500
+
+/* ---- Histogram ----------------------------------------------------------- */
+
+void sim_histogram_init(sim_histogram *histogram)
+{
+	memset(histogram, 0, sizeof(*histogram));
+	histogram->n_buckets = N_BUCKETS;
+	histogram->counts = g_new0(uint64_t, N_BUCKETS);
+	histogram->sums = g_new0(double, N_BUCKETS);
+}
+
+void sim_histogram_release(sim_histogram *histogram)
+{
+	g_free(histogram->counts);
+	g_free(histogram->sums);
+	memset(histogram, 0, sizeof(*histogram));
+}
+
+static size_t bucket_of(double value_ms)
+{
+	double b;
+
+	if (value_ms <= 0)
+		return 0;
+	if (value_ms < 1.0)
+		return 1;
+	b = floor(log(value_ms) / log(GROWTH)) + 1;
+	return (size_t)MIN(b, N_BUCKETS - 1);
+}
+
+void sim_histogram_add(sim_histogram *histogram, double value)
+{
+	double ms;
+	size_t b;
+
+	if (!(value > 0))
+		value = 0;
+	if (value > 1e12)
+		value = 1e12;
+	ms = value * 1000.0;
+	b = bucket_of(MIN(ms, MAX_VALUE_MS));
+	histogram->counts[b]++;
+	histogram->sums[b] += value;
+	histogram->total++;
+	histogram->sum += value;
+	histogram->max = MAX(histogram->max, value);
+}
+
+double sim_histogram_quantile(const sim_histogram *histogram, double q)
+{
+	uint64_t rank;
+	uint64_t seen = 0;
+
+	if (histogram->total == 0)
+		return 0.0;
+	rank = (uint64_t)ceil(q * (double)histogram->total);
+	rank = CLAMP(rank, 1, histogram->total);
+	for (size_t b = 0; b < histogram->n_buckets; b++) {
+		seen += histogram->counts[b];
+		if (seen >= rank)
+			return histogram->sums[b] / (double)histogram->counts[b];
+	}
+	return histogram->max;
+}
+
+size_t sim_histogram_cdf(const sim_histogram *histogram, double **x,
+			 double **y)
+{
+	size_t n = 0;
+	uint64_t seen = 0;
+
+	*x = g_new(double, histogram->n_buckets);
+	*y = g_new(double, histogram->n_buckets);
+	for (size_t b = 0; b < histogram->n_buckets; b++) {
+		if (histogram->counts[b] == 0)
+			continue;
+		seen += histogram->counts[b];
+		/* The bucket's largest value is not kept, so its mean is used,
+		 * except that the last point is the true maximum. */
+		(*x)[n] = seen == histogram->total ?
+				  histogram->max :
+				  histogram->sums[b] / (double)histogram->counts[b];
+		(*y)[n] = (double)seen / (double)histogram->total;
+		n++;
+	}
+	return n;
+}
+
+/* ---- Parameters ---------------------------------------------------------- */
+
+void sim_params_init(sim_params *params)
+{
+	params->names = g_ptr_array_new_with_free_func(g_free);
+	params->values = g_ptr_array_new_with_free_func(g_free);
+}
+
+void sim_params_release(sim_params *params)
+{
+	if (params->names != NULL)
+		g_ptr_array_free(params->names, TRUE);
+	if (params->values != NULL)
+		g_ptr_array_free(params->values, TRUE);
+	memset(params, 0, sizeof(*params));
+}
+
+void sim_params_add(sim_params *params, const char *name, const char *format,
+		    ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	g_ptr_array_add(params->names, g_strdup(name));
+	g_ptr_array_add(params->values, g_strdup_vprintf(format, args));
+	va_end(args);
+}
+
+/* ---- Collecting ---------------------------------------------------------- */
+
+static void note_write(sim_metrics *metrics, int written)
+{
+	if (written < 0 && metrics->write_error == 0)
+		metrics->write_error = errno != 0 ? errno : EIO;
+}
+
+int sim_metrics_init(sim_metrics *metrics, const char *pods_csv_path,
+		     bool gpus, score_error *err)
+{
+	memset(metrics, 0, sizeof(*metrics));
+	metrics->samples = g_array_new(FALSE, FALSE, sizeof(sim_sample));
+	sim_histogram_init(&metrics->pending);
+	metrics->gpus = gpus;
+	if (pods_csv_path == NULL)
+		return 0;
+
+	metrics->pods_csv_path = g_strdup(pods_csv_path);
+	metrics->pods_csv = fopen(pods_csv_path, "w");
+	if (metrics->pods_csv == NULL)
+		return score_fail(err, -errno, "cannot write %s: %s", pods_csv_path,
+				  g_strerror(errno));
+	note_write(metrics, fputs("name,namespace,app,arrival_s,start_s,pending_s,"
+				  "node,end_s,outcome,attempts,evictions\n",
+				  metrics->pods_csv));
+	return 0;
+}
+
+int sim_metrics_close(sim_metrics *metrics, score_error *err)
+{
+	int ret = 0;
+
+	if (metrics->pods_csv != NULL) {
+		if (fclose(metrics->pods_csv) != 0)
+			note_write(metrics, -1);
+		metrics->pods_csv = NULL;
+	}
+	if (metrics->write_error != 0)
+		ret = score_fail(err, -metrics->write_error, "cannot write %s: %s",
+				 metrics->pods_csv_path,
+				 g_strerror(metrics->write_error));
+	return ret;
+}
+
+void sim_metrics_release(sim_metrics *metrics)
+{
+	if (metrics->pods_csv != NULL)
+		fclose(metrics->pods_csv);
+	if (metrics->samples != NULL)
+		g_array_free(metrics->samples, TRUE);
+	sim_histogram_release(&metrics->pending);
+	g_free(metrics->pods_csv_path);
+	memset(metrics, 0, sizeof(*metrics));
+}
+
+static void on_sample(void *data, const sim_sample *sample)
+{
+	sim_metrics *metrics = data;
+
+	g_array_append_val(metrics->samples, *sample);
+}
+
+static void on_compact(void *data)
+{
+	sim_metrics *metrics = data;
+	guint kept = 0;
+
+	/* Samples sit at multiples of the old interval from 0, so the even
+	 * ones are the multiples of the new one. */
+	for (guint i = 0; i < metrics->samples->len; i += 2)
+		g_array_index(metrics->samples, sim_sample, kept++) =
+			g_array_index(metrics->samples, sim_sample, i);
+	g_array_set_size(metrics->samples, kept);
+}
+
+static void on_started(void *data, const sim_pod *pod, int64_t pending_ms)
+{
+	sim_metrics *metrics = data;
+
+	(void)pod;
+	sim_histogram_add(&metrics->pending, (double)pending_ms / 1000.0);
+}
+
+/* Writes a CSV field, quoted when it contains a comma or a quote. */
+static void write_field(FILE *out, const char *text)
+{
+	if (text == NULL)
+		return;
+	if (strpbrk(text, ",\"\n") == NULL) {
+		fputs(text, out);
+		return;
+	}
+	fputc('"', out);
+	for (const char *c = text; *c != '\0'; c++) {
+		if (*c == '"')
+			fputc('"', out);
+		fputc(*c, out);
+	}
+	fputc('"', out);
+}
+
+static const char *const outcome_names[] = {
+	[SIM_OUTCOME_COMPLETED] = "completed",
+	[SIM_OUTCOME_RUNNING] = "running",
+	[SIM_OUTCOME_PENDING] = "pending",
+};
+
+static void on_finished(void *data, const sim_pod *pod, const char *node,
+			sim_pod_outcome outcome, int64_t now_ms)
+{
+	sim_metrics *metrics = data;
+	FILE *out = metrics->pods_csv;
+	int64_t pending_ms = pod->pending_ms;
+
+	if (outcome == SIM_OUTCOME_PENDING) {
+		pending_ms += now_ms - pod->waiting_since_ms;
+		metrics->pending_at_end++;
+		metrics->longest_wait_at_end_s =
+			MAX(metrics->longest_wait_at_end_s,
+			    (double)(now_ms - pod->arrival_ms) / 1000.0);
+	} else if (outcome == SIM_OUTCOME_RUNNING) {
+		metrics->running_at_end++;
+	}
+	if (out == NULL)
+		return;
+
+	write_field(out, pod->pod != NULL ? pod->pod->name : NULL);
+	fputc(',', out);
+	write_field(out, pod->pod != NULL ? pod->pod->namespace : NULL);
+	fputc(',', out);
+	write_field(out, pod->pod != NULL ? score_labels_get(&pod->pod->labels, "app") : NULL);
+	fprintf(out, ",%.3f,", (double)pod->arrival_ms / 1000.0);
+	if (pod->first_start_ms >= 0)
+		fprintf(out, "%.3f", (double)pod->first_start_ms / 1000.0);
+	fprintf(out, ",%.3f,", (double)pending_ms / 1000.0);
+	write_field(out, node);
+	fputc(',', out);
+	if (outcome == SIM_OUTCOME_COMPLETED)
+		fprintf(out, "%.3f", (double)now_ms / 1000.0);
+	note_write(metrics, fprintf(out, ",%s,%u,%u\n", outcome_names[outcome],
+				    pod->total_attempts, pod->evictions));
+}
+
+void sim_metrics_observer(sim_metrics *metrics, sim_observer *observer)
+{
+	memset(observer, 0, sizeof(*observer));
+	observer->sample = on_sample;
+	observer->compact = on_compact;
+	observer->started = on_started;
+	observer->finished = on_finished;
+	observer->data = metrics;
+}
+
+/* ---- Summary ------------------------------------------------------------- */
+
+void sim_metrics_summarize(const sim_metrics *metrics,
+			   const sim_engine_stats *stats, double wall_s,
+			   sim_summary *summary)
+{
+	const sim_histogram *pending = &metrics->pending;
+	guint n = metrics->samples->len;
+
+	memset(summary, 0, sizeof(*summary));
+	summary->arrived = stats->arrivals;
+	summary->started = stats->started;
+	summary->completed = stats->completed;
+	summary->running_at_end = metrics->running_at_end;
+	summary->pending_at_end = metrics->pending_at_end;
+	summary->evictions = stats->evictions;
+	summary->attempts = stats->attempts;
+	summary->failed_attempts = stats->failed_attempts;
+	summary->pending_p50_s = sim_histogram_quantile(pending, 0.50);
+	summary->pending_p90_s = sim_histogram_quantile(pending, 0.90);
+	summary->pending_p99_s = sim_histogram_quantile(pending, 0.99);
+	summary->pending_max_s = pending->max;
+	summary->pending_mean_s = pending->total > 0 ? pending->sum / (double)pending->total : 0;
+	summary->started_without_wait_pct =
+		pending->total > 0 ? 100.0 * (double)pending->counts[0] / (double)pending->total : 0;
+	summary->longest_wait_at_end_s = metrics->longest_wait_at_end_s;
+	summary->peak_pending = stats->peak_pending;
+	summary->peak_pending_s = (double)stats->peak_pending_ms / 1000.0;
+	summary->simulated_s = (double)stats->end_ms / 1000.0;
+	summary->wall_s = wall_s;
+	summary->gpus = metrics->gpus;
+
+	for (guint i = 0; i < n; i++) {
+		const sim_sample *sample = &g_array_index(metrics->samples, sim_sample, i);
+
+		summary->cpu_mean_pct += sample->cpu_pct / n;
+		summary->memory_mean_pct += sample->memory_pct / n;
+		summary->gpu_mean_pct += sample->gpu_pct / n;
+		summary->gpu_frag_mean_pct += sample->gpu_frag_pct / n;
+		summary->nodes_used_mean += (double)sample->nodes_used / n;
+	}
+	if (n > 0)
+		summary->nodes_at_end =
+			g_array_index(metrics->samples, sim_sample, n - 1).nodes;
+}
+
+const char *sim_format_seconds(double seconds, char *buf, size_t size)
+{
+	long long whole;
+
+	if (seconds <= 0)
+		g_snprintf(buf, size, "0 s");
+	else if (seconds < 1)
+		g_snprintf(buf, size, "%.0f ms", seconds * 1000);
+	else if (seconds < 60)
+		g_snprintf(buf, size, "%.3g s", seconds);
+	else if ((whole = llround(seconds)) < 3600)
+		g_snprintf(buf, size, "%lldm%02llds", whole / 60, whole % 60);
+	else if (whole < 86400)
+		g_snprintf(buf, size, "%lldh%02lldm", whole / 3600, whole % 3600 / 60);
+	else
+		g_snprintf(buf, size, "%lldd%02lldh", whole / 86400, whole % 86400 / 3600);
+	return buf;
+}
+
+/* ---- Files --------------------------------------------------------------- */
+
+static GString *timeseries_csv(const sim_metrics *metrics)
+{
+	GString *csv = g_string_new("time_s,cpu_pct,memory_pct,pods_pct,");
+
+	if (metrics->gpus)
+		g_string_append(csv, "gpu_pct,gpu_frag_pct,");
+	g_string_append(csv, "running,pending,unschedulable,nodes,nodes_used\n");
+	for (guint i = 0; i < metrics->samples->len; i++) {
+		const sim_sample *s = &g_array_index(metrics->samples, sim_sample, i);
+
+		g_string_append_printf(csv, "%.3f,%.2f,%.2f,%.2f,",
+				       (double)s->time_ms / 1000.0, s->cpu_pct,
+				       s->memory_pct, s->pods_pct);
+		if (metrics->gpus)
+			g_string_append_printf(csv, "%.2f,%.2f,", s->gpu_pct,
+					       s->gpu_frag_pct);
+		g_string_append_printf(csv, "%llu,%llu,%llu,%u,%u\n",
+				       (unsigned long long)s->running,
+				       (unsigned long long)s->pending,
+				       (unsigned long long)s->unschedulable, s->nodes,
+				       s->nodes_used);
+	}
+	return csv;
+}
+
+/* Numbers rounded to 3 decimals, so the file reads cleanly. */
+static void add_number(cJSON *object, const char *name, double value)
+{
+	cJSON_AddNumberToObject(object, name, round(value * 1000.0) / 1000.0);
+}
+
+static cJSON *summary_json(const sim_summary *summary, const sim_params *params)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *parameters = cJSON_AddObjectToObject(root, "parameters");
+	cJSON *pods = cJSON_AddObjectToObject(root, "pods");
+	cJSON *pending = cJSON_AddObjectToObject(root, "pending_seconds");
+	cJSON *allocation = cJSON_AddObjectToObject(root, "mean_allocation_pct");
+
+	/* cJSON returns NULL when it runs out of memory. */
+	if (root == NULL || parameters == NULL || pods == NULL || pending == NULL ||
+	    allocation == NULL) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	for (guint i = 0; i < params->names->len; i++)
+		cJSON_AddStringToObject(parameters, params->names->pdata[i],
+					params->values->pdata[i]);
+
+	add_number(root, "simulated_seconds", summary->simulated_s);
+	add_number(root, "wall_seconds", summary->wall_s);
+
+	add_number(pods, "arrived", (double)summary->arrived);
+	add_number(pods, "started", (double)summary->started);
+	add_number(pods, "completed", (double)summary->completed);
+	add_number(pods, "running_at_end", (double)summary->running_at_end);
+	add_number(pods, "never_scheduled", (double)summary->pending_at_end);
+	add_number(pods, "evictions", (double)summary->evictions);
+	add_number(pods, "scheduling_attempts", (double)summary->attempts);
+	add_number(pods, "failed_attempts", (double)summary->failed_attempts);
+	add_number(pods, "peak_pending", (double)summary->peak_pending);
+	add_number(pods, "peak_pending_at_seconds", summary->peak_pending_s);
+
+	add_number(pending, "p50", summary->pending_p50_s);
+	add_number(pending, "p90", summary->pending_p90_s);
+	add_number(pending, "p99", summary->pending_p99_s);
+	add_number(pending, "max", summary->pending_max_s);
+	add_number(pending, "mean", summary->pending_mean_s);
+	add_number(pending, "started_without_wait_pct", summary->started_without_wait_pct);
+	add_number(pending, "longest_wait_never_scheduled", summary->longest_wait_at_end_s);
+
+	add_number(allocation, "cpu", summary->cpu_mean_pct);
+	add_number(allocation, "memory", summary->memory_mean_pct);
+	if (summary->gpus) {
+		add_number(allocation, "gpu", summary->gpu_mean_pct);
+		add_number(allocation, "gpu_fragmented", summary->gpu_frag_mean_pct);
+	}
+	add_number(root, "mean_nodes_used", summary->nodes_used_mean);
+	add_number(root, "nodes_at_end", summary->nodes_at_end);
+	return root;
+}
+
+static int write_file(const char *dir, const char *name, const char *text,
+		      size_t length, score_error *err)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	GError *error = NULL;
+	int ret = 0;
+
+	if (!g_file_set_contents(path, text, (gssize)length, &error)) {
+		ret = score_fail(err, -EIO, "cannot write %s: %s", path, error->message);
+		g_error_free(error);
+	}
+	g_free(path);
+	return ret;
+}
+
+int sim_metrics_write(const sim_metrics *metrics, const sim_summary *summary,
+		      const sim_params *params, const char *dir,
+		      score_error *err)
+{
+	GString *csv = timeseries_csv(metrics);
+	cJSON *json = summary_json(summary, params);
+	char *text = json != NULL ? cJSON_Print(json) : NULL;
+	int ret;
+
+	ret = write_file(dir, "timeseries.csv", csv->str, csv->len, err);
+	if (ret == 0 && text == NULL)
+		ret = score_fail(err, -ENOMEM, "cannot format summary.json");
+	if (ret == 0)
+		ret = write_file(dir, "summary.json", text, strlen(text), err);
+
+	cJSON_free(text);
+	cJSON_Delete(json);
+	g_string_free(csv, TRUE);
+	return ret;
+}

@@ -1,0 +1,438 @@
+/* Arrival sources and node event files; see sources.h. */
+#include "sim/sources.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "sim/csv.h"
+#include "sim/workload.h"
+
+#define LABEL_APP "app"
+
+/* Fills the requests of `pod` the way kube-scheduler would see a container
+ * with these requests, a value of 0 counting as not set. */
+static void set_requests(score_pod *pod, int64_t cpu_milli, int64_t memory)
+{
+	score_container container = {0};
+
+	container.requests.v[SCORE_RES_CPU] = cpu_milli;
+	container.requests.v[SCORE_RES_MEMORY] = memory;
+	if (cpu_milli > 0)
+		container.present |= 1u << SCORE_RES_CPU;
+	if (memory > 0)
+		container.present |= 1u << SCORE_RES_MEMORY;
+	score_pod_compute_request(&container, 1, NULL, 0, NULL, &pod->request,
+				  &pod->nonzero_request);
+}
+
+static sim_gpu_binding *gpu_binding(int64_t cpu_milli, int64_t memory,
+				    int32_t count, int32_t milli, uint64_t models)
+{
+	sim_gpu_binding *gpu;
+
+	if (count == 0)
+		return NULL;
+	gpu = g_new0(sim_gpu_binding, 1);
+	gpu->shape.cpu_milli = cpu_milli;
+	gpu->shape.memory = memory;
+	gpu->shape.gpu_count = count;
+	gpu->shape.gpu_milli = milli;
+	gpu->shape.gpu_models = models;
+	return gpu;
+}
+
+/* ---- Generator ----------------------------------------------------------- */
+
+static int generator_next(void *data, sim_arrival *out, score_error *err)
+{
+	sim_generator *generator = data;
+	const sim_generator_config *config = sim_generator_config_of(generator);
+	const sim_pod_shape *shape;
+	sim_generated_pod drawn;
+	score_pod *pod;
+	char text[64];
+
+	(void)err;
+	memset(out, 0, sizeof(*out));
+	if (!sim_generator_next(generator, &drawn))
+		return 0;
+	shape = &config->shapes[drawn.shape];
+
+	pod = score_pod_new();
+	g_snprintf(text, sizeof(text), "pod-%07llu", (unsigned long long)drawn.index + 1);
+	pod->uid = score_intern(text);
+	pod->name = score_intern(text);
+	g_snprintf(text, sizeof(text), "tenant-%02u", drawn.tenant);
+	pod->namespace = score_intern(text);
+	g_snprintf(text, sizeof(text), "app-%u", drawn.app);
+	score_labels_set(&pod->labels, LABEL_APP, text);
+	set_requests(pod, shape->cpu_milli, shape->memory);
+
+	out->pod = pod;
+	out->gpu = gpu_binding(shape->cpu_milli, shape->memory, shape->gpu_count,
+			       shape->gpu_milli, 0);
+	out->time_ms = drawn.time_ms;
+	out->run_ms = drawn.run_ms;
+	return 1;
+}
+
+static double generator_fraction(void *data)
+{
+	(void)data;
+	return -1.0;
+}
+
+void sim_generator_source(sim_generator *generator, sim_source *source)
+{
+	memset(source, 0, sizeof(*source));
+	source->next = generator_next;
+	source->fraction = generator_fraction;
+	source->data = generator;
+	source->name = "generator";
+}
+
+score_gpu_typical *sim_generator_typical(const sim_generator_config *config)
+{
+	/* A thousand pods split by weight stand for the shape table. */
+	const size_t scale = 1000;
+	GArray *pods = g_array_new(FALSE, TRUE, sizeof(score_gpu_pod));
+	score_gpu_typical *typical = NULL;
+	double total = 0;
+	bool gpus = false;
+
+	for (size_t s = 0; s < config->n_shapes; s++) {
+		total += config->shapes[s].weight;
+		gpus = gpus || config->shapes[s].gpu_count > 0;
+	}
+	for (size_t s = 0; s < config->n_shapes && gpus; s++) {
+		const sim_pod_shape *shape = &config->shapes[s];
+		size_t count = MAX(1, (size_t)llround(shape->weight / total * (double)scale));
+		score_gpu_pod pod = {
+			.cpu_milli = shape->cpu_milli,
+			.gpu_count = shape->gpu_count,
+			.gpu_milli = shape->gpu_milli,
+		};
+
+		for (size_t i = 0; i < count; i++)
+			g_array_append_val(pods, pod);
+	}
+	if (gpus)
+		score_gpu_typical_new((const score_gpu_pod *)(void *)pods->data,
+				      pods->len, SIM_TYPICAL_COVERAGE_PCT, &typical, NULL);
+	g_array_free(pods, TRUE);
+	return typical;
+}
+
+/* ---- Pod lists ----------------------------------------------------------- */
+
+struct sim_trace_source {
+	sim_trace_pod_reader *reader;
+	score_gpu_models *models; /* borrowed */
+	char *path;
+};
+
+/* The GPU request of a row, with its allowed models as a mask. */
+static int row_gpu(sim_trace_source *trace, const sim_trace_pod *row,
+		   sim_gpu_binding **out, score_error *err)
+{
+	uint64_t mask = 0;
+	int ret;
+
+	*out = NULL;
+	if (row->num_gpu == 0)
+		return 0;
+	if (row->gpu_spec != NULL) {
+		ret = score_gpu_models_parse(trace->models, row->gpu_spec, &mask, err);
+		if (ret < 0) {
+			score_error_prefix(err, "%s:%d", trace->path, row->line);
+			return ret;
+		}
+	}
+	*out = gpu_binding(row->cpu_milli, row->memory_mib << 20, row->num_gpu,
+			   row->gpu_milli, mask);
+	return 0;
+}
+
+static int trace_next(void *data, sim_arrival *out, score_error *err)
+{
+	sim_trace_source *trace = data;
+	sim_trace_pod row;
+	score_pod *pod;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = sim_trace_pod_reader_next(trace->reader, &row, err);
+	if (ret <= 0)
+		return ret;
+	ret = row_gpu(trace, &row, &out->gpu, err);
+	if (ret < 0) {
+		sim_trace_pod_clear(&row);
+		return ret;
+	}
+
+	pod = score_pod_new();
+	pod->uid = score_intern(row.name);
+	pod->name = score_intern(row.name);
+	pod->namespace = score_intern("default");
+	set_requests(pod, row.cpu_milli, row.memory_mib << 20);
+	out->pod = pod;
+	out->time_ms = row.creation_time * 1000;
+	out->run_ms = (row.deletion_time - row.creation_time) * 1000;
+	out->line = row.line;
+	sim_trace_pod_clear(&row);
+	return 1;
+}
+
+static double trace_fraction(void *data)
+{
+	sim_trace_source *trace = data;
+
+	return sim_trace_pod_reader_fraction(trace->reader);
+}
+
+int sim_trace_source_open(const char *path, const sim_read_options *options,
+			  score_gpu_models *models, sim_trace_source **out,
+			  sim_source *source, score_error *err)
+{
+	sim_trace_source *trace = g_new0(sim_trace_source, 1);
+	int ret;
+
+	*out = NULL;
+	trace->models = models;
+	trace->path = g_strdup(path);
+	ret = sim_trace_pod_reader_open(path, options, true, &trace->reader, err);
+	if (ret == 0 && !sim_trace_pod_reader_has_times(trace->reader))
+		ret = score_fail(err, -EINVAL,
+				 "%s: no creation_time and deletion_time columns: churn replay needs them (use `stowage sim inflate` for pod lists without times)",
+				 path);
+	if (ret < 0) {
+		sim_trace_source_free(trace);
+		return ret;
+	}
+
+	memset(source, 0, sizeof(*source));
+	source->next = trace_next;
+	source->fraction = trace_fraction;
+	source->data = trace;
+	source->name = trace->path;
+	*out = trace;
+	return 0;
+}
+
+void sim_trace_source_free(sim_trace_source *trace)
+{
+	if (trace == NULL)
+		return;
+	sim_trace_pod_reader_free(trace->reader);
+	g_free(trace->path);
+	g_free(trace);
+}
+
+size_t sim_trace_source_skipped(const sim_trace_source *trace,
+				const char **first)
+{
+	return sim_trace_pod_reader_skipped(trace->reader, first);
+}
+
+int sim_trace_scan(const char *path, const sim_read_options *options,
+		   score_gpu_models *models, score_gpu_typical **typical,
+		   int64_t *end_ms, score_error *err)
+{
+	sim_trace_source *trace = NULL;
+	sim_source source;
+	GArray *pods = typical != NULL ? g_array_new(FALSE, TRUE, sizeof(score_gpu_pod)) : NULL;
+	bool gpus = false;
+	int ret;
+
+	if (typical != NULL)
+		*typical = NULL;
+	*end_ms = 0;
+	ret = sim_trace_source_open(path, options, models, &trace, &source, err);
+	while (ret == 0) {
+		sim_arrival arrival;
+		score_gpu_pod pod = {0};
+
+		ret = source.next(source.data, &arrival, err);
+		if (ret <= 0)
+			break;
+		*end_ms = MAX(*end_ms, arrival.time_ms + arrival.run_ms);
+		pod.cpu_milli = arrival.pod->request.v[SCORE_RES_CPU];
+		if (arrival.gpu != NULL) {
+			pod = arrival.gpu->shape;
+			pod.memory = 0;
+			gpus = true;
+		}
+		if (pods != NULL)
+			g_array_append_val(pods, pod);
+		sim_arrival_release(&arrival);
+		ret = 0;
+	}
+	if (ret == 0 && gpus && pods != NULL)
+		ret = score_gpu_typical_new((const score_gpu_pod *)(void *)pods->data,
+					    pods->len, SIM_TYPICAL_COVERAGE_PCT, typical, err);
+	if (pods != NULL)
+		g_array_free(pods, TRUE);
+	sim_trace_source_free(trace);
+	return ret;
+}
+
+/* ---- Node events --------------------------------------------------------- */
+
+enum {
+	EVENT_TIME,
+	EVENT_KIND,
+	EVENT_NODE,
+	EVENT_SHAPE,
+	EVENT_ZONE,
+	EVENT_RACK,
+	EVENT_COLUMNS,
+};
+
+static const char *const event_columns[EVENT_COLUMNS] = {
+	"time", "event", "node", "shape", "zone", "rack",
+};
+
+static const char *const event_kinds[] = {
+	[SIM_NODE_ADD] = "add",
+	[SIM_NODE_REMOVE] = "remove",
+	[SIM_NODE_FAIL] = "fail",
+	[SIM_NODE_RECOVER] = "recover",
+};
+
+static int event_header(const sim_csv *csv, int *position, score_error *err)
+{
+	for (int c = 0; c < EVENT_COLUMNS; c++)
+		position[c] = -1;
+	for (guint f = 0; f < csv->fields->len; f++) {
+		int found = -1;
+
+		for (int c = 0; c < EVENT_COLUMNS; c++) {
+			if (strcmp(sim_csv_field(csv, f), event_columns[c]) == 0)
+				found = c;
+		}
+		if (found < 0 || position[found] >= 0)
+			return score_fail(err, -EINVAL,
+					  "%s:%d: unknown or repeated column \"%s\": the columns are time, event, node, and optionally shape, zone, rack",
+					  csv->name, csv->line, sim_csv_field(csv, f));
+		position[found] = (int)f;
+	}
+	for (int c = EVENT_TIME; c <= EVENT_NODE; c++) {
+		if (position[c] < 0)
+			return score_fail(err, -EINVAL,
+					  "%s:%d: missing column \"%s\": the columns are time, event, node, and optionally shape, zone, rack",
+					  csv->name, csv->line, event_columns[c]);
+	}
+	return 0;
+}
+
+static const char *event_field(const sim_csv *csv, const int *position, int column)
+{
+	const char *value;
+
+	if (position[column] < 0)
+		return NULL;
+	value = sim_csv_field(csv, (guint)position[column]);
+	return value[0] != '\0' ? value : NULL;
+}
+
+static int fail_event(const sim_csv *csv, const char *column, const char *value,
+		      const char *expected, score_error *err)
+{
+	return score_fail(err, -EINVAL, "%s:%d: column %s: invalid value \"%s\": %s",
+			  csv->name, csv->line, column, value != NULL ? value : "",
+			  expected);
+}
+
+static int event_row(const sim_csv *csv, const int *position,
+		     sim_node_event *event, score_error *err)
+{
+	const char *time = event_field(csv, position, EVENT_TIME);
+	const char *kind = event_field(csv, position, EVENT_KIND);
+	const char *node = event_field(csv, position, EVENT_NODE);
+	const char *shape = event_field(csv, position, EVENT_SHAPE);
+	int found = -1;
+
+	memset(event, 0, sizeof(*event));
+	event->line = csv->line;
+	if (time == NULL || sim_parse_duration(time, &event->time_ms, NULL) < 0)
+		return fail_event(csv, "time", time,
+				  "expected a time from the start such as 90s or 2h", err);
+	for (int k = 0; k < (int)G_N_ELEMENTS(event_kinds); k++) {
+		if (kind != NULL && strcmp(kind, event_kinds[k]) == 0)
+			found = k;
+	}
+	if (found < 0)
+		return fail_event(csv, "event", kind,
+				  "expected add, remove, fail or recover", err);
+	event->kind = (sim_node_event_kind)found;
+	if (node == NULL)
+		return fail_event(csv, "node", node, "expected a node name", err);
+
+	if (event->kind == SIM_NODE_ADD) {
+		score_error shape_err = {0};
+
+		if (shape == NULL)
+			return fail_event(csv, "shape", shape,
+					  "an added node needs a shape such as 16/64Gi", err);
+		if (sim_node_shape_parse(shape, &event->shape, &shape_err) < 0)
+			return fail_event(csv, "shape", shape, shape_err.message, err);
+		event->zone = g_strdup(event_field(csv, position, EVENT_ZONE));
+		event->rack = g_strdup(event_field(csv, position, EVENT_RACK));
+	}
+	event->node = g_strdup(node);
+	return 0;
+}
+
+int sim_node_events_read(const char *path, GPtrArray *events, score_error *err)
+{
+	gchar *text = NULL;
+	gsize length = 0;
+	GError *error = NULL;
+	sim_csv csv;
+	int position[EVENT_COLUMNS];
+	guint n_fields = 0;
+	int ret;
+
+	if (!g_file_get_contents(path, &text, &length, &error)) {
+		ret = score_fail(err, -EIO, "cannot read node events %s: %s", path,
+				 error->message);
+		g_error_free(error);
+		return ret;
+	}
+	sim_csv_init(&csv, path, text, length);
+	ret = sim_csv_next(&csv, err);
+	if (ret == 0)
+		ret = score_fail(err, -EINVAL,
+				 "%s: empty file: expected the header time,event,node", path);
+	if (ret > 0) {
+		n_fields = csv.fields->len;
+		ret = event_header(&csv, position, err);
+	}
+
+	while (ret == 0) {
+		sim_node_event *event;
+
+		ret = sim_csv_next(&csv, err);
+		if (ret <= 0)
+			break;
+		if (csv.fields->len != n_fields) {
+			ret = score_fail(err, -EINVAL,
+					 "%s:%d: %u fields, but the header has %u: check for a missing or extra comma",
+					 path, csv.line, csv.fields->len, n_fields);
+			break;
+		}
+		event = g_new0(sim_node_event, 1);
+		ret = event_row(&csv, position, event, err);
+		if (ret < 0) {
+			sim_node_event_release(event);
+			g_free(event);
+			break;
+		}
+		g_ptr_array_add(events, event);
+	}
+
+	sim_csv_release(&csv);
+	g_free(text);
+	return ret;
+}

@@ -1,0 +1,76 @@
+/* Inputs of churn runs: arrival sources over the synthetic generator and
+ * over openb pod lists read as a stream, the typical pods of each for GPU
+ * fragmentation, and node event files.
+ *
+ * Pods from the generator are named pod-0000001, pod-0000002, ... in
+ * namespaces tenant-00, tenant-01, ... with the label app=app-N. Pods from a
+ * pod list keep their names, go to namespace "default", arrive at
+ * creation_time and run for deletion_time - creation_time seconds once
+ * started. Their qos, pod_phase and scheduled_time are read but not used,
+ * so pods that were never scheduled in the trace arrive like the others. A CPU or
+ * memory request of 0 counts as not set: kube-scheduler's scoring then uses
+ * 100m and 200Mi for it.
+ *
+ * Node event files are CSV with the header time,event,node and optionally
+ * shape, zone and rack. The time is a duration from the start ("90s",
+ * "2h"), the event one of add, remove, fail and recover. An added node
+ * needs a shape, written as sim/template.h describes.
+ */
+#ifndef STOWAGE_SIM_SOURCES_H
+#define STOWAGE_SIM_SOURCES_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+#include "scoring/error.h"
+#include "scoring/gpu.h"
+#include "sim/engine.h"
+#include "sim/generator.h"
+#include "sim/trace.h"
+
+/* ---- Generator ----------------------------------------------------------- */
+
+/* Fills `source` to draw from `generator` (borrowed). */
+void sim_generator_source(sim_generator *generator, sim_source *source);
+
+/* Typical pods of the generator's shape table for GPU fragmentation: the
+ * shapes in proportion to their weights. Returns NULL when no shape has
+ * GPUs. The caller frees the result with score_gpu_typical_free(). */
+score_gpu_typical *sim_generator_typical(const sim_generator_config *config);
+
+/* ---- Pod lists ----------------------------------------------------------- */
+
+typedef struct sim_trace_source sim_trace_source;
+
+/* Opens a pod list for churn replay; it must have creation_time and
+ * deletion_time and be sorted by creation_time. GPU model names in gpu_spec
+ * are added to `models` (borrowed; it must outlive the source). Fills
+ * `source`; the caller frees `*out` with sim_trace_source_free(). */
+int sim_trace_source_open(const char *path, const sim_read_options *options,
+			  score_gpu_models *models, sim_trace_source **out,
+			  sim_source *source, score_error *err);
+void sim_trace_source_free(sim_trace_source *trace);
+
+/* Rows skipped so far, and why the first was (borrowed). */
+size_t sim_trace_source_skipped(const sim_trace_source *trace,
+				const char **first);
+
+/* Reads the whole pod list once, before a replay. Stores the time the last
+ * pod would leave if every pod started at once (the largest deletion_time)
+ * in `*end_ms`, and with `typical` not NULL the typical pods (95%
+ * coverage), NULL when no pod requests GPUs. Memory grows with the list
+ * only for the typical pods: 32 bytes a pod while it runs. The caller
+ * frees `*typical` with score_gpu_typical_free(). */
+int sim_trace_scan(const char *path, const sim_read_options *options,
+		   score_gpu_models *models, score_gpu_typical **typical,
+		   int64_t *end_ms, score_error *err);
+
+/* ---- Node events --------------------------------------------------------- */
+
+/* Reads a node event file into `events` (sim_node_event *, owned by the
+ * array's caller). Errors name the file, line and column. */
+int sim_node_events_read(const char *path, GPtrArray *events,
+			 score_error *err);
+
+#endif
