@@ -1110,8 +1110,11 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(command, "demo") == 0)
 		return cmd_demo(argc - 1, argv + 1);
-	if (strcmp(command, "sim") == 0)
+	if (strcmp(command, "sim") == 0) {
+		/* The usage line of the simulator's --help names the command. */
+		g_set_prgname("stowage sim");
 		return sim_main(argc - 1, argv + 1);
+	}
 	if (strcmp(command, "check") == 0)
 		return pol_check_main(argc - 1, argv + 1);
 
