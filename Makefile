@@ -114,7 +114,7 @@ test: $(TEST_BIN) $(BUILD)/stowage $(TEST_TOOLS)
 check:
 	$(MAKE) --no-print-directory SANITIZE=address,undefined test
 
-bench: $(BENCH_BIN) $(BUILD)/stowage
+bench: $(BENCH_BIN) $(BUILD)/stowage $(TEST_TOOLS)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 install: stowage

@@ -112,11 +112,27 @@ typedef struct attempt {
 	char *pod_path;     /* /api/v1/namespaces/NS/pods/NAME */
 	gint64 deadline_us;
 	unsigned attempts;
+	bool already_bound; /* a 409 turned out to be our own earlier binding */
 } attempt;
 
 static int64_t remaining_ms(const attempt *a)
 {
 	return (a->deadline_us - g_get_monotonic_time()) / 1000;
+}
+
+/* Sends one request and counts its latency as `verb`. */
+static int timed_request(const attempt *a, inf_api_verb verb, const char *method,
+			 const char *path, const char *body, inf_response *response,
+			 score_error *err)
+{
+	gint64 started = g_get_monotonic_time();
+	int rc = inf_client_request(a->binder->config.client, method, path, body,
+				    MAX(remaining_ms(a), 1), response, err);
+
+	if (rc == 0)
+		inf_metrics_observe_request(a->binder->config.metrics, verb,
+					    (double)(g_get_monotonic_time() - started) / 1e6);
+	return rc;
 }
 
 /* After a 409: returns true when the pod with our uid is bound to our
@@ -132,8 +148,8 @@ static bool already_bound_here(const attempt *a, score_error *err)
 	if (remaining_ms(a) <= 0)
 		return false;
 	inf_response_init(&response);
-	if (inf_client_request(a->binder->config.client, "GET", a->pod_path, NULL,
-			       remaining_ms(a), &response, &get_err) < 0 ||
+	if (timed_request(a, INF_API_GET, "GET", a->pod_path, NULL, &response,
+			  &get_err) < 0 ||
 	    response.result != CURLE_OK || response.status != 200)
 		goto out;
 	pod = cJSON_ParseWithLength(response.body->str, response.body->len);
@@ -173,8 +189,7 @@ static int send_binding(attempt *a, const char *body, score_error *err)
 
 		inf_response_init(&response);
 		a->attempts++;
-		rc = inf_client_request(a->binder->config.client, "POST", path, body,
-					MAX(remaining_ms(a), 1), &response, err);
+		rc = timed_request(a, INF_API_BIND, "POST", path, body, &response, err);
 		if (rc == 0 && response.result == CURLE_OK &&
 		    (response.status == 201 || response.status == 200)) {
 			inf_response_release(&response);
@@ -184,6 +199,7 @@ static int send_binding(attempt *a, const char *body, score_error *err)
 			rc = inf_response_fail(&response, action, err);
 		if (rc == -EEXIST && already_bound_here(a, err)) {
 			rc = 0;
+			a->already_bound = true;
 			inf_response_release(&response);
 			break;
 		}
@@ -237,6 +253,17 @@ static void assume(const attempt *a)
 			  SCHED_STR("node", a->node), SCHED_STR("error", err.message));
 }
 
+static inf_bind_outcome bind_outcome(const attempt *a, int rc)
+{
+	if (rc == 0)
+		return a->already_bound ? INF_BIND_ALREADY_BOUND : INF_BIND_BOUND;
+	if (rc == -EEXIST)
+		return INF_BIND_CONFLICT;
+	if (rc == -ENOENT)
+		return INF_BIND_NOT_FOUND;
+	return INF_BIND_ERROR;
+}
+
 int inf_binder_bind(void *data, const char *pod_namespace,
 		    const char *pod_name, const char *pod_uid,
 		    const char *node, score_error *err)
@@ -250,9 +277,11 @@ int inf_binder_bind(void *data, const char *pod_namespace,
 
 	if (pod_namespace == NULL || pod_namespace[0] == '\0' || pod_name == NULL ||
 	    pod_name[0] == '\0' || pod_uid == NULL || pod_uid[0] == '\0' ||
-	    node == NULL || node[0] == '\0')
+	    node == NULL || node[0] == '\0') {
+		inf_metrics_count_bind(binder->config.metrics, INF_BIND_ERROR);
 		return score_fail(err, -EINVAL,
 				  "binding needs a pod namespace, name and uid and a node, all non-empty");
+	}
 
 	if (err == NULL)
 		err = &local;
@@ -262,11 +291,13 @@ int inf_binder_bind(void *data, const char *pod_namespace,
 	a.uid = pod_uid;
 	a.node = node;
 	a.deadline_us = started + binder->config.deadline_ms * 1000;
-	if (claim(binder, pod_uid, a.deadline_us) < 0)
+	if (claim(binder, pod_uid, a.deadline_us) < 0) {
+		inf_metrics_count_bind(binder->config.metrics, INF_BIND_ERROR);
 		return score_fail(err, -ETIMEDOUT,
 				  "binding pod %s/%s to node %s timed out: another binding of the same pod (uid %s) was still in progress after %lld ms",
 				  pod_namespace, pod_name, node, pod_uid,
 				  (long long)binder->config.deadline_ms);
+	}
 
 	body = binding_body(pod_namespace, pod_name, pod_uid, node);
 	if (body == NULL) {
@@ -298,6 +329,7 @@ int inf_binder_bind(void *data, const char *pod_namespace,
 			  SCHED_STR("error", err->message));
 	}
 out:
+	inf_metrics_count_bind(binder->config.metrics, bind_outcome(&a, rc));
 	release(binder, pod_uid);
 	g_free(a.pod_path);
 	g_free(namespace_escaped);

@@ -31,6 +31,7 @@
 #include <glib.h>
 
 #include "informer/client.h"
+#include "informer/metrics.h"
 #include "scheduler/log.h"
 #include "scoring/error.h"
 #include "scoring/model.h"
@@ -47,6 +48,9 @@ typedef struct inf_binder_config {
 	score_model *model;       /* borrowed; NULL: assume nothing */
 	GRWLock *lock;            /* borrowed: guards `model` */
 	sched_log *log;           /* borrowed, may be NULL */
+	/* Borrowed, may be NULL: counts each call's outcome and each
+	 * request's latency. */
+	inf_metrics *metrics;
 	/* Zero selects the INF_BIND_DEFAULT_* value of the same name. */
 	int64_t deadline_ms;
 	int64_t backoff_initial_ms;

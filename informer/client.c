@@ -6,12 +6,15 @@
 
 #include <cjson/cJSON.h>
 
+#include "informer/credentials.h"
+
 /* TCP keepalive, as client-go's dialer sets it (30 s), so a watch on a
  * connection whose peer vanished fails instead of waiting forever. */
 #define KEEPALIVE_S 30L
 
 struct inf_client {
 	inf_rest_config *config;
+	inf_credentials *credentials;
 	char *base_url;                 /* server, host replaced by tls_server_name */
 	struct curl_slist *connect_to;  /* NULL unless tls_server_name is set */
 	CURLSH *share;
@@ -103,6 +106,7 @@ int inf_client_new(const inf_rest_config *config, inf_client **out,
 
 	client = g_new0(inf_client, 1);
 	client->config = inf_rest_config_copy(config);
+	client->credentials = inf_credentials_new(config);
 	client->base_url = g_strdup(config->server);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		g_mutex_init(&client->share_locks[i]);
@@ -138,6 +142,7 @@ void inf_client_free(inf_client *client)
 		g_mutex_clear(&client->share_locks[i]);
 	curl_slist_free_all(client->connect_to);
 	g_free(client->base_url);
+	inf_credentials_free(client->credentials);
 	inf_rest_config_free(client->config);
 	g_free(client);
 }
@@ -145,6 +150,22 @@ void inf_client_free(inf_client *client)
 const char *inf_client_server(const inf_client *client)
 {
 	return client->config->server;
+}
+
+void inf_client_set_observers(inf_client *client, sched_log *log,
+			      inf_metrics *metrics)
+{
+	inf_credentials_set_observers(client->credentials, log, metrics);
+}
+
+void inf_client_unauthorized(const inf_client *client, int64_t set_up_us)
+{
+	inf_credentials_rejected(client->credentials, set_up_us);
+}
+
+unsigned inf_client_exec_runs(const inf_client *client)
+{
+	return inf_credentials_exec_runs(client->credentials);
 }
 
 const char *inf_client_source(const inf_client *client)
@@ -163,7 +184,8 @@ static void set_blob(CURL *easy, CURLoption option, GBytes *bytes)
 	curl_easy_setopt(easy, option, &blob);
 }
 
-static void setup_tls(const inf_rest_config *c, CURL *easy)
+static void setup_tls(const inf_rest_config *c, const inf_credential_set *set,
+		      CURL *easy)
 {
 	if (c->insecure_skip_tls_verify) {
 		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -173,66 +195,55 @@ static void setup_tls(const inf_rest_config *c, CURL *easy)
 		set_blob(easy, CURLOPT_CAINFO_BLOB, c->ca_data);
 	else if (c->ca_file != NULL)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
-	if (c->client_cert_data != NULL)
-		set_blob(easy, CURLOPT_SSLCERT_BLOB, c->client_cert_data);
-	else if (c->client_cert_file != NULL)
-		curl_easy_setopt(easy, CURLOPT_SSLCERT, c->client_cert_file);
-	if (c->client_key_data != NULL)
-		set_blob(easy, CURLOPT_SSLKEY_BLOB, c->client_key_data);
-	else if (c->client_key_file != NULL)
-		curl_easy_setopt(easy, CURLOPT_SSLKEY, c->client_key_file);
-	if (c->client_cert_data != NULL || c->client_cert_file != NULL) {
+	/* An exec plugin's certificate replaces the kubeconfig's. */
+	if (set->client_cert != NULL) {
+		set_blob(easy, CURLOPT_SSLCERT_BLOB, set->client_cert);
+		set_blob(easy, CURLOPT_SSLKEY_BLOB, set->client_key);
+	} else {
+		if (c->client_cert_data != NULL)
+			set_blob(easy, CURLOPT_SSLCERT_BLOB, c->client_cert_data);
+		else if (c->client_cert_file != NULL)
+			curl_easy_setopt(easy, CURLOPT_SSLCERT, c->client_cert_file);
+		if (c->client_key_data != NULL)
+			set_blob(easy, CURLOPT_SSLKEY_BLOB, c->client_key_data);
+		else if (c->client_key_file != NULL)
+			curl_easy_setopt(easy, CURLOPT_SSLKEY, c->client_key_file);
+	}
+	if (set->client_cert != NULL || c->client_cert_data != NULL ||
+	    c->client_cert_file != NULL) {
 		curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
 		curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
 	}
 }
 
 /* Appends the Authorization header for a bearer token. */
-static int add_token(const inf_rest_config *c, struct curl_slist **headers,
-		     score_error *err)
+static void add_token(const char *token, struct curl_slist **headers)
 {
-	char *token = NULL, *header;
-	GError *error = NULL;
-	int rc;
+	char *header;
 
-	if (c->token != NULL) {
-		token = g_strdup(c->token);
-	} else if (c->token_file != NULL) {
-		if (!g_file_get_contents(c->token_file, &token, NULL, &error)) {
-			rc = score_fail(err, -EACCES,
-					"cannot read the bearer token file %s: %s",
-					c->token_file, error->message);
-			g_error_free(error);
-			return rc;
-		}
-		g_strstrip(token);
-	} else {
-		return 0;
-	}
+	if (token == NULL)
+		return;
 	header = g_strconcat("Authorization: Bearer ", token, NULL);
 	*headers = curl_slist_append(*headers, header);
 	explicit_bzero(header, strlen(header));
-	explicit_bzero(token, strlen(token));
 	g_free(header);
-	g_free(token);
-	return 0;
 }
 
 int inf_client_setup(const inf_client *client, CURL *easy, const char *path,
 		     struct curl_slist **headers, score_error *err)
 {
 	const inf_rest_config *c = client->config;
-	char *url = g_strconcat(client->base_url, path, NULL);
+	inf_credential_set set;
+	char *url;
 	int rc;
 
-	*headers = curl_slist_append(NULL, "Accept: application/json");
-	rc = add_token(c, headers, err);
-	if (rc < 0) {
-		curl_slist_free_all(*headers);
-		*headers = NULL;
-		g_free(url);
+	*headers = NULL;
+	rc = inf_credentials_get(client->credentials, &set, err);
+	if (rc < 0)
 		return rc;
-	}
+	url = g_strconcat(client->base_url, path, NULL);
+	*headers = curl_slist_append(NULL, "Accept: application/json");
+	add_token(set.token, headers);
 
 	curl_easy_setopt(easy, CURLOPT_URL, url);
 	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, *headers);
@@ -256,9 +267,10 @@ int inf_client_setup(const inf_client *client, CURL *easy, const char *path,
 		curl_easy_setopt(easy, CURLOPT_PASSWORD,
 				 c->password != NULL ? c->password : "");
 	}
-	setup_tls(c, easy);
+	setup_tls(c, &set, easy);
 	if (client->share != NULL)
 		curl_easy_setopt(easy, CURLOPT_SHARE, client->share);
+	inf_credential_set_release(&set);
 	g_free(url);
 	return 0;
 }
@@ -287,9 +299,12 @@ static size_t collect_body(char *data, size_t size, size_t n, void *user)
 	return size * n;
 }
 
-int inf_client_request(const inf_client *client, const char *method,
-		       const char *path, const char *body, int64_t timeout_ms,
-		       inf_response *response, score_error *err)
+/* Sends one request; see inf_client_request(). Sets `*set_up_us` to the
+ * time its credentials were in place. */
+static int request_once(const inf_client *client, const char *method,
+			const char *path, const char *body, int64_t timeout_ms,
+			inf_response *response, int64_t *set_up_us,
+			score_error *err)
 {
 	CURL *easy = curl_easy_init();
 	struct curl_slist *headers = NULL;
@@ -299,6 +314,7 @@ int inf_client_request(const inf_client *client, const char *method,
 	if (easy == NULL)
 		return score_fail(err, -ENOMEM, "curl_easy_init failed");
 	rc = inf_client_setup(client, easy, path, &headers, err);
+	*set_up_us = g_get_monotonic_time();
 	if (rc < 0)
 		goto out;
 	if (body != NULL) {
@@ -324,6 +340,36 @@ out:
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(easy);
 	return rc;
+}
+
+int inf_client_request(const inf_client *client, const char *method,
+		       const char *path, const char *body, int64_t timeout_ms,
+		       inf_response *response, score_error *err)
+{
+	gint64 deadline_us = g_get_monotonic_time() + timeout_ms * 1000;
+	int64_t set_up_us = 0;
+	int rc;
+
+	rc = request_once(client, method, path, body, timeout_ms, response,
+			  &set_up_us, err);
+	if (rc < 0 || response->status != 401)
+		return rc;
+
+	/* As client-go's exec and token file sources do: a 401 drops the
+	 * credentials. Unlike client-go, the request is sent once more with
+	 * fresh ones, since a binding that fails here is not retried. */
+	inf_client_unauthorized(client, set_up_us);
+	if (!inf_credentials_refreshable(client->credentials) ||
+	    g_get_monotonic_time() >= deadline_us)
+		return rc;
+	g_string_truncate(response->body, 0);
+	response->status = 0;
+	response->result = CURLE_OK;
+	response->retry_after_s = -1;
+	response->curl_error[0] = '\0';
+	return request_once(client, method, path, body,
+			    MAX((deadline_us - g_get_monotonic_time()) / 1000, 1),
+			    response, &set_up_us, err);
 }
 
 /* ---- Errors and retries -------------------------------------------------- */
@@ -385,9 +431,9 @@ static const char *hint_for_status(long status)
 {
 	switch (status) {
 	case 401:
-		return "; the credentials were rejected: check the token or client certificate in the kubeconfig";
+		return "; the credentials were rejected: check the token, client certificate or exec plugin in the kubeconfig";
 	case 403:
-		return "; the identity lacks permission: grant it get, list and watch on nodes and pods, and create on pods/binding";
+		return "; the identity lacks permission: grant it get, list and watch on nodes, pods, namespaces and networkpolicies.networking.k8s.io, and create on pods/binding";
 	default:
 		return "";
 	}

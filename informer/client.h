@@ -2,9 +2,11 @@
  * authentication from an inf_rest_config, API error decoding, retry
  * classification and backoff. The reflectors and the binder build on it.
  *
- * Every request reads the token file again (when the configuration has
- * one), so a rotated service account token is used from the next request
- * on. Easy handles set up by one client share DNS results and TLS
+ * Credentials come from credentials.h: a token file is read again when
+ * it changes, so a rotated service account token is used from the next
+ * request on, and an exec plugin runs when its credential expires. A 401
+ * drops them (inf_client_unauthorized()), so the next request reads or
+ * runs them afresh. Easy handles set up by one client share DNS results and TLS
  * sessions, so a new connection resumes the TLS session of an earlier
  * one; connections themselves are reused only within one easy or multi
  * handle.
@@ -22,6 +24,8 @@
 #include <glib.h>
 
 #include "informer/kubeconfig.h"
+#include "informer/metrics.h"
+#include "scheduler/log.h"
 #include "scoring/error.h"
 
 /* client-go's dialer timeout (k8s.io/client-go/transport). */
@@ -38,6 +42,19 @@ void inf_client_free(inf_client *client);
 /* Returns the server URL. Borrowed: valid until inf_client_free(). */
 const char *inf_client_server(const inf_client *client);
 
+/* Sets where exec plugin runs are logged and counted; both may be NULL.
+ * Call before the first request. */
+void inf_client_set_observers(inf_client *client, sched_log *log,
+			      inf_metrics *metrics);
+
+/* Reports that a request whose inf_client_setup() returned at `set_up_us`
+ * (monotonic) got 401. The next request then reads the token file or runs
+ * the exec plugin again (see inf_credentials_rejected()). */
+void inf_client_unauthorized(const inf_client *client, int64_t set_up_us);
+
+/* Returns how many times the exec plugin has run, for tests. */
+unsigned inf_client_exec_runs(const inf_client *client);
+
 /* Returns where the configuration came from, for logs. Borrowed. */
 const char *inf_client_source(const inf_client *client);
 
@@ -45,7 +62,8 @@ const char *inf_client_source(const inf_client *client);
  * authentication, proxy and timeouts on `easy`. `*headers` receives the
  * request headers; the caller may append to it and frees it with
  * curl_slist_free_all() after the transfer. Fails when the token file
- * cannot be read. */
+ * cannot be read or the exec plugin fails; the plugin may run here, which
+ * takes up to INF_EXEC_TIMEOUT_MS. */
 int inf_client_setup(const inf_client *client, CURL *easy, const char *path,
 		     struct curl_slist **headers, score_error *err);
 
@@ -62,9 +80,11 @@ void inf_response_release(inf_response *response);
 
 /* Performs one request and fills `response` (initialized by the caller).
  * `body` (JSON, may be NULL) is sent with Content-Type application/json.
- * `timeout_ms` bounds the whole request. Returns 0 whenever the request was
- * sent, whatever the outcome; check response->result and ->status. Fails
- * only when the request could not be set up. */
+ * `timeout_ms` bounds the whole request. A 401 with credentials from a
+ * token file or exec plugin is sent once more with fresh ones. Returns 0
+ * whenever the request was sent, whatever the outcome; check
+ * response->result and ->status. Fails only when the request could not be
+ * set up. */
 int inf_client_request(const inf_client *client, const char *method,
 		       const char *path, const char *body, int64_t timeout_ms,
 		       inf_response *response, score_error *err);

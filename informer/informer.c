@@ -7,6 +7,10 @@
 #include "informer/binder.h"
 #include "informer/client.h"
 
+/* inf_metrics_resource.events is indexed by inf_event_type. */
+G_STATIC_ASSERT(G_N_ELEMENTS(((inf_metrics_resource *)NULL)->events) ==
+		INF_EVENT_TYPE_COUNT);
+
 /* How often inf_informer_wait_synced() checks the reflectors. */
 #define SYNC_POLL_US (20 * 1000)
 
@@ -14,6 +18,8 @@ struct inf_informer {
 	inf_client *client;
 	inf_reflector *reflectors[INF_RESOURCE_COUNT];
 	inf_binder *binder;
+	inf_network_policy_store *network_policies;
+	inf_metrics *metrics;
 	sched_log *log;
 };
 
@@ -26,14 +32,18 @@ int inf_informer_start(const inf_informer_config *config, inf_informer **out,
 
 	*out = NULL;
 	informer->log = config->log;
+	informer->metrics = inf_metrics_new();
+	informer->network_policies = inf_network_policy_store_new();
 	rc = inf_client_new(config->rest, &informer->client, err);
 	if (rc < 0)
 		goto fail;
+	inf_client_set_observers(informer->client, config->log, informer->metrics);
 
 	binder_config.client = informer->client;
 	binder_config.model = config->model;
 	binder_config.lock = config->lock;
 	binder_config.log = config->log;
+	binder_config.metrics = informer->metrics;
 	binder_config.deadline_ms = config->bind_deadline_ms;
 	rc = inf_binder_new(&binder_config, &informer->binder, err);
 	if (rc < 0)
@@ -46,6 +56,8 @@ int inf_informer_start(const inf_informer_config *config, inf_informer **out,
 			.model = config->model,
 			.lock = config->lock,
 			.log = config->log,
+			.metrics = informer->metrics,
+			.network_policies = informer->network_policies,
 			.page_size = config->page_size,
 			.watch_timeout_s = config->watch_timeout_s,
 			.backoff_initial_ms = config->backoff_initial_ms,
@@ -116,6 +128,44 @@ inf_reflector *inf_informer_reflector(inf_informer *informer,
 	return resource < INF_RESOURCE_COUNT ? informer->reflectors[resource] : NULL;
 }
 
+inf_network_policy_store *inf_informer_network_policies(inf_informer *informer)
+{
+	return informer->network_policies;
+}
+
+inf_metrics *inf_informer_metrics(inf_informer *informer)
+{
+	return informer->metrics;
+}
+
+void inf_informer_render_metrics(void *data, GString *out)
+{
+	inf_informer *informer = data;
+	inf_metrics_resource resources[INF_RESOURCE_COUNT];
+	gint64 now = g_get_monotonic_time();
+
+	for (int i = 0; i < INF_RESOURCE_COUNT; i++) {
+		inf_reflector_stats stats;
+		inf_metrics_resource *m = &resources[i];
+
+		inf_reflector_get_stats(informer->reflectors[i], &stats);
+		memset(m, 0, sizeof(*m));
+		m->name = inf_resource_name((inf_resource)i);
+		m->synced = stats.synced;
+		m->lists = stats.lists;
+		m->relists = stats.relists;
+		m->watch_restarts = stats.watch_restarts;
+		m->watch_failures = stats.watch_failures;
+		m->decode_failures = stats.decode_failures;
+		m->objects = stats.objects;
+		for (int t = 0; t < INF_EVENT_TYPE_COUNT; t++)
+			m->events[t] = stats.events_by_type[t];
+		m->seconds_since_event = (double)(now - stats.last_event_us) / 1e6;
+		m->seconds_since_sync = (double)(now - stats.last_sync_us) / 1e6;
+	}
+	inf_metrics_render(informer->metrics, resources, INF_RESOURCE_COUNT, out);
+}
+
 int inf_informer_bind(void *data, const char *pod_namespace,
 		      const char *pod_name, const char *pod_uid,
 		      const char *node, score_error *err)
@@ -134,5 +184,7 @@ void inf_informer_free(inf_informer *informer)
 		inf_reflector_free(informer->reflectors[i]);
 	inf_binder_free(informer->binder);
 	inf_client_free(informer->client);
+	inf_network_policy_store_free(informer->network_policies);
+	inf_metrics_free(informer->metrics);
 	g_free(informer);
 }

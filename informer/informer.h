@@ -1,6 +1,7 @@
 /* The informer: stowage's connection to a live API server, behind one
  * handle. It keeps the cluster model current with a reflector per resource
- * (nodes and pods, see reflector.h) and binds pods (see binder.h).
+ * (see reflector.h). Nodes, pods and namespaces go into the model and
+ * NetworkPolicies into a policy store. It also binds pods (see binder.h).
  *
  * Wiring for `stowage serve --kubeconfig FILE`:
  *
@@ -14,11 +15,13 @@
  *     inf_informer_start(&config, &informer, &err);
  *     extender.bind = inf_informer_bind;         // a sched_bind_fn
  *     extender.bind_data = informer;
+ *     sched_metrics_add_collector(metrics, inf_informer_render_metrics,
+ *                                 informer);     // its families on /metrics
  *     inf_informer_wait_synced(informer, timeout_ms, &err);
  *     sched_server_set_ready(server, true);
  *
- * Only nodes and pods are watched so far; namespaces and NetworkPolicies
- * are not in the model yet.
+ * Readiness waits for all four resources, so the service account needs
+ * list and watch on networkpolicies too (manifests/10-rbac.yaml).
  *
  * Threads: the functions may be called from any thread; inf_informer_free()
  * once nothing else uses the informer.
@@ -32,6 +35,8 @@
 #include <glib.h>
 
 #include "informer/kubeconfig.h"
+#include "informer/metrics.h"
+#include "informer/network_policy.h"
 #include "informer/reflector.h"
 #include "scheduler/log.h"
 #include "scoring/error.h"
@@ -73,6 +78,18 @@ int inf_informer_wait_synced(inf_informer *informer, int64_t timeout_ms,
 /* Returns the reflector of `resource`, for its stats. Borrowed. */
 inf_reflector *inf_informer_reflector(inf_informer *informer,
 				      inf_resource resource);
+
+/* Returns the NetworkPolicy store the informer keeps current. Borrowed:
+ * valid until inf_informer_free(). */
+inf_network_policy_store *inf_informer_network_policies(inf_informer *informer);
+
+/* Returns the informer's request and bind counters. Borrowed. */
+inf_metrics *inf_informer_metrics(inf_informer *informer);
+
+/* Appends the informer's metric families (informer/metrics.h) to `out`.
+ * `informer` is an inf_informer *; the signature is
+ * sched_metrics_collector_fn's, for sched_metrics_add_collector(). */
+void inf_informer_render_metrics(void *informer, GString *out);
 
 /* Binds a pod; see inf_binder_bind(). `informer` is an inf_informer *, so
  * this is a sched_bind_fn for sched_extender.bind. */

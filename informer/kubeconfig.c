@@ -279,19 +279,10 @@ static int reject_unsupported_user(const cJSON *user, const char *subject,
 {
 	static const char *const impersonation[] = {"as", "as-uid", "as-groups",
 						    "as-user-extra"};
-	const cJSON *exec = cJSON_GetObjectItemCaseSensitive(user, "exec");
 
-	if (exec != NULL && !cJSON_IsNull(exec)) {
-		const cJSON *command = cJSON_GetObjectItemCaseSensitive(exec, "command");
-
-		return score_fail(err, -ENOTSUP,
-				  "%s uses an exec credential plugin (%s), which stowage does not support yet; give the user a token, tokenFile or client certificate, or run stowage in the cluster with a service account",
-				  subject,
-				  cJSON_IsString(command) ? command->valuestring : "no command");
-	}
 	if (cJSON_GetObjectItemCaseSensitive(user, "auth-provider") != NULL)
 		return score_fail(err, -ENOTSUP,
-				  "%s uses an auth-provider, which stowage does not support; give the user a token, tokenFile or client certificate",
+				  "%s uses an auth-provider, which stowage does not support; use an exec credential plugin, a token, tokenFile or client certificate",
 				  subject);
 	for (size_t i = 0; i < G_N_ELEMENTS(impersonation); i++) {
 		const cJSON *item = cJSON_GetObjectItemCaseSensitive(user,
@@ -305,16 +296,171 @@ static int reject_unsupported_user(const cJSON *user, const char *subject,
 	return 0;
 }
 
+/* ---- Exec credential plugins --------------------------------------------- */
+
+/* Reads exec.args, a list of strings, as a NULL-terminated vector. */
+static int exec_args(const cJSON *exec, const char *subject, char ***out,
+		     score_error *err)
+{
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(exec, "args");
+	GPtrArray *list = g_ptr_array_new_with_free_func(g_free);
+	int index = 0;
+	int rc = 0;
+
+	if (args != NULL && !cJSON_IsNull(args) && !cJSON_IsArray(args))
+		rc = score_fail(err, -EINVAL, "%s: exec.args must be a list of strings",
+				subject);
+	for (const cJSON *arg = cJSON_IsArray(args) ? args->child : NULL;
+	     rc == 0 && arg != NULL; arg = arg->next, index++) {
+		if (!cJSON_IsString(arg))
+			rc = score_fail(err, -EINVAL,
+					"%s: exec.args[%d] must be a string; quote it",
+					subject, index);
+		else
+			g_ptr_array_add(list, g_strdup(arg->valuestring));
+	}
+	g_ptr_array_add(list, NULL);
+	g_ptr_array_set_free_func(list, NULL);
+	*out = (char **)g_ptr_array_free(list, false);
+	return rc;
+}
+
+/* Reads exec.env, a list of {name, value}, as "NAME=VALUE" strings. */
+static int exec_env(const cJSON *exec, const char *subject, char ***out,
+		    score_error *err)
+{
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(exec, "env");
+	GPtrArray *list = g_ptr_array_new();
+	int index = 0;
+	int rc = 0;
+
+	if (env != NULL && !cJSON_IsNull(env) && !cJSON_IsArray(env))
+		rc = score_fail(err, -EINVAL,
+				"%s: exec.env must be a list of {name, value}", subject);
+	for (const cJSON *item = cJSON_IsArray(env) ? env->child : NULL;
+	     rc == 0 && item != NULL; item = item->next, index++) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
+		const cJSON *value = cJSON_GetObjectItemCaseSensitive(item, "value");
+
+		if (!cJSON_IsString(name) || name->valuestring[0] == '\0' ||
+		    strchr(name->valuestring, '=') != NULL)
+			rc = score_fail(err, -EINVAL,
+					"%s: exec.env[%d] needs a name without '='",
+					subject, index);
+		else if (value != NULL && !cJSON_IsNull(value) && !cJSON_IsString(value))
+			rc = score_fail(err, -EINVAL,
+					"%s: exec.env[%d] (%s): value must be a string; quote it",
+					subject, index, name->valuestring);
+		else
+			g_ptr_array_add(list, g_strconcat(name->valuestring, "=",
+							  cJSON_IsString(value) ?
+								  value->valuestring : "",
+							  NULL));
+	}
+	g_ptr_array_add(list, NULL);
+	*out = (char **)g_ptr_array_free(list, false);
+	return rc;
+}
+
+/* Checks exec.apiVersion and exec.interactiveMode as client-go's
+ * validation does. */
+static int exec_versions(const cJSON *exec, const char *subject,
+			 inf_exec_config *e, score_error *err)
+{
+	const char *version = NULL, *mode = NULL;
+	int rc;
+
+	rc = opt_string(exec, "apiVersion", subject, &version, err);
+	if (rc == 0)
+		rc = opt_string(exec, "interactiveMode", subject, &mode, err);
+	if (rc < 0)
+		return rc;
+	if (version == NULL)
+		return score_fail(err, -EINVAL,
+				  "%s: exec.apiVersion is missing; set it to %s",
+				  subject, INF_EXEC_API_V1);
+	if (strcmp(version, INF_EXEC_API_V1) != 0 &&
+	    strcmp(version, INF_EXEC_API_V1BETA1) != 0)
+		return score_fail(err, -EINVAL,
+				  "%s: exec.apiVersion %s is not supported; use %s or %s",
+				  subject, version, INF_EXEC_API_V1, INF_EXEC_API_V1BETA1);
+	e->api_version = g_strdup(version);
+
+	if (mode == NULL && strcmp(version, INF_EXEC_API_V1) == 0)
+		return score_fail(err, -EINVAL,
+				  "%s: exec.interactiveMode is missing, which %s requires; set it to Never",
+				  subject, INF_EXEC_API_V1);
+	if (mode == NULL || strcmp(mode, "IfAvailable") == 0)
+		e->interactive_mode = INF_EXEC_INTERACTIVE_IF_AVAILABLE;
+	else if (strcmp(mode, "Never") == 0)
+		e->interactive_mode = INF_EXEC_INTERACTIVE_NEVER;
+	else if (strcmp(mode, "Always") == 0)
+		return score_fail(err, -ENOTSUP,
+				  "%s: exec.interactiveMode is Always, but stowage runs without a terminal; set it to Never with a plugin that needs no prompt",
+				  subject);
+	else
+		return score_fail(err, -EINVAL,
+				  "%s: exec.interactiveMode %s is invalid; use Never, IfAvailable or Always",
+				  subject, mode);
+	return 0;
+}
+
+static int load_exec(const cJSON *exec, const char *subject, const char *origin,
+		     inf_rest_config *c, score_error *err)
+{
+	inf_exec_config *e = g_new0(inf_exec_config, 1);
+	const char *command = NULL, *hint = NULL;
+	int rc;
+
+	if (!cJSON_IsObject(exec)) {
+		rc = score_fail(err, -EINVAL, "%s: exec must be a mapping", subject);
+		goto out;
+	}
+	rc = exec_versions(exec, subject, e, err);
+	if (rc == 0)
+		rc = opt_string(exec, "command", subject, &command, err);
+	if (rc == 0 && command == NULL)
+		rc = score_fail(err, -EINVAL,
+				"%s: exec.command is missing; name the credential plugin to run",
+				subject);
+	if (rc == 0)
+		rc = opt_string(exec, "installHint", subject, &hint, err);
+	if (rc == 0)
+		rc = opt_bool(exec, "provideClusterInfo", subject,
+			      &e->provide_cluster_info, err);
+	if (rc == 0)
+		rc = exec_args(exec, subject, &e->args, err);
+	if (rc == 0)
+		rc = exec_env(exec, subject, &e->env, err);
+	if (rc < 0)
+		goto out;
+
+	/* client-go resolves the command like a file path only when it
+	 * contains a separator; a bare name is looked up in PATH. */
+	e->command = strchr(command, '/') != NULL ? resolve_path(command, origin) :
+						   g_strdup(command);
+	e->install_hint = g_strdup(hint);
+	c->exec = e;
+	e = NULL;
+out:
+	inf_exec_config_free(e);
+	return rc;
+}
+
 static int load_user(const entry *user, const char *name, inf_rest_config *c,
 		     score_error *err)
 {
 	char *subject = g_strdup_printf("user %s in %s", name, user->path);
 	const char *token = NULL, *username = NULL, *password = NULL;
+	const cJSON *exec;
 	int rc;
 
 	if (user->body == NULL)
 		goto out_ok;
 	rc = reject_unsupported_user(user->body, subject, err);
+	exec = cJSON_GetObjectItemCaseSensitive(user->body, "exec");
+	if (rc == 0 && exec != NULL && !cJSON_IsNull(exec))
+		rc = load_exec(exec, subject, user->path, c, err);
 	if (rc == 0)
 		rc = opt_string(user->body, "token", subject, &token, err);
 	if (rc == 0 && token == NULL)
@@ -657,6 +803,39 @@ int inf_rest_config_load(const inf_kubeconfig_options *options,
 	return rc;
 }
 
+static inf_exec_config *exec_config_copy(const inf_exec_config *e)
+{
+	inf_exec_config *copy;
+
+	if (e == NULL)
+		return NULL;
+	copy = g_new0(inf_exec_config, 1);
+	copy->api_version = g_strdup(e->api_version);
+	copy->command = g_strdup(e->command);
+	copy->args = g_strdupv(e->args);
+	copy->env = g_strdupv(e->env);
+	copy->install_hint = g_strdup(e->install_hint);
+	copy->provide_cluster_info = e->provide_cluster_info;
+	copy->interactive_mode = e->interactive_mode;
+	return copy;
+}
+
+void inf_exec_config_free(inf_exec_config *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->api_version);
+	g_free(e->command);
+	g_strfreev(e->args);
+	/* The environment may hold secrets such as cloud credentials. */
+	for (char **variable = e->env; variable != NULL && *variable != NULL;
+	     variable++)
+		explicit_bzero(*variable, strlen(*variable));
+	g_strfreev(e->env);
+	g_free(e->install_hint);
+	g_free(e);
+}
+
 static GBytes *bytes_ref(GBytes *bytes)
 {
 	return bytes != NULL ? g_bytes_ref(bytes) : NULL;
@@ -679,6 +858,7 @@ inf_rest_config *inf_rest_config_copy(const inf_rest_config *config)
 	c->token_file = g_strdup(config->token_file);
 	c->username = g_strdup(config->username);
 	c->password = g_strdup(config->password);
+	c->exec = exec_config_copy(config->exec);
 	c->proxy_url = g_strdup(config->proxy_url);
 	c->disable_compression = config->disable_compression;
 	c->namespace = g_strdup(config->namespace);
@@ -712,6 +892,7 @@ void inf_rest_config_free(inf_rest_config *config)
 	g_free(config->token_file);
 	g_free(config->username);
 	free_secret(config->password);
+	inf_exec_config_free(config->exec);
 	g_free(config->proxy_url);
 	g_free(config->namespace);
 	g_free(config->source);

@@ -16,12 +16,15 @@
  * paths in a kubeconfig resolve against the directory of the file that
  * defines the entry.
  *
- * Supported: cluster server, certificate-authority(-data),
- * insecure-skip-tls-verify, tls-server-name, proxy-url,
- * disable-compression; user token, tokenFile, client-certificate(-data),
- * client-key(-data), username/password; context namespace. The *-data
- * fields take precedence over their file forms and token over tokenFile,
- * as in client-go. Exec credential plugins, auth-provider and impersonation
+ * Supported cluster fields: server, certificate-authority(-data),
+ * insecure-skip-tls-verify, tls-server-name, proxy-url and
+ * disable-compression. User fields: token, tokenFile,
+ * client-certificate(-data), client-key(-data), username/password and exec
+ * (credential plugins of client.authentication.k8s.io/v1 and v1beta1, run
+ * by credentials.h). Context fields: namespace. The *-data fields take precedence over their file
+ * forms and token over tokenFile, as in client-go; an exec plugin runs
+ * only when the user sets no token, tokenFile, username or client
+ * certificate, as client-go decides. auth-provider and impersonation
  * (as, as-groups, as-uid, as-user-extra) are rejected with an error that
  * says so, because ignoring them would connect as another identity.
  *
@@ -39,6 +42,33 @@
 
 #define INF_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
+/* The ExecCredential API versions client-go supports (v1alpha1 was removed
+ * in Kubernetes 1.24). */
+#define INF_EXEC_API_V1 "client.authentication.k8s.io/v1"
+#define INF_EXEC_API_V1BETA1 "client.authentication.k8s.io/v1beta1"
+
+typedef enum inf_exec_interactive {
+	INF_EXEC_INTERACTIVE_NEVER = 0,
+	INF_EXEC_INTERACTIVE_IF_AVAILABLE,
+	INF_EXEC_INTERACTIVE_ALWAYS,
+} inf_exec_interactive;
+
+/* users[].user.exec of a kubeconfig (client-go's ExecConfig). */
+typedef struct inf_exec_config {
+	char *api_version;   /* INF_EXEC_API_V1 or INF_EXEC_API_V1BETA1 */
+	/* Looked up in PATH unless it contains a '/'; a relative path with a
+	 * '/' is resolved against the kubeconfig's directory, as in
+	 * client-go. */
+	char *command;
+	char **args;         /* NULL-terminated, never NULL */
+	char **env;          /* NULL-terminated "NAME=VALUE", never NULL */
+	char *install_hint;  /* or NULL */
+	bool provide_cluster_info;
+	/* stowage never has a terminal, so Always is rejected when loading
+	 * and the other modes run the plugin with interactive: false. */
+	inf_exec_interactive interactive_mode;
+} inf_exec_config;
+
 typedef struct inf_rest_config {
 	char *server; /* "https://10.0.0.1:6443", without a trailing '/' */
 	char *tls_server_name; /* NULL: the host name in `server` */
@@ -50,9 +80,10 @@ typedef struct inf_rest_config {
 	char *client_key_file;
 	GBytes *client_key_data;
 	char *token;       /* static bearer token, or NULL */
-	char *token_file;  /* reread for every request, so rotation works */
+	char *token_file;  /* reread when it changes, so rotation works */
 	char *username;    /* basic authentication, with password */
 	char *password;
+	inf_exec_config *exec; /* credential plugin, or NULL */
 	char *proxy_url;   /* NULL: libcurl's *_proxy environment variables */
 	bool disable_compression;
 	char *namespace;   /* the context's or the pod's namespace, or NULL */
@@ -87,6 +118,9 @@ int inf_rest_config_load(const inf_kubeconfig_options *options,
 /* Loads the in-cluster configuration alone (step 3 above). */
 int inf_rest_config_in_cluster(const inf_kubeconfig_options *options,
 			       inf_rest_config **out, score_error *err);
+
+/* Frees an exec configuration. NULL is ignored. */
+void inf_exec_config_free(inf_exec_config *exec);
 
 /* Returns a deep copy; the caller frees it with inf_rest_config_free(). */
 inf_rest_config *inf_rest_config_copy(const inf_rest_config *config);

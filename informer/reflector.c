@@ -38,13 +38,17 @@
 
 typedef struct resource_ops {
 	const char *name;
-	/* Returns the model key of a raw object, or NULL; caller frees. */
+	const char *path; /* the collection's URL path */
+	/* True when put and remove change the cluster model, so they run
+	 * under its write lock. */
+	bool in_model;
+	/* Returns the store key of a raw object, or NULL; caller frees. */
 	char *(*key)(const cJSON *object);
 	/* Decodes into `*out` and `*key` (the key the model uses). */
 	int (*decode)(const cJSON *object, score_resource_table *resources,
 		      void **out, char **key, score_error *err);
-	void (*put)(score_model *model, void *object);
-	void (*remove)(score_model *model, const char *key);
+	void (*put)(inf_reflector *r, void *object);
+	void (*remove)(inf_reflector *r, const char *key);
 	void (*free)(void *object);
 } resource_ops;
 
@@ -57,24 +61,30 @@ static const char *metadata_string(const cJSON *object, const char *key)
 		       item->valuestring : NULL;
 }
 
-static char *node_key(const cJSON *object)
+static char *name_key(const cJSON *object)
 {
 	return g_strdup(metadata_string(object, "name"));
+}
+
+static char *namespaced_key(const cJSON *object)
+{
+	const char *name = metadata_string(object, "name");
+	const char *namespace = metadata_string(object, "namespace");
+
+	if (name == NULL)
+		return NULL;
+	return g_strdup_printf("%s/%s", namespace != NULL ? namespace : "default",
+			       name);
 }
 
 /* The rule of inf_decode_pod(): the uid, else "namespace/name". */
 static char *pod_key(const cJSON *object)
 {
 	const char *uid = metadata_string(object, "uid");
-	const char *name = metadata_string(object, "name");
-	const char *namespace = metadata_string(object, "namespace");
 
 	if (uid != NULL)
 		return g_strdup(uid);
-	if (name == NULL)
-		return NULL;
-	return g_strdup_printf("%s/%s", namespace != NULL ? namespace : "default",
-			       name);
+	return namespaced_key(object);
 }
 
 static int decode_node(const cJSON *object, score_resource_table *resources,
@@ -103,24 +113,87 @@ static int decode_pod(const cJSON *object, score_resource_table *resources,
 	return 0;
 }
 
-static void put_node(score_model *model, void *object)
+/* A decoded namespace: the model stores only its labels. */
+typedef struct namespace_object {
+	const char *name; /* interned */
+	score_labels labels;
+} namespace_object;
+
+static int decode_namespace(const cJSON *object, score_resource_table *resources,
+			    void **out, char **key, score_error *err)
 {
-	score_model_put_node(model, object);
+	namespace_object *ns = g_new0(namespace_object, 1);
+	int rc = inf_decode_namespace(object, &ns->name, &ns->labels, err);
+
+	(void)resources;
+	if (rc < 0) {
+		g_free(ns);
+		return rc;
+	}
+	*key = g_strdup(ns->name);
+	*out = ns;
+	return 0;
 }
 
-static void put_pod(score_model *model, void *object)
+static int decode_network_policy(const cJSON *object,
+				 score_resource_table *resources, void **out,
+				 char **key, score_error *err)
 {
-	score_model_put_pod(model, object);
+	inf_network_policy *policy = NULL;
+	int rc = inf_network_policy_decode(object, &policy, err);
+
+	(void)resources;
+	if (rc < 0)
+		return rc;
+	*key = g_strdup(policy->key);
+	*out = policy;
+	return 0;
 }
 
-static void remove_node(score_model *model, const char *key)
+static score_model *model_of(const inf_reflector *r);
+static inf_network_policy_store *policies_of(const inf_reflector *r);
+
+static void put_node(inf_reflector *r, void *object)
 {
-	score_model_remove_node(model, key);
+	score_model_put_node(model_of(r), object);
 }
 
-static void remove_pod(score_model *model, const char *key)
+static void put_pod(inf_reflector *r, void *object)
 {
-	score_model_remove_pod(model, key);
+	score_model_put_pod(model_of(r), object);
+}
+
+static void put_namespace(inf_reflector *r, void *object)
+{
+	namespace_object *ns = object;
+
+	/* The model copies the labels; the object is freed as usual. */
+	score_model_put_namespace(model_of(r), ns->name, &ns->labels);
+}
+
+static void put_network_policy(inf_reflector *r, void *object)
+{
+	inf_network_policy_store_put(policies_of(r), object);
+}
+
+static void remove_node(inf_reflector *r, const char *key)
+{
+	score_model_remove_node(model_of(r), key);
+}
+
+static void remove_pod(inf_reflector *r, const char *key)
+{
+	score_model_remove_pod(model_of(r), key);
+}
+
+static void remove_namespace(inf_reflector *r, const char *key)
+{
+	score_model_remove_namespace(model_of(r), key);
+}
+
+static void remove_network_policy(inf_reflector *r, const char *key)
+{
+	inf_network_policy_store_remove(policies_of(r), key);
 }
 
 static void free_node(void *object)
@@ -133,11 +206,39 @@ static void free_pod(void *object)
 	score_pod_free(object);
 }
 
+static void free_namespace(void *object)
+{
+	namespace_object *ns = object;
+
+	score_unintern(ns->name);
+	score_labels_release(&ns->labels);
+	g_free(ns);
+}
+
+static void free_network_policy(void *object)
+{
+	inf_network_policy_unref(object);
+}
+
+/* put_namespace() leaves the object to be freed; the other puts take it. */
+static bool put_takes_object(const resource_ops *ops)
+{
+	return ops->put != put_namespace;
+}
+
 static const resource_ops ops_table[INF_RESOURCE_COUNT] = {
-	[INF_RESOURCE_NODES] = {"nodes", node_key, decode_node, put_node,
-				remove_node, free_node},
-	[INF_RESOURCE_PODS] = {"pods", pod_key, decode_pod, put_pod, remove_pod,
-			       free_pod},
+	[INF_RESOURCE_NODES] = {"nodes", "/api/v1/nodes", true, name_key,
+				decode_node, put_node, remove_node, free_node},
+	[INF_RESOURCE_PODS] = {"pods", "/api/v1/pods", true, pod_key, decode_pod,
+			       put_pod, remove_pod, free_pod},
+	[INF_RESOURCE_NAMESPACES] = {"namespaces", "/api/v1/namespaces", true,
+				     name_key, decode_namespace, put_namespace,
+				     remove_namespace, free_namespace},
+	[INF_RESOURCE_NETWORK_POLICIES] = {"networkpolicies",
+					   "/apis/networking.k8s.io/v1/networkpolicies",
+					   false, namespaced_key,
+					   decode_network_policy, put_network_policy,
+					   remove_network_policy, free_network_policy},
 };
 
 const char *inf_resource_name(inf_resource resource)
@@ -156,7 +257,6 @@ struct inf_reflector {
 
 	GMutex mutex; /* guards the fields below it and `wake` */
 	GCond wake;
-	bool synced;
 	inf_reflector_stats stats;
 	bool has_error;
 	score_error last_error;
@@ -166,6 +266,38 @@ struct inf_reflector {
 	char *resource_version;
 	inf_backoff backoff;
 };
+
+static score_model *model_of(const inf_reflector *r)
+{
+	return r->config.model;
+}
+
+static inf_network_policy_store *policies_of(const inf_reflector *r)
+{
+	return r->config.network_policies;
+}
+
+/* Takes the lock that guards what the reflector's objects go into: the
+ * model's for the model, none for the policy store, which has its own. */
+static void lock_target(const inf_reflector *r)
+{
+	if (r->ops->in_model)
+		g_rw_lock_writer_lock(r->config.lock);
+}
+
+static void unlock_target(const inf_reflector *r)
+{
+	if (r->ops->in_model)
+		g_rw_lock_writer_unlock(r->config.lock);
+}
+
+/* Hands a decoded object to its target. */
+static void put_object(inf_reflector *r, void *object)
+{
+	r->ops->put(r, object);
+	if (!put_takes_object(r->ops))
+		r->ops->free(object);
+}
 
 /* One change to apply to the model. */
 typedef enum change_kind {
@@ -177,6 +309,7 @@ typedef enum change_kind {
 
 typedef struct change {
 	change_kind kind;
+	inf_event_type event; /* INF_EVENT_TYPE_COUNT for a listed object */
 	char *key;
 	void *object; /* CHANGE_PUT only, owned until applied */
 	char *resource_version;
@@ -236,6 +369,18 @@ static int64_t retry_delay_ms(inf_reflector *r, int64_t retry_after_s)
 
 /* ---- Applying changes ---------------------------------------------------- */
 
+static void unintern_key(gpointer key)
+{
+	score_unintern(key);
+}
+
+/* Returns an empty set of interned keys. Pod keys are the uids the model
+ * interned already, so the set costs no string copies. */
+static GHashTable *new_key_set(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, unintern_key, NULL);
+}
+
 static void change_free(gpointer data)
 {
 	change *c = data;
@@ -266,12 +411,14 @@ static void changes_free(const inf_reflector *r, GPtrArray *changes)
 
 /* Decodes one ADDED or MODIFIED object into a change; a failure is logged
  * and becomes CHANGE_KEEP, or is dropped when the object has no key. */
-static change *decode_change(inf_reflector *r, const cJSON *object)
+static change *decode_change(inf_reflector *r, const cJSON *object,
+			     inf_event_type event)
 {
 	score_resource_table *resources = score_model_resources(r->config.model);
 	change *c = g_new0(change, 1);
 	score_error err = {0};
 
+	c->event = event;
 	c->resource_version = g_strdup(metadata_string(object, "resourceVersion"));
 	if (r->ops->decode(object, resources, &c->object, &c->key, &err) == 0) {
 		c->kind = CHANGE_PUT;
@@ -297,41 +444,53 @@ static change *decode_change(inf_reflector *r, const cJSON *object)
  * resourceVersion to the last one. Consumes the objects. */
 static void apply_changes(inf_reflector *r, GPtrArray *changes)
 {
+	uint64_t by_type[INF_EVENT_TYPE_COUNT] = {0};
 	const char *last_rv = NULL;
 	uint64_t applied = 0;
+	gint64 now;
 
 	if (changes->len == 0)
 		return;
-	g_rw_lock_writer_lock(r->config.lock);
+	lock_target(r);
 	for (guint i = 0; i < changes->len; i++) {
 		change *c = g_ptr_array_index(changes, i);
 
 		switch (c->kind) {
 		case CHANGE_PUT:
-			r->ops->put(r->config.model, c->object);
+			put_object(r, c->object);
 			c->object = NULL;
-			g_hash_table_add(r->store, g_strdup(c->key));
+			g_hash_table_add(r->store, (gpointer)score_intern(c->key));
 			applied++;
 			break;
 		case CHANGE_DELETE:
-			r->ops->remove(r->config.model, c->key);
+			r->ops->remove(r, c->key);
 			g_hash_table_remove(r->store, c->key);
 			applied++;
 			break;
 		case CHANGE_KEEP:
-			g_hash_table_add(r->store, g_strdup(c->key));
+			g_hash_table_add(r->store, (gpointer)score_intern(c->key));
 			break;
 		case CHANGE_NONE:
 			break;
 		}
+		if (c->event == INF_EVENT_BOOKMARK ||
+		    (c->event < INF_EVENT_TYPE_COUNT &&
+		     (c->kind == CHANGE_PUT || c->kind == CHANGE_DELETE)))
+			by_type[c->event]++;
 		if (c->resource_version != NULL)
 			last_rv = c->resource_version;
 	}
-	g_rw_lock_writer_unlock(r->config.lock);
+	unlock_target(r);
 
 	set_resource_version(r, last_rv);
+	now = g_get_monotonic_time();
 	g_mutex_lock(&r->mutex);
 	r->stats.events += applied;
+	for (int t = 0; t < INF_EVENT_TYPE_COUNT; t++)
+		r->stats.events_by_type[t] += by_type[t];
+	if (applied > 0)
+		r->stats.last_event_us = now;
+	r->stats.last_sync_us = now;
 	r->stats.objects = g_hash_table_size(r->store);
 	g_mutex_unlock(&r->mutex);
 }
@@ -340,8 +499,7 @@ static void apply_changes(inf_reflector *r, GPtrArray *changes)
  * objects: removes the keys the list no longer has, then puts the rest. */
 static void replace_all(inf_reflector *r, GPtrArray *changes, const char *rv)
 {
-	GHashTable *listed = g_hash_table_new_full(g_str_hash, g_str_equal,
-						   g_free, NULL);
+	GHashTable *listed = new_key_set();
 	GHashTableIter iter;
 	gpointer key;
 	uint64_t removed = 0;
@@ -350,15 +508,15 @@ static void replace_all(inf_reflector *r, GPtrArray *changes, const char *rv)
 		const change *c = g_ptr_array_index(changes, i);
 
 		if (c->key != NULL)
-			g_hash_table_add(listed, g_strdup(c->key));
+			g_hash_table_add(listed, (gpointer)score_intern(c->key));
 	}
 
-	g_rw_lock_writer_lock(r->config.lock);
+	lock_target(r);
 	g_hash_table_iter_init(&iter, r->store);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
 		if (g_hash_table_contains(listed, key))
 			continue;
-		r->ops->remove(r->config.model, key);
+		r->ops->remove(r, key);
 		g_hash_table_iter_remove(&iter);
 		removed++;
 	}
@@ -366,17 +524,18 @@ static void replace_all(inf_reflector *r, GPtrArray *changes, const char *rv)
 		change *c = g_ptr_array_index(changes, i);
 
 		if (c->kind == CHANGE_PUT) {
-			r->ops->put(r->config.model, c->object);
+			put_object(r, c->object);
 			c->object = NULL;
 		}
 	}
-	g_rw_lock_writer_unlock(r->config.lock);
+	unlock_target(r);
 
 	g_hash_table_unref(r->store);
 	r->store = listed;
 	set_resource_version(r, rv);
 	g_mutex_lock(&r->mutex);
 	r->stats.objects = g_hash_table_size(r->store);
+	r->stats.last_sync_us = g_get_monotonic_time();
 	g_mutex_unlock(&r->mutex);
 	if (removed > 0)
 		SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT,
@@ -439,12 +598,14 @@ static int get(inf_reflector *r, const char *path, inf_response *response,
 {
 	CURL *easy = curl_easy_init();
 	struct curl_slist *headers = NULL;
+	gint64 set_up_us;
 	CURLcode result;
 	int rc;
 
 	if (easy == NULL)
 		return score_fail(err, -ENOMEM, "curl_easy_init failed");
 	rc = inf_client_setup(r->config.client, easy, path, &headers, err);
+	set_up_us = g_get_monotonic_time();
 	if (rc < 0)
 		goto out;
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)r->config.request_timeout_ms);
@@ -453,6 +614,8 @@ static int get(inf_reflector *r, const char *path, inf_response *response,
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, response->curl_error);
 	result = perform(r, easy);
 	read_response_info(easy, result, response);
+	if (response->status == 401)
+		inf_client_unauthorized(r->config.client, set_up_us);
 out:
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(easy);
@@ -478,12 +641,12 @@ static list_outcome list_page(inf_reflector *r, const char *token,
 	cJSON *list = NULL;
 	const cJSON *items, *metadata, *cont;
 	list_outcome outcome = LIST_FAILED;
+	gint64 started;
 	char *action;
 
 	*next = NULL;
 	inf_response_init(&response);
-	g_string_printf(path, "/api/v1/%s?limit=%u", r->ops->name,
-			r->config.page_size);
+	g_string_printf(path, "%s?limit=%u", r->ops->path, r->config.page_size);
 	if (token != NULL) {
 		char *escaped = g_uri_escape_string(token, NULL, false);
 
@@ -492,8 +655,11 @@ static list_outcome list_page(inf_reflector *r, const char *token,
 	}
 	action = g_strdup_printf("listing %s from %s", r->ops->name,
 			       inf_client_server(r->config.client));
+	started = g_get_monotonic_time();
 	if (get(r, path->str, &response, err) < 0)
 		goto out;
+	inf_metrics_observe_request(r->config.metrics, INF_API_LIST,
+				    (double)(g_get_monotonic_time() - started) / 1e6);
 	*retry_after_s = response.retry_after_s;
 	if (response.result != CURLE_OK || response.status != 200) {
 		if (response.result == CURLE_OK && response.status == 410 && token != NULL)
@@ -520,7 +686,7 @@ static list_outcome list_page(inf_reflector *r, const char *token,
 	}
 	for (const cJSON *item = cJSON_IsArray(items) ? items->child : NULL;
 	     item != NULL; item = item->next)
-		g_ptr_array_add(changes, decode_change(r, item));
+		g_ptr_array_add(changes, decode_change(r, item, INF_EVENT_TYPE_COUNT));
 	cont = cJSON_GetObjectItemCaseSensitive(metadata, "continue");
 	if (cJSON_IsString(cont) && cont->valuestring[0] != '\0')
 		*next = g_strdup(cont->valuestring);
@@ -585,7 +751,7 @@ static int list_and_replace(inf_reflector *r, int64_t *retry_after_s,
 	replace_all(r, changes, rv);
 	g_mutex_lock(&r->mutex);
 	r->stats.lists++;
-	r->synced = true;
+	r->stats.synced = true;
 	g_mutex_unlock(&r->mutex);
 	SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT, "listed",
 		  SCHED_STR("resource", r->ops->name),
@@ -661,12 +827,14 @@ static void parse_event(watch_stream *w, const char *text, size_t length,
 		goto out;
 	}
 
-	if (strcmp(type->valuestring, "ADDED") == 0 ||
-	    strcmp(type->valuestring, "MODIFIED") == 0) {
-		g_ptr_array_add(changes, decode_change(w->r, object));
+	if (strcmp(type->valuestring, "ADDED") == 0) {
+		g_ptr_array_add(changes, decode_change(w->r, object, INF_EVENT_ADDED));
+	} else if (strcmp(type->valuestring, "MODIFIED") == 0) {
+		g_ptr_array_add(changes, decode_change(w->r, object, INF_EVENT_MODIFIED));
 	} else if (strcmp(type->valuestring, "DELETED") == 0) {
 		c = g_new0(change, 1);
 		c->kind = CHANGE_DELETE;
+		c->event = INF_EVENT_DELETED;
 		c->key = w->r->ops->key(object);
 		if (c->key == NULL)
 			c->kind = CHANGE_NONE;
@@ -675,6 +843,7 @@ static void parse_event(watch_stream *w, const char *text, size_t length,
 	} else if (strcmp(type->valuestring, "BOOKMARK") == 0) {
 		c = g_new0(change, 1);
 		c->kind = CHANGE_NONE;
+		c->event = INF_EVENT_BOOKMARK;
 		c->resource_version = g_strdup(metadata_string(object, "resourceVersion"));
 		g_ptr_array_add(changes, c);
 	} else if (strcmp(type->valuestring, "ERROR") == 0) {
@@ -793,6 +962,20 @@ static unsigned watch_timeout_s(const inf_reflector *r)
 	return base + (unsigned)g_random_int_range(0, (gint32)base);
 }
 
+/* Counts the watch's latency: until the response headers arrived, or the
+ * whole attempt when none did. */
+static void observe_watch(inf_reflector *r, CURL *easy)
+{
+	curl_off_t headers_us = 0, total_us = 0;
+
+	if (stopping(r) || r->config.metrics == NULL)
+		return;
+	curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &headers_us);
+	curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+	inf_metrics_observe_request(r->config.metrics, INF_API_WATCH,
+				    (double)(headers_us > 0 ? headers_us : total_us) / 1e6);
+}
+
 static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
 				score_error *err)
 {
@@ -800,9 +983,9 @@ static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
 	struct curl_slist *headers = NULL;
 	unsigned timeout_s = watch_timeout_s(r);
 	char *escaped = g_uri_escape_string(r->resource_version, NULL, false);
-	char *path = g_strdup_printf("/api/v1/%s?watch=true&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%u",
-				     r->ops->name, escaped, timeout_s);
-	gint64 started = g_get_monotonic_time();
+	char *path = g_strdup_printf("%s?watch=true&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%u",
+				     r->ops->path, escaped, timeout_s);
+	gint64 started = g_get_monotonic_time(), set_up_us;
 	watch_outcome outcome = WATCH_FAILED;
 	CURLcode result;
 
@@ -817,6 +1000,7 @@ static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
 	}
 	if (inf_client_setup(r->config.client, w.easy, path, &headers, err) < 0)
 		goto out;
+	set_up_us = g_get_monotonic_time();
 	curl_easy_setopt(w.easy, CURLOPT_TIMEOUT_MS,
 			 (long)(timeout_s + WATCH_GRACE_S) * 1000L);
 	curl_easy_setopt(w.easy, CURLOPT_WRITEFUNCTION, watch_write);
@@ -831,6 +1015,11 @@ static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
 		  SCHED_STR("resource_version", r->resource_version),
 		  SCHED_INT("timeout_s", timeout_s));
 	result = perform(r, w.easy);
+	observe_watch(r, w.easy);
+	if (w.status == 0)
+		curl_easy_getinfo(w.easy, CURLINFO_RESPONSE_CODE, &w.status);
+	if (w.status == 401)
+		inf_client_unauthorized(r->config.client, set_up_us);
 	outcome = finish_watch(r, &w, result, started, retry_after_s, err);
 	/* A watch that delivered events had a working connection, so a
 	 * failure after it starts the backoff over. */
@@ -868,6 +1057,7 @@ static gpointer run(gpointer data)
 {
 	inf_reflector *r = data;
 	bool need_list = true;
+	bool listed = false; /* the next watch is the first after a LIST */
 	unsigned failures = 0;
 
 	while (!stopping(r)) {
@@ -890,8 +1080,15 @@ static gpointer run(gpointer data)
 			inf_backoff_reset(&r->backoff);
 			failures = 0;
 			need_list = false;
+			listed = true;
 		}
 
+		if (!listed) {
+			g_mutex_lock(&r->mutex);
+			r->stats.watch_restarts++;
+			g_mutex_unlock(&r->mutex);
+		}
+		listed = false;
 		outcome = watch_once(r, &retry_after_s, &err);
 		switch (outcome) {
 		case WATCH_STOPPED:
@@ -900,6 +1097,9 @@ static gpointer run(gpointer data)
 			clear_error(r);
 			inf_backoff_reset(&r->backoff);
 			failures = 0;
+			g_mutex_lock(&r->mutex);
+			r->stats.last_sync_us = g_get_monotonic_time();
+			g_mutex_unlock(&r->mutex);
 			SCHED_LOG(r->config.log, SCHED_LOG_INFO, COMPONENT,
 				  "watch reconnecting",
 				  SCHED_STR("resource", r->ops->name),
@@ -943,11 +1143,16 @@ int inf_reflector_start(const inf_reflector_config *config,
 
 	*out = NULL;
 	if (config->resource >= INF_RESOURCE_COUNT)
-		return score_fail(err, -EINVAL, "reflector resource %d is not nodes or pods",
+		return score_fail(err, -EINVAL,
+				  "reflector resource %d is not nodes, pods, namespaces or networkpolicies",
 				  (int)config->resource);
 	if (config->client == NULL || config->model == NULL || config->lock == NULL)
 		return score_fail(err, -EINVAL,
 				  "a reflector needs a client, a model and its lock");
+	if (config->resource == INF_RESOURCE_NETWORK_POLICIES &&
+	    config->network_policies == NULL)
+		return score_fail(err, -EINVAL,
+				  "the networkpolicies reflector needs a policy store");
 
 	r = g_new0(inf_reflector, 1);
 	r->config = *config;
@@ -962,9 +1167,11 @@ int inf_reflector_start(const inf_reflector_config *config,
 	if (r->config.request_timeout_ms <= 0)
 		r->config.request_timeout_ms = INF_DEFAULT_REQUEST_TIMEOUT_MS;
 	r->ops = &ops_table[config->resource];
+	r->stats.last_event_us = g_get_monotonic_time();
+	r->stats.last_sync_us = r->stats.last_event_us;
 	g_mutex_init(&r->mutex);
 	g_cond_init(&r->wake);
-	r->store = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	r->store = new_key_set();
 	inf_backoff_init(&r->backoff, r->config.backoff_initial_ms,
 			 r->config.backoff_max_ms);
 	r->multi = curl_multi_init();
@@ -993,7 +1200,7 @@ bool inf_reflector_synced(inf_reflector *reflector)
 	bool synced;
 
 	g_mutex_lock(&reflector->mutex);
-	synced = reflector->synced;
+	synced = reflector->stats.synced;
 	g_mutex_unlock(&reflector->mutex);
 	return synced;
 }
@@ -1037,4 +1244,67 @@ void inf_reflector_free(inf_reflector *reflector)
 	g_cond_clear(&reflector->wake);
 	g_mutex_clear(&reflector->mutex);
 	g_free(reflector);
+}
+
+/* ---- Replaying a watch stream ------------------------------------------- */
+
+int inf_reflector_replay_watch(inf_resource resource, score_model *model,
+			       GRWLock *lock, const char *data, size_t length,
+			       size_t chunk, inf_watch_replay *out,
+			       score_error *err)
+{
+	inf_reflector *r;
+	watch_stream w = {0};
+	size_t offset = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (resource >= INF_RESOURCE_COUNT)
+		return score_fail(err, -EINVAL,
+				  "reflector resource %d is not nodes, pods, namespaces or networkpolicies",
+				  (int)resource);
+	if (model == NULL || lock == NULL)
+		return score_fail(err, -EINVAL,
+				  "a watch replay needs a model and its lock");
+
+	r = g_new0(inf_reflector, 1);
+	r->config.resource = resource;
+	r->config.model = model;
+	r->config.lock = lock;
+	/* Replayed policies go into a store of their own, dropped at the end. */
+	if (resource == INF_RESOURCE_NETWORK_POLICIES)
+		r->config.network_policies = inf_network_policy_store_new();
+	r->ops = &ops_table[resource];
+	g_mutex_init(&r->mutex);
+	g_cond_init(&r->wake);
+	r->store = new_key_set();
+
+	/* The status is known, so watch_write() never asks libcurl for it. */
+	w.r = r;
+	w.status = 200;
+	w.line = g_string_new(NULL);
+	w.error_body = g_string_new(NULL);
+	if (chunk == 0)
+		chunk = length > 0 ? length : 1;
+	while (offset < length) {
+		size_t piece = MIN(chunk, length - offset);
+
+		if (watch_write((char *)data + offset, 1, piece, &w) != piece)
+			break;
+		offset += piece;
+	}
+
+	out->events = w.events;
+	out->objects = g_hash_table_size(r->store);
+	out->error_event = w.error_event;
+	out->broken = w.problem[0] != '\0';
+	out->pending_bytes = w.line->len;
+	g_strlcpy(out->resource_version,
+		  r->resource_version != NULL ? r->resource_version : "",
+		  sizeof(out->resource_version));
+
+	g_string_free(w.line, true);
+	g_string_free(w.error_body, true);
+	inf_network_policy_store_free(r->config.network_policies);
+	inf_reflector_free(r);
+	return 0;
 }

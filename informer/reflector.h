@@ -1,7 +1,11 @@
-/* A reflector keeps one resource (nodes or pods) of the cluster model in
- * step with the API server, as client-go's Reflector does:
+/* A reflector keeps one resource of the cluster in step with the API
+ * server, as client-go's Reflector does. Nodes, pods and namespaces go
+ * into the cluster model; NetworkPolicies into an inf_network_policy_store
+ * (network_policy.h), since the model has no place for them.
  *
- *   1. LIST /api/v1/RESOURCE in pages of page_size (limit/continue), a
+ *   1. LIST the resource (/api/v1/nodes, /api/v1/pods, /api/v1/namespaces,
+ *      /apis/networking.k8s.io/v1/networkpolicies) in pages of page_size
+ *      (limit/continue), a
  *      consistent read of the latest state. A continue token that expires
  *      mid-list (410) restarts the list.
  *   2. Replace: under the model's write lock, put every listed object and
@@ -22,8 +26,9 @@
  * logged and skipped; the model keeps its previous version, if any.
  *
  * The model is keyed as inf_decode_pod() and inf_decode_node() key it:
- * pods by metadata.uid (namespace/name without one), nodes by name. A
- * reflector removes only objects it put there itself.
+ * pods by metadata.uid (namespace/name without one), nodes and namespaces
+ * by name; the policy store by namespace/name. A reflector removes only
+ * objects it put there itself.
  *
  * Threads: each reflector runs its own thread. The functions here may be
  * called from any thread.
@@ -37,6 +42,8 @@
 #include <glib.h>
 
 #include "informer/client.h"
+#include "informer/metrics.h"
+#include "informer/network_policy.h"
 #include "scheduler/log.h"
 #include "scoring/error.h"
 #include "scoring/model.h"
@@ -55,11 +62,22 @@
 typedef enum inf_resource {
 	INF_RESOURCE_NODES = 0,
 	INF_RESOURCE_PODS,
+	INF_RESOURCE_NAMESPACES,
+	INF_RESOURCE_NETWORK_POLICIES,
 	INF_RESOURCE_COUNT,
 } inf_resource;
 
-/* Returns "nodes" or "pods". */
+/* Returns "nodes", "pods", "namespaces" or "networkpolicies". */
 const char *inf_resource_name(inf_resource resource);
+
+/* Watch event types, in the order of inf_reflector_stats.events_by_type. */
+typedef enum inf_event_type {
+	INF_EVENT_ADDED = 0,
+	INF_EVENT_MODIFIED,
+	INF_EVENT_DELETED,
+	INF_EVENT_BOOKMARK,
+	INF_EVENT_TYPE_COUNT,
+} inf_event_type;
 
 typedef struct inf_reflector_config {
 	inf_resource resource;
@@ -67,6 +85,9 @@ typedef struct inf_reflector_config {
 	score_model *model;       /* borrowed */
 	GRWLock *lock;            /* borrowed: guards `model` */
 	sched_log *log;           /* borrowed, may be NULL */
+	inf_metrics *metrics;     /* borrowed, may be NULL */
+	/* Borrowed; required for INF_RESOURCE_NETWORK_POLICIES. */
+	inf_network_policy_store *network_policies;
 	/* Zero selects the INF_DEFAULT_* value of the same name. */
 	unsigned page_size;
 	unsigned watch_timeout_s;
@@ -81,9 +102,19 @@ typedef struct inf_reflector_stats {
 	uint64_t relists;      /* LISTs after a 410 */
 	uint64_t watches;      /* watch requests sent */
 	uint64_t watch_failures;
+	uint64_t watch_restarts; /* watches after the first one of a LIST */
 	uint64_t events;       /* ADDED, MODIFIED and DELETED events applied */
+	/* Applied (ADDED, MODIFIED, DELETED) or received (BOOKMARK). */
+	uint64_t events_by_type[INF_EVENT_TYPE_COUNT];
 	uint64_t decode_failures;
 	uint64_t objects;      /* objects this reflector has in the model */
+	bool synced;
+	/* Monotonic microseconds (g_get_monotonic_time()) of the last ADDED,
+	 * MODIFIED or DELETED event, and of the last moment the reflector
+	 * knew it was current: a LIST done, any watch event, a watch the
+	 * server ended. Both start at the reflector's start. */
+	int64_t last_event_us;
+	int64_t last_sync_us;
 	char resource_version[32]; /* last one seen, "" before the first list */
 } inf_reflector_stats;
 
@@ -108,5 +139,27 @@ bool inf_reflector_last_error(inf_reflector *reflector, score_error *err);
 /* Stops the thread, interrupting a transfer in progress, and frees the
  * reflector. The objects it put stay in the model. NULL is ignored. */
 void inf_reflector_free(inf_reflector *reflector);
+
+/* Counters of one inf_reflector_replay_watch() call. */
+typedef struct inf_watch_replay {
+	uint64_t events;      /* ADDED, MODIFIED, DELETED and BOOKMARK events */
+	uint64_t objects;     /* keys the replaying reflector put in the model */
+	bool error_event;     /* the stream stopped at an ERROR event */
+	bool broken;          /* it stopped at a line that is not an event, or
+				 at one longer than the event limit */
+	size_t pending_bytes; /* bytes after the last newline, not decoded */
+	char resource_version[32]; /* the last one applied, "" for none */
+} inf_watch_replay;
+
+/* Feeds `length` bytes of a watch response body (status 200) to the line
+ * splitter and event decoder that a running reflector of `resource` uses,
+ * in pieces of at most `chunk` bytes (0: all at once) as libcurl would
+ * deliver them, and applies the events to `model` under `lock`. No thread
+ * or connection is involved: this is for tests and fuzzing. Objects put
+ * into `model` stay there. Fails only for invalid arguments. */
+int inf_reflector_replay_watch(inf_resource resource, score_model *model,
+			       GRWLock *lock, const char *data, size_t length,
+			       size_t chunk, inf_watch_replay *out,
+			       score_error *err);
 
 #endif

@@ -700,6 +700,9 @@ static int cmd_serve(int argc, char **argv)
 		}
 		extender.bind = inf_informer_bind;
 		extender.bind_data = informer;
+		/* No removal needed: the server, which serves /metrics, is
+		 * freed before the informer. */
+		sched_metrics_add_collector(metrics, inf_informer_render_metrics, informer);
 	} else {
 		if (load_cluster(&cluster, config.cluster, log) < 0) {
 			ret = EXIT_FAILURE;

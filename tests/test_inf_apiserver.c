@@ -483,3 +483,157 @@ Test(apiserver_token, requires_bearer_token)
 	g_free(url);
 	test_apiserver_stop(&secured);
 }
+
+/* ---- NetworkPolicies and tokens ------------------------------------------ */
+
+#define NETPOL_PATH "/apis/networking.k8s.io/v1/networkpolicies"
+
+static void add_policy(const char *type, const char *namespace, const char *name)
+{
+	char *body = g_strdup_printf(
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"NetworkPolicy\","
+		"\"apiVersion\":\"networking.k8s.io/v1\",\"metadata\":{\"name\":\"%s\","
+		"\"namespace\":\"%s\"},\"spec\":{\"podSelector\":{}}}}",
+		type, name, namespace);
+
+	test_control(&server, "/control/objects", body);
+	g_free(body);
+}
+
+Test(apiserver, network_policies_list_and_get)
+{
+	test_response response;
+	cJSON *json;
+	const cJSON *items;
+
+	add_policy("ADDED", "default", "deny-all");
+	add_policy("ADDED", "team-a", "allow-web");
+	get(NETPOL_PATH "?limit=1", 0, &response);
+	cr_assert_eq(response.status, 200, "list: HTTP %ld", response.status);
+	json = parse_body(&response);
+	cr_assert_str_eq(json_string(json, "kind"), "NetworkPolicyList",
+			 "kind: got %s", json_string(json, "kind"));
+	cr_assert_str_eq(json_string(json, "apiVersion"), "networking.k8s.io/v1",
+			 "apiVersion: got %s", json_string(json, "apiVersion"));
+	cr_assert_str_eq(json_string(json, "metadata.resourceVersion"), "12",
+			 "list resourceVersion: got %s",
+			 json_string(json, "metadata.resourceVersion"));
+	cr_assert_not_null(json_string(json, "metadata.continue"), "limit=1 gives a continue token");
+	items = cJSON_GetObjectItemCaseSensitive(json, "items");
+	cr_assert_eq(cJSON_GetArraySize(items), 1, "one item per page");
+	cr_assert_str_eq(json_string(items->child, "metadata.name"), "deny-all",
+			 "first by namespace/name");
+	cr_assert_null(json_string(items->child, "kind"), "typed list items have no kind");
+	cJSON_Delete(json);
+	test_response_release(&response);
+
+	get("/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies", 0, &response);
+	json = parse_body(&response);
+	items = cJSON_GetObjectItemCaseSensitive(json, "items");
+	cr_assert_eq(cJSON_GetArraySize(items), 1, "the namespaced list has team-a's only");
+	cJSON_Delete(json);
+	test_response_release(&response);
+
+	get("/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies/allow-web", 0,
+	    &response);
+	cr_assert_eq(response.status, 200, "get: HTTP %ld", response.status);
+	json = parse_body(&response);
+	cr_assert_str_eq(json_string(json, "kind"), "NetworkPolicy", "a single object has its kind");
+	cr_assert_str_eq(json_string(json, "apiVersion"), "networking.k8s.io/v1",
+			 "and its group's apiVersion");
+	cJSON_Delete(json);
+	test_response_release(&response);
+
+	get("/api/v1/networkpolicies", 0, &response);
+	cr_assert_eq(response.status, 404, "networkpolicies are not in the core group: %ld",
+		     response.status);
+	test_response_release(&response);
+	get("/apis/networking.k8s.io/v1/nodes", 0, &response);
+	cr_assert_eq(response.status, 404, "nodes are not in networking.k8s.io: %ld",
+		     response.status);
+	test_response_release(&response);
+}
+
+Test(apiserver, network_policies_watch_and_410)
+{
+	test_response response;
+	char **lines;
+
+	add_policy("ADDED", "default", "p1");
+	add_policy("MODIFIED", "default", "p1");
+	add_policy("DELETED", "default", "p1");
+	get(NETPOL_PATH "?watch=true&resourceVersion=10", 3, &response);
+	lines = g_strsplit(response.body->str, "\n", -1);
+	cr_assert_not_null(strstr(lines[0], "\"type\":\"ADDED\""), "event 1: %s", lines[0]);
+	cr_assert_not_null(strstr(lines[0], "\"kind\":\"NetworkPolicy\""),
+			   "events carry the kind: %s", lines[0]);
+	cr_assert_not_null(strstr(lines[1], "\"type\":\"MODIFIED\""), "event 2: %s", lines[1]);
+	cr_assert_not_null(strstr(lines[2], "\"type\":\"DELETED\""), "event 3: %s", lines[2]);
+	cr_assert_not_null(strstr(lines[2], "\"resourceVersion\":\"13\""),
+			   "the DELETED event has the deletion's resourceVersion: %s", lines[2]);
+	g_strfreev(lines);
+	test_response_release(&response);
+
+	test_control(&server, "/control/compact", NULL);
+	get(NETPOL_PATH "?watch=true&resourceVersion=11", 0, &response);
+	cr_assert_not_null(strstr(response.body->str, "\"type\":\"ERROR\""),
+			   "a compacted resourceVersion gives an ERROR event: %s",
+			   response.body->str);
+	cr_assert_not_null(strstr(response.body->str, "\"code\":410"), "with code 410");
+	test_response_release(&response);
+}
+
+/* GETs `path` from `srv` with `token` as the bearer token. */
+static long status_with_token(const test_apiserver *srv, const char *path,
+			      const char *token)
+{
+	CURL *curl = curl_easy_init();
+	char *url = g_strconcat(srv->url, path, NULL);
+	char *header = g_strconcat("Authorization: Bearer ", token, NULL);
+	struct curl_slist *headers = curl_slist_append(NULL, header);
+	FILE *sink = fopen("/dev/null", "w");
+	long status = 0;
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	fclose(sink);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	g_free(header);
+	g_free(url);
+	return status;
+}
+
+Test(apiserver_token, token_changed_by_settings)
+{
+	test_apiserver secured;
+	test_response response;
+	char *url;
+
+	test_apiserver_start(&secured, FIXTURE, "old-token");
+	cr_assert_eq(status_with_token(&secured, "/api/v1/nodes", "old-token"), 200,
+		     "the configured token works");
+	test_control(&secured, "/control/settings", "{\"token\":\"new-token\"}");
+	cr_assert_eq(status_with_token(&secured, "/api/v1/nodes", "old-token"), 401,
+		     "the old token is rejected after the change");
+	cr_assert_eq(status_with_token(&secured, NETPOL_PATH, "new-token"), 200,
+		     "the new token works, under /apis too");
+	cr_assert_eq(test_stat(&secured, NULL, "unauthorized"), 1,
+		     "one 401 counted, got %ld", test_stat(&secured, NULL, "unauthorized"));
+
+	url = g_strconcat(secured.url, "/control/settings", NULL);
+	test_http("POST", url, "{\"token\":42}", 0, &response);
+	cr_assert_eq(response.status, 400, "a token that is not a string: expected 400, got %ld",
+		     response.status);
+	test_response_release(&response);
+	g_free(url);
+
+	test_control(&secured, "/control/settings", "{\"token\":null}");
+	cr_assert_eq(status_with_token(&secured, "/api/v1/pods", "anything"), 200,
+		     "a null token turns authentication off");
+	test_apiserver_stop(&secured);
+}

@@ -223,22 +223,110 @@ Test(kubeconfig, undefined_cluster_and_user)
 	g_free(path);
 }
 
-Test(kubeconfig, exec_plugin_not_supported)
+/* A kubeconfig whose user u has the exec block `exec` (YAML lines
+ * indented by 6). */
+static char *exec_config(const char *exec)
 {
-	char *path = write_file("config",
-				"current-context: c\n"
-				"clusters:\n- name: k\n  cluster: {server: 'https://127.0.0.1:1'}\n"
-				"users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n"
-				"contexts:\n- name: c\n  context: {cluster: k, user: u}\n");
-	inf_rest_config *c = NULL;
+	char *text = g_strdup_printf("current-context: c\n"
+				     "clusters:\n- name: k\n  cluster: {server: 'https://127.0.0.1:1'}\n"
+				     "users:\n- name: u\n  user:\n    exec:\n%s"
+				     "contexts:\n- name: c\n  context: {cluster: k, user: u}\n",
+				     exec);
+	char *path = write_file("config", text);
+
+	g_free(text);
+	return path;
+}
+
+Test(kubeconfig, exec_plugin_loaded)
+{
+	char *path = exec_config("      apiVersion: client.authentication.k8s.io/v1\n"
+				 "      command: bin/get-token\n"
+				 "      args: [--cluster, prod]\n"
+				 "      env: [{name: AWS_PROFILE, value: ops}, {name: EMPTY}]\n"
+				 "      installHint: install get-token from example.com\n"
+				 "      provideClusterInfo: true\n"
+				 "      interactiveMode: Never\n");
+	char *resolved = g_build_filename(dir, "bin", "get-token", NULL);
+	inf_rest_config *c = NULL, *copy;
 	score_error err = {0};
 	int rc = load_path(path, NULL, &c, &err);
 
-	cr_assert_eq(rc, -ENOTSUP, "expected -ENOTSUP, got %d", rc);
-	assert_error(rc, &err, "exec credential plugin (aws)");
-	assert_error(rc, &err, "not support yet");
-	assert_error(rc, &err, "user u");
+	cr_assert_eq(rc, 0, "load failed: %s", err.message);
+	cr_assert_not_null(c->exec, "the exec block is kept");
+	cr_assert_str_eq(c->exec->api_version, "client.authentication.k8s.io/v1",
+			 "apiVersion: got %s", c->exec->api_version);
+	cr_assert_str_eq(c->exec->command, resolved,
+			 "a relative command with a '/' resolves against the file's directory: got %s",
+			 c->exec->command);
+	cr_assert_str_eq(c->exec->args[0], "--cluster", "args[0]: got %s", c->exec->args[0]);
+	cr_assert_str_eq(c->exec->args[1], "prod", "args[1]: got %s", c->exec->args[1]);
+	cr_assert_null(c->exec->args[2], "two args");
+	cr_assert_str_eq(c->exec->env[0], "AWS_PROFILE=ops", "env[0]: got %s", c->exec->env[0]);
+	cr_assert_str_eq(c->exec->env[1], "EMPTY=", "env[1]: got %s", c->exec->env[1]);
+	cr_assert_str_eq(c->exec->install_hint, "install get-token from example.com",
+			 "installHint kept");
+	cr_assert(c->exec->provide_cluster_info, "provideClusterInfo kept");
+	cr_assert_eq(c->exec->interactive_mode, INF_EXEC_INTERACTIVE_NEVER,
+		     "interactiveMode Never");
+	copy = inf_rest_config_copy(c);
+	inf_rest_config_free(c);
+	cr_assert_str_eq(copy->exec->env[0], "AWS_PROFILE=ops", "the copy is deep");
+	inf_rest_config_free(copy);
+	g_free(resolved);
 	g_free(path);
+
+	path = exec_config("      apiVersion: client.authentication.k8s.io/v1beta1\n"
+			   "      command: gke-gcloud-auth-plugin\n");
+	rc = load_path(path, NULL, &c, &err);
+	cr_assert_eq(rc, 0, "v1beta1 without interactiveMode loads: %s", err.message);
+	cr_assert_str_eq(c->exec->command, "gke-gcloud-auth-plugin",
+			 "a bare command stays for the PATH lookup: got %s", c->exec->command);
+	cr_assert_eq(c->exec->interactive_mode, INF_EXEC_INTERACTIVE_IF_AVAILABLE,
+		     "v1beta1 defaults interactiveMode to IfAvailable");
+	cr_assert_null(c->exec->args[0], "no args");
+	inf_rest_config_free(c);
+	g_free(path);
+}
+
+Test(kubeconfig, exec_plugin_invalid)
+{
+	static const struct {
+		const char *exec;
+		const char *message;
+	} cases[] = {
+		{"      command: aws\n", "exec.apiVersion is missing"},
+		{"      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: aws\n",
+		 "exec.apiVersion client.authentication.k8s.io/v1alpha1 is not supported"},
+		{"      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n",
+		 "exec.interactiveMode is missing"},
+		{"      apiVersion: client.authentication.k8s.io/v1\n      interactiveMode: Never\n",
+		 "exec.command is missing"},
+		{"      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n"
+		 "      interactiveMode: Always\n",
+		 "stowage runs without a terminal"},
+		{"      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n"
+		 "      interactiveMode: Sometimes\n",
+		 "exec.interactiveMode Sometimes is invalid"},
+		{"      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n"
+		 "      interactiveMode: Never\n      args: [1]\n",
+		 "exec.args[0] must be a string"},
+		{"      apiVersion: client.authentication.k8s.io/v1\n      command: aws\n"
+		 "      interactiveMode: Never\n      env: [{value: x}]\n",
+		 "exec.env[0] needs a name"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *path = exec_config(cases[i].exec);
+		inf_rest_config *c = NULL;
+		score_error err = {0};
+		int rc = load_path(path, NULL, &c, &err);
+
+		assert_error(rc, &err, cases[i].message);
+		assert_error(rc, &err, "user u");
+		cr_assert_null(c, "case %zu: no configuration on failure", i);
+		g_free(path);
+	}
 }
 
 Test(kubeconfig, impersonation_and_auth_provider_rejected)

@@ -2,7 +2,8 @@
  * against the test API server (tests/tools/apiserver.c): the initial sync,
  * watch events, a watch cut mid-event, relists after 410 with deletions
  * reconciled, retries of 429/500 with Retry-After, a continue token that
- * expires mid-list, bookmarks, 401, undecodable objects and stopping.
+ * expires mid-list, bookmarks, 401, undecodable objects and stopping;
+ * namespaces into the model and NetworkPolicies into the policy store.
  *
  * The fixture tests/fixtures/informer/cluster.json holds 3 nodes (node-a
  * 4 CPUs, node-b 8, node-c 2) and 5 pods: web-1 (500m) on node-a, web-2
@@ -30,6 +31,7 @@ typedef struct fixture {
 	sched_log *log;
 	inf_rest_config rest;
 	inf_client *client;
+	inf_network_policy_store *policies;
 	inf_reflector *reflectors[INF_RESOURCE_COUNT];
 } fixture;
 
@@ -52,6 +54,7 @@ static void setup_with(const char *token)
 	fx.log_file = fdopen(fd, "w");
 	fx.log = sched_log_new(fx.log_file, SCHED_LOG_TEXT, SCHED_LOG_DEBUG);
 	fx.rest.server = fx.server.url;
+	fx.policies = inf_network_policy_store_new();
 	cr_assert_eq(inf_client_new(&fx.rest, &fx.client, &err), 0,
 		     "inf_client_new: %s", err.message);
 }
@@ -65,6 +68,7 @@ static void teardown(void)
 {
 	for (int i = 0; i < INF_RESOURCE_COUNT; i++)
 		inf_reflector_free(fx.reflectors[i]);
+	inf_network_policy_store_free(fx.policies);
 	inf_client_free(fx.client);
 	sched_log_free(fx.log);
 	fclose(fx.log_file);
@@ -86,6 +90,7 @@ static void start(inf_resource resource)
 		.model = fx.model,
 		.lock = &fx.lock,
 		.log = fx.log,
+		.network_policies = fx.policies,
 		.page_size = 2,
 		.backoff_initial_ms = 20,
 		.backoff_max_ms = 200,
@@ -552,6 +557,238 @@ Test(reflector, rejects_bad_config)
 	cr_assert_eq(inf_reflector_start(&config, &r, &err), -EINVAL,
 		     "a reflector without client and model is rejected");
 	cr_assert_null(r, "nothing is returned on failure");
+}
+
+/* ---- Namespaces and NetworkPolicies -------------------------------------- */
+
+/* Returns the namespace's label `key`, "" when the namespace has no such
+ * label, NULL when the model lacks the namespace; the caller frees it. */
+static char *namespace_label(const char *name, const char *key)
+{
+	const score_labels *labels;
+	char *value = NULL;
+
+	g_rw_lock_reader_lock(&fx.lock);
+	labels = score_model_namespace_labels(fx.model, name);
+	if (labels != NULL)
+		value = g_strdup(score_labels_get(labels, key) != NULL ?
+					 score_labels_get(labels, key) : "");
+	g_rw_lock_reader_unlock(&fx.lock);
+	return value;
+}
+
+typedef struct label_expectation {
+	const char *namespace, *key, *value; /* value NULL: namespace absent */
+} label_expectation;
+
+static bool namespace_label_is(const void *data)
+{
+	const label_expectation *e = data;
+	char *value = namespace_label(e->namespace, e->key);
+	bool holds = e->value == NULL ? value == NULL :
+					value != NULL && strcmp(value, e->value) == 0;
+
+	g_free(value);
+	return holds;
+}
+
+static void control_namespace(const char *type, const char *name,
+			      const char *tenant)
+{
+	char *body = g_strdup_printf(
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"Namespace\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"%s\",\"labels\":{\"tenant\":\"%s\"}}}}",
+		type, name, tenant);
+
+	test_control(&fx.server, "/control/objects", body);
+	g_free(body);
+}
+
+static bool namespaces_synced(const void *data)
+{
+	(void)data;
+	return inf_reflector_synced(fx.reflectors[INF_RESOURCE_NAMESPACES]);
+}
+
+Test(reflector, namespace_labels_follow_events)
+{
+	label_expectation added = {"team-b", "tenant", "blue"};
+	label_expectation modified = {"team-b", "tenant", "green"};
+	label_expectation deleted = {"team-b", "tenant", NULL};
+	inf_reflector_stats stats;
+	char *value;
+
+	start(INF_RESOURCE_NAMESPACES);
+	cr_assert(test_wait_until(namespaces_synced, NULL, WAIT_MS), "namespaces synced");
+	cr_assert_eq(score_model_namespace_count(fx.model), 2,
+		     "the fixture's 2 namespaces, got %zu",
+		     score_model_namespace_count(fx.model));
+	value = namespace_label("team-a", "kubernetes.io/metadata.name");
+	cr_assert_str_eq(value, "team-a", "team-a's name label, got %s", value);
+	g_free(value);
+
+	control_namespace("ADDED", "team-b", "blue");
+	cr_assert(test_wait_until(namespace_label_is, &added, WAIT_MS),
+		  "team-b was added with tenant=blue");
+	control_namespace("MODIFIED", "team-b", "green");
+	cr_assert(test_wait_until(namespace_label_is, &modified, WAIT_MS),
+		  "team-b's label changed to green");
+	control_namespace("DELETED", "team-b", "green");
+	cr_assert(test_wait_until(namespace_label_is, &deleted, WAIT_MS),
+		  "team-b was removed from the model");
+
+	stats = stats_of(INF_RESOURCE_NAMESPACES);
+	cr_assert_eq(stats.events_by_type[INF_EVENT_ADDED], 1, "one ADDED, got %llu",
+		     (unsigned long long)stats.events_by_type[INF_EVENT_ADDED]);
+	cr_assert_eq(stats.events_by_type[INF_EVENT_MODIFIED], 1, "one MODIFIED, got %llu",
+		     (unsigned long long)stats.events_by_type[INF_EVENT_MODIFIED]);
+	cr_assert_eq(stats.events_by_type[INF_EVENT_DELETED], 1, "one DELETED, got %llu",
+		     (unsigned long long)stats.events_by_type[INF_EVENT_DELETED]);
+	cr_assert_eq(stats.objects, 2, "2 namespaces tracked, got %llu",
+		     (unsigned long long)stats.objects);
+	cr_assert_eq(score_model_node_count(fx.model), 0,
+		     "the namespaces reflector puts no nodes");
+}
+
+static void control_policy(const char *type, const char *namespace,
+			   const char *name, const char *spec)
+{
+	char *body = g_strdup_printf(
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"NetworkPolicy\","
+		"\"apiVersion\":\"networking.k8s.io/v1\",\"metadata\":{\"name\":\"%s\","
+		"\"namespace\":\"%s\"},\"spec\":%s}}",
+		type, name, namespace, spec);
+
+	test_control(&fx.server, "/control/objects", body);
+	g_free(body);
+}
+
+static bool policy_present(const void *key)
+{
+	inf_network_policy *policy = inf_network_policy_store_get(fx.policies, key);
+
+	inf_network_policy_unref(policy);
+	return policy != NULL;
+}
+
+static bool policy_absent(const void *key)
+{
+	return !policy_present(key);
+}
+
+static bool policy_egress(const void *key)
+{
+	inf_network_policy *policy = inf_network_policy_store_get(fx.policies, key);
+	bool egress = policy != NULL && policy->egress;
+
+	inf_network_policy_unref(policy);
+	return egress;
+}
+
+static bool policies_synced(const void *data)
+{
+	(void)data;
+	return inf_reflector_synced(fx.reflectors[INF_RESOURCE_NETWORK_POLICIES]);
+}
+
+Test(reflector, network_policies_into_store)
+{
+	inf_network_policy *policy;
+	inf_reflector_stats stats;
+
+	control_policy("ADDED", "default", "deny-all", "{\"podSelector\":{}}");
+	control_policy("ADDED", "team-a", "allow-web",
+		       "{\"podSelector\":{\"matchLabels\":{\"app\":\"db\"}},"
+		       "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}]}]}");
+	start(INF_RESOURCE_NETWORK_POLICIES);
+	cr_assert(test_wait_until(policies_synced, NULL, WAIT_MS), "policies synced");
+	cr_assert_eq(inf_network_policy_store_count(fx.policies), 2,
+		     "2 policies in the store, got %zu",
+		     inf_network_policy_store_count(fx.policies));
+	policy = inf_network_policy_store_get(fx.policies, "team-a/allow-web");
+	cr_assert_not_null(policy, "team-a/allow-web is stored");
+	cr_assert_eq(policy->n_ingress_rules, 1, "with its ingress rule");
+	cr_assert_eq(policy->pod_selector.n_requirements, 1, "and its pod selector");
+	inf_network_policy_unref(policy);
+	cr_assert_eq(score_model_namespace_count(fx.model), 0,
+		     "policies do not touch the model");
+
+	control_policy("MODIFIED", "default", "deny-all",
+		       "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"]}");
+	cr_assert(test_wait_until(policy_egress, "default/deny-all", WAIT_MS),
+		  "the modified policy isolates egress");
+	control_policy("DELETED", "team-a", "allow-web", "{}");
+	cr_assert(test_wait_until(policy_absent, "team-a/allow-web", WAIT_MS),
+		  "the deleted policy left the store");
+
+	control_policy("ADDED", "default", "broken",
+		       "{\"podSelector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Near\"}]}}");
+	control_policy("ADDED", "default", "after", "{}");
+	cr_assert(test_wait_until(policy_present, "default/after", WAIT_MS),
+		  "a policy after a broken one arrives");
+	cr_assert(!policy_present("default/broken"), "the broken policy is not stored");
+	cr_assert(log_has("could not be decoded", "default/broken"),
+		  "the broken policy is logged with its key");
+	stats = stats_of(INF_RESOURCE_NETWORK_POLICIES);
+	cr_assert_eq(stats.decode_failures, 1, "one decode failure, got %llu",
+		     (unsigned long long)stats.decode_failures);
+	cr_assert_eq(stats.events_by_type[INF_EVENT_ADDED], 1,
+		     "one ADDED applied (the broken one is not), got %llu",
+		     (unsigned long long)stats.events_by_type[INF_EVENT_ADDED]);
+}
+
+static bool policies_relisted(const void *data)
+{
+	(void)data;
+	return stats_of(INF_RESOURCE_NETWORK_POLICIES).relists > 0 &&
+	       stats_of(INF_RESOURCE_NETWORK_POLICIES).lists > 1;
+}
+
+static bool policies_watch_failed(const void *data)
+{
+	(void)data;
+	return stats_of(INF_RESOURCE_NETWORK_POLICIES).watch_failures > 0;
+}
+
+static bool namespaces_relisted(const void *data)
+{
+	(void)data;
+	return stats_of(INF_RESOURCE_NAMESPACES).relists > 0 &&
+	       stats_of(INF_RESOURCE_NAMESPACES).lists > 1;
+}
+
+Test(reflector, policies_and_namespaces_relist_after_410)
+{
+	label_expectation team_a_gone = {"team-a", "tenant", NULL};
+
+	control_policy("ADDED", "default", "old", "{}");
+	start(INF_RESOURCE_NAMESPACES);
+	start(INF_RESOURCE_NETWORK_POLICIES);
+	cr_assert(test_wait_until(policies_synced, NULL, WAIT_MS), "policies synced");
+	cr_assert(test_wait_until(namespaces_synced, NULL, WAIT_MS), "namespaces synced");
+
+	/* Both watches go down; changes made meanwhile are compacted away. */
+	test_control(&fx.server, "/control/faults",
+		     "{\"watch\":true,\"status\":500,\"times\":-1}");
+	test_control(&fx.server, "/control/close-watches", NULL);
+	cr_assert(test_wait_until(policies_watch_failed, NULL, WAIT_MS),
+		  "the policies watch is down");
+	control_policy("DELETED", "default", "old", "{}");
+	control_policy("ADDED", "default", "new", "{}");
+	test_control(&fx.server, "/control/objects",
+		     "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"team-a\"}}}");
+	test_control(&fx.server, "/control/compact", NULL);
+	test_control(&fx.server, "/control/clear-faults", NULL);
+
+	cr_assert(test_wait_until(policies_relisted, NULL, WAIT_MS), "policies relisted");
+	cr_assert(test_wait_until(policy_present, "default/new", WAIT_MS),
+		  "the relist added default/new");
+	cr_assert(!policy_present("default/old"), "the relist removed default/old");
+	cr_assert_eq(inf_network_policy_store_count(fx.policies), 1, "one policy left");
+	cr_assert(test_wait_until(namespaces_relisted, NULL, WAIT_MS), "namespaces relisted");
+	cr_assert(test_wait_until(namespace_label_is, &team_a_gone, WAIT_MS),
+		  "the relist removed team-a from the model");
+	cr_assert(log_has("relisting", "networkpolicies"), "the relist is logged");
 }
 
 /* ---- Through the informer handle ----------------------------------------- */

@@ -6,14 +6,17 @@
  * stdout, and runs until its standard input reaches end of file (so it also
  * ends when the test that started it dies) or it gets SIGTERM.
  *
- * FILE is a v1 List (`kubectl get nodes,pods,namespaces -o json`) of Node,
- * Pod and Namespace objects. Each gets its own resourceVersion in file
- * order, and a random uid when it has none. With --token, every /api
- * request must carry "Authorization: Bearer TOKEN" or gets 401. With
- * --tls-cert and --tls-key it serves HTTPS instead of HTTP.
+ * FILE is a v1 List (`kubectl get nodes,pods,namespaces,networkpolicies -A
+ * -o json`) of Node, Pod, Namespace and NetworkPolicy objects. Each gets
+ * its own resourceVersion in file order, and a random uid when it has
+ * none. With --token, every /api and /apis request must carry
+ * "Authorization: Bearer TOKEN" or gets 401. With --tls-cert and --tls-key
+ * it serves HTTPS instead of HTTP.
  *
- * The API, with the real API server's shapes and status codes:
- *   GET  /api/v1/{nodes,pods,namespaces}, /api/v1/namespaces/NS/pods
+ * The API, with the real API server's shapes and status codes. PREFIX is
+ * /api/v1 for nodes, pods and namespaces and /apis/networking.k8s.io/v1
+ * for networkpolicies:
+ *   GET  PREFIX/RESOURCE, PREFIX/namespaces/NS/RESOURCE (namespaced ones)
  *        lists, with limit and continue; a continue token whose snapshot was
  *        compacted gets 410 Expired. Lists always serve the latest state:
  *        the resourceVersion parameter is accepted and ignored.
@@ -25,8 +28,8 @@
  *        then the ERROR event). allowWatchBookmarks=true enables BOOKMARK
  *        events; timeoutSeconds=N ends the stream after N seconds, with a
  *        bookmark first when bookmarks are enabled.
- *   GET  /api/v1/nodes/NAME, /api/v1/namespaces/NAME,
- *        /api/v1/namespaces/NS/pods/NAME
+ *   GET  PREFIX/nodes/NAME, PREFIX/namespaces/NAME,
+ *        PREFIX/namespaces/NS/RESOURCE/NAME
  *   POST /api/v1/namespaces/NS/pods/NAME/binding with a v1.Binding: 201 and
  *        a MODIFIED event; 409 when metadata.uid does not match the pod
  *        (precondition) or the pod already has spec.nodeName; 404 when the
@@ -52,11 +55,18 @@
  *                          only list pages after the first.
  *   POST /control/clear-faults  drops the faults not yet used up.
  *   POST /control/settings {"watchGoneAsHTTP":true} responds to a watch from a
- *                          compacted resourceVersion with HTTP 410 instead.
+ *                          compacted resourceVersion with HTTP 410 instead;
+ *                          {"token":"T"} requires the bearer token T from
+ *                          the next request on, {"token":null} none. Open
+ *                          watches keep streaming, as kube-apiserver's do
+ *                          when a token is revoked.
  *   POST /control/bookmark every watch with bookmarks enabled sends one.
  *   POST /control/close-watches  ends every open watch cleanly.
- *   GET  /control/stats    resourceVersion, open watches and request counts.
+ *   GET  /control/stats    resourceVersion, open watches, request counts
+ *                          and the 401 responses sent ("unauthorized").
  *
+ * Objects are kept as serialized JSON, so that lists of 100,000 objects are
+ * served by copying text; a change parses only the object it changes.
  * Only for tests: the server keeps every snapshot and event in memory.
  */
 #include <errno.h>
@@ -75,8 +85,9 @@
 #include <glib.h>
 #include <microhttpd.h>
 
-/* Bodies of POST requests; a Binding is a few hundred bytes. */
-#define MAX_BODY_BYTES (16 * 1024 * 1024)
+/* Bodies of POST requests: a Binding is a few hundred bytes, a batch of
+ * objects for /control/objects a few MiB. */
+#define MAX_BODY_BYTES (64 * 1024 * 1024)
 
 /* How often a waiting watch wakes to check its deadline and shutdown. */
 #define WATCH_POLL_US (100 * 1000)
@@ -85,6 +96,7 @@ typedef enum resource_id {
 	RES_NODES = 0,
 	RES_PODS,
 	RES_NAMESPACES,
+	RES_NETWORKPOLICIES,
 	RES_COUNT,
 } resource_id;
 
@@ -92,19 +104,30 @@ typedef struct resource_info {
 	const char *name; /* the URL segment */
 	const char *kind;
 	const char *list_kind;
+	const char *api_version;
 	bool namespaced;
 } resource_info;
 
 static const resource_info resources[RES_COUNT] = {
-	[RES_NODES] = {"nodes", "Node", "NodeList", false},
-	[RES_PODS] = {"pods", "Pod", "PodList", true},
-	[RES_NAMESPACES] = {"namespaces", "Namespace", "NamespaceList", false},
+	[RES_NODES] = {"nodes", "Node", "NodeList", "v1", false},
+	[RES_PODS] = {"pods", "Pod", "PodList", "v1", true},
+	[RES_NAMESPACES] = {"namespaces", "Namespace", "NamespaceList", "v1", false},
+	[RES_NETWORKPOLICIES] = {"networkpolicies", "NetworkPolicy",
+				 "NetworkPolicyList", "networking.k8s.io/v1", true},
 };
+
+/* One stored object, shared by the store, list snapshots and events. */
+typedef struct stored {
+	gint refs;       /* atomic */
+	char *item;      /* the object without kind and apiVersion */
+	size_t length;
+	char *namespace; /* NULL for cluster-scoped objects */
+	char *uid;       /* NULL when the object has none */
+} stored;
 
 typedef struct event {
 	uint64_t rv;
 	resource_id resource;
-	const char *type; /* static: "ADDED", "MODIFIED", "DELETED" */
 	char *namespace;  /* NULL for cluster-scoped objects */
 	char *line;       /* the serialized event with its newline */
 } event;
@@ -112,7 +135,7 @@ typedef struct event {
 /* A paginated list in progress: the objects as of `rv`. */
 typedef struct snapshot {
 	uint64_t rv;
-	GPtrArray *objects; /* cJSON *, owned */
+	GPtrArray *objects; /* stored *, one reference each */
 } snapshot;
 
 typedef enum fault_kind {
@@ -125,7 +148,7 @@ typedef enum fault_kind {
 typedef struct fault {
 	fault_kind kind;
 	char *method;     /* NULL matches every method */
-	char *path;       /* path prefix; NULL matches every /api path */
+	char *path;       /* path prefix; NULL matches every API path */
 	int watch;        /* -1 any request, 0 not a watch, 1 only a watch */
 	bool need_continue; /* only list pages after the first */
 	int status;
@@ -161,7 +184,7 @@ typedef struct server {
 	GCond changed;
 	uint64_t rv;           /* the last resourceVersion handed out */
 	uint64_t compacted_rv; /* watches from below this get 410 */
-	GTree *objects[RES_COUNT]; /* "ns/name" or "name" -> cJSON * */
+	GTree *objects[RES_COUNT]; /* "ns/name" or "name" -> stored * */
 	GPtrArray *history;        /* event *, ascending rv */
 	GHashTable *snapshots;     /* id -> snapshot * */
 	unsigned next_snapshot;
@@ -179,6 +202,7 @@ typedef struct server {
 	unsigned binding_requests;
 	unsigned bindings;
 	unsigned faults_applied;
+	unsigned unauthorized;
 	unsigned bindings_in_flight;     /* binding requests being handled */
 	unsigned bindings_in_flight_max;
 } server;
@@ -261,10 +285,13 @@ static int resource_by_kind(const char *kind)
 	return -1;
 }
 
-static int resource_by_name(const char *name)
+/* Returns the resource `name` served under the group version
+ * `api_version`, or -1. */
+static int resource_by_name(const char *name, const char *api_version)
 {
 	for (int i = 0; i < RES_COUNT; i++)
-		if (strcmp(resources[i].name, name) == 0)
+		if (strcmp(resources[i].name, name) == 0 &&
+		    strcmp(resources[i].api_version, api_version) == 0)
 			return i;
 	return -1;
 }
@@ -284,16 +311,83 @@ static char *object_key(resource_id resource, const cJSON *object)
 			       name);
 }
 
+/* ---- Stored objects ------------------------------------------------------ */
+
+/* Serializes `object` (consumed) without kind and apiVersion, which typed
+ * list items lack, and keeps the fields the server looks up. */
+static stored *stored_new(cJSON *object)
+{
+	stored *s = g_new0(stored, 1);
+	const cJSON *metadata;
+	char *text;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(object, "kind");
+	cJSON_DeleteItemFromObjectCaseSensitive(object, "apiVersion");
+	metadata = cJSON_GetObjectItemCaseSensitive(object, "metadata");
+	s->refs = 1;
+	s->namespace = g_strdup(string_member(metadata, "namespace"));
+	s->uid = g_strdup(string_member(metadata, "uid"));
+	text = print_json(object);
+	s->item = g_strdup(text);
+	s->length = strlen(s->item);
+	cJSON_free(text);
+	cJSON_Delete(object);
+	return s;
+}
+
+static stored *stored_ref(stored *s)
+{
+	g_atomic_int_inc(&s->refs);
+	return s;
+}
+
+static void stored_unref(gpointer data)
+{
+	stored *s = data;
+
+	if (s == NULL || !g_atomic_int_dec_and_test(&s->refs))
+		return;
+	g_free(s->item);
+	g_free(s->namespace);
+	g_free(s->uid);
+	g_free(s);
+}
+
+/* Appends the whole object, kind and apiVersion first. */
+static void append_full(GString *out, resource_id resource, const stored *s)
+{
+	g_string_append_printf(out, "{\"kind\":\"%s\",\"apiVersion\":\"%s\"",
+			       resources[resource].kind,
+			       resources[resource].api_version);
+	/* s->item is "{...}": splice its members after ours. */
+	if (s->length > 2)
+		g_string_append_c(out, ',');
+	g_string_append_len(out, s->item + 1, (gssize)(s->length - 1));
+}
+
+/* Returns the whole object parsed; the caller frees it. */
+static cJSON *stored_parse(resource_id resource, const stored *s)
+{
+	GString *text = g_string_sized_new(s->length + 64);
+	cJSON *object;
+
+	append_full(text, resource, s);
+	object = must(cJSON_ParseWithLength(text->str, text->len));
+	g_string_free(text, true);
+	return object;
+}
+
 /* ---- Responses ----------------------------------------------------------- */
 
+/* Sends `body` (g_malloc'ed; the response frees it). */
 static enum MHD_Result send_text(struct MHD_Connection *connection,
 				 unsigned status, char *body, int retry_after)
 {
 	struct MHD_Response *response;
 	enum MHD_Result result;
 
-	response = MHD_create_response_from_buffer(strlen(body), body,
-						   MHD_RESPMEM_MUST_FREE);
+	response = MHD_create_response_from_buffer_with_free_callback(
+		strlen(body), body, g_free);
 	MHD_add_response_header(response, "Content-Type", "application/json");
 	if (retry_after >= 0) {
 		char value[32];
@@ -311,11 +405,11 @@ static enum MHD_Result send_json(struct MHD_Connection *connection,
 				 unsigned status, cJSON *json)
 {
 	char *text = print_json(json);
-	char *body = strdup(text);
+	char *body = g_strdup(text);
 
 	cJSON_free(text);
 	cJSON_Delete(json);
-	return send_text(connection, status, must(body), -1);
+	return send_text(connection, status, body, -1);
 }
 
 static const char *default_reason(int code)
@@ -391,7 +485,7 @@ static enum MHD_Result send_failure(struct MHD_Connection *connection,
 	cJSON *status = failure_status(code, reason, message, details_kind,
 				       details_name, retry_after);
 	char *text = print_json(status);
-	char *body = must(strdup(text));
+	char *body = g_strdup(text);
 
 	cJSON_free(text);
 	cJSON_Delete(status);
@@ -433,11 +527,6 @@ static void fault_free(gpointer data)
 	g_free(f);
 }
 
-static void json_free(gpointer data)
-{
-	cJSON_Delete(data);
-}
-
 static void server_init(server *srv)
 {
 	memset(srv, 0, sizeof(*srv));
@@ -445,7 +534,7 @@ static void server_init(server *srv)
 	g_cond_init(&srv->changed);
 	for (int i = 0; i < RES_COUNT; i++)
 		srv->objects[i] = g_tree_new_full(compare_keys, NULL, g_free,
-						  json_free);
+						  stored_unref);
 	srv->history = g_ptr_array_new_with_free_func(event_free);
 	srv->snapshots = g_hash_table_new_full(g_direct_hash, g_direct_equal,
 					       NULL, snapshot_free);
@@ -467,30 +556,23 @@ static void server_release(server *srv)
 }
 
 static void record_event(server *srv, resource_id resource, const char *type,
-			 const cJSON *object)
+			 const stored *s)
 {
 	event *e = g_new0(event, 1);
-	cJSON *wrapper = must(cJSON_CreateObject());
-	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(object, "metadata");
-	const char *namespace = string_member(metadata, "namespace");
-	char *text;
+	GString *line = g_string_sized_new(s->length + 96);
 
-	must(cJSON_AddStringToObject(wrapper, "type", type));
-	cJSON_AddItemToObject(wrapper, "object",
-			      must(cJSON_Duplicate(object, true)));
-	text = print_json(wrapper);
+	g_string_append_printf(line, "{\"type\":\"%s\",\"object\":", type);
+	append_full(line, resource, s);
+	g_string_append(line, "}\n");
 	e->rv = srv->rv;
 	e->resource = resource;
-	e->type = type;
-	e->namespace = g_strdup(namespace);
-	e->line = g_strconcat(text, "\n", NULL);
-	cJSON_free(text);
-	cJSON_Delete(wrapper);
+	e->namespace = g_strdup(s->namespace);
+	e->line = g_string_free(line, false);
 	g_ptr_array_add(srv->history, e);
 	g_cond_broadcast(&srv->changed);
 }
 
-static void stamp_new_object(cJSON *object, resource_id resource)
+static void stamp_new_object(cJSON *object)
 {
 	cJSON *metadata = metadata_of(object);
 	const char *uid = string_member(metadata, "uid");
@@ -501,9 +583,6 @@ static void stamp_new_object(cJSON *object, resource_id resource)
 		set_string(metadata, "uid", random);
 		g_free(random);
 	}
-	if (resources[resource].namespaced &&
-	    string_member(metadata, "namespace") == NULL)
-		set_string(metadata, "namespace", "default");
 	if (string_member(metadata, "creationTimestamp") == NULL) {
 		GDateTime *now = g_date_time_new_now_utc();
 		char *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
@@ -512,10 +591,17 @@ static void stamp_new_object(cJSON *object, resource_id resource)
 		g_free(stamp);
 		g_date_time_unref(now);
 	}
-	if (string_member(object, "kind") == NULL)
-		set_string(object, "kind", resources[resource].kind);
-	if (string_member(object, "apiVersion") == NULL)
-		set_string(object, "apiVersion", "v1");
+}
+
+static const char *event_type(const char *type)
+{
+	if (strcmp(type, "ADDED") == 0)
+		return "ADDED";
+	if (strcmp(type, "MODIFIED") == 0)
+		return "MODIFIED";
+	if (strcmp(type, "DELETED") == 0)
+		return "DELETED";
+	return NULL;
 }
 
 /* Applies one change with the lock held. Takes ownership of `object`.
@@ -523,16 +609,23 @@ static void stamp_new_object(cJSON *object, resource_id resource)
 static int apply_change(server *srv, const char *type, cJSON *object,
 			char **message)
 {
-	int resource = resource_by_kind(string_member(object, "kind"));
+	const char *kind = string_member(object, "kind");
+	int resource = resource_by_kind(kind);
+	const char *static_type = event_type(type);
 	char *key = NULL;
-	cJSON *old;
+	stored *old, *s;
 	char rv_text[32];
 	int status = 0;
 
 	if (resource < 0) {
-		*message = g_strdup_printf("object kind %s is not Node, Pod or Namespace",
-					   string_member(object, "kind") != NULL ?
-						   string_member(object, "kind") : "(missing)");
+		*message = g_strdup_printf("object kind %s is not Node, Pod, Namespace or NetworkPolicy",
+					   kind != NULL ? kind : "(missing)");
+		status = 400;
+		goto out;
+	}
+	if (static_type == NULL) {
+		*message = g_strdup_printf("change type %s is not ADDED, MODIFIED or DELETED",
+					   type);
 		status = 400;
 		goto out;
 	}
@@ -547,54 +640,44 @@ static int apply_change(server *srv, const char *type, cJSON *object,
 	}
 	old = g_tree_lookup(srv->objects[resource], key);
 
-	if (strcmp(type, "ADDED") == 0) {
+	if (strcmp(static_type, "ADDED") == 0) {
 		if (old != NULL) {
 			*message = g_strdup_printf("%s %s already exists",
 						   resources[resource].kind, key);
 			status = 409;
 			goto out;
 		}
-		stamp_new_object(object, resource);
-	} else if (strcmp(type, "MODIFIED") == 0 || strcmp(type, "DELETED") == 0) {
-		const cJSON *old_metadata;
-
+		stamp_new_object(object);
+	} else {
 		if (old == NULL) {
 			*message = g_strdup_printf("%s %s not found",
 						   resources[resource].kind, key);
 			status = 404;
 			goto out;
 		}
-		old_metadata = cJSON_GetObjectItemCaseSensitive(old, "metadata");
-		if (string_member(metadata_of(object), "uid") == NULL &&
-		    string_member(old_metadata, "uid") != NULL)
-			set_string(metadata_of(object), "uid",
-				   string_member(old_metadata, "uid"));
-		if (strcmp(type, "DELETED") == 0) {
+		if (strcmp(static_type, "DELETED") == 0) {
 			/* The DELETED event carries the last state. */
 			cJSON_Delete(object);
-			object = must(cJSON_Duplicate(old, true));
+			object = stored_parse((resource_id)resource, old);
+		} else if (string_member(metadata_of(object), "uid") == NULL &&
+			   old->uid != NULL) {
+			set_string(metadata_of(object), "uid", old->uid);
 		}
-	} else {
-		*message = g_strdup_printf("change type %s is not ADDED, MODIFIED or DELETED",
-					   type);
-		status = 400;
-		goto out;
 	}
 
 	srv->rv++;
 	g_snprintf(rv_text, sizeof(rv_text), "%" PRIu64, srv->rv);
 	set_string(metadata_of(object), "resourceVersion", rv_text);
-	record_event(srv, resource, strcmp(type, "ADDED") == 0 ? "ADDED" :
-			   strcmp(type, "MODIFIED") == 0 ? "MODIFIED" : "DELETED",
-		     object);
-	if (strcmp(type, "DELETED") == 0) {
+	s = stored_new(object);
+	object = NULL;
+	record_event(srv, (resource_id)resource, static_type, s);
+	if (strcmp(static_type, "DELETED") == 0) {
 		g_tree_remove(srv->objects[resource], key);
-		cJSON_Delete(object);
+		stored_unref(s);
 	} else {
-		g_tree_replace(srv->objects[resource], key, object);
+		g_tree_replace(srv->objects[resource], key, s);
 		key = NULL;
 	}
-	object = NULL;
 
 out:
 	g_free(key);
@@ -710,23 +793,23 @@ static int parse_fault(const cJSON *json, fault **out, char **message)
 
 /* ---- Streaming responses ------------------------------------------------- */
 
-
 static void bookmark_line(const watch_stream *w, uint64_t rv, GString *out)
 {
 	g_string_append_printf(out,
-			       "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"%" PRIu64 "\",\"creationTimestamp\":null}}}\n",
-			       resources[w->resource].kind, rv);
+			       "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%" PRIu64 "\",\"creationTimestamp\":null}}}\n",
+			       resources[w->resource].kind,
+			       resources[w->resource].api_version, rv);
 }
 
 /* Appends `line`, or half of it when the cut is due. */
-static void append_event(watch_stream *w, const char *line)
+static void append_event(watch_stream *w, const char *line, size_t length)
 {
 	if (w->cut_after >= 0 && w->sent_events == (unsigned)w->cut_after) {
-		g_string_append_len(w->pending, line, (gssize)(strlen(line) / 2));
+		g_string_append_len(w->pending, line, (gssize)(length / 2));
 		w->cut_now = true;
 		return;
 	}
-	g_string_append(w->pending, line);
+	g_string_append_len(w->pending, line, (gssize)length);
 	w->sent_events++;
 }
 
@@ -753,7 +836,7 @@ static void collect_events(watch_stream *w)
 		if (w->namespace != NULL &&
 		    g_strcmp0(e->namespace, w->namespace) != 0)
 			continue;
-		append_event(w, e->line);
+		append_event(w, e->line, strlen(e->line));
 	}
 }
 
@@ -840,7 +923,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *connection,
 	struct MHD_Response *response;
 	enum MHD_Result result;
 
-	response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+	response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
 						     stream_reader, w,
 						     stream_free);
 	MHD_add_response_header(response, "Content-Type", "application/json");
@@ -859,23 +942,69 @@ typedef struct list_walk {
 static gboolean collect_object(gpointer key, gpointer value, gpointer data)
 {
 	list_walk *walk = data;
-	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(value, "metadata");
+	stored *s = value;
 
 	(void)key;
-	if (walk->namespace == NULL ||
-	    g_strcmp0(string_member(metadata, "namespace"), walk->namespace) == 0)
-		g_ptr_array_add(walk->objects, must(cJSON_Duplicate(value, true)));
+	if (walk->namespace == NULL || g_strcmp0(s->namespace, walk->namespace) == 0)
+		g_ptr_array_add(walk->objects, stored_ref(s));
 	return false;
 }
 
-static cJSON *list_item(const cJSON *object)
+/* Returns the snapshot a continue token names, with the lock held, or
+ * NULL when it is malformed or was compacted away. */
+static snapshot *snapshot_of_token(server *srv, const char *token,
+				   uint64_t *id, uint64_t *offset)
 {
-	cJSON *item = must(cJSON_Duplicate(object, true));
+	gsize length = 0;
+	guchar *decoded = g_base64_decode(token, &length);
+	char *text = g_strndup((const char *)decoded, length);
+	char **parts = g_strsplit(text, ":", 2);
+	snapshot *snap = NULL;
 
-	/* Items of a typed list carry no kind or apiVersion. */
-	cJSON_DeleteItemFromObjectCaseSensitive(item, "kind");
-	cJSON_DeleteItemFromObjectCaseSensitive(item, "apiVersion");
-	return item;
+	if (g_strv_length(parts) == 2 && parse_u64(parts[0], id) &&
+	    parse_u64(parts[1], offset))
+		snap = g_hash_table_lookup(srv->snapshots,
+					   GUINT_TO_POINTER((guint)*id));
+	g_strfreev(parts);
+	g_free(text);
+	g_free(decoded);
+	return snap;
+}
+
+/* Appends one page of `snap` as a typed list, from `offset` up to
+ * `limit` items (0: all). Returns the index after the last item sent. */
+static uint64_t append_page(GString *body, resource_id resource,
+			    const snapshot *snap, uint64_t id, uint64_t offset,
+			    uint64_t limit)
+{
+	uint64_t end = snap->objects->len;
+
+	if (limit > 0 && offset + limit < end)
+		end = offset + limit;
+	g_string_append_printf(body,
+			       "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%" PRIu64 "\"",
+			       resources[resource].list_kind,
+			       resources[resource].api_version, snap->rv);
+	if (end < snap->objects->len) {
+		char *plain = g_strdup_printf("%" PRIu64 ":%" PRIu64, id, end);
+		char *next = g_base64_encode((const guchar *)plain, strlen(plain));
+
+		g_string_append_printf(body,
+				       ",\"continue\":\"%s\",\"remainingItemCount\":%" PRIu64,
+				       next, (uint64_t)snap->objects->len - end);
+		g_free(next);
+		g_free(plain);
+	}
+	g_string_append(body, "},\"items\":[");
+	for (uint64_t i = offset; i < end; i++) {
+		const stored *s = g_ptr_array_index(snap->objects, i);
+
+		if (i > offset)
+			g_string_append_c(body, ',');
+		g_string_append_len(body, s->item, (gssize)s->length);
+	}
+	g_string_append(body, "]}");
+	return end;
 }
 
 static enum MHD_Result handle_list(server *srv,
@@ -889,8 +1018,7 @@ static enum MHD_Result handle_list(server *srv,
 		connection, MHD_GET_ARGUMENT_KIND, "continue");
 	uint64_t limit = 0, offset = 0, id = 0, end;
 	snapshot *snap = NULL;
-	cJSON *list, *metadata, *items;
-	char rv_text[32];
+	GString *body;
 
 	if (limit_text != NULL && !parse_u64(limit_text, &limit))
 		return send_failure(connection, 400, NULL, "limit must be a non-negative integer",
@@ -899,18 +1027,7 @@ static enum MHD_Result handle_list(server *srv,
 	g_mutex_lock(&srv->lock);
 	srv->lists[resource]++;
 	if (token != NULL && token[0] != '\0') {
-		gsize length = 0;
-		guchar *decoded = g_base64_decode(token, &length);
-		char *text = g_strndup((const char *)decoded, length);
-		char **parts = g_strsplit(text, ":", 2);
-
-		if (g_strv_length(parts) == 2 && parse_u64(parts[0], &id) &&
-		    parse_u64(parts[1], &offset))
-			snap = g_hash_table_lookup(srv->snapshots,
-						   GUINT_TO_POINTER((guint)id));
-		g_strfreev(parts);
-		g_free(text);
-		g_free(decoded);
+		snap = snapshot_of_token(srv, token, &id, &offset);
 		if (snap == NULL) {
 			g_mutex_unlock(&srv->lock);
 			return send_failure(connection, 410, "Expired",
@@ -918,7 +1035,7 @@ static enum MHD_Result handle_list(server *srv,
 					    NULL, NULL, -1);
 		}
 	} else {
-		list_walk walk = {namespace, g_ptr_array_new_with_free_func(json_free)};
+		list_walk walk = {namespace, g_ptr_array_new_with_free_func(stored_unref)};
 
 		g_tree_foreach(srv->objects[resource], collect_object, &walk);
 		snap = g_new0(snapshot, 1);
@@ -929,46 +1046,25 @@ static enum MHD_Result handle_list(server *srv,
 				    snap);
 	}
 
-	list = must(cJSON_CreateObject());
-	must(cJSON_AddStringToObject(list, "kind", resources[resource].list_kind));
-	must(cJSON_AddStringToObject(list, "apiVersion", "v1"));
-	metadata = must(cJSON_AddObjectToObject(list, "metadata"));
-	g_snprintf(rv_text, sizeof(rv_text), "%" PRIu64, snap->rv);
-	must(cJSON_AddStringToObject(metadata, "resourceVersion", rv_text));
-	items = must(cJSON_AddArrayToObject(list, "items"));
-	end = snap->objects->len;
-	if (limit > 0 && offset + limit < end)
-		end = offset + limit;
-	for (uint64_t i = offset; i < end; i++)
-		cJSON_AddItemToArray(items, list_item(g_ptr_array_index(snap->objects, i)));
-	if (end < snap->objects->len) {
-		char *plain = g_strdup_printf("%" PRIu64 ":%" PRIu64, id, end);
-		char *next = g_base64_encode((const guchar *)plain, strlen(plain));
-
-		must(cJSON_AddStringToObject(metadata, "continue", next));
-		must(cJSON_AddNumberToObject(metadata, "remainingItemCount",
-					     (double)(snap->objects->len - end)));
-		g_free(next);
-		g_free(plain);
-	} else {
+	/* A page holds `limit` objects of a few KiB each, so it is built
+	 * under the lock; the snapshot may be dropped right after. */
+	body = g_string_sized_new(4096);
+	end = append_page(body, resource, snap, id, offset, limit);
+	if (end >= snap->objects->len)
 		g_hash_table_remove(srv->snapshots, GUINT_TO_POINTER((guint)id));
-	}
 	g_mutex_unlock(&srv->lock);
 
 	if (f != NULL && f->kind == FAULT_CUT) {
 		watch_stream *w = g_new0(watch_stream, 1);
-		char *text = print_json(list);
-		size_t half = strlen(text) / 2;
 
-		cJSON_Delete(list);
 		w->srv = srv;
 		w->cut_after = -1;
-		w->pending = g_string_new_len(text, (gssize)half);
+		w->pending = g_string_new_len(body->str, (gssize)(body->len / 2));
 		w->cut_now = true;
-		cJSON_free(text);
+		g_string_free(body, true);
 		return send_stream(connection, w);
 	}
-	return send_json(connection, MHD_HTTP_OK, list);
+	return send_text(connection, MHD_HTTP_OK, g_string_free(body, false), -1);
 }
 
 static enum MHD_Result handle_get(server *srv, struct MHD_Connection *connection,
@@ -977,53 +1073,79 @@ static enum MHD_Result handle_get(server *srv, struct MHD_Connection *connection
 {
 	char *key = namespace != NULL ? g_strdup_printf("%s/%s", namespace, name)
 				      : g_strdup(name);
-	cJSON *object;
+	GString *text = NULL;
+	stored *s;
 	char *message;
+	enum MHD_Result result;
 
 	g_mutex_lock(&srv->lock);
 	srv->gets[resource]++;
-	object = g_tree_lookup(srv->objects[resource], key);
-	if (object != NULL)
-		object = must(cJSON_Duplicate(object, true));
+	s = g_tree_lookup(srv->objects[resource], key);
+	if (s != NULL) {
+		text = g_string_sized_new(s->length + 64);
+		append_full(text, resource, s);
+	}
 	g_mutex_unlock(&srv->lock);
 	g_free(key);
 
-	if (object != NULL)
-		return send_json(connection, MHD_HTTP_OK, object);
+	if (text != NULL)
+		return send_text(connection, MHD_HTTP_OK, g_string_free(text, false), -1);
 	message = g_strdup_printf("%s \"%s\" not found", resources[resource].name,
 				  name);
-	{
-		enum MHD_Result result = send_failure(connection, 404, "NotFound",
-						      message,
-						      resources[resource].name,
-						      name, -1);
-
-		g_free(message);
-		return result;
-	}
+	result = send_failure(connection, 404, "NotFound", message,
+			      resources[resource].name, name, -1);
+	g_free(message);
+	return result;
 }
 
 static void add_initial_events(watch_stream *w)
 {
-	list_walk walk = {w->namespace, g_ptr_array_new_with_free_func(json_free)};
+	list_walk walk = {w->namespace, g_ptr_array_new_with_free_func(stored_unref)};
+	GString *line = g_string_new(NULL);
 
 	g_tree_foreach(w->srv->objects[w->resource], collect_object, &walk);
 	for (guint i = 0; i < walk.objects->len && !w->cut_now; i++) {
-		cJSON *wrapper = must(cJSON_CreateObject());
-		char *text, *line;
-
-		must(cJSON_AddStringToObject(wrapper, "type", "ADDED"));
-		cJSON_AddItemToObject(wrapper, "object",
-				      must(cJSON_Duplicate(g_ptr_array_index(walk.objects, i),
-							   true)));
-		text = print_json(wrapper);
-		line = g_strconcat(text, "\n", NULL);
-		append_event(w, line);
-		g_free(line);
-		cJSON_free(text);
-		cJSON_Delete(wrapper);
+		g_string_assign(line, "{\"type\":\"ADDED\",\"object\":");
+		append_full(line, w->resource, g_ptr_array_index(walk.objects, i));
+		g_string_append(line, "}\n");
+		append_event(w, line->str, line->len);
 	}
+	g_string_free(line, true);
 	g_ptr_array_unref(walk.objects);
+}
+
+/* Starts the stream of a watch from a compacted resourceVersion: one
+ * ERROR event, or HTTP 410 with watchGoneAsHTTP. Consumes `w`; called
+ * with the lock held and releases it. */
+static enum MHD_Result send_gone(server *srv, struct MHD_Connection *connection,
+				 watch_stream *w, uint64_t rv)
+{
+	char *message = g_strdup_printf("too old resource version: %" PRIu64 " (%" PRIu64 ")",
+					rv, srv->compacted_rv);
+	bool as_http = srv->watch_gone_as_http;
+	cJSON *wrapper, *status;
+	char *text;
+
+	g_mutex_unlock(&srv->lock);
+	if (as_http) {
+		enum MHD_Result result = send_failure(connection, 410, "Expired",
+						      message, NULL, NULL, -1);
+
+		g_free(message);
+		stream_free(w);
+		return result;
+	}
+	status = failure_status(410, "Expired", message, NULL, NULL, -1);
+	wrapper = must(cJSON_CreateObject());
+	must(cJSON_AddStringToObject(wrapper, "type", "ERROR"));
+	cJSON_AddItemToObject(wrapper, "object", status);
+	text = print_json(wrapper);
+	g_string_append_printf(w->pending, "%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(wrapper);
+	g_free(message);
+	w->is_watch = false; /* ends after the ERROR event */
+	return send_stream(connection, w);
 }
 
 static enum MHD_Result handle_watch(server *srv,
@@ -1065,34 +1187,8 @@ static enum MHD_Result handle_watch(server *srv,
 	srv->watch_requests[resource]++;
 	w->bookmark_generation = srv->bookmark_generation;
 	w->close_generation = srv->close_generation;
-	if (rv != 0 && rv < srv->compacted_rv) {
-		char *message = g_strdup_printf("too old resource version: %" PRIu64 " (%" PRIu64 ")",
-						rv, srv->compacted_rv);
-		bool as_http = srv->watch_gone_as_http;
-		cJSON *wrapper, *status;
-		char *text;
-
-		g_mutex_unlock(&srv->lock);
-		if (as_http) {
-			enum MHD_Result result = send_failure(connection, 410, "Expired",
-							      message, NULL, NULL, -1);
-
-			g_free(message);
-			stream_free(w);
-			return result;
-		}
-		status = failure_status(410, "Expired", message, NULL, NULL, -1);
-		wrapper = must(cJSON_CreateObject());
-		must(cJSON_AddStringToObject(wrapper, "type", "ERROR"));
-		cJSON_AddItemToObject(wrapper, "object", status);
-		text = print_json(wrapper);
-		g_string_append_printf(w->pending, "%s\n", text);
-		cJSON_free(text);
-		cJSON_Delete(wrapper);
-		g_free(message);
-		w->is_watch = false; /* ends after the ERROR event */
-		return send_stream(connection, w);
-	}
+	if (rv != 0 && rv < srv->compacted_rv)
+		return send_gone(srv, connection, w, rv);
 	if (rv == 0) {
 		add_initial_events(w);
 		w->cursor = srv->rv;
@@ -1106,82 +1202,94 @@ static enum MHD_Result handle_watch(server *srv,
 
 /* ---- Binding ------------------------------------------------------------- */
 
-static enum MHD_Result handle_binding(server *srv,
-				      struct MHD_Connection *connection,
-				      const char *namespace, const char *name,
-				      const GString *body)
+/* Checks and applies a binding with the lock held. Returns 0, or an HTTP
+ * status with `message` set. */
+static int bind_pod(server *srv, const char *namespace, const char *name,
+		    const cJSON *binding, const char **details_kind,
+		    char **message)
 {
-	cJSON *binding = cJSON_ParseWithLength(body->str, body->len);
 	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(binding, "metadata");
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(binding, "target");
 	const char *binding_name = string_member(metadata, "name");
 	const char *uid = string_member(metadata, "uid");
 	const char *node = string_member(target, "name");
 	char *key = g_strdup_printf("%s/%s", namespace, name);
-	char *message = NULL;
+	const char *bound_to;
+	cJSON *pod = NULL, *spec;
+	stored *s;
 	int code = 0;
-	const char *reason = NULL, *details_kind = "pods";
-	cJSON *pod, *pod_metadata, *spec;
-	enum MHD_Result result;
 
-	g_mutex_lock(&srv->lock);
-	srv->binding_requests++;
 	if (!cJSON_IsObject(binding)) {
 		code = 400;
-		message = g_strdup("the request body is not a JSON object");
-		goto unlock;
+		*message = g_strdup("the request body is not a JSON object");
+		goto out;
 	}
 	if (binding_name != NULL && strcmp(binding_name, name) != 0) {
 		code = 400;
-		message = g_strdup("name in URL does not match name in Binding object");
-		goto unlock;
+		*message = g_strdup("name in URL does not match name in Binding object");
+		goto out;
 	}
 	if (node == NULL || node[0] == '\0') {
 		code = 422;
-		message = g_strdup_printf("Binding.core \"%s\" is invalid: target.name: Required value",
-					  name);
-		goto unlock;
+		*message = g_strdup_printf("Binding.core \"%s\" is invalid: target.name: Required value",
+					   name);
+		goto out;
 	}
-	pod = g_tree_lookup(srv->objects[RES_PODS], key);
-	if (pod == NULL) {
+	s = g_tree_lookup(srv->objects[RES_PODS], key);
+	if (s == NULL) {
 		code = 404;
-		message = g_strdup_printf("pods \"%s\" not found", name);
-		goto unlock;
+		*message = g_strdup_printf("pods \"%s\" not found", name);
+		goto out;
 	}
-	pod_metadata = metadata_of(pod);
-	if (uid != NULL && uid[0] != '\0' &&
-	    g_strcmp0(uid, string_member(pod_metadata, "uid")) != 0) {
+	if (uid != NULL && uid[0] != '\0' && g_strcmp0(uid, s->uid) != 0) {
 		code = 409;
-		message = g_strdup_printf("Operation cannot be fulfilled on pods \"%s\": Precondition failed: UID in precondition: %s, UID in object meta: %s",
-					  name, uid,
-					  string_member(pod_metadata, "uid") != NULL ?
-					  string_member(pod_metadata, "uid") : "");
-		goto unlock;
+		*message = g_strdup_printf("Operation cannot be fulfilled on pods \"%s\": Precondition failed: UID in precondition: %s, UID in object meta: %s",
+					   name, uid, s->uid != NULL ? s->uid : "");
+		goto out;
 	}
+	pod = stored_parse(RES_PODS, s);
 	spec = object_member(pod, "spec");
-	if (string_member(spec, "nodeName") != NULL &&
-	    string_member(spec, "nodeName")[0] != '\0') {
+	bound_to = string_member(spec, "nodeName");
+	if (bound_to != NULL && bound_to[0] != '\0') {
 		code = 409;
-		details_kind = "pods/binding";
-		message = g_strdup_printf("Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already assigned to node \"%s\"",
-					  name, name, string_member(spec, "nodeName"));
-		goto unlock;
+		*details_kind = "pods/binding";
+		*message = g_strdup_printf("Operation cannot be fulfilled on pods/binding \"%s\": pod %s is already assigned to node \"%s\"",
+					   name, name, bound_to);
+		goto out;
 	}
 
-	pod = must(cJSON_Duplicate(pod, true));
-	if (!cJSON_IsObject(object_member(pod, "spec"))) {
+	if (!cJSON_IsObject(spec)) {
 		cJSON_DeleteItemFromObjectCaseSensitive(pod, "spec");
-		must(cJSON_AddObjectToObject(pod, "spec"));
+		spec = must(cJSON_AddObjectToObject(pod, "spec"));
 	}
-	set_string(object_member(pod, "spec"), "nodeName", node);
-	code = apply_change(srv, "MODIFIED", pod, &message);
+	set_string(spec, "nodeName", node);
+	code = apply_change(srv, "MODIFIED", pod, message);
+	pod = NULL;
 	if (code == 0)
 		srv->bindings++;
+out:
+	cJSON_Delete(pod);
+	g_free(key);
+	return code;
+}
 
-unlock:
+static enum MHD_Result handle_binding(server *srv,
+				      struct MHD_Connection *connection,
+				      const char *namespace, const char *name,
+				      const GString *body)
+{
+	cJSON *binding = cJSON_ParseWithLength(body->str, body->len);
+	const char *details_kind = "pods";
+	char *message = NULL;
+	enum MHD_Result result;
+	int code;
+
+	g_mutex_lock(&srv->lock);
+	srv->binding_requests++;
+	code = bind_pod(srv, namespace, name, binding, &details_kind, &message);
 	g_mutex_unlock(&srv->lock);
 	cJSON_Delete(binding);
-	g_free(key);
+
 	if (code == 0) {
 		cJSON *status = must(cJSON_CreateObject());
 
@@ -1192,7 +1300,7 @@ unlock:
 		must(cJSON_AddNumberToObject(status, "code", 201));
 		return send_json(connection, MHD_HTTP_CREATED, status);
 	}
-	result = send_failure(connection, code, reason, message, details_kind,
+	result = send_failure(connection, code, NULL, message, details_kind,
 			      name, -1);
 	g_free(message);
 	return result;
@@ -1203,7 +1311,7 @@ unlock:
 static cJSON *stats_json(server *srv)
 {
 	cJSON *stats = must(cJSON_CreateObject());
-	cJSON *watches, *lists, *watch_requests, *gets;
+	cJSON *watches, *lists, *watch_requests, *gets, *objects;
 	unsigned open[RES_COUNT] = {0};
 	char rv_text[32];
 
@@ -1217,17 +1325,21 @@ static cJSON *stats_json(server *srv)
 	lists = must(cJSON_AddObjectToObject(stats, "lists"));
 	watch_requests = must(cJSON_AddObjectToObject(stats, "watchRequests"));
 	gets = must(cJSON_AddObjectToObject(stats, "gets"));
+	objects = must(cJSON_AddObjectToObject(stats, "objects"));
 	for (int i = 0; i < RES_COUNT; i++) {
 		must(cJSON_AddNumberToObject(watches, resources[i].name, open[i]));
 		must(cJSON_AddNumberToObject(lists, resources[i].name, srv->lists[i]));
 		must(cJSON_AddNumberToObject(watch_requests, resources[i].name,
 					     srv->watch_requests[i]));
 		must(cJSON_AddNumberToObject(gets, resources[i].name, srv->gets[i]));
+		must(cJSON_AddNumberToObject(objects, resources[i].name,
+					     g_tree_nnodes(srv->objects[i])));
 	}
 	must(cJSON_AddNumberToObject(stats, "bindingRequests", srv->binding_requests));
 	must(cJSON_AddNumberToObject(stats, "bindings", srv->bindings));
 	must(cJSON_AddNumberToObject(stats, "faults", srv->faults.length));
 	must(cJSON_AddNumberToObject(stats, "faultsApplied", srv->faults_applied));
+	must(cJSON_AddNumberToObject(stats, "unauthorized", srv->unauthorized));
 	must(cJSON_AddNumberToObject(stats, "bindingsInFlightMax",
 				     srv->bindings_in_flight_max));
 	return stats;
@@ -1250,20 +1362,47 @@ static int control_objects(server *srv, cJSON *json, char **message)
 	for (cJSON *change = changes->child; change != NULL && status == 0;
 	     change = change->next) {
 		const char *type = string_member(change, "type");
-		const cJSON *object = cJSON_GetObjectItemCaseSensitive(change, "object");
+		cJSON *object = cJSON_GetObjectItemCaseSensitive(change, "object");
 
 		if (type == NULL || !cJSON_IsObject(object)) {
 			*message = g_strdup("a change needs a type and an object");
 			status = 400;
 			break;
 		}
-		status = apply_change(srv, type, must(cJSON_Duplicate(object, true)),
-				      message);
+		/* Batches can be large, so the object moves over instead of
+		 * being copied. A reference wrapper (a single change) still
+		 * needs the copy. */
+		if (changes == json)
+			object = cJSON_DetachItemViaPointer(change, object);
+		else
+			object = must(cJSON_Duplicate(object, true));
+		status = apply_change(srv, type, object, message);
 	}
 	g_mutex_unlock(&srv->lock);
 	if (changes != json)
 		cJSON_Delete(changes);
 	return status;
+}
+
+static int control_settings(server *srv, const cJSON *json, char **message)
+{
+	const cJSON *gone = cJSON_GetObjectItemCaseSensitive(json, "watchGoneAsHTTP");
+	const cJSON *token = cJSON_GetObjectItemCaseSensitive(json, "token");
+
+	if (token != NULL && !cJSON_IsNull(token) &&
+	    (!cJSON_IsString(token) || token->valuestring[0] == '\0')) {
+		*message = g_strdup("token must be a non-empty string or null");
+		return 400;
+	}
+	g_mutex_lock(&srv->lock);
+	if (cJSON_IsBool(gone))
+		srv->watch_gone_as_http = cJSON_IsTrue(gone);
+	if (token != NULL) {
+		g_free(srv->token);
+		srv->token = cJSON_IsString(token) ? g_strdup(token->valuestring) : NULL;
+	}
+	g_mutex_unlock(&srv->lock);
+	return 0;
 }
 
 static enum MHD_Result handle_control(server *srv,
@@ -1313,12 +1452,7 @@ static enum MHD_Result handle_control(server *srv,
 		g_queue_clear_full(&srv->faults, fault_free);
 		g_mutex_unlock(&srv->lock);
 	} else if (strcmp(url, "/control/settings") == 0) {
-		const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, "watchGoneAsHTTP");
-
-		g_mutex_lock(&srv->lock);
-		if (cJSON_IsBool(item))
-			srv->watch_gone_as_http = cJSON_IsTrue(item);
-		g_mutex_unlock(&srv->lock);
+		status = control_settings(srv, json, &message);
 	} else if (strcmp(url, "/control/bookmark") == 0) {
 		g_mutex_lock(&srv->lock);
 		srv->bookmark_generation++;
@@ -1357,19 +1491,23 @@ typedef struct request {
 	bool too_large;
 } request;
 
-static bool authorized(const server *srv, struct MHD_Connection *connection)
+/* Checks the bearer token and counts a rejection. */
+static bool authorized(server *srv, struct MHD_Connection *connection)
 {
-	const char *header;
-	char *expected;
-	bool ok;
+	const char *header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+							 "Authorization");
+	bool ok = true;
 
-	if (srv->token == NULL)
-		return true;
-	header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-					     "Authorization");
-	expected = g_strdup_printf("Bearer %s", srv->token);
-	ok = header != NULL && strcmp(header, expected) == 0;
-	g_free(expected);
+	g_mutex_lock(&srv->lock);
+	if (srv->token != NULL) {
+		char *expected = g_strdup_printf("Bearer %s", srv->token);
+
+		ok = header != NULL && strcmp(header, expected) == 0;
+		g_free(expected);
+	}
+	if (!ok)
+		srv->unauthorized++;
+	g_mutex_unlock(&srv->lock);
 	return ok;
 }
 
@@ -1381,17 +1519,98 @@ static enum MHD_Result apply_fault_status(struct MHD_Connection *connection,
 			    NULL, NULL, f->retry_after);
 }
 
-/* Routes /api/v1/... once the body is complete. */
+/* The parts of an API path after the group version. */
+typedef struct api_path {
+	const char *api_version; /* "v1" or "networking.k8s.io/v1" */
+	char **rest;             /* borrowed from the split path */
+	guint n;
+} api_path;
+
+/* Splits /api/v1/... and /apis/networking.k8s.io/v1/...; returns false
+ * for any other group. */
+static bool split_api_path(char **parts, api_path *path)
+{
+	guint n = g_strv_length(parts);
+
+	if (n >= 2 && strcmp(parts[0], "api") == 0 && strcmp(parts[1], "v1") == 0) {
+		path->api_version = "v1";
+		path->rest = parts + 2;
+		path->n = n - 2;
+		return true;
+	}
+	if (n >= 3 && strcmp(parts[0], "apis") == 0 &&
+	    strcmp(parts[1], "networking.k8s.io") == 0 && strcmp(parts[2], "v1") == 0) {
+		path->api_version = "networking.k8s.io/v1";
+		path->rest = parts + 3;
+		path->n = n - 3;
+		return true;
+	}
+	return false;
+}
+
+/* Serves one authorized API request. */
+static enum MHD_Result serve_api(server *srv, struct MHD_Connection *connection,
+				 const char *method, const api_path *path,
+				 bool watch, const GString *body, const fault *f)
+{
+	char **rest = path->rest;
+	const char *namespace = NULL, *name = NULL;
+	int resource = -1;
+
+	/* rest: RESOURCE [NAME] | namespaces NS RESOURCE [NAME [binding]] */
+	if (path->n == 0)
+		goto not_found;
+	if (path->n >= 3 && strcmp(rest[0], "namespaces") == 0) {
+		namespace = rest[1];
+		resource = resource_by_name(rest[2], path->api_version);
+		if (resource < 0 || !resources[resource].namespaced)
+			goto not_found;
+		if (path->n == 4)
+			name = rest[3];
+		if (path->n == 5 && resource == RES_PODS &&
+		    strcmp(rest[4], "binding") == 0) {
+			if (strcmp(method, "POST") != 0)
+				goto not_allowed;
+			return handle_binding(srv, connection, namespace, rest[3], body);
+		}
+		if (path->n > 4)
+			goto not_found;
+	} else {
+		resource = resource_by_name(rest[0], path->api_version);
+		if (resource < 0 || path->n > 2)
+			goto not_found;
+		if (path->n == 2) {
+			if (resources[resource].namespaced)
+				goto not_found;
+			name = rest[1];
+		}
+	}
+	if (strcmp(method, "GET") != 0)
+		goto not_allowed;
+	if (name != NULL)
+		return handle_get(srv, connection, resource, namespace, name);
+	if (watch)
+		return handle_watch(srv, connection, resource, namespace, f);
+	return handle_list(srv, connection, resource, namespace, f);
+
+not_allowed:
+	return send_failure(connection, 405, NULL, "the test API server does not implement this method here",
+			    NULL, NULL, -1);
+not_found:
+	return send_failure(connection, 404, "NotFound", "the server could not find the requested resource",
+			    NULL, NULL, -1);
+}
+
+/* Routes /api/... and /apis/... once the body is complete: faults first,
+ * then authentication, then the resource. */
 static enum MHD_Result route_api(server *srv, struct MHD_Connection *connection,
 				  const char *method, const char *url,
 				  const GString *body)
 {
 	char **parts = g_strsplit(url + 1, "/", -1);
-	guint n = g_strv_length(parts);
 	bool watch = parse_bool_arg(MHD_lookup_connection_value(
 		connection, MHD_GET_ARGUMENT_KIND, "watch"));
-	const char *namespace = NULL, *name = NULL;
-	int resource = -1;
+	api_path path;
 	fault *f;
 	enum MHD_Result result;
 
@@ -1404,73 +1623,25 @@ static enum MHD_Result route_api(server *srv, struct MHD_Connection *connection,
 		g_usleep((gulong)f->delay_ms * 1000);
 	if (f != NULL && f->kind == FAULT_CLOSE) {
 		result = MHD_NO;
-		goto out;
-	}
-	if (f != NULL && f->kind == FAULT_STATUS) {
+	} else if (f != NULL && f->kind == FAULT_STATUS) {
 		result = apply_fault_status(connection, f);
-		goto out;
-	}
-	if (!authorized(srv, connection)) {
+	} else if (!authorized(srv, connection)) {
 		result = send_failure(connection, 401, "Unauthorized", "Unauthorized",
 				      NULL, NULL, -1);
-		goto out;
-	}
-	if (MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND,
-					"labelSelector") != NULL ||
-	    MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND,
-					"fieldSelector") != NULL) {
+	} else if (MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND,
+					       "labelSelector") != NULL ||
+		   MHD_lookup_connection_value(connection, MHD_GET_ARGUMENT_KIND,
+					       "fieldSelector") != NULL) {
 		result = send_failure(connection, 400, NULL,
 				      "the test API server does not support labelSelector or fieldSelector",
 				      NULL, NULL, -1);
-		goto out;
-	}
-
-	/* parts: api v1 RESOURCE [NAME] | api v1 namespaces NS RESOURCE [NAME [binding]] */
-	if (n < 3 || strcmp(parts[0], "api") != 0 || strcmp(parts[1], "v1") != 0)
-		goto not_found;
-	if (n >= 5 && strcmp(parts[2], "namespaces") == 0) {
-		namespace = parts[3];
-		resource = resource_by_name(parts[4]);
-		if (resource < 0 || !resources[resource].namespaced)
-			goto not_found;
-		if (n == 6)
-			name = parts[5];
-		if (n == 7 && resource == RES_PODS && strcmp(parts[6], "binding") == 0) {
-			if (strcmp(method, "POST") != 0)
-				goto not_allowed;
-			result = handle_binding(srv, connection, namespace, parts[5], body);
-			goto out;
-		}
-		if (n > 6)
-			goto not_found;
+	} else if (!split_api_path(parts, &path)) {
+		result = send_failure(connection, 404, "NotFound",
+				      "the server could not find the requested resource",
+				      NULL, NULL, -1);
 	} else {
-		resource = resource_by_name(parts[2]);
-		if (resource < 0 || n > 4)
-			goto not_found;
-		if (n == 4) {
-			if (resources[resource].namespaced)
-				goto not_found;
-			name = parts[3];
-		}
+		result = serve_api(srv, connection, method, &path, watch, body, f);
 	}
-	if (strcmp(method, "GET") != 0)
-		goto not_allowed;
-	if (name != NULL)
-		result = handle_get(srv, connection, resource, namespace, name);
-	else if (watch)
-		result = handle_watch(srv, connection, resource, namespace, f);
-	else
-		result = handle_list(srv, connection, resource, namespace, f);
-	goto out;
-
-not_allowed:
-	result = send_failure(connection, 405, NULL, "the test API server does not implement this method here",
-			      NULL, NULL, -1);
-	goto out;
-not_found:
-	result = send_failure(connection, 404, "NotFound", "the server could not find the requested resource",
-			      NULL, NULL, -1);
-out:
 	if (f != NULL)
 		fault_free(f);
 	g_strfreev(parts);
@@ -1534,7 +1705,7 @@ static enum MHD_Result handle_request(void *cls,
 				    NULL, NULL, -1);
 	if (g_str_has_prefix(url, "/control/"))
 		return handle_control(srv, connection, method, url, req->body);
-	if (g_str_has_prefix(url, "/api/"))
+	if (g_str_has_prefix(url, "/api/") || g_str_has_prefix(url, "/apis/"))
 		return handle_api(srv, connection, method, url, req->body);
 	return send_failure(connection, 404, "NotFound",
 			    "the server could not find the requested resource",
