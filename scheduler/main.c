@@ -379,10 +379,12 @@ static int load_cluster(sched_cluster *cluster, const char *path,
 			  SCHED_STR("error", err.message));
 		return ret;
 	}
+	/* A warning: a kube-scheduler pointed at the demo cluster would see
+	 * every real node rejected as unknown. */
 	if (path == NULL)
-		SCHED_LOG(log, SCHED_LOG_INFO, "model",
-			  "serving the built-in demo cluster; pass --cluster "
-			  "FILE to load a real one",
+		SCHED_LOG(log, SCHED_LOG_WARN, "model",
+			  "serving the built-in demo cluster, not a real one; pass "
+			  "--kubeconfig, or --cluster FILE, for real decisions",
 			  SCHED_INT("nodes", (int64_t)nodes),
 			  SCHED_INT("pods", (int64_t)pods));
 	else
