@@ -30,6 +30,8 @@ int inf_binder_new(const inf_binder_config *config, inf_binder **out,
 	binder->config = *config;
 	if (binder->config.deadline_ms <= 0)
 		binder->config.deadline_ms = INF_BIND_DEFAULT_DEADLINE_MS;
+	if (binder->config.attempt_timeout_ms <= 0)
+		binder->config.attempt_timeout_ms = INF_BIND_DEFAULT_ATTEMPT_TIMEOUT_MS;
 	if (binder->config.backoff_initial_ms <= 0)
 		binder->config.backoff_initial_ms = INF_BIND_DEFAULT_BACKOFF_INITIAL_MS;
 	if (binder->config.backoff_max_ms <= 0)
@@ -120,14 +122,16 @@ static int64_t remaining_ms(const attempt *a)
 	return (a->deadline_us - g_get_monotonic_time()) / 1000;
 }
 
-/* Sends one request and counts its latency as `verb`. */
+/* Sends one request, for at most attempt_timeout_ms and never past the
+ * deadline, and counts its latency as `verb`. */
 static int timed_request(const attempt *a, inf_api_verb verb, const char *method,
 			 const char *path, const char *body, inf_response *response,
 			 score_error *err)
 {
 	gint64 started = g_get_monotonic_time();
+	int64_t timeout_ms = MIN(remaining_ms(a), a->binder->config.attempt_timeout_ms);
 	int rc = inf_client_request(a->binder->config.client, method, path, body,
-				    MAX(remaining_ms(a), 1), response, err);
+				    MAX(timeout_ms, 1), response, err);
 
 	if (rc == 0)
 		inf_metrics_observe_request(a->binder->config.metrics, verb,
@@ -171,6 +175,32 @@ out:
 	return bound_here;
 }
 
+/* Fills `err` for a 403 with the RBAC rule that binding needs, before the
+ * server's message, so a long message cannot cut it. */
+static int forbidden_error(const inf_response *response, const char *action,
+			   score_error *err)
+{
+	inf_api_status status;
+	bool has_message = inf_api_status_parse(response->body->str,
+						 response->body->len, &status) &&
+			   status.message[0] != '\0';
+
+	return score_fail(err, -EACCES,
+			  "%s failed: HTTP 403 Forbidden; the identity needs an RBAC rule that allows create on pods/binding: apiGroups [\"\"], resources [\"pods/binding\"], verbs [\"create\"] (manifests/10-rbac.yaml grants it)%s%s",
+			  action, has_message ? "; the server said: " : "",
+			  has_message ? status.message : "");
+}
+
+/* Turns the last attempt's error in `err` into the deadline's. */
+static int deadline_passed(const attempt *a, score_error *err)
+{
+	score_error_prefix(err, "timed out after %lld ms (the bind deadline) and %u attempt%s, the last one",
+			   (long long)a->binder->config.deadline_ms, a->attempts,
+			   a->attempts == 1 ? "" : "s");
+	err->code = -ETIMEDOUT;
+	return -ETIMEDOUT;
+}
+
 /* Sends the binding until it succeeds, fails for good or the deadline
  * passes. */
 static int send_binding(attempt *a, const char *body, score_error *err)
@@ -195,7 +225,9 @@ static int send_binding(attempt *a, const char *body, score_error *err)
 			inf_response_release(&response);
 			break;
 		}
-		if (rc == 0)
+		if (rc == 0 && response.result == CURLE_OK && response.status == 403)
+			rc = forbidden_error(&response, action, err);
+		else if (rc == 0)
 			rc = inf_response_fail(&response, action, err);
 		if (rc == -EEXIST && already_bound_here(a, err)) {
 			rc = 0;
@@ -212,11 +244,7 @@ static int send_binding(attempt *a, const char *body, score_error *err)
 							inf_backoff_next(&backoff);
 		inf_response_release(&response);
 		if (delay_ms >= remaining_ms(a)) {
-			score_error_prefix(err, "gave up after %u attempts within %lld ms",
-					   a->attempts,
-					   (long long)a->binder->config.deadline_ms);
-			rc = -ETIMEDOUT;
-			err->code = rc;
+			rc = deadline_passed(a, err);
 			break;
 		}
 		SCHED_LOG(a->binder->config.log, SCHED_LOG_WARN, COMPONENT,

@@ -11,8 +11,12 @@
  *     was lost), that is success. Otherwise the API server's message is
  *     the error.
  *   - 404: the pod no longer exists: an error.
- *   - 429, 5xx and connection failures: retried with backoff, or after
- *     Retry-After, until the deadline.
+ *   - 429, 5xx, connection failures and attempts that time out: retried
+ *     with backoff, or after Retry-After, until the deadline.
+ * Each attempt gets at most attempt_timeout_ms of the deadline, so one
+ * slow response does not use up the time a second attempt could succeed
+ * in. An attempt that timed out may still have bound the pod; the next
+ * attempt then meets 409 and the check above.
  * Only one binding per pod uid is in flight: a second call for the same
  * pod waits for the first to finish, then sends its own request (which
  * meets 409 and the check above when the first one bound the pod).
@@ -40,6 +44,11 @@
  * (DefaultExtenderTimeout in pkg/scheduler/framework/extender.go), so the
  * binder answers before that. */
 #define INF_BIND_DEFAULT_DEADLINE_MS 4000
+/* Half the deadline, so a second attempt has time too, and twice the 1 s
+ * that Kubernetes' API call latency SLO allows a mutating call on one
+ * object at the 99th percentile (kubernetes/community,
+ * sig-scalability/slos/api_call_latency.md). */
+#define INF_BIND_DEFAULT_ATTEMPT_TIMEOUT_MS 2000
 #define INF_BIND_DEFAULT_BACKOFF_INITIAL_MS 100
 #define INF_BIND_DEFAULT_BACKOFF_MAX_MS 1000
 
@@ -53,6 +62,7 @@ typedef struct inf_binder_config {
 	inf_metrics *metrics;
 	/* Zero selects the INF_BIND_DEFAULT_* value of the same name. */
 	int64_t deadline_ms;
+	int64_t attempt_timeout_ms; /* one request; capped by the deadline */
 	int64_t backoff_initial_ms;
 	int64_t backoff_max_ms;
 } inf_binder_config;
@@ -69,7 +79,8 @@ void inf_binder_free(inf_binder *binder);
  * Returns 0 when the pod is bound there (already bound there counts), or a
  * negative errno with `err` saying why: -EINVAL for an empty argument,
  * -EEXIST for a conflict, -ENOENT when the pod is gone, -EACCES for 401 or
- * 403, -ETIMEDOUT when the deadline passed while retrying. `binder` is an
+ * 403, -ETIMEDOUT when the deadline passed while retrying (the message
+ * starts "timed out after N ms" and ends with the last attempt's error). `binder` is an
  * inf_binder *; the signature is sched_bind_fn's. */
 int inf_binder_bind(void *binder, const char *pod_namespace,
 		    const char *pod_name, const char *pod_uid,

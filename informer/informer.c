@@ -63,6 +63,8 @@ int inf_informer_start(const inf_informer_config *config, inf_informer **out,
 			.backoff_initial_ms = config->backoff_initial_ms,
 			.backoff_max_ms = config->backoff_max_ms,
 			.request_timeout_ms = config->request_timeout_ms,
+			.max_event_bytes = config->max_event_bytes,
+			.max_list_page_bytes = config->max_list_page_bytes,
 		};
 
 		rc = inf_reflector_start(&rc_config, &informer->reflectors[i], err);
@@ -160,6 +162,8 @@ void inf_informer_render_metrics(void *data, GString *out)
 		m->objects = stats.objects;
 		for (int t = 0; t < INF_EVENT_TYPE_COUNT; t++)
 			m->events[t] = stats.events_by_type[t];
+		for (int reason = 0; reason < INF_INVALID_REASON_COUNT; reason++)
+			m->invalid[reason] = stats.invalid_responses[reason];
 		m->seconds_since_event = (double)(now - stats.last_event_us) / 1e6;
 		m->seconds_since_sync = (double)(now - stats.last_sync_us) / 1e6;
 	}

@@ -54,6 +54,8 @@ typedef struct inf_informer_config {
 	int64_t backoff_initial_ms;
 	int64_t backoff_max_ms;
 	int64_t request_timeout_ms;
+	size_t max_event_bytes;
+	size_t max_list_page_bytes;
 	int64_t bind_deadline_ms;
 } inf_informer_config;
 

@@ -44,6 +44,16 @@ const char *inf_bind_outcome_name(inf_bind_outcome outcome)
 	return outcome < INF_BIND_OUTCOME_COUNT ? names[outcome] : "unknown";
 }
 
+const char *inf_invalid_reason_name(inf_invalid_reason reason)
+{
+	static const char *const names[] = {"not_json", "not_an_event",
+					    "unknown_type", "not_a_list",
+					    "too_large"};
+
+	G_STATIC_ASSERT(G_N_ELEMENTS(names) == INF_INVALID_REASON_COUNT);
+	return reason < INF_INVALID_REASON_COUNT ? names[reason] : "unknown";
+}
+
 inf_metrics *inf_metrics_new(void)
 {
 	inf_metrics *metrics = g_new0(inf_metrics, 1);
@@ -197,13 +207,15 @@ static const resource_family resource_families[] = {
 	 "LISTs completed, the first one included.",
 	 offsetof(inf_metrics_resource, lists)},
 	{"stowage_informer_relists_total", "counter",
-	 "LISTs started because the API server answered 410 Gone to a watch.",
+	 "LISTs after the first: after a watch got 410 Gone, or a watch line "
+	 "that was invalid or over the size limit.",
 	 offsetof(inf_metrics_resource, relists)},
 	{"stowage_informer_watch_restarts_total", "counter",
 	 "Watches started again from the last resourceVersion after one ended or failed.",
 	 offsetof(inf_metrics_resource, watch_restarts)},
 	{"stowage_informer_watch_failures_total", "counter",
-	 "Watches that failed: connection errors, cut streams, HTTP or ERROR events.",
+	 "Watches that failed: connection errors, cut streams, HTTP errors, ERROR "
+	 "events, invalid or oversized lines.",
 	 offsetof(inf_metrics_resource, watch_failures)},
 	{"stowage_informer_decode_failures_total", "counter",
 	 "Objects skipped because they could not be decoded.",
@@ -238,6 +250,17 @@ static void render_resources(const inf_metrics_resource *resources, size_t n,
 					       "stowage_informer_events_total{resource=\"%s\",type=\"%s\"} %" PRIu64 "\n",
 					       resources[i].name, event_type_names[t],
 					       resources[i].events[t]);
+
+	append_header(out, "stowage_informer_invalid_responses_total", "counter",
+		      "Watch lines and list pages rejected as malformed or over the "
+		      "size limit; a watch relists after one, a list retries.");
+	for (size_t i = 0; i < n; i++)
+		for (size_t r = 0; r < INF_INVALID_REASON_COUNT; r++)
+			g_string_append_printf(out,
+					       "stowage_informer_invalid_responses_total{resource=\"%s\",reason=\"%s\"} %" PRIu64 "\n",
+					       resources[i].name,
+					       inf_invalid_reason_name((inf_invalid_reason)r),
+					       resources[i].invalid[r]);
 
 	append_header(out, "stowage_informer_synced", "gauge",
 		      "1 once the reflector's first LIST is in the model, else 0.");

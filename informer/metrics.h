@@ -18,6 +18,8 @@
  *   _watch_failures_total, _decode_failures_total  counters
  *   stowage_informer_events_total{resource,type}  counter: ADDED,
  *       MODIFIED, DELETED applied, BOOKMARK received
+ *   stowage_informer_invalid_responses_total{resource,reason}  counter:
+ *       watch lines and list pages rejected, by inf_invalid_reason
  *   stowage_informer_objects{resource}, _synced{resource}  gauges
  *   stowage_informer_seconds_since_last_event{resource}  gauge: since the
  *       last ADDED, MODIFIED or DELETED event, or since the start
@@ -55,9 +57,23 @@ typedef enum inf_bind_outcome {
 	INF_BIND_OUTCOME_COUNT,
 } inf_bind_outcome;
 
-/* Returns "list", "watch", "get", "bind" / "bound", "already_bound", ... */
+/* Why a reflector rejected a watch line or a list page. Each rejection
+ * is followed by a relist (watch) or a retry (list). */
+typedef enum inf_invalid_reason {
+	INF_INVALID_NOT_JSON = 0,   /* a watch line or list page is not JSON */
+	INF_INVALID_NOT_EVENT,      /* JSON without a string type and an object */
+	INF_INVALID_UNKNOWN_TYPE,   /* an event type the reflector does not know */
+	INF_INVALID_NOT_LIST,       /* a list page without an items array */
+	INF_INVALID_TOO_LARGE,      /* over max_event_bytes or max_list_page_bytes */
+	INF_INVALID_REASON_COUNT,
+} inf_invalid_reason;
+
+/* Returns "list", "watch", "get", "bind" / "bound", "already_bound", ...
+ * / "not_json", "not_an_event", "unknown_type", "not_a_list",
+ * "too_large". */
 const char *inf_api_verb_name(inf_api_verb verb);
 const char *inf_bind_outcome_name(inf_bind_outcome outcome);
+const char *inf_invalid_reason_name(inf_invalid_reason reason);
 
 typedef struct inf_metrics inf_metrics;
 
@@ -81,6 +97,7 @@ typedef struct inf_metrics_resource {
 	uint64_t lists, relists, watch_restarts, watch_failures;
 	uint64_t decode_failures, objects;
 	uint64_t events[4]; /* ADDED, MODIFIED, DELETED, BOOKMARK */
+	uint64_t invalid[INF_INVALID_REASON_COUNT]; /* by inf_invalid_reason */
 	double seconds_since_event;
 	double seconds_since_sync;
 } inf_metrics_resource;

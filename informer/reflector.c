@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -17,10 +18,6 @@
 
 #define COMPONENT "informer"
 
-/* kube-apiserver rejects requests over 3 MiB and etcd stores objects up to
- * 1.5 MiB, so no watch event comes close; a longer line means a broken
- * stream. */
-#define MAX_EVENT_BYTES (32 * 1024 * 1024)
 /* The body of a failed request is kept for its Status message only. */
 #define MAX_ERROR_BODY_BYTES (64 * 1024)
 /* A watch that ends sooner than this without an event counts as a failure,
@@ -33,12 +30,15 @@
 /* The client gives up on a watch this long after its timeoutSeconds, in
  * case the server never ends it. */
 #define WATCH_GRACE_S 60
+/* Bytes of a rejected watch line or list page quoted in logs. */
+#define EXCERPT_BYTES 64
 
 /* ---- Resource operations ------------------------------------------------- */
 
 typedef struct resource_ops {
 	const char *name;
 	const char *path; /* the collection's URL path */
+	const char *api_group; /* for RBAC rules: "" is the core group */
 	/* True when put and remove change the cluster model, so they run
 	 * under its write lock. */
 	bool in_model;
@@ -227,16 +227,16 @@ static bool put_takes_object(const resource_ops *ops)
 }
 
 static const resource_ops ops_table[INF_RESOURCE_COUNT] = {
-	[INF_RESOURCE_NODES] = {"nodes", "/api/v1/nodes", true, name_key,
+	[INF_RESOURCE_NODES] = {"nodes", "/api/v1/nodes", "", true, name_key,
 				decode_node, put_node, remove_node, free_node},
-	[INF_RESOURCE_PODS] = {"pods", "/api/v1/pods", true, pod_key, decode_pod,
-			       put_pod, remove_pod, free_pod},
-	[INF_RESOURCE_NAMESPACES] = {"namespaces", "/api/v1/namespaces", true,
+	[INF_RESOURCE_PODS] = {"pods", "/api/v1/pods", "", true, pod_key,
+			       decode_pod, put_pod, remove_pod, free_pod},
+	[INF_RESOURCE_NAMESPACES] = {"namespaces", "/api/v1/namespaces", "", true,
 				     name_key, decode_namespace, put_namespace,
 				     remove_namespace, free_namespace},
 	[INF_RESOURCE_NETWORK_POLICIES] = {"networkpolicies",
 					   "/apis/networking.k8s.io/v1/networkpolicies",
-					   false, namespaced_key,
+					   "networking.k8s.io", false, namespaced_key,
 					   decode_network_policy, put_network_policy,
 					   remove_network_policy, free_network_policy},
 };
@@ -265,6 +265,9 @@ struct inf_reflector {
 	GHashTable *store; /* keys this reflector put into the model */
 	char *resource_version;
 	inf_backoff backoff;
+	/* The start of the last rejected watch line or list page, as
+	 * make_excerpt() writes it; "" when the last attempt had none. */
+	char excerpt[EXCERPT_BYTES * 4 + 8];
 };
 
 static score_model *model_of(const inf_reflector *r)
@@ -364,6 +367,71 @@ static int64_t retry_delay_ms(inf_reflector *r, int64_t retry_after_s)
 	int64_t delay = inf_backoff_next(&r->backoff);
 
 	return retry_after_s > 0 ? retry_after_s * 1000 : delay;
+}
+
+static void count_invalid(inf_reflector *r, inf_invalid_reason reason)
+{
+	g_mutex_lock(&r->mutex);
+	r->stats.invalid_responses[reason]++;
+	g_mutex_unlock(&r->mutex);
+}
+
+static bool is_token_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+	       c == '+' || c == '/' || c == '=' || c == '~';
+}
+
+/* Returns the length of a credential that starts at `text`, or 0: a bearer
+ * token after "Bearer ", or a JSON Web Token (service account tokens are
+ * JWTs, and their base64url header always starts with "eyJ"). */
+static size_t credential_length(const char *text, size_t length,
+				size_t *keep)
+{
+	static const char bearer[] = "Bearer ";
+	size_t n = 0;
+
+	*keep = 0;
+	if (length >= sizeof(bearer) - 1 &&
+	    g_ascii_strncasecmp(text, bearer, sizeof(bearer) - 1) == 0)
+		*keep = sizeof(bearer) - 1;
+	else if (length < 3 || strncmp(text, "eyJ", 3) != 0)
+		return 0;
+	while (*keep + n < length && is_token_char(text[*keep + n]))
+		n++;
+	return n > 0 ? *keep + n : 0;
+}
+
+/* Writes the first EXCERPT_BYTES of `data` into `out` (at least
+ * EXCERPT_BYTES * 4 + 8 bytes) for a log line. Bytes outside printable
+ * ASCII become \xNN. Credentials become "[redacted]": a line that breaks
+ * a stream can hold anything, and a log must never show a token. */
+static void make_excerpt(const char *data, size_t length, char *out,
+			 size_t size)
+{
+	size_t excerpt_length = MIN(length, (size_t)EXCERPT_BYTES);
+	GString *text = g_string_sized_new(excerpt_length * 4 + 8);
+
+	for (size_t i = 0; i < excerpt_length;) {
+		size_t keep, secret = credential_length(data + i, length - i, &keep);
+		unsigned char c = (unsigned char)data[i];
+
+		if (secret > 0) {
+			g_string_append_len(text, data + i, (gssize)keep);
+			g_string_append(text, "[redacted]");
+			i += secret;
+		} else if (c >= 0x20 && c < 0x7f) {
+			g_string_append_c(text, (char)c);
+			i++;
+		} else {
+			g_string_append_printf(text, "\\x%02x", c);
+			i++;
+		}
+	}
+	if (length > excerpt_length)
+		g_string_append(text, "...");
+	g_strlcpy(out, text->str, size);
+	g_string_free(text, true);
 }
 
 
@@ -586,15 +654,73 @@ static void read_response_info(CURL *easy, CURLcode result,
 			  sizeof(response->curl_error));
 }
 
-static size_t collect_body(char *data, size_t size, size_t n, void *user)
+/* Fills `err` for a 403 with the RBAC rule the identity lacks. The rule
+ * comes before the server's message, so a long message cannot cut it. */
+static int forbidden_error(const inf_reflector *r, const inf_response *response,
+			   const char *action, score_error *err)
 {
-	g_string_append_len(user, data, (gssize)(size * n));
-	return size * n;
+	inf_api_status status;
+	bool has_message = inf_api_status_parse(response->body->str,
+						 response->body->len, &status) &&
+			   status.message[0] != '\0';
+
+	return score_fail(err, -EACCES,
+			  "%s failed: HTTP 403 Forbidden; the identity needs an RBAC rule that allows get, list and watch on %s: apiGroups [\"%s\"], resources [\"%s\"], verbs [\"get\", \"list\", \"watch\"] (manifests/10-rbac.yaml grants it)%s%s",
+			  action, r->ops->name, r->ops->api_group, r->ops->name,
+			  has_message ? "; the server said: " : "",
+			  has_message ? status.message : "");
 }
 
-/* GETs `path` into `response` on the multi handle. */
-static int get(inf_reflector *r, const char *path, inf_response *response,
-	       score_error *err)
+/* The body of one LIST page, bounded by max_list_page_bytes. */
+typedef struct page_transfer {
+	CURL *easy;
+	GString *body;
+	size_t limit;
+	bool too_large;     /* the transfer stopped at the limit */
+	int64_t declared;   /* the body's full size when known, else -1 */
+} page_transfer;
+
+/* Returns the size of the decompressed body from Content-Length, or -1
+ * when the response is compressed or has no Content-Length. */
+static int64_t declared_body_size(CURL *easy)
+{
+	struct curl_header *encoding;
+	curl_off_t length = -1;
+
+	if (curl_easy_header(easy, "Content-Encoding", 0, CURLH_HEADER, -1,
+			     &encoding) == CURLHE_OK)
+		return -1;
+	if (curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) !=
+	    CURLE_OK)
+		return -1;
+	return length >= 0 ? (int64_t)length : -1;
+}
+
+static size_t collect_page(char *data, size_t size, size_t n, void *user)
+{
+	page_transfer *page = user;
+	size_t total = size * n;
+	long status = 0;
+
+	curl_easy_getinfo(page->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		if (page->body->len < MAX_ERROR_BODY_BYTES)
+			g_string_append_len(page->body, data, (gssize)total);
+		return total;
+	}
+	if (page->body->len + total > page->limit) {
+		page->too_large = true;
+		page->declared = declared_body_size(page->easy);
+		return 0; /* aborts the transfer */
+	}
+	g_string_append_len(page->body, data, (gssize)total);
+	return total;
+}
+
+/* GETs one LIST page at `path` into `response` on the multi handle; see
+ * page_transfer for `page`. */
+static int get_page(inf_reflector *r, const char *path, inf_response *response,
+		    page_transfer *page, score_error *err)
 {
 	CURL *easy = curl_easy_init();
 	struct curl_slist *headers = NULL;
@@ -608,9 +734,14 @@ static int get(inf_reflector *r, const char *path, inf_response *response,
 	set_up_us = g_get_monotonic_time();
 	if (rc < 0)
 		goto out;
+	page->easy = easy;
+	page->body = response->body;
+	page->limit = r->config.max_list_page_bytes;
+	page->too_large = false;
+	page->declared = -1;
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)r->config.request_timeout_ms);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_body);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, response->body);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect_page);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, page);
 	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, response->curl_error);
 	result = perform(r, easy);
 	read_response_info(easy, result, response);
@@ -626,58 +757,59 @@ out:
 
 typedef enum list_outcome {
 	LIST_DONE = 0,
-	LIST_EXPIRED, /* the continue token expired: start over */
+	LIST_EXPIRED,   /* the continue token expired: start over */
+	LIST_TOO_LARGE, /* the page is over max_list_page_bytes */
 	LIST_FAILED,
 } list_outcome;
 
-/* Fetches one page into `changes`. Sets `*next` to the continue token
- * (NULL on the last page) and `*rv` to the list's resourceVersion. */
-static list_outcome list_page(inf_reflector *r, const char *token,
-			      GPtrArray *changes, char **next, char **rv,
-			      int64_t *retry_after_s, score_error *err)
+/* Fills `err` for a page over max_list_page_bytes. */
+static void page_too_large(inf_reflector *r, const page_transfer *page,
+			   unsigned page_size, const char *action,
+			   score_error *err)
 {
-	GString *path = g_string_new(NULL);
-	inf_response response;
-	cJSON *list = NULL;
+	char size[64];
+
+	count_invalid(r, INF_INVALID_TOO_LARGE);
+	make_excerpt(page->body->str, page->body->len, r->excerpt,
+		     sizeof(r->excerpt));
+	if (page->declared >= 0)
+		g_snprintf(size, sizeof(size), "%" PRId64 " bytes", page->declared);
+	else
+		g_snprintf(size, sizeof(size), "more than %zu bytes", page->limit);
+	if (page_size == 1)
+		score_fail(err, -EMSGSIZE,
+			   "%s failed: a single object is %s, over the %zu-byte list page limit (max_list_page_bytes), so it cannot be listed until it shrinks or the limit is raised",
+			   action, size, page->limit);
+	else
+		score_fail(err, -EMSGSIZE,
+			   "%s failed: a page of %u objects is %s, over the %zu-byte limit (max_list_page_bytes)",
+			   action, page_size, size, page->limit);
+}
+
+/* Decodes a LIST page body into `changes`; see list_page(). */
+static list_outcome read_page(inf_reflector *r, const GString *body,
+			      const char *action, GPtrArray *changes,
+			      char **next, char **rv, score_error *err)
+{
+	cJSON *list = cJSON_ParseWithLength(body->str, body->len);
 	const cJSON *items, *metadata, *cont;
 	list_outcome outcome = LIST_FAILED;
-	gint64 started;
-	char *action;
 
-	*next = NULL;
-	inf_response_init(&response);
-	g_string_printf(path, "%s?limit=%u", r->ops->path, r->config.page_size);
-	if (token != NULL) {
-		char *escaped = g_uri_escape_string(token, NULL, false);
-
-		g_string_append_printf(path, "&continue=%s", escaped);
-		g_free(escaped);
-	}
-	action = g_strdup_printf("listing %s from %s", r->ops->name,
-			       inf_client_server(r->config.client));
-	started = g_get_monotonic_time();
-	if (get(r, path->str, &response, err) < 0)
-		goto out;
-	inf_metrics_observe_request(r->config.metrics, INF_API_LIST,
-				    (double)(g_get_monotonic_time() - started) / 1e6);
-	*retry_after_s = response.retry_after_s;
-	if (response.result != CURLE_OK || response.status != 200) {
-		if (response.result == CURLE_OK && response.status == 410 && token != NULL)
-			outcome = LIST_EXPIRED;
-		inf_response_fail(&response, action, err);
-		goto out;
-	}
-
-	list = cJSON_ParseWithLength(response.body->str, response.body->len);
 	items = cJSON_GetObjectItemCaseSensitive(list, "items");
 	metadata = cJSON_GetObjectItemCaseSensitive(list, "metadata");
-	if (!cJSON_IsObject(list) || (!cJSON_IsArray(items) && !cJSON_IsNull(items) &&
-				      items != NULL)) {
-		score_fail(err, -EPROTO, "%s failed: the response is not a %s list",
-			   action, r->ops->name);
+	if (list == NULL || !cJSON_IsObject(list) ||
+	    (!cJSON_IsArray(items) && !cJSON_IsNull(items) && items != NULL)) {
+		inf_invalid_reason reason = list == NULL ? INF_INVALID_NOT_JSON :
+							   INF_INVALID_NOT_LIST;
+
+		count_invalid(r, reason);
+		make_excerpt(body->str, body->len, r->excerpt, sizeof(r->excerpt));
+		score_fail(err, -EPROTO, "%s failed: the response of %zu bytes is %s",
+			   action, body->len,
+			   list == NULL ? "not JSON" : "not a list with an items array");
 		goto out;
 	}
-	if (rv != NULL && *rv == NULL) {
+	if (*rv == NULL) {
 		const cJSON *item = cJSON_GetObjectItemCaseSensitive(metadata,
 								     "resourceVersion");
 
@@ -693,10 +825,71 @@ static list_outcome list_page(inf_reflector *r, const char *token,
 	outcome = LIST_DONE;
 out:
 	cJSON_Delete(list);
+	return outcome;
+}
+
+/* Fetches one page of up to `page_size` objects into `changes`. Sets
+ * `*next` to the continue token (NULL on the last page) and `*rv` to the
+ * list's resourceVersion. */
+static list_outcome list_page(inf_reflector *r, const char *token,
+			      unsigned page_size, GPtrArray *changes,
+			      char **next, char **rv, int64_t *retry_after_s,
+			      score_error *err)
+{
+	GString *path = g_string_new(NULL);
+	page_transfer page = {0};
+	inf_response response;
+	list_outcome outcome = LIST_FAILED;
+	gint64 started;
+	char *action;
+
+	*next = NULL;
+	inf_response_init(&response);
+	g_string_printf(path, "%s?limit=%u", r->ops->path, page_size);
+	if (token != NULL) {
+		char *escaped = g_uri_escape_string(token, NULL, false);
+
+		g_string_append_printf(path, "&continue=%s", escaped);
+		g_free(escaped);
+	}
+	action = g_strdup_printf("listing %s from %s", r->ops->name,
+			       inf_client_server(r->config.client));
+	started = g_get_monotonic_time();
+	if (get_page(r, path->str, &response, &page, err) < 0)
+		goto out;
+	inf_metrics_observe_request(r->config.metrics, INF_API_LIST,
+				    (double)(g_get_monotonic_time() - started) / 1e6);
+	*retry_after_s = response.retry_after_s;
+
+	if (page.too_large) {
+		outcome = LIST_TOO_LARGE;
+		page_too_large(r, &page, page_size, action, err);
+	} else if (response.result == CURLE_OPERATION_TIMEDOUT) {
+		score_fail(err, -ETIMEDOUT,
+			   "%s timed out after %" PRId64 " ms (the request timeout)",
+			   action, r->config.request_timeout_ms);
+	} else if (response.result == CURLE_OK && response.status == 403) {
+		forbidden_error(r, &response, action, err);
+	} else if (response.result != CURLE_OK || response.status != 200) {
+		if (response.result == CURLE_OK && response.status == 410 && token != NULL)
+			outcome = LIST_EXPIRED;
+		inf_response_fail(&response, action, err);
+	} else {
+		outcome = read_page(r, response.body, action, changes, next, rv, err);
+	}
+out:
 	g_free(action);
 	inf_response_release(&response);
 	g_string_free(path, true);
 	return outcome;
+}
+
+/* Returns the page size after a page that succeeded: pages grow back
+ * toward the configured size after an oversized one made them smaller. */
+static unsigned grow_page_size(const inf_reflector *r, unsigned page_size)
+{
+	return page_size <= r->config.page_size / 2 ? page_size * 2 :
+						     r->config.page_size;
 }
 
 /* Lists every page and replaces the model's objects. Returns 0, or a
@@ -707,15 +900,25 @@ static int list_and_replace(inf_reflector *r, int64_t *retry_after_s,
 	gint64 started = g_get_monotonic_time();
 	GPtrArray *changes = changes_new();
 	char *token = NULL, *rv = NULL;
-	unsigned pages = 0, restarts = 0;
+	unsigned pages = 0, restarts = 0, page_size = r->config.page_size;
 	int rc = 0;
 
 	*retry_after_s = -1;
+	r->excerpt[0] = '\0';
 	for (;;) {
 		char *next = NULL;
-		list_outcome outcome = list_page(r, token, changes, &next, &rv,
-						 retry_after_s, err);
+		list_outcome outcome = list_page(r, token, page_size, changes, &next,
+						 &rv, retry_after_s, err);
 
+		if (outcome == LIST_TOO_LARGE && page_size > 1 && !stopping(r)) {
+			page_size /= 2;
+			SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT,
+				  "list page too large, fetching it in smaller pages",
+				  SCHED_STR("resource", r->ops->name),
+				  SCHED_INT("page_size", page_size),
+				  SCHED_STR("error", err->message));
+			continue;
+		}
 		g_free(token);
 		token = next;
 		if (outcome == LIST_EXPIRED && restarts < MAX_LIST_RESTARTS &&
@@ -738,6 +941,7 @@ static int list_and_replace(inf_reflector *r, int64_t *retry_after_s,
 			goto out;
 		}
 		pages++;
+		page_size = grow_page_size(r, page_size);
 		if (token == NULL)
 			break;
 	}
@@ -773,6 +977,7 @@ typedef enum watch_outcome {
 	WATCH_ENDED = 0, /* the server closed it normally: watch again */
 	WATCH_EXPIRED,   /* 410: list again */
 	WATCH_FAILED,    /* back off, then watch again from the same RV */
+	WATCH_INVALID,   /* an invalid or oversized line: back off, list again */
 	WATCH_STOPPED,
 } watch_outcome;
 
@@ -784,7 +989,9 @@ typedef struct watch_stream {
 	GString *error_body;  /* the body when status is not 200 */
 	bool error_event;     /* an ERROR event arrived */
 	inf_api_status error_status;
-	char problem[256];    /* a broken stream, "" while fine */
+	bool invalid;         /* a line was rejected for `reason` */
+	inf_invalid_reason reason;
+	char problem[256];    /* what was wrong with the rejected line */
 	char curl_error[CURL_ERROR_SIZE];
 	uint64_t events;
 } watch_stream;
@@ -805,7 +1012,27 @@ static void read_status_object(const cJSON *object, inf_api_status *status)
 			  sizeof(status->message));
 }
 
-/* Turns one event line into a change in `changes`. */
+/* Stops the stream at a rejected line: counts it, and keeps what was
+ * wrong for the error and the start of the line for the log. */
+static void reject_line(watch_stream *w, inf_invalid_reason reason,
+			const char *text, size_t length, const char *format, ...)
+	G_GNUC_PRINTF(5, 6);
+
+static void reject_line(watch_stream *w, inf_invalid_reason reason,
+			const char *text, size_t length, const char *format, ...)
+{
+	va_list args;
+
+	w->invalid = true;
+	w->reason = reason;
+	va_start(args, format);
+	g_vsnprintf(w->problem, sizeof(w->problem), format, args);
+	va_end(args);
+	make_excerpt(text, length, w->r->excerpt, sizeof(w->r->excerpt));
+	count_invalid(w->r, reason);
+}
+
+/* Turns one event line into a change in `changes`, or rejects it. */
 static void parse_event(watch_stream *w, const char *text, size_t length,
 			GPtrArray *changes)
 {
@@ -818,12 +1045,17 @@ static void parse_event(watch_stream *w, const char *text, size_t length,
 	if (length == 0)
 		return;
 	event = cJSON_ParseWithLength(text, length);
+	if (event == NULL) {
+		reject_line(w, INF_INVALID_NOT_JSON, text, length,
+			    "a watch line of %zu bytes is not JSON", length);
+		return;
+	}
 	type = cJSON_GetObjectItemCaseSensitive(event, "type");
 	object = cJSON_GetObjectItemCaseSensitive(event, "object");
 	if (!cJSON_IsString(type) || !cJSON_IsObject(object)) {
-		g_snprintf(w->problem, sizeof(w->problem),
-			   "a watch event is not JSON with a type and an object (%zu bytes)",
-			   length);
+		reject_line(w, INF_INVALID_NOT_EVENT, text, length,
+			    "a watch line of %zu bytes is not an event: it needs a string \"type\" and an \"object\"",
+			    length);
 		goto out;
 	}
 
@@ -851,10 +1083,11 @@ static void parse_event(watch_stream *w, const char *text, size_t length,
 		read_status_object(object, &w->error_status);
 		goto out;
 	} else {
-		SCHED_LOG(w->r->config.log, SCHED_LOG_WARN, COMPONENT,
-			  "watch event of an unknown type skipped",
-			  SCHED_STR("resource", w->r->ops->name),
-			  SCHED_STR("type", type->valuestring));
+		/* The model cannot tell what the event changed, so it may
+		 * now differ from the server: only a list can tell. */
+		reject_line(w, INF_INVALID_UNKNOWN_TYPE, text, length,
+			    "a watch event has the unknown type \"%.40s\", not ADDED, MODIFIED, DELETED, BOOKMARK or ERROR",
+			    type->valuestring);
 		goto out;
 	}
 	w->events++;
@@ -862,8 +1095,35 @@ out:
 	cJSON_Delete(event);
 }
 
-/* Splits the received bytes into lines and applies the complete ones at once.
- * Returning less than given aborts the transfer. */
+/* Rejects a line that would exceed max_event_bytes: w->line holds its
+ * start, `piece` is what arrived now, and `complete` is true when the
+ * newline came too. */
+static void reject_long_line(watch_stream *w, const char *piece,
+			     size_t piece_length, bool complete)
+{
+	size_t limit = w->r->config.max_event_bytes;
+	size_t seen = w->line->len + piece_length;
+	const char *start = w->line->len > 0 ? w->line->str : piece;
+	size_t start_length = w->line->len > 0 ? w->line->len : piece_length;
+
+	if (complete)
+		reject_line(w, INF_INVALID_TOO_LARGE, start, start_length,
+			    "a watch event of %zu bytes is larger than the %zu-byte limit",
+			    seen, limit);
+	else
+		reject_line(w, INF_INVALID_TOO_LARGE, start, start_length,
+			    "a watch event is larger than the %zu-byte limit: %zu bytes arrived without its end",
+			    limit, seen);
+}
+
+static bool stream_stopped(const watch_stream *w)
+{
+	return w->error_event || w->invalid;
+}
+
+/* Splits the received bytes into lines and applies the complete ones at
+ * once. Only the unfinished last line is copied, and never past
+ * max_event_bytes. Returning less than given aborts the transfer. */
 static size_t watch_write(char *data, size_t size, size_t n, void *user)
 {
 	watch_stream *w = user;
@@ -878,27 +1138,33 @@ static size_t watch_write(char *data, size_t size, size_t n, void *user)
 		return total;
 	}
 
-	g_string_append_len(w->line, data, (gssize)total);
 	changes = changes_new();
-	while (!w->error_event && w->problem[0] == '\0') {
-		const char *begin = w->line->str + start;
-		const char *newline = memchr(begin, '\n', w->line->len - start);
+	while (start < total && !stream_stopped(w)) {
+		const char *begin = data + start;
+		const char *newline = memchr(begin, '\n', total - start);
+		size_t piece = newline != NULL ? (size_t)(newline - begin) : total - start;
 
-		if (newline == NULL)
+		if (w->line->len + piece > w->r->config.max_event_bytes) {
+			reject_long_line(w, begin, piece, newline != NULL);
 			break;
-		parse_event(w, begin, (size_t)(newline - begin), changes);
-		start += (size_t)(newline - begin) + 1;
+		}
+		if (newline == NULL) {
+			g_string_append_len(w->line, begin, (gssize)piece);
+			break;
+		}
+		if (w->line->len > 0) {
+			g_string_append_len(w->line, begin, (gssize)piece);
+			parse_event(w, w->line->str, w->line->len, changes);
+			g_string_truncate(w->line, 0);
+		} else {
+			parse_event(w, begin, piece, changes);
+		}
+		start += piece + 1;
 	}
-	g_string_erase(w->line, 0, (gssize)start);
 	apply_changes(w->r, changes);
 	changes_free(w->r, changes);
 
-	if (w->line->len > MAX_EVENT_BYTES)
-		g_snprintf(w->problem, sizeof(w->problem),
-			   "a watch event is longer than %d bytes", MAX_EVENT_BYTES);
-	if (w->error_event || w->problem[0] != '\0')
-		return 0;
-	return total;
+	return stream_stopped(w) ? 0 : total;
 }
 
 /* Returns true for a Status that means "list again". */
@@ -933,8 +1199,12 @@ static watch_outcome finish_watch(inf_reflector *r, watch_stream *w,
 			   "%s failed: ERROR event %d %s: %s", action,
 			   w->error_status.code, w->error_status.reason,
 			   w->error_status.message);
-	} else if (w->problem[0] != '\0') {
-		score_fail(err, -EPROTO, "%s failed: %s", action, w->problem);
+	} else if (w->invalid) {
+		outcome = WATCH_INVALID;
+		score_fail(err, w->reason == INF_INVALID_TOO_LARGE ? -EMSGSIZE : -EPROTO,
+			   "%s failed: %s", action, w->problem);
+	} else if (response.status == 403) {
+		forbidden_error(r, &response, action, err);
 	} else if (response.status != 200 || result != CURLE_OK) {
 		int rc = inf_response_fail(&response, action, err);
 
@@ -990,6 +1260,7 @@ static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
 	CURLcode result;
 
 	*retry_after_s = -1;
+	r->excerpt[0] = '\0';
 	w.r = r;
 	w.line = g_string_new(NULL);
 	w.error_body = g_string_new(NULL);
@@ -1022,8 +1293,9 @@ static watch_outcome watch_once(inf_reflector *r, int64_t *retry_after_s,
 		inf_client_unauthorized(r->config.client, set_up_us);
 	outcome = finish_watch(r, &w, result, started, retry_after_s, err);
 	/* A watch that delivered events had a working connection, so a
-	 * failure after it starts the backoff over. */
-	if (w.events > 0)
+	 * failure after it starts the backoff over. An invalid stream keeps
+	 * its backoff, because resetting it would relist without pause. */
+	if (w.events > 0 && outcome != WATCH_INVALID)
 		inf_backoff_reset(&r->backoff);
 out:
 	curl_slist_free_all(headers);
@@ -1044,13 +1316,23 @@ static void log_retry(inf_reflector *r, const char *message,
 		      const score_error *err, int64_t delay_ms,
 		      unsigned failures)
 {
-	SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT, message,
-		  SCHED_STR("resource", r->ops->name),
-		  SCHED_STR("resource_version",
-			    r->resource_version != NULL ? r->resource_version : ""),
-		  SCHED_STR("error", err->message),
-		  SCHED_INT("failures", failures),
-		  SCHED_INT("delay_ms", delay_ms));
+	const char *rv = r->resource_version != NULL ? r->resource_version : "";
+
+	if (r->excerpt[0] != '\0')
+		SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT, message,
+			  SCHED_STR("resource", r->ops->name),
+			  SCHED_STR("resource_version", rv),
+			  SCHED_STR("error", err->message),
+			  SCHED_STR("excerpt", r->excerpt),
+			  SCHED_INT("failures", failures),
+			  SCHED_INT("delay_ms", delay_ms));
+	else
+		SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT, message,
+			  SCHED_STR("resource", r->ops->name),
+			  SCHED_STR("resource_version", rv),
+			  SCHED_STR("error", err->message),
+			  SCHED_INT("failures", failures),
+			  SCHED_INT("delay_ms", delay_ms));
 }
 
 static gpointer run(gpointer data)
@@ -1058,6 +1340,9 @@ static gpointer run(gpointer data)
 	inf_reflector *r = data;
 	bool need_list = true;
 	bool listed = false; /* the next watch is the first after a LIST */
+	/* The LIST follows an invalid watch stream: its success does not
+	 * prove the stream sound, so the backoff keeps growing. */
+	bool after_invalid = false;
 	unsigned failures = 0;
 
 	while (!stopping(r)) {
@@ -1077,8 +1362,11 @@ static gpointer run(gpointer data)
 				continue;
 			}
 			clear_error(r);
-			inf_backoff_reset(&r->backoff);
-			failures = 0;
+			if (!after_invalid) {
+				inf_backoff_reset(&r->backoff);
+				failures = 0;
+			}
+			after_invalid = false;
 			need_list = false;
 			listed = true;
 		}
@@ -1116,6 +1404,19 @@ static gpointer run(gpointer data)
 				  SCHED_STR("resource", r->ops->name),
 				  SCHED_STR("reason", err.message),
 				  SCHED_STR("resource_version", r->resource_version));
+			break;
+		case WATCH_INVALID:
+			set_error(r, &err);
+			need_list = true;
+			after_invalid = true;
+			g_mutex_lock(&r->mutex);
+			r->stats.watch_failures++;
+			r->stats.relists++;
+			g_mutex_unlock(&r->mutex);
+			delay_ms = inf_backoff_next(&r->backoff);
+			log_retry(r, "watch stream invalid, relisting", &err, delay_ms,
+				  ++failures);
+			pause_ms(r, delay_ms);
 			break;
 		case WATCH_FAILED:
 			set_error(r, &err);
@@ -1166,6 +1467,10 @@ int inf_reflector_start(const inf_reflector_config *config,
 		r->config.backoff_max_ms = INF_DEFAULT_BACKOFF_MAX_MS;
 	if (r->config.request_timeout_ms <= 0)
 		r->config.request_timeout_ms = INF_DEFAULT_REQUEST_TIMEOUT_MS;
+	if (r->config.max_event_bytes == 0)
+		r->config.max_event_bytes = INF_DEFAULT_MAX_EVENT_BYTES;
+	if (r->config.max_list_page_bytes == 0)
+		r->config.max_list_page_bytes = INF_DEFAULT_MAX_LIST_PAGE_BYTES;
 	r->ops = &ops_table[config->resource];
 	r->stats.last_event_us = g_get_monotonic_time();
 	r->stats.last_sync_us = r->stats.last_event_us;
@@ -1270,6 +1575,7 @@ int inf_reflector_replay_watch(inf_resource resource, score_model *model,
 	r->config.resource = resource;
 	r->config.model = model;
 	r->config.lock = lock;
+	r->config.max_event_bytes = INF_DEFAULT_MAX_EVENT_BYTES;
 	/* Replayed policies go into a store of their own, dropped at the end. */
 	if (resource == INF_RESOURCE_NETWORK_POLICIES)
 		r->config.network_policies = inf_network_policy_store_new();
@@ -1296,8 +1602,10 @@ int inf_reflector_replay_watch(inf_resource resource, score_model *model,
 	out->events = w.events;
 	out->objects = g_hash_table_size(r->store);
 	out->error_event = w.error_event;
-	out->broken = w.problem[0] != '\0';
+	out->broken = w.invalid;
+	out->too_large = w.invalid && w.reason == INF_INVALID_TOO_LARGE;
 	out->pending_bytes = w.line->len;
+	out->consumed = offset;
 	g_strlcpy(out->resource_version,
 		  r->resource_version != NULL ? r->resource_version : "",
 		  sizeof(out->resource_version));

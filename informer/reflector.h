@@ -21,9 +21,17 @@
  *      after Retry-After when the server sent one. When the server says the
  *      resourceVersion is too old (410 Gone/Expired, as an HTTP status or an
  *      ERROR event), list again (step 1).
+ *   5. A watch line that is not JSON, not an event object, an event of an
+ *      unknown type, or longer than max_event_bytes ends the watch: it is
+ *      logged with a short excerpt, counted (inf_invalid_reason), and the
+ *      reflector lists again after a backoff step, since the events after
+ *      it in the same stream cannot be trusted.
  *
- * A failed LIST is retried the same way. An object that fails to decode is
- * logged and skipped; the model keeps its previous version, if any.
+ * A failed LIST is retried the same way. A list page longer than
+ * max_list_page_bytes is requested again with half the page size, down to
+ * one object; a single object over the limit fails the LIST. An object
+ * that fails to decode is logged and skipped; the model keeps its previous
+ * version, if any. A 403 names the RBAC rule the identity lacks.
  *
  * The model is keyed as inf_decode_pod() and inf_decode_node() key it:
  * pods by metadata.uid (namespace/name without one), nodes and namespaces
@@ -37,6 +45,7 @@
 #define STOWAGE_INF_REFLECTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <glib.h>
@@ -58,6 +67,15 @@
 /* kube-apiserver ends non-watch requests after 60 s (--request-timeout);
  * a list page taking longer has failed. */
 #define INF_DEFAULT_REQUEST_TIMEOUT_MS 60000
+/* etcd stores objects up to 1.5 MiB by default (--max-request-bytes) and
+ * kube-apiserver rejects requests over 3 MiB, so a watch event of 16 MiB
+ * leaves room for clusters that raised both. A longer line is rejected
+ * without buffering more of it. */
+#define INF_DEFAULT_MAX_EVENT_BYTES ((size_t)16 * 1024 * 1024)
+/* A page of 500 objects of 128 KiB each, where real pods and nodes
+ * typically take a few KiB. A longer page is fetched again in smaller
+ * pages. */
+#define INF_DEFAULT_MAX_LIST_PAGE_BYTES ((size_t)64 * 1024 * 1024)
 
 typedef enum inf_resource {
 	INF_RESOURCE_NODES = 0,
@@ -93,13 +111,17 @@ typedef struct inf_reflector_config {
 	unsigned watch_timeout_s;
 	int64_t backoff_initial_ms;
 	int64_t backoff_max_ms;
-	int64_t request_timeout_ms;
+	int64_t request_timeout_ms; /* bounds each LIST page */
+	size_t max_event_bytes;     /* one watch event line */
+	size_t max_list_page_bytes; /* one LIST response body, decompressed */
 } inf_reflector_config;
 
 /* Counters for logs, metrics and tests. */
 typedef struct inf_reflector_stats {
 	uint64_t lists;        /* completed LISTs, the first one included */
-	uint64_t relists;      /* LISTs after a 410 */
+	/* LISTs started after a 410, or after an invalid or oversized watch
+	 * line. */
+	uint64_t relists;
 	uint64_t watches;      /* watch requests sent */
 	uint64_t watch_failures;
 	uint64_t watch_restarts; /* watches after the first one of a LIST */
@@ -107,6 +129,8 @@ typedef struct inf_reflector_stats {
 	/* Applied (ADDED, MODIFIED, DELETED) or received (BOOKMARK). */
 	uint64_t events_by_type[INF_EVENT_TYPE_COUNT];
 	uint64_t decode_failures;
+	/* Watch lines and list pages rejected, by inf_invalid_reason. */
+	uint64_t invalid_responses[INF_INVALID_REASON_COUNT];
 	uint64_t objects;      /* objects this reflector has in the model */
 	bool synced;
 	/* Monotonic microseconds (g_get_monotonic_time()) of the last ADDED,
@@ -145,16 +169,20 @@ typedef struct inf_watch_replay {
 	uint64_t events;      /* ADDED, MODIFIED, DELETED and BOOKMARK events */
 	uint64_t objects;     /* keys the replaying reflector put in the model */
 	bool error_event;     /* the stream stopped at an ERROR event */
-	bool broken;          /* it stopped at a line that is not an event, or
-				 at one longer than the event limit */
+	/* It stopped at an invalid line (not JSON, not an event, an unknown
+	 * type) or at one longer than INF_DEFAULT_MAX_EVENT_BYTES. */
+	bool broken;
+	bool too_large;       /* the line it stopped at was too long */
 	size_t pending_bytes; /* bytes after the last newline, not decoded */
+	size_t consumed;      /* bytes accepted before the stream stopped */
 	char resource_version[32]; /* the last one applied, "" for none */
 } inf_watch_replay;
 
 /* Feeds `length` bytes of a watch response body (status 200) to the line
  * splitter and event decoder that a running reflector of `resource` uses,
  * in pieces of at most `chunk` bytes (0: all at once) as libcurl would
- * deliver them, and applies the events to `model` under `lock`. No thread
+ * deliver them, and applies the events to `model` under `lock`. Lines are
+ * limited to INF_DEFAULT_MAX_EVENT_BYTES. No thread
  * or connection is involved: this is for tests and fuzzing. Objects put
  * into `model` stay there. Fails only for invalid arguments. */
 int inf_reflector_replay_watch(inf_resource resource, score_model *model,

@@ -1,7 +1,8 @@
 /* Tests for the test API server (tests/tools/apiserver.c) itself: the
  * informer tests trust it to respond as kube-apiserver does, so its list
  * pages, watch streams, 410 cases, bindings and injected faults are
- * checked here against the real server's shapes. The fixture
+ * checked here against the real server's shapes, and so is the placement
+ * of lines injected into open watches. The fixture
  * tests/fixtures/informer/cluster.json holds 2 namespaces, 3 nodes and 5
  * pods, loaded as resourceVersions 1 to 10. */
 #include "tests/inf_apiserver.h"
@@ -432,6 +433,95 @@ Test(apiserver, fault_cuts_list_and_closes)
 	cr_assert_eq(response.result, CURLE_GOT_NOTHING,
 		     "close gives no response: got %s",
 		     curl_easy_strerror(response.result));
+	test_response_release(&response);
+}
+
+Test(apiserver, fault_delay_holds_list_and_binding)
+{
+	test_response response;
+	gint64 started;
+	double elapsed_ms;
+
+	test_control(&server, "/control/faults",
+		     "{\"path\":\"/api/v1/nodes\",\"watch\":false,\"delayMs\":300}");
+	started = g_get_monotonic_time();
+	get("/api/v1/nodes", 0, &response);
+	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
+	cr_assert_eq(response.status, 200, "a delayed list still succeeds, got %ld",
+		     response.status);
+	cr_assert_geq(elapsed_ms, 300.0, "the list was held 300 ms, took %.0f ms", elapsed_ms);
+	test_response_release(&response);
+
+	test_control(&server, "/control/faults", "{\"method\":\"POST\",\"delayMs\":300}");
+	started = g_get_monotonic_time();
+	post("/api/v1/namespaces/default/pods/pending-2/binding",
+	     "{\"metadata\":{\"name\":\"pending-2\"},\"target\":{\"name\":\"node-a\"}}",
+	     &response);
+	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
+	cr_assert_eq(response.status, 201, "a delayed binding still binds, got %ld",
+		     response.status);
+	cr_assert_geq(elapsed_ms, 300.0, "the binding was held 300 ms, took %.0f ms",
+		      elapsed_ms);
+	test_response_release(&response);
+}
+
+typedef struct watch_thread {
+	test_response response;
+} watch_thread;
+
+static gpointer watch_three_lines(gpointer data)
+{
+	watch_thread *t = data;
+
+	get("/api/v1/nodes?watch=true&resourceVersion=10", 3, &t->response);
+	return NULL;
+}
+
+static bool nodes_watch_open(const void *data)
+{
+	(void)data;
+	return test_stat(&server, "watches", "nodes") >= 1;
+}
+
+Test(apiserver, inject_line_into_open_watch)
+{
+	watch_thread t;
+	GThread *thread;
+	char **lines;
+	test_response response;
+
+	/* No watch is open yet: nothing to inject into. */
+	post("/control/inject", "{\"resource\":\"nodes\",\"line\":\"x\"}", &response);
+	cr_assert_eq(response.status, 409, "inject without a watch: expected 409, got %ld",
+		     response.status);
+	test_response_release(&response);
+
+	thread = g_thread_new("watch", watch_three_lines, &t);
+	cr_assert(test_wait_until(nodes_watch_open, NULL, 5000), "the nodes watch is open");
+	test_control(&server, "/control/objects",
+		     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-d\"}}}");
+	test_control(&server, "/control/inject",
+		     "{\"resource\":\"nodes\",\"line\":\"not an event\",\"then\":"
+		     "[{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-e\"}}}]}");
+	g_thread_join(thread);
+
+	lines = g_strsplit(t.response.body->str, "\n", -1);
+	cr_assert_geq(g_strv_length(lines), 3, "three lines arrived: %s", t.response.body->str);
+	cr_assert_not_null(strstr(lines[0], "\"name\":\"node-d\""),
+			   "first the event from before the injection: %s", lines[0]);
+	cr_assert_str_eq(lines[1], "not an event", "then the injected line: %s", lines[1]);
+	cr_assert_not_null(strstr(lines[2], "\"name\":\"node-e\""),
+			   "then the change sent with it: %s", lines[2]);
+	g_strfreev(lines);
+	test_response_release(&t.response);
+
+	post("/control/inject", "{\"resource\":\"services\",\"line\":\"x\"}", &response);
+	cr_assert_eq(response.status, 400, "unknown resource: expected 400, got %ld",
+		     response.status);
+	test_response_release(&response);
+	post("/control/inject", "{\"resource\":\"nodes\"}", &response);
+	cr_assert_eq(response.status, 400, "missing line: expected 400, got %ld",
+		     response.status);
 	test_response_release(&response);
 }
 

@@ -2,7 +2,9 @@
  * a successful binding and its assumption in the model, the 409 cases
  * (already bound to the same node, to another node, another pod with the
  * same name), a deleted pod, retries of 429/5xx/closed connections within
- * the deadline, 401, and one binding in flight per pod.
+ * the deadline, slow responses against the deadline and the per-attempt
+ * timeout, 401, 403 with the RBAC rule it needs, and one binding in
+ * flight per pod.
  *
  * The model is loaded from the same fixture as the server
  * (tests/fixtures/informer/cluster.json): web-1 (500m) is bound to node-a,
@@ -36,13 +38,14 @@ typedef struct fixture {
 
 static fixture fx;
 
-static void make_binder(int64_t deadline_ms)
+static void make_binder_with(int64_t deadline_ms, int64_t attempt_timeout_ms)
 {
 	inf_binder_config config = {
 		.client = fx.client,
 		.model = fx.model,
 		.lock = &fx.lock,
 		.deadline_ms = deadline_ms,
+		.attempt_timeout_ms = attempt_timeout_ms,
 		.backoff_initial_ms = 10,
 		.backoff_max_ms = 50,
 	};
@@ -51,6 +54,12 @@ static void make_binder(int64_t deadline_ms)
 	inf_binder_free(fx.binder);
 	cr_assert_eq(inf_binder_new(&config, &fx.binder, &err), 0,
 		     "inf_binder_new: %s", err.message);
+}
+
+/* A binder whose attempts may each take the whole deadline. */
+static void make_binder(int64_t deadline_ms)
+{
+	make_binder_with(deadline_ms, deadline_ms);
 }
 
 static void setup(void)
@@ -226,8 +235,8 @@ Test(binder, deadline_ends_retries)
 	rc = bind_pod("default", "pending-2", "uid-pending-2", "node-b", &err);
 	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
 	cr_assert_eq(rc, -ETIMEDOUT, "expected -ETIMEDOUT, got %d", rc);
-	cr_assert_not_null(strstr(err.message, "gave up after"), "message: %s",
-			   err.message);
+	cr_assert_not_null(strstr(err.message, "timed out after 300 ms"),
+			   "the message gives the deadline: %s", err.message);
 	cr_assert_not_null(strstr(err.message, "HTTP 503"), "the last error is kept: %s",
 			   err.message);
 	cr_assert_lt(elapsed_ms, 1000.0, "the 300 ms deadline held: %.0f ms", elapsed_ms);
@@ -253,6 +262,71 @@ Test(binder, retry_after_past_deadline_fails_fast)
 		     "no point waiting 5 s with a 1 s deadline: took %.0f ms", elapsed_ms);
 }
 
+Test(binder, slow_response_past_deadline_times_out)
+{
+	score_error err = {0};
+	gint64 started;
+	double elapsed_ms;
+	int rc;
+
+	make_binder(300);
+	test_control(&fx.server, "/control/faults",
+		     "{\"method\":\"POST\",\"delayMs\":1500}");
+	started = g_get_monotonic_time();
+	rc = bind_pod("default", "pending-2", "uid-pending-2", "node-b", &err);
+	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
+	cr_assert_eq(rc, -ETIMEDOUT, "expected -ETIMEDOUT, got %d: %s", rc, err.message);
+	cr_assert_not_null(strstr(err.message, "timed out after 300 ms"),
+			   "the message gives the deadline: %s", err.message);
+	cr_assert_not_null(strstr(err.message, "pending-2"), "the pod is named: %s",
+			   err.message);
+	cr_assert_geq(elapsed_ms, 250.0, "the binder waited for the response: %.0f ms",
+		      elapsed_ms);
+	cr_assert_lt(elapsed_ms, 1000.0,
+		     "the 300 ms deadline held against a 1500 ms response: %.0f ms",
+		     elapsed_ms);
+}
+
+static bool binding_requests_reach(const void *data)
+{
+	return test_stat(&fx.server, NULL, "bindingRequests") >= *(const long *)data;
+}
+
+Test(binder, slow_first_attempt_then_fast_one_binds)
+{
+	score_error err = {0};
+	long two = 2;
+	gint64 started;
+	double elapsed_ms;
+	char *bound;
+	int rc;
+
+	/* Attempts get 300 ms each of a 3 s deadline. The first request is
+	 * held 1500 ms, so the binder must give up on it and send another. */
+	make_binder_with(3000, 300);
+	test_control(&fx.server, "/control/faults",
+		     "{\"method\":\"POST\",\"delayMs\":1500}");
+	started = g_get_monotonic_time();
+	rc = bind_pod("default", "pending-2", "uid-pending-2", "node-b", &err);
+	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
+	cr_assert_eq(rc, 0, "the second attempt binds: %s", err.message);
+	cr_assert_lt(elapsed_ms, 1400.0,
+		     "the binder did not wait for the slow first response: %.0f ms",
+		     elapsed_ms);
+	cr_assert_eq(test_stat(&fx.server, NULL, "faultsApplied"), 1,
+		     "the first request met the delay");
+	bound = server_node_of("pending-2");
+	cr_assert_str_eq(bound, "node-b", "the server has the pod on node-b, got %s", bound);
+	g_free(bound);
+
+	/* The held request arrives late and must not bind a second time. */
+	cr_assert(test_wait_until(binding_requests_reach, &two, 5000),
+		  "the held request reached the server");
+	cr_assert_eq(test_stat(&fx.server, NULL, "bindings"), 1,
+		     "the pod was bound once, got %ld",
+		     test_stat(&fx.server, NULL, "bindings"));
+}
+
 Test(binder, unauthorized_not_retried)
 {
 	score_error err = {0};
@@ -268,6 +342,27 @@ Test(binder, unauthorized_not_retried)
 
 	rc = bind_pod("default", "pending-2", "uid-pending-2", "node-b", &err);
 	cr_assert_eq(rc, 0, "the next call binds: %s", err.message);
+}
+
+Test(binder, forbidden_names_rbac_rule)
+{
+	score_error err = {0};
+	int rc;
+
+	test_control(&fx.server, "/control/faults",
+		     "{\"method\":\"POST\",\"status\":403,\"message\":\"pods \\\"pending-2\\\" is forbidden: "
+		     "User \\\"system:serviceaccount:stowage:stowage\\\" cannot create resource \\\"pods/binding\\\"\"}");
+	rc = bind_pod("default", "pending-2", "uid-pending-2", "node-b", &err);
+	cr_assert_eq(rc, -EACCES, "expected -EACCES, got %d", rc);
+	cr_assert_not_null(strstr(err.message, "HTTP 403 Forbidden"), "message: %s",
+			   err.message);
+	cr_assert_not_null(strstr(err.message,
+				  "create on pods/binding: apiGroups [\"\"], resources [\"pods/binding\"], verbs [\"create\"]"),
+			   "the error gives the RBAC rule: %s", err.message);
+	cr_assert_not_null(strstr(err.message, "cannot create resource"),
+			   "the server's message is kept: %s", err.message);
+	cr_assert_eq(test_stat(&fx.server, NULL, "faultsApplied"), 1,
+		     "a 403 is not retried");
 }
 
 Test(binder, rejects_empty_arguments)

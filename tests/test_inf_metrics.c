@@ -1,7 +1,7 @@
 /* Tests for informer/metrics.c and its place on /metrics: an informer runs
- * scenarios against the test API server (events, a relist after 410,
- * binds of every outcome) and the exposition text, rendered through
- * scheduler/metrics.c's collector hook, must show them. */
+ * scenarios against the test API server (events, a relist after 410, an
+ * invalid watch line, binds of every outcome) and the exposition text,
+ * rendered through scheduler/metrics.c's collector hook, must show them. */
 #include "tests/inf_apiserver.h"
 
 #include <math.h>
@@ -197,6 +197,41 @@ Test(informer_metrics, events_and_relist_counted)
 	g_free(text);
 }
 
+static bool pods_watch_open(const void *data)
+{
+	(void)data;
+	return test_stat(&fx.server, "watches", "pods") >= 1;
+}
+
+static bool pods_listed_twice(const void *data)
+{
+	(void)data;
+	return stats_of(INF_RESOURCE_PODS).lists >= 2;
+}
+
+Test(informer_metrics, invalid_watch_line_counted)
+{
+	char *text;
+
+	cr_assert(test_wait_until(pods_watch_open, NULL, WAIT_MS), "the pods watch is open");
+	test_control(&fx.server, "/control/inject",
+		     "{\"resource\":\"pods\",\"line\":\"<html>bad gateway</html>\"}");
+	cr_assert(test_wait_until(pods_listed_twice, NULL, WAIT_MS),
+		  "pods relisted after the invalid line");
+
+	text = render();
+	cr_assert_not_null(strstr(text, "# TYPE stowage_informer_invalid_responses_total counter\n"),
+			   "the family has its TYPE line");
+	assert_sample(text, "stowage_informer_invalid_responses_total{resource=\"pods\",reason=\"not_json\"}", 1);
+	assert_sample(text, "stowage_informer_invalid_responses_total{resource=\"pods\",reason=\"unknown_type\"}", 0);
+	assert_sample(text, "stowage_informer_invalid_responses_total{resource=\"pods\",reason=\"too_large\"}", 0);
+	assert_sample(text, "stowage_informer_invalid_responses_total{resource=\"nodes\",reason=\"not_json\"}", 0);
+	assert_sample(text, "stowage_informer_relists_total{resource=\"pods\"}", 1);
+	assert_sample(text, "stowage_informer_lists_total{resource=\"pods\"}", 2);
+	assert_sample(text, "stowage_informer_watch_failures_total{resource=\"pods\"}", 1);
+	g_free(text);
+}
+
 Test(informer_metrics, binds_by_outcome)
 {
 	score_error err = {0};
@@ -236,6 +271,7 @@ Test(informer_metrics, render_without_request_metrics)
 {
 	inf_metrics_resource resource = {.name = "nodes", .synced = true, .lists = 2,
 					 .events = {1, 2, 3, 4},
+					 .invalid = {[INF_INVALID_TOO_LARGE] = 6},
 					 .seconds_since_event = 1.5,
 					 .seconds_since_sync = 0.25};
 	GString *out = g_string_new(NULL);
@@ -244,6 +280,8 @@ Test(informer_metrics, render_without_request_metrics)
 	cr_assert_null(strstr(out->str, "binds_total"), "no bind family without metrics");
 	assert_sample(out->str, "stowage_informer_lists_total{resource=\"nodes\"}", 2);
 	assert_sample(out->str, "stowage_informer_events_total{resource=\"nodes\",type=\"BOOKMARK\"}", 4);
+	assert_sample(out->str, "stowage_informer_invalid_responses_total{resource=\"nodes\",reason=\"too_large\"}", 6);
+	assert_sample(out->str, "stowage_informer_invalid_responses_total{resource=\"nodes\",reason=\"not_a_list\"}", 0);
 	assert_sample(out->str, "stowage_informer_seconds_since_last_event{resource=\"nodes\"}", 1.5);
 	assert_sample(out->str, "stowage_informer_seconds_since_last_sync{resource=\"nodes\"}", 0.25);
 	g_string_free(out, true);

@@ -4,6 +4,11 @@
  * reconciled, retries of 429/500 with Retry-After, a continue token that
  * expires mid-list, bookmarks, 401, undecodable objects and stopping;
  * namespaces into the model and NetworkPolicies into the policy store.
+ * Then the failures a stream can bring: invalid and oversized watch lines
+ * (relisted, with the model checked against the server's pods), oversized
+ * list pages, lists slower than and within the request timeout, and 403
+ * on lists and watches, also as `stowage serve` shows it on /readyz. The
+ * reflector_replay suite drives the line splitter without a server.
  *
  * The fixture tests/fixtures/informer/cluster.json holds 3 nodes (node-a
  * 4 CPUs, node-b 8, node-c 2) and 5 pods: web-1 (500m) on node-a, web-2
@@ -11,6 +16,8 @@
  * Pod uids are "uid-" + name. Pages hold 2 objects, so pods take 3 pages.
  */
 #include "tests/inf_apiserver.h"
+
+#include <fcntl.h>
 
 #include <glib/gstdio.h>
 
@@ -33,6 +40,7 @@ typedef struct fixture {
 	inf_client *client;
 	inf_network_policy_store *policies;
 	inf_reflector *reflectors[INF_RESOURCE_COUNT];
+	inf_informer *informer; /* for the tests through the informer handle */
 } fixture;
 
 static fixture fx;
@@ -66,6 +74,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	inf_informer_free(fx.informer);
 	for (int i = 0; i < INF_RESOURCE_COUNT; i++)
 		inf_reflector_free(fx.reflectors[i]);
 	inf_network_policy_store_free(fx.policies);
@@ -82,7 +91,9 @@ static void teardown(void)
 
 TestSuite(reflector, .init = setup, .fini = teardown, .timeout = 60);
 
-static void start(inf_resource resource)
+/* The configuration the tests start reflectors with: pages of 2 objects
+ * and short backoffs. */
+static inf_reflector_config test_config(inf_resource resource)
 {
 	inf_reflector_config config = {
 		.resource = resource,
@@ -96,10 +107,23 @@ static void start(inf_resource resource)
 		.backoff_max_ms = 200,
 		.request_timeout_ms = 5000,
 	};
+
+	return config;
+}
+
+static void start_with(const inf_reflector_config *config)
+{
 	score_error err = {0};
 
-	cr_assert_eq(inf_reflector_start(&config, &fx.reflectors[resource], &err), 0,
-		     "inf_reflector_start: %s", err.message);
+	cr_assert_eq(inf_reflector_start(config, &fx.reflectors[config->resource], &err),
+		     0, "inf_reflector_start: %s", err.message);
+}
+
+static void start(inf_resource resource)
+{
+	inf_reflector_config config = test_config(resource);
+
+	start_with(&config);
 }
 
 static bool both_synced(const void *data)
@@ -205,24 +229,31 @@ static bool node_absent(const void *name)
 	return !has_node(name);
 }
 
-static bool log_has(const char *first, const char *second)
+/* Returns the number of log lines that contain both `first` and
+ * `second`. */
+static unsigned log_count(const char *first, const char *second)
 {
 	char *text = NULL;
-	bool found = false;
+	unsigned found = 0;
 
 	if (!g_file_get_contents(fx.log_path, &text, NULL, NULL))
-		return false;
+		return 0;
 	for (char *line = text; line != NULL && *line != '\0';) {
 		char *end = strchr(line, '\n');
 
 		if (end != NULL)
 			*end = '\0';
 		if (strstr(line, first) != NULL && strstr(line, second) != NULL)
-			found = true;
+			found++;
 		line = end != NULL ? end + 1 : NULL;
 	}
 	g_free(text);
 	return found;
+}
+
+static bool log_has(const char *first, const char *second)
+{
+	return log_count(first, second) > 0;
 }
 
 /* A pod in the shape of the fixture's pods. */
@@ -559,6 +590,407 @@ Test(reflector, rejects_bad_config)
 	cr_assert_null(r, "nothing is returned on failure");
 }
 
+/* ---- Invalid, oversized and slow responses ------------------------------- */
+
+/* Checks that the model contains the server's pods: the same uids, each
+ * on the same node. */
+static void assert_pods_match_server(void)
+{
+	char *url = g_strconcat(fx.server.url, "/api/v1/pods", NULL);
+	test_response response;
+	const cJSON *items, *item;
+	cJSON *list;
+	size_t count = 0;
+
+	test_http("GET", url, NULL, 0, &response);
+	cr_assert_eq(response.status, 200, "GET %s: HTTP %ld", url, response.status);
+	list = cJSON_Parse(response.body->str);
+	items = cJSON_GetObjectItemCaseSensitive(list, "items");
+	cr_assert(cJSON_IsArray(items), "the server's pod list has items: %s",
+		  response.body->str);
+	cJSON_ArrayForEach(item, items) {
+		const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(item, "metadata");
+		const cJSON *spec = cJSON_GetObjectItemCaseSensitive(item, "spec");
+		const char *uid = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(metadata, "uid"));
+		const char *node = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(spec, "nodeName"));
+		char *model_node;
+
+		cr_assert_not_null(uid, "a pod of the server has no uid");
+		model_node = pod_node(uid);
+		cr_assert_not_null(model_node, "pod %s of the server is missing from the model",
+				   uid);
+		cr_assert_str_eq(model_node, node != NULL ? node : "",
+				 "pod %s: the server has it on \"%s\", the model on \"%s\"",
+				 uid, node != NULL ? node : "", model_node);
+		g_free(model_node);
+		count++;
+	}
+	cr_assert_eq(pod_count(), count, "the model has the server's %zu pods, got %zu",
+		     count, pod_count());
+	cJSON_Delete(list);
+	test_response_release(&response);
+	g_free(url);
+}
+
+static bool pods_watch_open(const void *data)
+{
+	(void)data;
+	return test_stat(&fx.server, "watches", "pods") >= 1;
+}
+
+static bool pods_listed_twice(const void *data)
+{
+	(void)data;
+	return stats_of(INF_RESOURCE_PODS).lists >= 2;
+}
+
+/* Sends `line` on the open pods watch, followed at once by the changes in
+ * `then` (a JSON array, or NULL). */
+static void inject(const char *line, const char *then)
+{
+	cJSON *body = cJSON_CreateObject();
+	char *text;
+
+	cr_assert_not_null(body, "cJSON_CreateObject failed");
+	cr_assert(test_wait_until(pods_watch_open, NULL, WAIT_MS),
+		  "the pods watch is open before the injection");
+	cr_assert_not_null(cJSON_AddStringToObject(body, "resource", "pods"),
+			   "cannot build the injection");
+	cr_assert_not_null(cJSON_AddStringToObject(body, "line", line),
+			   "cannot build the injection");
+	if (then != NULL) {
+		cJSON *changes = cJSON_Parse(then);
+
+		cr_assert_not_null(changes, "the changes are not JSON: %s", then);
+		cJSON_AddItemToObject(body, "then", changes);
+	}
+	text = cJSON_PrintUnformatted(body);
+	cr_assert_not_null(text, "cannot print the injection");
+	test_control(&fx.server, "/control/inject", text);
+	cJSON_free(text);
+	cJSON_Delete(body);
+}
+
+/* Returns a JSON array that deletes web-2 and adds after-1 to node-a. */
+static char *changes_after_line(void)
+{
+	char *deleted = pod_change("DELETED", "web-2", NULL, "500m");
+	char *added = pod_change("ADDED", "after-1", "node-a", "100m");
+	char *changes = g_strdup_printf("[%s,%s]", deleted, added);
+
+	g_free(deleted);
+	g_free(added);
+	return changes;
+}
+
+/* Breaks the pods watch with `line`, directly followed by a deletion and
+ * an addition, and checks that the reflector counts the line as `reason`,
+ * logs `logged`, relists once, and ends with the server's pods. */
+static void assert_invalid_line_relists(const char *line,
+					inf_invalid_reason reason,
+					const char *logged)
+{
+	char *changes = changes_after_line();
+	inf_reflector_stats stats;
+
+	start_both_and_sync();
+	inject(line, changes);
+	g_free(changes);
+	cr_assert(test_wait_until(pods_listed_twice, NULL, WAIT_MS),
+		  "the pods reflector listed again after the invalid line");
+
+	assert_pods_match_server();
+	cr_assert(has_pod("uid-after-1"), "after-1, sent right after the invalid line, arrived");
+	cr_assert(!has_pod("uid-web-2"), "web-2, deleted right after the invalid line, is gone");
+	cr_assert_eq(node_requested_cpu("node-b"), 2000,
+		     "node-b no longer counts web-2's 500m, got %lld",
+		     (long long)node_requested_cpu("node-b"));
+	stats = stats_of(INF_RESOURCE_PODS);
+	for (int r = 0; r < INF_INVALID_REASON_COUNT; r++)
+		cr_assert_eq(stats.invalid_responses[r], r == (int)reason ? 1u : 0u,
+			     "invalid responses of reason %s: expected %d, got %llu",
+			     inf_invalid_reason_name((inf_invalid_reason)r),
+			     r == (int)reason, (unsigned long long)stats.invalid_responses[r]);
+	cr_assert_eq(stats.relists, 1, "one relist, got %llu",
+		     (unsigned long long)stats.relists);
+	cr_assert(log_has("watch stream invalid, relisting", "resource=pods"),
+		  "the invalid line is logged with the resource");
+	cr_assert(log_has("watch stream invalid, relisting", logged),
+		  "the log shows \"%s\"", logged);
+
+	/* The watch after the relist works: an event needs no further list. */
+	control_pod("ADDED", "later-1", NULL, "100m");
+	cr_assert(test_wait_until(pod_present, "uid-later-1", WAIT_MS), "later-1 arrived");
+	cr_assert_eq(stats_of(INF_RESOURCE_PODS).lists, 2, "no third list, got %llu",
+		     (unsigned long long)stats_of(INF_RESOURCE_PODS).lists);
+	cr_assert_eq(stats_of(INF_RESOURCE_NODES).lists, 1, "the nodes watch was not touched");
+}
+
+Test(reflector, watch_line_not_json_relists)
+{
+	assert_invalid_line_relists("this is not JSON {", INF_INVALID_NOT_JSON,
+				    "this is not JSON {");
+}
+
+Test(reflector, watch_value_not_event_relists)
+{
+	assert_invalid_line_relists("[\"ADDED\",{\"kind\":\"Pod\"}]", INF_INVALID_NOT_EVENT,
+				    "is not an event");
+}
+
+Test(reflector, watch_unknown_event_type_relists)
+{
+	assert_invalid_line_relists(
+		"{\"type\":\"RENAMED\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-1\"}}}",
+		INF_INVALID_UNKNOWN_TYPE, "unknown type \\\"RENAMED\\\"");
+}
+
+Test(reflector, watch_line_excerpt_hides_tokens)
+{
+	const char *jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdG93YWdlIn0.c2lnbmF0dXJl";
+	char *line = g_strdup_printf("oops Authorization: Bearer s3cr3t-t0ken id=%s", jwt);
+
+	start_both_and_sync();
+	inject(line, NULL);
+	g_free(line);
+	cr_assert(test_wait_until(pods_listed_twice, NULL, WAIT_MS),
+		  "the pods reflector listed again after the invalid line");
+	cr_assert(log_has("watch stream invalid", "Bearer [redacted]"),
+		  "the bearer token is redacted in the excerpt");
+	cr_assert(log_has("watch stream invalid", "id=[redacted]"),
+		  "the JSON Web Token is redacted in the excerpt");
+	cr_assert(!log_has("s3cr3t-t0ken", "s3cr3t-t0ken"), "no log line has the token");
+	cr_assert(!log_has("eyJhbGciOi", "eyJhbGciOi"), "no log line has the JWT");
+}
+
+Test(reflector, watch_line_over_limit_relists)
+{
+	inf_reflector_config nodes = test_config(INF_RESOURCE_NODES);
+	inf_reflector_config pods = test_config(INF_RESOURCE_PODS);
+	char *changes = changes_after_line();
+	char *line = g_strnfill(10000, 'x');
+	inf_reflector_stats stats;
+	char *run;
+
+	pods.max_event_bytes = 4096;
+	start_with(&nodes);
+	start_with(&pods);
+	cr_assert(test_wait_until(both_synced, NULL, WAIT_MS), "reflectors synced");
+	inject(line, changes);
+	g_free(line);
+	g_free(changes);
+	cr_assert(test_wait_until(pods_listed_twice, NULL, WAIT_MS),
+		  "the pods reflector listed again after the long line");
+
+	assert_pods_match_server();
+	cr_assert(has_pod("uid-after-1"), "after-1, sent right after the long line, arrived");
+	stats = stats_of(INF_RESOURCE_PODS);
+	cr_assert_eq(stats.invalid_responses[INF_INVALID_TOO_LARGE], 1,
+		     "one line over the limit, got %llu",
+		     (unsigned long long)stats.invalid_responses[INF_INVALID_TOO_LARGE]);
+	cr_assert_eq(stats.invalid_responses[INF_INVALID_NOT_JSON], 0,
+		     "the line was rejected for its length before parsing");
+	cr_assert(log_has("watch stream invalid, relisting", "the 4096-byte limit"),
+		  "the log gives the limit");
+	cr_assert(log_has("watch stream invalid, relisting", "resource=pods"),
+		  "the log names the resource");
+	cr_assert(log_has("watch stream invalid, relisting", "xxxxxxxx..."),
+		  "the log shows the start of the line, cut short");
+	run = g_strnfill(65, 'x');
+	cr_assert(!log_has("watch stream invalid", run),
+		  "the excerpt holds at most 64 bytes of the line");
+	g_free(run);
+}
+
+/* A pod of `name` with an annotation of `bytes` bytes. */
+static char *big_pod_change(const char *type, const char *name, size_t bytes)
+{
+	char *note = g_strnfill(bytes, 'n');
+	char *change = g_strdup_printf(
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"uid-%s\","
+		"\"annotations\":{\"note\":\"%s\"}},"
+		"\"spec\":{\"containers\":[{\"name\":\"main\",\"resources\":{\"requests\":{\"cpu\":\"100m\"}}}]},"
+		"\"status\":{\"phase\":\"Pending\"}}}",
+		type, name, name, note);
+
+	g_free(note);
+	return change;
+}
+
+static void control_big_pod(const char *type, const char *name, size_t bytes)
+{
+	char *body = big_pod_change(type, name, bytes);
+
+	test_control(&fx.server, "/control/objects", body);
+	g_free(body);
+}
+
+Test(reflector, object_over_event_limit_arrives_by_relist)
+{
+	inf_reflector_config pods = test_config(INF_RESOURCE_PODS);
+	inf_reflector_stats stats;
+
+	pods.max_event_bytes = 4096;
+	start_with(&pods);
+	cr_assert(test_wait_until(pods_synced, NULL, WAIT_MS), "pods synced");
+	cr_assert(test_wait_until(pods_watch_open, NULL, WAIT_MS), "the pods watch is open");
+	control_big_pod("ADDED", "big-1", 6000);
+
+	cr_assert(test_wait_until(pod_present, "uid-big-1", WAIT_MS),
+		  "the relist brought big-1, whose event was too long");
+	assert_pods_match_server();
+	stats = stats_of(INF_RESOURCE_PODS);
+	cr_assert_eq(stats.invalid_responses[INF_INVALID_TOO_LARGE], 1,
+		     "one event over the limit, got %llu",
+		     (unsigned long long)stats.invalid_responses[INF_INVALID_TOO_LARGE]);
+	cr_assert_eq(stats.relists, 1, "one relist, got %llu",
+		     (unsigned long long)stats.relists);
+	cr_assert(log_has("watch stream invalid, relisting", "the 4096-byte limit"),
+		  "the log gives the limit");
+	cr_assert(log_has("watch stream invalid, relisting", "{\\\"type\\\":\\\"ADDED\\\""),
+		  "the excerpt shows the start of the event");
+}
+
+Test(reflector, list_page_over_limit_uses_smaller_pages)
+{
+	inf_reflector_config pods = test_config(INF_RESOURCE_PODS);
+
+	/* The two big pods sort first, so the first page of 2 contains both
+	 * (about 6.8 KiB). One of them alone fits in 5000 bytes. */
+	control_big_pod("ADDED", "aa-big-1", 3000);
+	control_big_pod("ADDED", "aa-big-2", 3000);
+	pods.max_list_page_bytes = 5000;
+	start_with(&pods);
+	cr_assert(test_wait_until(pods_synced, NULL, WAIT_MS), "pods synced");
+
+	cr_assert_eq(pod_count(), 7, "pods: expected 7, got %zu", pod_count());
+	cr_assert_eq(stats_of(INF_RESOURCE_PODS).invalid_responses[INF_INVALID_TOO_LARGE], 1,
+		     "one page over the limit");
+	cr_assert(log_has("list page too large", "page_size=1"),
+		  "the log gives the smaller page size");
+	cr_assert(log_has("list page too large", "a page of 2 objects is"),
+		  "the log gives the page's object count");
+	cr_assert(log_has("list page too large", "over the 5000-byte limit"),
+		  "the log gives the limit");
+	/* Pages: [big-1, big-2] rejected, [big-1], then pages of 2 again:
+	 * [big-2, pending-2], [web-1, web-2], [batch-1, pending-1]. */
+	cr_assert_eq(test_stat(&fx.server, "lists", "pods"), 5,
+		     "5 list requests as the page size grew back, got %ld",
+		     test_stat(&fx.server, "lists", "pods"));
+	assert_pods_match_server();
+}
+
+typedef struct error_expectation {
+	inf_resource resource;
+	const char *text;
+} error_expectation;
+
+static bool last_error_has(const void *data)
+{
+	const error_expectation *e = data;
+	score_error err = {0};
+
+	return inf_reflector_last_error(fx.reflectors[e->resource], &err) &&
+	       strstr(err.message, e->text) != NULL;
+}
+
+Test(reflector, list_object_over_limit_fails_until_deleted)
+{
+	inf_reflector_config pods = test_config(INF_RESOURCE_PODS);
+	error_expectation single = {INF_RESOURCE_PODS, "a single object is"};
+	score_error err = {0};
+	const char *size;
+	long bytes;
+
+	control_big_pod("ADDED", "aa-big-1", 6000);
+	pods.max_list_page_bytes = 5000;
+	start_with(&pods);
+	cr_assert(test_wait_until(last_error_has, &single, WAIT_MS),
+		  "the list fails on the object alone");
+	cr_assert(!inf_reflector_synced(fx.reflectors[INF_RESOURCE_PODS]),
+		  "pods are not synced while the object is over the limit");
+	cr_assert(inf_reflector_last_error(fx.reflectors[INF_RESOURCE_PODS], &err),
+		  "the error is kept");
+	cr_assert_not_null(strstr(err.message, "listing pods from"),
+			   "the error names the resource: %s", err.message);
+	cr_assert_not_null(strstr(err.message, fx.server.url),
+			   "the error names the server: %s", err.message);
+	cr_assert_not_null(strstr(err.message, "over the 5000-byte list page limit"),
+			   "the error gives the limit: %s", err.message);
+	size = strstr(err.message, "a single object is ");
+	cr_assert_not_null(size, "the error says one object is too large: %s", err.message);
+	/* A page of the object alone: its 6000-byte annotation and the rest. */
+	bytes = strtol(size + strlen("a single object is "), NULL, 10);
+	cr_assert(bytes > 6000 && bytes < 8000,
+		  "the error gives the page's size, about 6.5 KB: %s", err.message);
+	cr_assert(log_has("list failed, retrying", "a single object is"),
+		  "the failure is logged and retried");
+
+	control_big_pod("DELETED", "aa-big-1", 0);
+	cr_assert(test_wait_until(pods_synced, NULL, WAIT_MS),
+		  "pods sync once the object is gone");
+	cr_assert_eq(pod_count(), 5, "pods: expected 5, got %zu", pod_count());
+	cr_assert_geq(stats_of(INF_RESOURCE_PODS).invalid_responses[INF_INVALID_TOO_LARGE], 2,
+		      "every oversized page is counted");
+}
+
+static bool nodes_synced(const void *data)
+{
+	(void)data;
+	return inf_reflector_synced(fx.reflectors[INF_RESOURCE_NODES]);
+}
+
+Test(reflector, slow_list_within_request_timeout)
+{
+	gint64 started;
+	double elapsed_ms;
+
+	test_control(&fx.server, "/control/faults",
+		     "{\"path\":\"/api/v1/nodes\",\"watch\":false,\"delayMs\":400}");
+	started = g_get_monotonic_time();
+	start(INF_RESOURCE_NODES);
+	cr_assert(test_wait_until(nodes_synced, NULL, WAIT_MS), "nodes synced");
+	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
+
+	cr_assert_geq(elapsed_ms, 400.0, "the list waited for the slow page: %.0f ms",
+		      elapsed_ms);
+	cr_assert(!log_has("list failed", "nodes"),
+		  "a page slower than usual but within the request timeout is no failure");
+	cr_assert(!inf_reflector_last_error(fx.reflectors[INF_RESOURCE_NODES], NULL),
+		  "no error is kept");
+	cr_assert_eq(test_stat(&fx.server, "lists", "nodes"), 2,
+		     "2 pages, neither sent twice: got %ld",
+		     test_stat(&fx.server, "lists", "nodes"));
+	cr_assert_eq(score_model_node_count(fx.model), 3, "all nodes synced");
+}
+
+Test(reflector, slow_list_past_request_timeout_retried)
+{
+	inf_reflector_config nodes = test_config(INF_RESOURCE_NODES);
+	gint64 started;
+	double elapsed_ms;
+
+	nodes.request_timeout_ms = 300;
+	test_control(&fx.server, "/control/faults",
+		     "{\"path\":\"/api/v1/nodes\",\"watch\":false,\"delayMs\":3000}");
+	started = g_get_monotonic_time();
+	start_with(&nodes);
+	cr_assert(test_wait_until(nodes_synced, NULL, WAIT_MS), "nodes synced");
+	elapsed_ms = (double)(g_get_monotonic_time() - started) / 1000.0;
+
+	cr_assert_lt(elapsed_ms, 2000.0,
+		     "the reflector gave up on the 3 s page after 300 ms: synced after %.0f ms",
+		     elapsed_ms);
+	cr_assert(log_has("list failed, retrying", "timed out after 300 ms"),
+		  "the timeout is logged with its length");
+	cr_assert(log_has("list failed, retrying", "listing nodes from"),
+		  "the timeout names the resource");
+	cr_assert_eq(score_model_node_count(fx.model), 3, "all nodes synced");
+}
+
 /* ---- Namespaces and NetworkPolicies -------------------------------------- */
 
 /* Returns the namespace's label `key`, "" when the namespace has no such
@@ -865,4 +1297,460 @@ Test(reflector_auth, token_file_read_per_request)
 	fx.rest.token_file = NULL;
 	g_unlink(token_path);
 	g_free(token_path);
+}
+
+/* ---- 403 Forbidden ------------------------------------------------------- */
+
+static const char forbidden_pods_fault[] =
+	"{\"path\":\"/api/v1/pods\",\"watch\":false,\"status\":403,\"times\":-1,"
+	"\"message\":\"pods is forbidden: User \\\"system:serviceaccount:stowage:stowage\\\" "
+	"cannot list resource \\\"pods\\\" in API group \\\"\\\" at the cluster scope\"}";
+
+static const char forbidden_policies_fault[] =
+	"{\"path\":\"/apis/networking.k8s.io/v1/networkpolicies\",\"watch\":false,"
+	"\"status\":403,\"times\":-1}";
+
+/* Checks that `informer`'s reflector of `resource` failed with a 403 that
+ * names the server, the resource and the rule for `group`. */
+static void assert_forbidden_error(inf_informer *informer, inf_resource resource,
+				   const char *group)
+{
+	score_error err = {0};
+	char *action = g_strdup_printf("listing %s from %s", inf_resource_name(resource),
+				       fx.server.url);
+	char *rule = g_strdup_printf("get, list and watch on %s: apiGroups [\"%s\"], resources [\"%s\"], verbs [\"get\", \"list\", \"watch\"]",
+				     inf_resource_name(resource), group,
+				     inf_resource_name(resource));
+
+	cr_assert(inf_reflector_last_error(inf_informer_reflector(informer, resource), &err),
+		  "%s keeps its error", inf_resource_name(resource));
+	cr_assert_eq(err.code, -EACCES, "a 403 is -EACCES, got %d", err.code);
+	cr_assert_not_null(strstr(err.message, action),
+			   "the error names the server and the resource (%s): %s", action,
+			   err.message);
+	cr_assert_not_null(strstr(err.message, "HTTP 403 Forbidden"),
+			   "the error gives the status: %s", err.message);
+	cr_assert_not_null(strstr(err.message, rule),
+			   "the error gives the RBAC rule (%s): %s", rule, err.message);
+	g_free(rule);
+	g_free(action);
+}
+
+static bool informer_synced(const void *informer)
+{
+	return inf_informer_synced((inf_informer *)informer);
+}
+
+Test(reflector, forbidden_list_names_rbac_rule)
+{
+	inf_informer_config config = {.rest = &fx.rest, .model = fx.model,
+				      .lock = &fx.lock, .log = fx.log,
+				      .backoff_initial_ms = 20,
+				      .backoff_max_ms = 200};
+	inf_informer *informer;
+	score_error err = {0};
+	unsigned attempts;
+	int rc;
+
+	test_control(&fx.server, "/control/faults", forbidden_pods_fault);
+	test_control(&fx.server, "/control/faults", forbidden_policies_fault);
+	cr_assert_eq(inf_informer_start(&config, &fx.informer, &err), 0,
+		     "inf_informer_start: %s", err.message);
+	informer = fx.informer;
+	rc = inf_informer_wait_synced(informer, 1000, &err);
+	attempts = log_count("list failed, retrying", "resource=pods");
+
+	cr_assert_eq(rc, -ETIMEDOUT, "no sync while pods are forbidden, got %d", rc);
+	cr_assert(!inf_informer_synced(informer), "the informer is not ready");
+	cr_assert(inf_reflector_synced(inf_informer_reflector(informer, INF_RESOURCE_NODES)),
+		  "nodes, which are allowed, synced");
+	assert_forbidden_error(informer, INF_RESOURCE_PODS, "");
+	assert_forbidden_error(informer, INF_RESOURCE_NETWORK_POLICIES, "networking.k8s.io");
+	cr_assert(log_has("list failed, retrying", "cannot list resource"),
+		  "the server's own message is logged too");
+
+	/* Backoff from 20 ms doubling to 200 ms allows about 14 attempts in a
+	 * second; retrying without it would make hundreds. */
+	cr_assert_geq(attempts, 3, "the list was retried: %u attempts", attempts);
+	cr_assert_leq(attempts, 16, "the retries back off: %u attempts in 1 s", attempts);
+	cr_assert(log_has("list failed, retrying", "failures=3"),
+		  "the log counts the failures in a row");
+
+	test_control(&fx.server, "/control/clear-faults", NULL);
+	cr_assert(test_wait_until(informer_synced, informer, WAIT_MS),
+		  "the informer syncs once the rule is granted");
+	cr_assert_eq(pod_count(), 5, "pods: expected 5, got %zu", pod_count());
+}
+
+Test(reflector, forbidden_watch_names_rbac_rule)
+{
+	error_expectation forbidden = {INF_RESOURCE_NODES, "get, list and watch on nodes"};
+	score_error err = {0};
+
+	start(INF_RESOURCE_NODES);
+	cr_assert(test_wait_until(nodes_synced, NULL, WAIT_MS), "nodes synced");
+	test_control(&fx.server, "/control/faults",
+		     "{\"path\":\"/api/v1/nodes\",\"watch\":true,\"status\":403,\"times\":-1}");
+	test_control(&fx.server, "/control/close-watches", NULL);
+	cr_assert(test_wait_until(last_error_has, &forbidden, WAIT_MS),
+		  "the forbidden watch names the rule");
+	cr_assert(inf_reflector_last_error(fx.reflectors[INF_RESOURCE_NODES], &err),
+		  "the error is kept");
+	cr_assert_not_null(strstr(err.message, "watching nodes from"),
+			   "the error names the request: %s", err.message);
+	cr_assert(log_has("watch failed, reconnecting", "apiGroups [\\\"\\\"]"),
+		  "the log gives the rule's API group");
+}
+
+/* ---- Replaying watch streams --------------------------------------------- */
+
+typedef struct replay_fixture {
+	score_resource_table *resources;
+	score_model *model;
+	GRWLock lock;
+} replay_fixture;
+
+static replay_fixture rx;
+
+static void replay_setup(void)
+{
+	rx.resources = score_resource_table_new();
+	rx.model = score_model_new(rx.resources);
+	g_rw_lock_init(&rx.lock);
+}
+
+static void replay_teardown(void)
+{
+	score_model_free(rx.model);
+	score_resource_table_free(rx.resources);
+	g_rw_lock_clear(&rx.lock);
+}
+
+TestSuite(reflector_replay, .init = replay_setup, .fini = replay_teardown,
+	  .timeout = 60);
+
+static inf_watch_replay replay(const char *data, size_t length, size_t chunk)
+{
+	inf_watch_replay out;
+	score_error err = {0};
+
+	cr_assert_eq(inf_reflector_replay_watch(INF_RESOURCE_PODS, rx.model, &rx.lock,
+						data, length, chunk, &out, &err),
+		     0, "inf_reflector_replay_watch: %s", err.message);
+	return out;
+}
+
+static bool replayed_pod(const char *uid)
+{
+	return score_model_pod(rx.model, uid) != NULL;
+}
+
+Test(reflector_replay, unfinished_line_stops_at_limit)
+{
+	size_t length = INF_DEFAULT_MAX_EVENT_BYTES + 1024 * 1024;
+	char *data = g_malloc(length);
+	inf_watch_replay out;
+
+	memset(data, 'a', length);
+	out = replay(data, length, 64 * 1024);
+	g_free(data);
+	cr_assert(out.broken, "a line over the limit breaks the stream");
+	cr_assert(out.too_large, "the line is reported as too large");
+	cr_assert_leq(out.pending_bytes, INF_DEFAULT_MAX_EVENT_BYTES,
+		      "at most the limit is buffered: %zu bytes", out.pending_bytes);
+	cr_assert_lt(out.consumed, length, "the stream stopped before its end: %zu of %zu",
+		     out.consumed, length);
+	cr_assert_geq(out.consumed, INF_DEFAULT_MAX_EVENT_BYTES - 64 * 1024,
+		      "the bytes within the limit were taken: %zu", out.consumed);
+}
+
+Test(reflector_replay, complete_line_over_limit_rejected)
+{
+	size_t length = INF_DEFAULT_MAX_EVENT_BYTES + 2;
+	char *data = g_malloc(length);
+	inf_watch_replay out;
+
+	memset(data, ' ', length);
+	data[length - 1] = '\n';
+	out = replay(data, length, 0);
+	g_free(data);
+	cr_assert(out.too_large, "a line one byte over the limit is rejected");
+	cr_assert_eq(out.pending_bytes, 0, "nothing of it is buffered, got %zu",
+		     out.pending_bytes);
+	cr_assert_eq(out.events, 0, "no event, got %llu", (unsigned long long)out.events);
+}
+
+Test(reflector_replay, events_before_invalid_line_applied)
+{
+	char *first = pod_change("ADDED", "first", NULL, "100m");
+	char *second = pod_change("ADDED", "second", NULL, "100m");
+	char *stream = g_strdup_printf("%s\nnot JSON\n%s\n", first, second);
+	inf_watch_replay out = replay(stream, strlen(stream), 0);
+
+	cr_assert(out.broken, "the stream breaks at the line that is not JSON");
+	cr_assert(!out.too_large, "the line is short");
+	cr_assert_eq(out.events, 1, "one event before it, got %llu",
+		     (unsigned long long)out.events);
+	cr_assert(replayed_pod("uid-first"), "the event before the line is applied");
+	cr_assert(!replayed_pod("uid-second"), "the event after it is not trusted");
+	g_free(stream);
+	g_free(second);
+	g_free(first);
+}
+
+Test(reflector_replay, invalid_values_break_stream)
+{
+	static const char *const lines[] = {
+		"not JSON",
+		"42",
+		"[{\"type\":\"ADDED\"}]",
+		"{\"type\":\"ADDED\"}",
+		"{\"type\":7,\"object\":{}}",
+		"{\"type\":\"RENAMED\",\"object\":{\"metadata\":{\"name\":\"x\"}}}",
+		"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"x\"}}",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(lines); i++) {
+		char *stream = g_strdup_printf("%s\n", lines[i]);
+		inf_watch_replay out = replay(stream, strlen(stream), 3);
+
+		cr_assert(out.broken, "line %s breaks the stream", lines[i]);
+		cr_assert(!out.too_large, "line %s is not too large", lines[i]);
+		cr_assert_eq(out.events, 0, "line %s is no event", lines[i]);
+		g_free(stream);
+	}
+}
+
+Test(reflector_replay, event_split_into_bytes_applied)
+{
+	char *event = pod_change("ADDED", "split", NULL, "100m");
+	char *stream = g_strdup_printf("%s\r\n%s", event, event);
+	inf_watch_replay out = replay(stream, strlen(stream), 1);
+
+	cr_assert(!out.broken, "an event fed a byte at a time is valid");
+	cr_assert_eq(out.events, 1, "one whole event, got %llu",
+		     (unsigned long long)out.events);
+	cr_assert(replayed_pod("uid-split"), "the event is applied");
+	cr_assert_eq(out.pending_bytes, strlen(event),
+		     "the second event waits for its newline: %zu bytes pending",
+		     out.pending_bytes);
+	cr_assert_eq(out.consumed, strlen(stream), "every byte was taken");
+	g_free(stream);
+	g_free(event);
+}
+
+/* ---- Through stowage serve ----------------------------------------------- */
+
+/* `stowage serve` started by a test: the binary is $STOWAGE_BIN, else
+ * build/<mode>/stowage beside the directory of the test binary. */
+typedef struct serve_process {
+	GPid pid;       /* 0 once stopped */
+	char *dir;      /* contains the kubeconfig and the log */
+	char *log_path;
+	char address[64]; /* "127.0.0.1:PORT" once logged */
+} serve_process;
+
+static serve_process serve;
+
+static void serve_setup(void)
+{
+	GError *error = NULL;
+
+	setup();
+	memset(&serve, 0, sizeof(serve));
+	serve.dir = g_dir_make_tmp("stowage-reflector-serve-XXXXXX", &error);
+	cr_assert_not_null(serve.dir, "cannot make a temporary directory: %s",
+			   error != NULL ? error->message : "");
+	serve.log_path = g_build_filename(serve.dir, "serve.log", NULL);
+}
+
+/* Stops the process with SIGTERM, or SIGKILL after 5 s; returns its wait
+ * status, or -1 when it was not running. */
+static int serve_stop(void)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	int status = -1;
+
+	if (serve.pid == 0)
+		return -1;
+	kill(serve.pid, SIGTERM);
+	while (waitpid(serve.pid, &status, WNOHANG) == 0) {
+		if (g_get_monotonic_time() >= deadline) {
+			kill(serve.pid, SIGKILL);
+			waitpid(serve.pid, &status, 0);
+			status = -1;
+			break;
+		}
+		g_usleep(10 * 1000);
+	}
+	g_spawn_close_pid(serve.pid);
+	serve.pid = 0;
+	return status;
+}
+
+static void serve_teardown(void)
+{
+	char *kubeconfig = g_build_filename(serve.dir, "kubeconfig", NULL);
+
+	serve_stop();
+	g_unlink(kubeconfig);
+	g_unlink(serve.log_path);
+	g_rmdir(serve.dir);
+	g_free(kubeconfig);
+	g_free(serve.log_path);
+	g_free(serve.dir);
+	teardown();
+}
+
+TestSuite(reflector_serve, .init = serve_setup, .fini = serve_teardown,
+	  .timeout = 60);
+
+static char *stowage_path(void)
+{
+	const char *bin = g_getenv("STOWAGE_BIN");
+	char *self, *self_dir, *path;
+
+	if (bin != NULL && bin[0] != '\0')
+		return g_strdup(bin);
+	self = g_file_read_link("/proc/self/exe", NULL);
+	cr_assert_not_null(self, "cannot read /proc/self/exe to find the stowage binary");
+	self_dir = g_path_get_dirname(self);
+	path = g_build_filename(self_dir, "..", "stowage", NULL);
+	g_free(self_dir);
+	g_free(self);
+	return path;
+}
+
+/* Runs in the child: standard error to the log, standard output to
+ * /dev/null, so the child holds none of the test's pipes. */
+static void redirect_output(gpointer log_path)
+{
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int null_fd = open("/dev/null", O_WRONLY);
+
+	if (fd >= 0) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	if (null_fd >= 0) {
+		dup2(null_fd, STDOUT_FILENO);
+		close(null_fd);
+	}
+}
+
+static char *serve_log(void)
+{
+	char *text = NULL;
+
+	return g_file_get_contents(serve.log_path, &text, NULL, NULL) ? text : g_strdup("");
+}
+
+static bool serve_log_has(const void *text)
+{
+	char *log = serve_log();
+	bool found = strstr(log, text) != NULL;
+
+	g_free(log);
+	return found;
+}
+
+/* Copies the address from the complete "listening address=..." line. */
+static bool serve_listening(const void *data)
+{
+	static const char key[] = "listening address=";
+	char *log = serve_log();
+	char *start = strstr(log, key);
+	size_t length = 0;
+
+	(void)data;
+	if (start != NULL) {
+		start += strlen(key);
+		length = strcspn(start, " \n");
+		if (start[length] == '\0' || length >= sizeof(serve.address))
+			length = 0;
+		else
+			g_strlcpy(serve.address, start, length + 1);
+	}
+	g_free(log);
+	return length > 0;
+}
+
+/* Starts `stowage serve` against the test API server on a free port and
+ * waits until it logs its address. */
+static void serve_start(void)
+{
+	char *bin = stowage_path();
+	char *kubeconfig = g_build_filename(serve.dir, "kubeconfig", NULL);
+	char *text = g_strdup_printf(
+		"apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+		"clusters:\n- name: test\n  cluster:\n    server: %s\n"
+		"users:\n- name: scheduler\n  user:\n    token: reflector-serve-token\n"
+		"contexts:\n- name: test\n  context: {cluster: test, user: scheduler}\n",
+		fx.server.url);
+	const char *argv[] = {bin, "serve", "--kubeconfig", kubeconfig,
+			      "--listen", "127.0.0.1:0", NULL};
+	GError *error = NULL;
+
+	cr_assert(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE),
+		  "stowage binary %s is missing: build it with make", bin);
+	cr_assert(g_file_set_contents(kubeconfig, text, -1, NULL), "cannot write %s",
+		  kubeconfig);
+	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+				redirect_output, serve.log_path, &serve.pid, &error),
+		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
+	cr_assert(test_wait_until(serve_listening, NULL, WAIT_MS),
+		  "stowage serve did not log its address within %d ms", WAIT_MS);
+	g_free(text);
+	g_free(kubeconfig);
+	g_free(bin);
+}
+
+static long readyz_status(void)
+{
+	char *url = g_strdup_printf("http://%s/readyz", serve.address);
+	test_response response;
+	long status;
+
+	test_http("GET", url, NULL, 0, &response);
+	status = response.status;
+	test_response_release(&response);
+	g_free(url);
+	return status;
+}
+
+static bool readyz_not_503(const void *data)
+{
+	(void)data;
+	return readyz_status() != 503;
+}
+
+static bool readyz_200(const void *data)
+{
+	(void)data;
+	return readyz_status() == 200;
+}
+
+Test(reflector_serve, forbidden_list_keeps_readyz_503)
+{
+	int status;
+	char *log;
+
+	test_control(&fx.server, "/control/faults", forbidden_pods_fault);
+	serve_start();
+	cr_assert(test_wait_until(serve_log_has, "get, list and watch on pods", WAIT_MS),
+		  "the 403 is logged with the RBAC rule within %d ms", WAIT_MS);
+	cr_assert(!test_wait_until(readyz_not_503, NULL, 1500),
+		  "/readyz stays 503 while pods are forbidden");
+	log = serve_log();
+	cr_assert_not_null(strstr(log, fx.server.url), "the log names the server:\n%s", log);
+	cr_assert_not_null(strstr(log, "listing pods from"),
+			   "the log names the resource:\n%s", log);
+	g_free(log);
+
+	test_control(&fx.server, "/control/clear-faults", NULL);
+	cr_assert(test_wait_until(readyz_200, NULL, 20000),
+		  "/readyz turns 200 once the list is allowed");
+	status = serve_stop();
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "stowage serve exits 0 on SIGTERM, got wait status %d", status);
 }

@@ -60,6 +60,15 @@
  *                          the next request on, {"token":null} none. Open
  *                          watches keep streaming, as kube-apiserver's do
  *                          when a token is revoked.
+ *   POST /control/inject   {"resource":"pods","line":"TEXT","then":[...]}
+ *                          sends TEXT and a newline on every open watch of
+ *                          the resource, after the events so far and
+ *                          before any later one, so a test can break a
+ *                          stream with a line that is not an event; 409
+ *                          when no such watch is open. The optional "then"
+ *                          changes (as for /control/objects) are applied
+ *                          under the same lock, so their events follow the
+ *                          line at once, usually in the same chunk.
  *   POST /control/bookmark every watch with bookmarks enabled sends one.
  *   POST /control/close-watches  ends every open watch cleanly.
  *   GET  /control/stats    resourceVersion, open watches, request counts
@@ -159,6 +168,13 @@ typedef struct fault {
 	int times;        /* -1 for unlimited */
 } fault;
 
+/* A line a test injected into a watch, with the resourceVersion it
+ * follows. */
+typedef struct injected_line {
+	uint64_t after_rv;
+	char *text; /* with its newline */
+} injected_line;
+
 /* One streamed response body: a watch, or a list body cut halfway. The
  * reader runs on the connection's own thread and may block. */
 typedef struct watch_stream {
@@ -173,6 +189,7 @@ typedef struct watch_stream {
 	uint64_t close_generation;
 	int cut_after;        /* -1: no cut */
 	unsigned sent_events;
+	GQueue injected;      /* injected_line *, guarded by the server lock */
 	GString *pending;
 	size_t pending_offset;
 	bool cut_now;         /* end with an error once pending is sent */
@@ -813,7 +830,30 @@ static void append_event(watch_stream *w, const char *line, size_t length)
 	w->sent_events++;
 }
 
-/* Moves the events after the cursor into pending, with the lock held. */
+static void injected_line_free(gpointer data)
+{
+	injected_line *line = data;
+
+	g_free(line->text);
+	g_free(line);
+}
+
+/* Moves the injected lines that precede resourceVersion `before_rv` into
+ * pending, with the lock held. */
+static void flush_injected(watch_stream *w, uint64_t before_rv)
+{
+	injected_line *line;
+
+	while ((line = g_queue_peek_head(&w->injected)) != NULL &&
+	       line->after_rv < before_rv) {
+		g_queue_pop_head(&w->injected);
+		g_string_append(w->pending, line->text);
+		injected_line_free(line);
+	}
+}
+
+/* Moves the events after the cursor, and the lines injected between them,
+ * into pending, with the lock held. */
 static void collect_events(watch_stream *w)
 {
 	server *srv = w->srv;
@@ -830,6 +870,7 @@ static void collect_events(watch_stream *w)
 	for (guint i = low; i < srv->history->len && !w->cut_now; i++) {
 		event *e = g_ptr_array_index(srv->history, i);
 
+		flush_injected(w, e->rv);
 		w->cursor = e->rv;
 		if (e->resource != w->resource)
 			continue;
@@ -838,6 +879,8 @@ static void collect_events(watch_stream *w)
 			continue;
 		append_event(w, e->line, strlen(e->line));
 	}
+	if (!w->cut_now)
+		flush_injected(w, UINT64_MAX);
 }
 
 /* Waits for something to send, with the lock held. */
@@ -912,6 +955,7 @@ static void stream_free(void *cls)
 		g_ptr_array_remove_fast(w->srv->watches, w);
 		g_mutex_unlock(&w->srv->lock);
 	}
+	g_queue_clear_full(&w->injected, injected_line_free);
 	g_string_free(w->pending, true);
 	g_free(w->namespace);
 	g_free(w);
@@ -1345,20 +1389,13 @@ static cJSON *stats_json(server *srv)
 	return stats;
 }
 
-static int control_objects(server *srv, cJSON *json, char **message)
+/* Applies an array of changes with the lock held. With `move`, the
+ * objects move out of `changes` instead of being copied. */
+static int apply_change_array(server *srv, cJSON *changes, bool move,
+			      char **message)
 {
-	cJSON *changes = json;
 	int status = 0;
 
-	if (cJSON_IsObject(json)) {
-		changes = must(cJSON_CreateArray());
-		cJSON_AddItemReferenceToArray(changes, json);
-	}
-	if (!cJSON_IsArray(changes)) {
-		*message = g_strdup("the body must be a change object or an array of them");
-		return 400;
-	}
-	g_mutex_lock(&srv->lock);
 	for (cJSON *change = changes->child; change != NULL && status == 0;
 	     change = change->next) {
 		const char *type = string_member(change, "type");
@@ -1369,18 +1406,88 @@ static int control_objects(server *srv, cJSON *json, char **message)
 			status = 400;
 			break;
 		}
-		/* Batches can be large, so the object moves over instead of
-		 * being copied. A reference wrapper (a single change) still
-		 * needs the copy. */
-		if (changes == json)
+		if (move)
 			object = cJSON_DetachItemViaPointer(change, object);
 		else
 			object = must(cJSON_Duplicate(object, true));
 		status = apply_change(srv, type, object, message);
 	}
+	return status;
+}
+
+static int control_objects(server *srv, cJSON *json, char **message)
+{
+	cJSON *changes = json;
+	int status;
+
+	if (cJSON_IsObject(json)) {
+		changes = must(cJSON_CreateArray());
+		cJSON_AddItemReferenceToArray(changes, json);
+	}
+	if (!cJSON_IsArray(changes)) {
+		*message = g_strdup("the body must be a change object or an array of them");
+		return 400;
+	}
+	/* Batches can be large, so the objects move over instead of being
+	 * copied. A reference wrapper (a single change) still needs the
+	 * copy. */
+	g_mutex_lock(&srv->lock);
+	status = apply_change_array(srv, changes, changes == json, message);
 	g_mutex_unlock(&srv->lock);
 	if (changes != json)
 		cJSON_Delete(changes);
+	return status;
+}
+
+/* Queues `text` and a newline on every open watch of `resource`, to be
+ * sent after the events up to now and before any later one. Called with
+ * the lock held; returns the number of watches. */
+static unsigned inject_line(server *srv, resource_id resource, const char *text)
+{
+	unsigned count = 0;
+
+	for (guint i = 0; i < srv->watches->len; i++) {
+		watch_stream *w = g_ptr_array_index(srv->watches, i);
+		injected_line *line;
+
+		if (w->resource != resource)
+			continue;
+		line = g_new0(injected_line, 1);
+		line->after_rv = srv->rv;
+		line->text = g_strconcat(text, "\n", NULL);
+		g_queue_push_tail(&w->injected, line);
+		count++;
+	}
+	g_cond_broadcast(&srv->changed);
+	return count;
+}
+
+static int control_inject(server *srv, cJSON *json, char **message)
+{
+	const char *name = string_member(json, "resource");
+	const char *text = string_member(json, "line");
+	cJSON *then = cJSON_GetObjectItemCaseSensitive(json, "then");
+	int resource = -1, status = 0;
+
+	for (int i = 0; i < RES_COUNT && name != NULL; i++)
+		if (strcmp(resources[i].name, name) == 0)
+			resource = i;
+	if (resource < 0 || text == NULL) {
+		*message = g_strdup("inject needs a resource (nodes, pods, namespaces or networkpolicies) and a line");
+		return 400;
+	}
+	if (then != NULL && !cJSON_IsArray(then)) {
+		*message = g_strdup("then must be an array of changes");
+		return 400;
+	}
+	g_mutex_lock(&srv->lock);
+	if (inject_line(srv, (resource_id)resource, text) == 0) {
+		*message = g_strdup_printf("no open %s watch to inject a line into", name);
+		status = 409;
+	} else if (then != NULL) {
+		status = apply_change_array(srv, then, false, message);
+	}
+	g_mutex_unlock(&srv->lock);
 	return status;
 }
 
@@ -1453,6 +1560,8 @@ static enum MHD_Result handle_control(server *srv,
 		g_mutex_unlock(&srv->lock);
 	} else if (strcmp(url, "/control/settings") == 0) {
 		status = control_settings(srv, json, &message);
+	} else if (strcmp(url, "/control/inject") == 0) {
+		status = control_inject(srv, json, &message);
 	} else if (strcmp(url, "/control/bookmark") == 0) {
 		g_mutex_lock(&srv->lock);
 		srv->bookmark_generation++;
