@@ -236,9 +236,9 @@ int main(int argc, char **argv)
 		printf("| %" PRIu64 " | %" PRIu64 " | %.0f | %.1f |\n", state.points[i].arrivals,
 		       state.points[i].live, state.points[i].rss_kib / 1024.0,
 		       state.points[i].wall_s);
-	printf("\nmean allocation: cpu %.1f%%, memory %.1f%%; pending p99 %.1f s; never scheduled %" PRIu64 "\n",
-	       summary.cpu_mean_pct, summary.memory_mean_pct, summary.pending_p99_s,
-	       summary.pending_at_end);
+	printf("\nmean allocation: cpu %.1f%%, memory %.1f%%; pending p99 of started pods %.1f s; never started %" PRIu64 "\n",
+	       summary.cpu_mean_pct, summary.memory_mean_pct, summary.pending_started.p99_s,
+	       summary.never_started);
 	cpu_model(machine, sizeof(machine));
 	printf("machine: %s, %ld online processors; one thread; CPU time %.1f s\n", machine,
 	       sysconf(_SC_NPROCESSORS_ONLN), (double)clock() / CLOCKS_PER_SEC);

@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "sim/engine.h"
+#include "sim/fitcheck.h"
 #include "sim/progress.h"
 #include "sim/report.h"
 #include "sim/sources.h"
@@ -41,6 +42,8 @@ void sim_churn_result_release(sim_churn_result *result)
 {
 	g_free(result->report_path);
 	g_free(result->workload);
+	if (result->warnings != NULL)
+		g_ptr_array_free(result->warnings, TRUE);
 	memset(result, 0, sizeof(*result));
 }
 
@@ -111,6 +114,15 @@ static int plan_from_template(const sim_churn_config *config, cluster_plan *plan
 	return 0;
 }
 
+static void print_skipped(const char *path, size_t skipped, const char *first)
+{
+	char rows[48];
+
+	fprintf(stderr, "stowage sim: %s: skipped %s; the first: %s\n", path,
+		sim_format_count_noun(skipped, "bad row", "bad rows", rows, sizeof(rows)),
+		first);
+}
+
 static int plan_from_node_list(const sim_churn_config *config,
 			       cluster_plan *plan, score_error *err)
 {
@@ -120,8 +132,7 @@ static int plan_from_node_list(const sim_churn_config *config,
 	if (ret < 0)
 		return ret;
 	if (rows.skipped > 0)
-		fprintf(stderr, "stowage sim: %s: skipped %zu bad rows; the first: %s\n",
-			config->node_list, rows.skipped, rows.first_skipped);
+		print_skipped(config->node_list, rows.skipped, rows.first_skipped);
 	for (size_t i = 0; i < rows.n; i++) {
 		const sim_trace_node *row = &rows.items[i];
 		sim_node_shape *shape = g_new0(sim_node_shape, 1);
@@ -193,6 +204,8 @@ typedef struct run_state {
 	bool metrics_ready;
 	sim_progress progress;
 	sim_params params;
+	sim_fit_check *fit;
+	GPtrArray *warnings; /* char *, owned */
 } run_state;
 
 static void run_state_release(run_state *state)
@@ -212,6 +225,9 @@ static void run_state_release(run_state *state)
 		g_ptr_array_free(state->node_events, TRUE);
 	cluster_plan_release(&state->plan);
 	sim_params_release(&state->params);
+	sim_fit_check_free(state->fit);
+	if (state->warnings != NULL)
+		g_ptr_array_free(state->warnings, TRUE);
 }
 
 static bool events_have_gpus(const GPtrArray *events)
@@ -237,13 +253,59 @@ static int open_workload(const sim_churn_config *config, run_state *state,
 			state->typical = sim_generator_typical(&config->generator);
 		return 0;
 	}
-	/* One pass first, for the typical pods and the sample interval. */
+	/* One pass first, for the typical pods, the pods that fit no node
+	 * and the sample interval. */
 	ret = sim_trace_scan(config->pods_path, &config->read, &state->models,
-			     gpus ? &state->typical : NULL, &state->trace_end_ms, err);
+			     gpus ? &state->typical : NULL, state->fit,
+			     &state->trace_end_ms, err);
 	if (ret < 0)
 		return ret;
 	return sim_trace_source_open(config->pods_path, &config->read, &state->models,
 				     &state->trace, &state->source, err);
+}
+
+/* Checks every pod shape against the node shapes of the cluster, those
+ * added by node events included. */
+static void check_fit_start(run_state *state)
+{
+	state->fit = sim_fit_check_new(&state->models);
+	for (guint i = 0; i < state->plan.names->len; i++)
+		sim_fit_check_add_node(state->fit, state->plan.names->pdata[i],
+				       state->plan.shapes->pdata[i]);
+	for (guint i = 0; i < state->node_events->len; i++) {
+		const sim_node_event *event = state->node_events->pdata[i];
+
+		if (event->kind == SIM_NODE_ADD)
+			sim_fit_check_add_node(state->fit, event->node, &event->shape);
+	}
+}
+
+/* Collects the warnings of the fit check and prints them at once, so
+ * that a long run that cannot place some pods can be stopped early. */
+static void check_fit_finish(const sim_churn_config *config, run_state *state)
+{
+	sim_fit_check_warnings(state->fit, config->pods_path,
+			       config->pods_path == NULL ? &config->generator : NULL,
+			       state->warnings);
+	for (guint i = 0; i < state->warnings->len; i++)
+		fprintf(stderr, "stowage sim run: warning: %s\n",
+			(const char *)state->warnings->pdata[i]);
+}
+
+/* FGD scores nodes by their fragmentation against the workload's typical
+ * pods, which only a workload with GPU pods has. */
+static int check_fgd_workload(const sim_churn_config *config,
+			      const run_state *state, bool gpus, score_error *err)
+{
+	if (config->policy.kind != SIM_POLICY_GPU || config->policy.gpu != SCORE_GPU_FGD ||
+	    !gpus || state->typical != NULL)
+		return 0;
+	if (config->pods_path != NULL)
+		return score_fail(err, -EINVAL,
+				  "policy FGD places pods by GPU fragmentation, and the pod list %s has no pod with GPUs: replay a list with GPU pods or use another policy",
+				  config->pods_path);
+	return score_fail(err, -EINVAL,
+			  "policy FGD places pods by GPU fragmentation, and no pod shape requests GPUs: add GPU shapes to --shapes, such as --shapes 60:1/4Gi,30:2/8Gi/500m,10:8/32Gi/2 (the third field: 500m is half a GPU, 2 is two GPUs)");
 }
 
 static void on_progress(void *data, int64_t now_ms, uint64_t arrivals,
@@ -256,12 +318,12 @@ static char *describe_workload(const sim_churn_config *config,
 			       const sim_engine_stats *stats)
 {
 	char duration[32];
-	char pods[32];
+	char pods[48];
 
-	sim_format_count(stats->arrivals, pods, sizeof(pods));
+	sim_format_count_noun(stats->arrivals, "pod", "pods", pods, sizeof(pods));
 	if (config->pods_path != NULL)
-		return g_strdup_printf("replay of %s (%s pods)", config->pods_path, pods);
-	return g_strdup_printf("%s of synthetic churn (%s pods)",
+		return g_strdup_printf("replay of %s (%s)", config->pods_path, pods);
+	return g_strdup_printf("%s of synthetic churn (%s)",
 			       sim_format_seconds((double)stats->end_ms / 1000.0, duration,
 						  sizeof(duration)),
 			       pods);
@@ -323,8 +385,9 @@ static void fill_params(const sim_churn_config *config, const run_state *state,
 	sim_params_add(params, "random numbers",
 		       "glib GRand (Mersenne Twister): the workload from seed %u, Random's draws from seed %u",
 		       config->generator.seed, config->generator.seed + 1);
-	sim_params_add(params, "cluster", "%s (%u nodes)", state->plan.description,
-		       state->plan.names->len);
+	sim_params_add(params, "cluster", "%s (%s)", state->plan.description,
+		       sim_format_count_noun(state->plan.names->len, "node", "nodes", text,
+					     sizeof(text)));
 	if (config->zones > 0)
 		sim_params_add(params, "topology", "%u zones, %u racks per zone",
 			       config->zones, MAX(config->racks, 1));
@@ -425,10 +488,13 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	score_gpu_models_init(&state.models);
 	sim_params_init(&state.params);
 	state.node_events = g_ptr_array_new();
+	state.warnings = g_ptr_array_new_with_free_func(g_free);
 
 	ret = plan_cluster(config, &state.plan, err);
 	if (ret == 0 && config->node_events != NULL)
 		ret = sim_node_events_read(config->node_events, state.node_events, err);
+	if (ret == 0)
+		ret = sim_node_events_check(state.node_events, state.plan.names, err);
 	if (ret < 0)
 		goto out;
 	gpus = state.plan.gpus || events_have_gpus(state.node_events);
@@ -438,17 +504,23 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 				 config->out_dir, g_strerror(errno));
 		goto out;
 	}
+	check_fit_start(&state);
 	ret = open_workload(config, &state, gpus, err);
+	if (ret == 0)
+		ret = check_fgd_workload(config, &state, gpus, err);
 	if (ret == 0)
 		ret = engine_setup(config, &state, gpus, &engine_config, err);
 	if (ret < 0)
 		goto out;
+	check_fit_finish(config, &state);
 
 	pods_csv = g_build_filename(config->out_dir, "pods.csv", NULL);
 	ret = sim_metrics_init(&state.metrics, pods_csv, gpus, err);
 	state.metrics_ready = true;
 	if (ret < 0)
 		goto out;
+	for (guint i = 0; i < state.warnings->len; i++)
+		g_ptr_array_add(state.metrics.warnings, g_strdup(state.warnings->pdata[i]));
 	sim_metrics_observer(&state.metrics, &observer);
 	observer.progress = on_progress;
 	observer.progress_data = &state.progress;
@@ -464,15 +536,15 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	sim_progress_finish(&state.progress, stats->end_ms, stats->arrivals);
 	if (state.trace != NULL &&
 	    sim_trace_source_skipped(state.trace, &first_skipped) > 0)
-		fprintf(stderr, "stowage sim: %s: skipped %zu bad rows; the first: %s\n",
-			config->pods_path, sim_trace_source_skipped(state.trace, NULL),
-			first_skipped);
+		print_skipped(config->pods_path, sim_trace_source_skipped(state.trace, NULL),
+			      first_skipped);
 
 	sim_metrics_summarize(&state.metrics, stats,
 			      (double)(g_get_monotonic_time() - state.progress.start_us) / 1e6,
 			      &result->summary);
 	result->nodes = state.plan.names->len;
 	result->workload = describe_workload(config, stats);
+	result->warnings = g_steal_pointer(&state.warnings);
 	fill_params(config, &state, &engine_config, stats, &state.params);
 	ret = write_outputs(config, &state, result, err);
 
@@ -484,38 +556,95 @@ out:
 	return ret;
 }
 
-void sim_churn_print_summary(const sim_churn_config *config,
-			     const sim_churn_result *result, FILE *out)
+static double share_pct(uint64_t part, uint64_t whole)
 {
-	const sim_summary *s = &result->summary;
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* "p50 0 s, p90 12 s, p99 5m31s, max 2h05m", or "n/a" without pods. */
+static void print_percentiles(const sim_pending_stats *stats, FILE *out)
+{
 	char p50[32];
 	char p90[32];
 	char p99[32];
 	char max[32];
-	char peak[32];
-	char attempts[32];
+
+	if (stats->pods == 0) {
+		fputs("n/a", out);
+		return;
+	}
+	fprintf(out, "p50 %s, p90 %s, p99 %s, max %s",
+		sim_format_seconds(stats->p50_s, p50, sizeof(p50)),
+		sim_format_seconds(stats->p90_s, p90, sizeof(p90)),
+		sim_format_seconds(stats->p99_s, p99, sizeof(p99)),
+		sim_format_seconds(stats->max_s, max, sizeof(max)));
+}
+
+/* The lines about pods that never started and pending times. */
+static void print_pending(const sim_summary *s, FILE *out)
+{
+	char arrived[48];
+	char count[48];
+	char wait[32];
+
+	sim_format_count_noun(s->arrived, "pod", "pods", arrived, sizeof(arrived));
+	fprintf(out, "  never started: %s of %s (%.1f%%)",
+		sim_format_count(s->never_started, count, sizeof(count)), arrived,
+		share_pct(s->never_started, s->arrived));
+	if (s->never_started > 0)
+		fprintf(out, ", waiting up to %s at the end",
+			sim_format_seconds(s->never_started_longest_s, wait, sizeof(wait)));
+	fputc('\n', out);
+
+	if (s->started == 0) {
+		fputs("  pending time of started pods: n/a, no pod started\n", out);
+	} else {
+		fprintf(out, "  pending time of the %s: ",
+			sim_format_count_noun(s->started, "started pod", "started pods", count,
+					      sizeof(count)));
+		print_percentiles(&s->pending_started, out);
+		fprintf(out, "; %s of them without waiting\n",
+			sim_format_count(s->pending_started.no_wait, count, sizeof(count)));
+	}
+	if (s->never_started > 0) {
+		fprintf(out, "  pending time of all %s, counting never-started ones until the end (lower bounds): ",
+			arrived);
+		print_percentiles(&s->pending_all, out);
+		fputc('\n', out);
+	}
+}
+
+void sim_churn_print_summary(const sim_churn_config *config,
+			     const sim_churn_result *result, FILE *out)
+{
+	const sim_summary *s = &result->summary;
+	char nodes[48];
+	char peak[48];
+	char peak_time[32];
+	char waiting[48];
+	char attempts[48];
 	char failed[32];
 
-	fprintf(out, "stowage sim: %u nodes, %s, policy %s, seed %u\n", result->nodes,
+	fprintf(out, "stowage sim: %s, %s, policy %s, seed %u\n",
+		sim_format_count_noun(result->nodes, "node", "nodes", nodes, sizeof(nodes)),
 		result->workload, sim_policy_name(&config->policy), config->generator.seed);
-	fprintf(out, "  pending time: p50 %s, p90 %s, p99 %s, max %s (%.1f%% started without waiting)\n",
-		sim_format_seconds(s->pending_p50_s, p50, sizeof(p50)),
-		sim_format_seconds(s->pending_p90_s, p90, sizeof(p90)),
-		sim_format_seconds(s->pending_p99_s, p99, sizeof(p99)),
-		sim_format_seconds(s->pending_max_s, max, sizeof(max)),
-		s->started_without_wait_pct);
-	fprintf(out, "  never scheduled: %llu pods; peak pending: %llu pods at %s\n",
-		(unsigned long long)s->pending_at_end, (unsigned long long)s->peak_pending,
-		sim_format_seconds(s->peak_pending_s, peak, sizeof(peak)));
+	print_pending(s, out);
+	fprintf(out, "  peak pending: %s at %s; pending at the end: %s\n",
+		sim_format_count_noun(s->peak_pending, "pod", "pods", peak, sizeof(peak)),
+		sim_format_seconds(s->peak_pending_s, peak_time, sizeof(peak_time)),
+		sim_format_count_noun(s->pending_at_end, "pod", "pods", waiting, sizeof(waiting)));
 	fprintf(out, "  mean allocation: cpu %.1f%%, memory %.1f%%", s->cpu_mean_pct,
 		s->memory_mean_pct);
 	if (s->gpus)
 		fprintf(out, ", gpu %.1f%% (%.1f%% of GPUs fragmented)", s->gpu_mean_pct,
 			s->gpu_frag_mean_pct);
-	fprintf(out, "\n  mean nodes used: %.1f of %u; %s scheduling attempts, %s failed\n",
-		s->nodes_used_mean, s->nodes_at_end,
-		sim_format_count(s->attempts, attempts, sizeof(attempts)),
+	fprintf(out, "\n  mean nodes used: %.1f of %s; %s, %s failed\n", s->nodes_used_mean,
+		sim_format_count(s->nodes_at_end, nodes, sizeof(nodes)),
+		sim_format_count_noun(s->attempts, "scheduling attempt", "scheduling attempts",
+				      attempts, sizeof(attempts)),
 		sim_format_count(s->failed_attempts, failed, sizeof(failed)));
+	for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
+		fprintf(out, "warning: %s\n", (const char *)result->warnings->pdata[i]);
 	fprintf(out, "report: %s\n", result->report_path);
 }
 
@@ -606,8 +735,17 @@ static int cluster_options(const run_options *options, sim_churn_config *config,
 		return score_fail(err, -EINVAL,
 				  "--nodes and --cluster both give the cluster: use one");
 	config->node_list = options->nodes;
-	if (options->cluster != NULL)
+	if (options->cluster != NULL) {
+		sim_template tmpl;
+
+		/* Parsed here so that a bad template is a usage error; the
+		 * run parses it again into nodes. */
+		ret = sim_template_parse(options->cluster, &tmpl, err);
+		if (ret < 0)
+			return ret;
+		sim_template_release(&tmpl);
 		config->template_text = options->cluster;
+	}
 	/* Node lists get topology labels only when asked for. */
 	if (options->nodes != NULL)
 		config->zones = 0;

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <glib.h>
+
 #include "scoring/error.h"
 #include "sim/generator.h"
 #include "sim/metrics.h"
@@ -55,21 +57,24 @@ typedef struct sim_churn_config {
 
 typedef struct sim_churn_result {
 	sim_summary summary;
-	char *report_path; /* owned */
-	char *workload;    /* owned: what ran, for people */
-	uint32_t nodes;    /* at the start */
+	char *report_path;   /* owned */
+	char *workload;      /* owned: what ran, for people */
+	uint32_t nodes;      /* at the start */
+	GPtrArray *warnings; /* char *, owned; printed on stderr when found */
 } sim_churn_result;
 
 /* Fills `config` with the built-in default run. */
 void sim_churn_defaults(sim_churn_config *config);
 
-/* Runs one simulation and writes its outputs. On success the caller
+/* Runs one simulation and writes its outputs. Warnings about the inputs,
+ * such as pod shapes that fit no node, go to stderr before the run starts
+ * and into the report. They do not fail the run. On success the caller
  * releases `result` with sim_churn_result_release(). */
 int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 		  score_error *err);
 void sim_churn_result_release(sim_churn_result *result);
 
-/* Prints the five-line summary and the report's path. */
+/* Prints the summary, the warnings and the report's path. */
 void sim_churn_print_summary(const sim_churn_config *config,
 			     const sim_churn_result *result, FILE *out);
 

@@ -97,10 +97,18 @@ static int parse_line(sim_csv *csv, const char *line, size_t length,
 	return ret;
 }
 
+/* The UTF-8 byte-order mark that spreadsheet programs write at the start
+ * of a CSV file. */
+#define BYTE_ORDER_MARK "\xEF\xBB\xBF"
+
 int sim_csv_feed_line(sim_csv *csv, const char *line, size_t length,
 		      score_error *err)
 {
 	csv->line++;
+	if (csv->line == 1 && length >= 3 && memcmp(line, BYTE_ORDER_MARK, 3) == 0) {
+		line += 3;
+		length -= 3;
+	}
 	if (length > 0 && line[length - 1] == '\n')
 		length--;
 	if (length > 0 && line[length - 1] == '\r')

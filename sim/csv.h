@@ -2,8 +2,9 @@
  *
  * Fields are separated by commas; a field may be quoted with '"' and then
  * contain commas and doubled quotes, but not line breaks. Lines end with
- * "\n" or "\r\n". Lines with no characters are skipped. The reader keeps
- * line numbers for error messages.
+ * "\n" or "\r\n". Lines with no characters are skipped. A UTF-8 byte-order
+ * mark at the start of the first line is dropped. The reader keeps line
+ * numbers for error messages.
  */
 #ifndef STOWAGE_SIM_CSV_H
 #define STOWAGE_SIM_CSV_H

@@ -115,6 +115,7 @@ void sim_node_event_release(sim_node_event *event)
 	g_free(event->node);
 	g_free(event->zone);
 	g_free(event->rack);
+	g_free(event->file);
 	sim_node_shape_release(&event->shape);
 	memset(event, 0, sizeof(*event));
 }
@@ -467,6 +468,7 @@ static void unbind_pod(sim_engine *engine, sim_pod *pod, bool keep)
 		sim_placement_unbind_gpu(engine->placement, spec->node_name, pod->gpu);
 	if (engine->gpus)
 		sim_placement_node_changed(engine->placement, spec->node_name);
+	sim_placement_node_gained_room(engine->placement, spec->node_name);
 	count_on_node(engine, spec, -1);
 	engine->stats.running--;
 	if (!keep)
@@ -483,7 +485,7 @@ static void try_schedule(sim_engine *engine, sim_pod *pod)
 
 	engine->stats.attempts++;
 	node = sim_placement_choose(engine->placement, pod->pod, pod->gpu,
-				    engine->now_ms);
+				    engine->now_ms, &pod->unfit_mark);
 	if (node == NULL) {
 		engine->stats.failed_attempts++;
 		sim_queue_add_unschedulable(&engine->queue, pod, engine->now_ms);
@@ -589,6 +591,7 @@ static void evict_pods(sim_engine *engine, score_node *node)
 		unbind_pod(engine, pod, true);
 		pod->generation++; /* its departure is stale now */
 		pod->evictions++;
+		pod->unfit_mark = 0;
 		pod->end_ms = -1;
 		pod->waiting_since_ms = engine->now_ms;
 		engine->stats.evictions++;
@@ -618,13 +621,14 @@ static void on_node_event(sim_engine *engine, sim_node_event *event)
 {
 	score_node *node = score_model_node(engine->model, event->node);
 	node_info *info = g_hash_table_lookup(engine->nodes, event->node);
+	const char *file = event->file != NULL ? event->file : "node events";
 	score_error err = {0};
 
 	if (event->kind == SIM_NODE_ADD) {
 		if (put_node(engine, event->node, &event->shape, event->zone,
 			     event->rack, &err) < 0) {
-			char *message = g_strdup_printf("node events line %d: %s",
-							event->line, err.message);
+			char *message = g_strdup_printf("%s:%d: %s", file, event->line,
+							err.message);
 
 			fail_run(engine, err.code, message);
 			g_free(message);
@@ -636,8 +640,8 @@ static void on_node_event(sim_engine *engine, sim_node_event *event)
 
 	if (node == NULL || info == NULL) {
 		char *message = g_strdup_printf(
-			"node events line %d: node %s is not in the cluster at %.3f s: add it first or fix the name",
-			event->line, event->node, (double)engine->now_ms / 1000.0);
+			"%s:%d: node %s is not in the cluster at %.3f s: add it first or fix the name",
+			file, event->line, event->node, (double)engine->now_ms / 1000.0);
 
 		fail_run(engine, -ENOENT, message);
 		g_free(message);
@@ -668,6 +672,7 @@ static void on_node_event(sim_engine *engine, sim_node_event *event)
 		node->ready = true;
 		info->generation++;
 		info->pending_eviction = false;
+		sim_placement_node_gained_room(engine->placement, event->node);
 		sim_queue_move_all(&engine->queue, engine->now_ms);
 		break;
 	case SIM_NODE_ADD:

@@ -110,7 +110,8 @@ typedef struct sim_node_event {
 	sim_node_shape shape; /* owned; SIM_NODE_ADD only */
 	char *zone;           /* owned; SIM_NODE_ADD only, may be NULL */
 	char *rack;           /* owned; SIM_NODE_ADD only, may be NULL */
-	int line;             /* line in the node event file, for messages */
+	char *file;           /* owned: the node event file, for messages; may be NULL */
+	int line;             /* line in that file */
 } sim_node_event;
 
 void sim_node_event_release(sim_node_event *event);
@@ -220,7 +221,10 @@ void sim_engine_add_node_event(sim_engine *engine, sim_node_event *event);
 /* Runs the simulation: reads the source to its end, or to end_ms.
  * Calls the observer as it goes and, at the end, `finished` for every pod
  * still in. Fails on a source error, arrivals out of time order, two live
- * pods with one name, or a node event naming an unknown node. */
+ * pods with one name, a node event naming an unknown node, or an added
+ * node whose name is taken. Node event messages start with FILE:LINE. A
+ * fail of a node that is not Ready and a recover of a Ready node change
+ * nothing, because sim_node_events_check() rejects both before a run. */
 int sim_engine_run(sim_engine *engine, const sim_source *source,
 		   const sim_observer *observer, score_error *err);
 

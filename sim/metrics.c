@@ -78,6 +78,17 @@ double sim_histogram_quantile(const sim_histogram *histogram, double q)
 	return histogram->max;
 }
 
+void sim_histogram_merge(sim_histogram *into, const sim_histogram *from)
+{
+	for (size_t b = 0; b < into->n_buckets && b < from->n_buckets; b++) {
+		into->counts[b] += from->counts[b];
+		into->sums[b] += from->sums[b];
+	}
+	into->total += from->total;
+	into->sum += from->sum;
+	into->max = MAX(into->max, from->max);
+}
+
 size_t sim_histogram_cdf(const sim_histogram *histogram, double **x,
 			 double **y)
 {
@@ -143,6 +154,8 @@ int sim_metrics_init(sim_metrics *metrics, const char *pods_csv_path,
 	memset(metrics, 0, sizeof(*metrics));
 	metrics->samples = g_array_new(FALSE, FALSE, sizeof(sim_sample));
 	sim_histogram_init(&metrics->pending);
+	sim_histogram_init(&metrics->never_started);
+	metrics->warnings = g_ptr_array_new_with_free_func(g_free);
 	metrics->gpus = gpus;
 	if (pods_csv_path == NULL)
 		return 0;
@@ -181,6 +194,9 @@ void sim_metrics_release(sim_metrics *metrics)
 	if (metrics->samples != NULL)
 		g_array_free(metrics->samples, TRUE);
 	sim_histogram_release(&metrics->pending);
+	sim_histogram_release(&metrics->never_started);
+	if (metrics->warnings != NULL)
+		g_ptr_array_free(metrics->warnings, TRUE);
 	g_free(metrics->pods_csv_path);
 	memset(metrics, 0, sizeof(*metrics));
 }
@@ -247,9 +263,9 @@ static void on_finished(void *data, const sim_pod *pod, const char *node,
 	if (outcome == SIM_OUTCOME_PENDING) {
 		pending_ms += now_ms - pod->waiting_since_ms;
 		metrics->pending_at_end++;
-		metrics->longest_wait_at_end_s =
-			MAX(metrics->longest_wait_at_end_s,
-			    (double)(now_ms - pod->arrival_ms) / 1000.0);
+		if (pod->first_start_ms < 0)
+			sim_histogram_add(&metrics->never_started,
+					  (double)(now_ms - pod->arrival_ms) / 1000.0);
 	} else if (outcome == SIM_OUTCOME_RUNNING) {
 		metrics->running_at_end++;
 	}
@@ -285,30 +301,48 @@ void sim_metrics_observer(sim_metrics *metrics, sim_observer *observer)
 
 /* ---- Summary ------------------------------------------------------------- */
 
+static void pending_stats_of(const sim_histogram *histogram, uint64_t censored,
+			     sim_pending_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->pods = histogram->total;
+	out->censored = censored;
+	if (histogram->total == 0)
+		return;
+	out->no_wait = histogram->counts[0];
+	out->p50_s = sim_histogram_quantile(histogram, 0.50);
+	out->p90_s = sim_histogram_quantile(histogram, 0.90);
+	out->p99_s = sim_histogram_quantile(histogram, 0.99);
+	out->max_s = histogram->max;
+	out->mean_s = histogram->sum / (double)histogram->total;
+}
+
 void sim_metrics_summarize(const sim_metrics *metrics,
 			   const sim_engine_stats *stats, double wall_s,
 			   sim_summary *summary)
 {
-	const sim_histogram *pending = &metrics->pending;
+	sim_histogram all;
 	guint n = metrics->samples->len;
 
 	memset(summary, 0, sizeof(*summary));
 	summary->arrived = stats->arrivals;
 	summary->started = stats->started;
+	summary->never_started = metrics->never_started.total;
+	summary->never_started_longest_s = metrics->never_started.max;
 	summary->completed = stats->completed;
 	summary->running_at_end = metrics->running_at_end;
 	summary->pending_at_end = metrics->pending_at_end;
 	summary->evictions = stats->evictions;
 	summary->attempts = stats->attempts;
 	summary->failed_attempts = stats->failed_attempts;
-	summary->pending_p50_s = sim_histogram_quantile(pending, 0.50);
-	summary->pending_p90_s = sim_histogram_quantile(pending, 0.90);
-	summary->pending_p99_s = sim_histogram_quantile(pending, 0.99);
-	summary->pending_max_s = pending->max;
-	summary->pending_mean_s = pending->total > 0 ? pending->sum / (double)pending->total : 0;
-	summary->started_without_wait_pct =
-		pending->total > 0 ? 100.0 * (double)pending->counts[0] / (double)pending->total : 0;
-	summary->longest_wait_at_end_s = metrics->longest_wait_at_end_s;
+
+	pending_stats_of(&metrics->pending, 0, &summary->pending_started);
+	sim_histogram_init(&all);
+	sim_histogram_merge(&all, &metrics->pending);
+	sim_histogram_merge(&all, &metrics->never_started);
+	pending_stats_of(&all, metrics->never_started.total, &summary->pending_all);
+	sim_histogram_release(&all);
+
 	summary->peak_pending = stats->peak_pending;
 	summary->peak_pending_s = (double)stats->peak_pending_ms / 1000.0;
 	summary->simulated_s = (double)stats->end_ms / 1000.0;
@@ -331,20 +365,23 @@ void sim_metrics_summarize(const sim_metrics *metrics,
 
 const char *sim_format_seconds(double seconds, char *buf, size_t size)
 {
-	long long whole;
+	long long rounded;
 
-	if (seconds <= 0)
+	/* Each form rounds in its own last unit first, so that a value just
+	 * below a form's limit that rounds up to it moves to the next form. */
+	if (!(seconds > 0))
 		g_snprintf(buf, size, "0 s");
-	else if (seconds < 1)
-		g_snprintf(buf, size, "%.0f ms", seconds * 1000);
-	else if (seconds < 60)
+	else if ((rounded = llround(seconds * 1000)) < 1000)
+		g_snprintf(buf, size, "%lld ms", rounded);
+	else if (seconds < 59.95)
 		g_snprintf(buf, size, "%.3g s", seconds);
-	else if ((whole = llround(seconds)) < 3600)
-		g_snprintf(buf, size, "%lldm%02llds", whole / 60, whole % 60);
-	else if (whole < 86400)
-		g_snprintf(buf, size, "%lldh%02lldm", whole / 3600, whole % 3600 / 60);
+	else if ((rounded = llround(seconds)) < 3600)
+		g_snprintf(buf, size, "%lldm%02llds", rounded / 60, rounded % 60);
+	else if ((rounded = llround(seconds / 60)) < 24 * 60)
+		g_snprintf(buf, size, "%lldh%02lldm", rounded / 60, rounded % 60);
 	else
-		g_snprintf(buf, size, "%lldd%02lldh", whole / 86400, whole % 86400 / 3600);
+		g_snprintf(buf, size, "%lldd%02lldh", llround(seconds / 3600) / 24,
+			   llround(seconds / 3600) % 24);
 	return buf;
 }
 
@@ -381,45 +418,96 @@ static void add_number(cJSON *object, const char *name, double value)
 	cJSON_AddNumberToObject(object, name, round(value * 1000.0) / 1000.0);
 }
 
-static cJSON *summary_json(const sim_summary *summary, const sim_params *params)
+/* A pending-time distribution; its percentiles are null without pods. */
+static cJSON *pending_json(cJSON *parent, const char *name,
+			   const sim_pending_stats *stats)
+{
+	cJSON *object = cJSON_AddObjectToObject(parent, name);
+	static const char *const fields[] = {"p50", "p90", "p99", "max", "mean"};
+	const double values[] = {stats->p50_s, stats->p90_s, stats->p99_s,
+				 stats->max_s, stats->mean_s};
+
+	if (object == NULL)
+		return NULL;
+	add_number(object, "pods", (double)stats->pods);
+	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
+		if (stats->pods > 0)
+			add_number(object, fields[i], values[i]);
+		else
+			cJSON_AddNullToObject(object, fields[i]);
+	}
+	return object;
+}
+
+static double share_pct(uint64_t part, uint64_t whole)
+{
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static bool add_pending(cJSON *root, const sim_summary *summary)
+{
+	cJSON *pending = cJSON_AddObjectToObject(root, "pending_seconds");
+	cJSON *started;
+	cJSON *all;
+
+	if (pending == NULL)
+		return false;
+	started = pending_json(pending, "started_pods", &summary->pending_started);
+	all = pending_json(pending, "all_pods", &summary->pending_all);
+	if (started == NULL || all == NULL)
+		return false;
+	add_number(started, "started_without_wait", (double)summary->pending_started.no_wait);
+	add_number(all, "never_started", (double)summary->pending_all.censored);
+	if (summary->never_started > 0)
+		add_number(all, "longest_wait_never_started", summary->never_started_longest_s);
+	else
+		cJSON_AddNullToObject(all, "longest_wait_never_started");
+	cJSON_AddStringToObject(all, "note",
+				"pods that never started count as waiting until the end of the run, so these values are lower bounds");
+	return true;
+}
+
+static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
+			   const GPtrArray *warnings)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *parameters = cJSON_AddObjectToObject(root, "parameters");
+	cJSON *warning_list = cJSON_AddArrayToObject(root, "warnings");
 	cJSON *pods = cJSON_AddObjectToObject(root, "pods");
-	cJSON *pending = cJSON_AddObjectToObject(root, "pending_seconds");
-	cJSON *allocation = cJSON_AddObjectToObject(root, "mean_allocation_pct");
+	cJSON *allocation;
 
 	/* cJSON returns NULL when it runs out of memory. */
-	if (root == NULL || parameters == NULL || pods == NULL || pending == NULL ||
-	    allocation == NULL) {
+	if (root == NULL || parameters == NULL || warning_list == NULL || pods == NULL ||
+	    !add_pending(root, summary)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	allocation = cJSON_AddObjectToObject(root, "mean_allocation_pct");
+	if (allocation == NULL) {
 		cJSON_Delete(root);
 		return NULL;
 	}
 	for (guint i = 0; i < params->names->len; i++)
 		cJSON_AddStringToObject(parameters, params->names->pdata[i],
 					params->values->pdata[i]);
+	for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+		cJSON_AddItemToArray(warning_list, cJSON_CreateString(warnings->pdata[i]));
 
 	add_number(root, "simulated_seconds", summary->simulated_s);
 	add_number(root, "wall_seconds", summary->wall_s);
 
 	add_number(pods, "arrived", (double)summary->arrived);
 	add_number(pods, "started", (double)summary->started);
+	add_number(pods, "never_started", (double)summary->never_started);
+	add_number(pods, "never_started_pct", share_pct(summary->never_started, summary->arrived));
 	add_number(pods, "completed", (double)summary->completed);
 	add_number(pods, "running_at_end", (double)summary->running_at_end);
-	add_number(pods, "never_scheduled", (double)summary->pending_at_end);
+	add_number(pods, "pending_at_end", (double)summary->pending_at_end);
 	add_number(pods, "evictions", (double)summary->evictions);
 	add_number(pods, "scheduling_attempts", (double)summary->attempts);
 	add_number(pods, "failed_attempts", (double)summary->failed_attempts);
 	add_number(pods, "peak_pending", (double)summary->peak_pending);
 	add_number(pods, "peak_pending_at_seconds", summary->peak_pending_s);
-
-	add_number(pending, "p50", summary->pending_p50_s);
-	add_number(pending, "p90", summary->pending_p90_s);
-	add_number(pending, "p99", summary->pending_p99_s);
-	add_number(pending, "max", summary->pending_max_s);
-	add_number(pending, "mean", summary->pending_mean_s);
-	add_number(pending, "started_without_wait_pct", summary->started_without_wait_pct);
-	add_number(pending, "longest_wait_never_scheduled", summary->longest_wait_at_end_s);
 
 	add_number(allocation, "cpu", summary->cpu_mean_pct);
 	add_number(allocation, "memory", summary->memory_mean_pct);
@@ -452,7 +540,7 @@ int sim_metrics_write(const sim_metrics *metrics, const sim_summary *summary,
 		      score_error *err)
 {
 	GString *csv = timeseries_csv(metrics);
-	cJSON *json = summary_json(summary, params);
+	cJSON *json = summary_json(summary, params, metrics->warnings);
 	char *text = json != NULL ? cJSON_Print(json) : NULL;
 	int ret;
 

@@ -2,19 +2,23 @@
  * sim_sample, the distribution of pending times, one row per pod, and the
  * summary.
  *
- * Pending time is the wait from a pod's arrival to its first start. Its
- * distribution is kept in a histogram of logarithmic buckets 1% wide (plus
- * one bucket for 0), so memory does not grow with the number of pods; a
- * percentile is the mean of the values in the bucket that contains it, exact
- * when those values are equal and within 1% otherwise.
+ * Pending time is the wait from a pod's arrival to its first start. A pod
+ * that never started has no pending time, so the summary gives two
+ * distributions: that of the pods that started, and that of every pod that
+ * arrived, counting a pod that never started as waiting until the end of
+ * the run. The second is censored at the end, so its values are lower
+ * bounds. Each distribution is kept in a histogram of logarithmic buckets
+ * 1% wide (plus one bucket for 0), so memory does not grow with the number
+ * of pods. A percentile is the mean of the values in the bucket that
+ * contains it, exact when those values are equal and within 1% otherwise.
  *
  * Files (sim_metrics_write()):
  *   timeseries.csv  one row per sample;
  *   pods.csv        one row per pod, written as pods leave and, at the end,
  *                   for pods still running or waiting, so rows are in the
  *                   order pods left the simulation;
- *   summary.json    the parameters, counts, pending-time percentiles and
- *                   mean allocation.
+ *   summary.json    the parameters, counts, pending-time percentiles,
+ *                   mean allocation and the warnings of the run.
  */
 #ifndef STOWAGE_SIM_METRICS_H
 #define STOWAGE_SIM_METRICS_H
@@ -46,6 +50,8 @@ void sim_histogram_release(sim_histogram *histogram);
 void sim_histogram_add(sim_histogram *histogram, double value);
 /* Returns the q-quantile (0 < q <= 1) by nearest rank, 0 when empty. */
 double sim_histogram_quantile(const sim_histogram *histogram, double q);
+/* Adds the values counted in `from` to `into`. */
+void sim_histogram_merge(sim_histogram *into, const sim_histogram *from);
 /* Returns (value, fraction of values <= value) points of the cumulative
  * distribution, one per non-empty bucket; the caller frees `x` and `y`
  * with g_free(). */
@@ -68,22 +74,36 @@ void sim_params_add(sim_params *params, const char *name, const char *format,
 
 /* ---- Metrics ------------------------------------------------------------- */
 
+/* A pending-time distribution. With `pods` 0 the percentiles are not
+ * defined: they are left at 0 and shown as n/a. */
+typedef struct sim_pending_stats {
+	uint64_t pods;     /* pods in the distribution */
+	uint64_t censored; /* of them, pods that never started */
+	uint64_t no_wait;  /* of them, pods that started on arrival */
+	double p50_s;
+	double p90_s;
+	double p99_s;
+	double max_s;
+	double mean_s;
+} sim_pending_stats;
+
 typedef struct sim_summary {
 	uint64_t arrived;
-	uint64_t started;
+	uint64_t started;       /* pods that started at least once */
+	uint64_t never_started; /* arrived, and still waiting for a first start at the end */
+	double never_started_longest_s; /* the longest of their waits at the end */
 	uint64_t completed;
 	uint64_t running_at_end;
-	uint64_t pending_at_end; /* never scheduled */
+	/* Waiting at the end: the pods that never started, and evicted pods
+	 * that did not start again. */
+	uint64_t pending_at_end;
 	uint64_t evictions;
 	uint64_t attempts;
 	uint64_t failed_attempts;
-	double pending_p50_s;
-	double pending_p90_s;
-	double pending_p99_s;
-	double pending_max_s;
-	double pending_mean_s;
-	double started_without_wait_pct;
-	double longest_wait_at_end_s; /* of the pods never scheduled */
+	sim_pending_stats pending_started; /* the pods that started */
+	/* Every pod that arrived; never-started pods count as waiting until
+	 * the end of the run. */
+	sim_pending_stats pending_all;
 	double cpu_mean_pct;
 	double memory_mean_pct;
 	double gpu_mean_pct;
@@ -99,13 +119,16 @@ typedef struct sim_summary {
 
 typedef struct sim_metrics {
 	GArray *samples; /* sim_sample */
-	sim_histogram pending;
+	sim_histogram pending;       /* waits of the pods that started */
+	sim_histogram never_started; /* waits until the end of the pods that never started */
 	FILE *pods_csv;  /* owned; NULL when no file is written */
 	char *pods_csv_path;
 	int write_error; /* errno of the first failed write, 0 when none */
 	uint64_t running_at_end;
 	uint64_t pending_at_end;
-	double longest_wait_at_end_s;
+	/* Messages about the run's inputs for the report and summary.json
+	 * (char *, owned), such as pod shapes that fit no node. */
+	GPtrArray *warnings;
 	bool gpus;
 } sim_metrics;
 
@@ -132,7 +155,9 @@ int sim_metrics_write(const sim_metrics *metrics, const sim_summary *summary,
 		      score_error *err);
 
 /* Formats seconds for people: "0 s", "850 ms", "12.5 s", "5m31s",
- * "2h05m", "3d04h". Returns `buf`. */
+ * "2h05m", "3d04h". Every form rounds to the nearest value of its last
+ * unit (17,555.6 s is "4h53m"), and a value that rounds up to the next
+ * form takes that form (3,599.6 s is "1h00m"). Returns `buf`. */
 const char *sim_format_seconds(double seconds, char *buf, size_t size);
 
 #endif

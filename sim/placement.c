@@ -53,7 +53,18 @@ struct sim_placement {
 	GArray *feasible;   /* score_candidate scratch */
 	GArray *scored;     /* score_node_result scratch for scoring */
 	uint64_t nodes_evaluated;
+	size_t n_nodes;
+	/* Most nodes of the last walk were rejected: check room first. */
+	bool mostly_full;
+
+	/* The log of nodes that gained room (score_node *, borrowed from the
+	 * model): entry i is log position grown_base + i. */
+	GPtrArray *grown;
+	uint64_t grown_base;
 };
+
+/* The log keeps at least this many entries, and twice the nodes. */
+#define MIN_LOG_ENTRIES 1024
 
 static const char *const kube_names[] = {
 	[SIM_POLICY_KUBE_DEFAULT] = "kube-default",
@@ -181,6 +192,7 @@ int sim_placement_new(const sim_placement_config *config, score_model *model,
 	placement->candidates = g_array_new(FALSE, TRUE, sizeof(score_candidate));
 	placement->feasible = g_array_new(FALSE, TRUE, sizeof(score_candidate));
 	placement->scored = g_array_new(FALSE, TRUE, sizeof(score_node_result));
+	placement->grown = g_ptr_array_new();
 
 	ret = build_pipeline(placement, err);
 	if (ret < 0) {
@@ -206,11 +218,49 @@ void sim_placement_free(sim_placement *placement)
 	g_array_free(placement->candidates, TRUE);
 	g_array_free(placement->feasible, TRUE);
 	g_array_free(placement->scored, TRUE);
+	g_ptr_array_free(placement->grown, TRUE);
 	g_hash_table_destroy(placement->gpu_nodes);
 	g_hash_table_destroy(placement->gpu_pods);
 	g_ptr_array_free(placement->frag_dirty, TRUE);
 	g_rand_free(placement->rand);
 	g_free(placement);
+}
+
+/* ---- Log of nodes that gained room --------------------------------------- */
+
+static uint64_t log_end(const sim_placement *placement)
+{
+	return placement->grown_base + placement->grown->len;
+}
+
+static void log_node(sim_placement *placement, score_node *node)
+{
+	guint keep = (guint)MAX(MIN_LOG_ENTRIES, 2 * placement->n_nodes);
+
+	/* Dropping the older half keeps appends amortized O(1); a pod whose
+	 * position was dropped walks all nodes once. */
+	if (placement->grown->len >= 2 * keep) {
+		guint dropped = placement->grown->len - keep;
+
+		g_ptr_array_remove_range(placement->grown, 0, dropped);
+		placement->grown_base += dropped;
+	}
+	g_ptr_array_add(placement->grown, node);
+}
+
+/* Forgets every entry, so that no entry outlives its node. */
+static void log_clear(sim_placement *placement)
+{
+	placement->grown_base = log_end(placement);
+	g_ptr_array_set_size(placement->grown, 0);
+}
+
+void sim_placement_node_gained_room(sim_placement *placement, const char *name)
+{
+	score_node *node = score_model_node(placement->model, name);
+
+	if (node != NULL)
+		log_node(placement, node);
 }
 
 /* ---- Node list ----------------------------------------------------------- */
@@ -242,6 +292,8 @@ void sim_placement_add_node(sim_placement *placement, const char *name,
 	zone = score_labels_get(&node->labels, SIM_LABEL_ZONE);
 	g_ptr_array_add(zone_for(placement, zone)->names, (gpointer)score_intern(name));
 	placement->order_dirty = true;
+	placement->n_nodes++;
+	log_node(placement, node);
 
 	if (gpus > 0) {
 		gpu_entry *gpu = g_new0(gpu_entry, 1);
@@ -271,6 +323,7 @@ void sim_placement_remove_node(sim_placement *placement, const char *name)
 	gpu_entry *entry = g_hash_table_lookup(placement->gpu_nodes, name);
 	score_gpu_node *gpu = entry != NULL ? &entry->node : NULL;
 
+	log_clear(placement);
 	for (guint z = 0; z < placement->zones->len; z++) {
 		zone_nodes *zone = &g_array_index(placement->zones, zone_nodes, z);
 
@@ -278,6 +331,7 @@ void sim_placement_remove_node(sim_placement *placement, const char *name)
 			if (strcmp(zone->names->pdata[i], name) == 0) {
 				g_ptr_array_remove_index(zone->names, i);
 				placement->order_dirty = true;
+				placement->n_nodes--;
 				break;
 			}
 		}
@@ -322,9 +376,80 @@ static GPtrArray *node_order(sim_placement *placement)
 
 /* ---- Choosing ------------------------------------------------------------ */
 
+/* The positive requests of a pod other than the pod slot, gathered once
+ * per attempt for lacks_room(). */
+typedef struct room_need {
+	int n;
+	int resource[SCORE_RES_MAX];
+	int64_t amount[SCORE_RES_MAX];
+} room_need;
+
+static void room_need_of(const score_pod *pod, room_need *need)
+{
+	need->n = 0;
+	for (int r = 0; r < SCORE_RES_MAX; r++) {
+		if (r == SCORE_RES_PODS || pod->request.v[r] <= 0)
+			continue;
+		need->resource[need->n] = r;
+		need->amount[need->n] = pod->request.v[r];
+		need->n++;
+	}
+}
+
+/* True when the node's free resources cannot hold the pod: the rejection
+ * rule of NodeResourcesFit (score_filter_fit() in scoring/contention.c),
+ * too many pods or a positive request above what is free. The pipeline
+ * rejects every such node as well, so skipping it changes no result.
+ * NOTE: this must stay as strict as score_filter_fit() or less. */
+static bool lacks_room(const score_node *node, const room_need *need)
+{
+	if (node->requested.v[SCORE_RES_PODS] + 1 > node->allocatable.v[SCORE_RES_PODS])
+		return true;
+	for (int i = 0; i < need->n; i++) {
+		int r = need->resource[i];
+
+		if (need->amount[i] > node->allocatable.v[r] - node->requested.v[r])
+			return true;
+	}
+	return false;
+}
+
+static void candidate_init(score_candidate *candidate, const score_node *node)
+{
+	memset(candidate, 0, sizeof(*candidate));
+	candidate->name = node->name;
+	candidate->node = node;
+}
+
+/* Runs the pipeline's filters on placement->candidates and appends those
+ * that pass to placement->feasible. */
+static void filter_candidates(sim_placement *placement,
+			      const score_request *request)
+{
+	guint n = placement->candidates->len;
+	score_result result;
+
+	score_pipeline_filter(&placement->pipeline, request,
+			      (const score_candidate *)(void *)placement->candidates->data,
+			      n, &result);
+	for (guint k = 0; k < n; k++) {
+		if (result.nodes[k].fit == SCORE_FIT)
+			g_array_append_val(placement->feasible,
+					   g_array_index(placement->candidates,
+							 score_candidate, k));
+	}
+	score_result_release(&result);
+}
+
 /* Filters nodes from the rotating start until enough pass; fills
- * placement->feasible and advances the start past the nodes looked at. */
-static void find_feasible(sim_placement *placement, const score_request *request)
+ * placement->feasible and advances the start past the nodes looked at.
+ * Nodes go to the pipeline in batches no larger than the feasible nodes
+ * still wanted, so the walk stops at the same node as a walk that filters
+ * one node at a time. With `skip_full`, or after a walk that rejected most
+ * nodes, nodes without room are rejected before the pipeline. That pays
+ * on a full cluster and costs about 5% when most nodes fit. */
+static void find_feasible(sim_placement *placement, const score_request *request,
+			  bool skip_full)
 {
 	GPtrArray *order = node_order(placement);
 	size_t n = order->len;
@@ -332,36 +457,75 @@ static void find_feasible(sim_placement *placement, const score_request *request
 						   placement->config.percentage_of_nodes_to_score);
 	size_t start = n > 0 ? placement->next_start % n : 0;
 	size_t checked = 0;
+	room_need need;
 
+	room_need_of(request->pod, &need);
 	g_array_set_size(placement->feasible, 0);
 	while (placement->feasible->len < wanted && checked < n) {
-		size_t chunk = MIN(wanted - placement->feasible->len, n - checked);
-		score_result result;
+		size_t room = wanted - placement->feasible->len;
 
-		g_array_set_size(placement->candidates, chunk);
-		for (size_t k = 0; k < chunk; k++) {
-			score_node *node = order->pdata[(start + checked + k) % n];
-			score_candidate *candidate =
-				&g_array_index(placement->candidates, score_candidate, k);
+		g_array_set_size(placement->candidates, 0);
+		while (checked < n && placement->candidates->len < room) {
+			const score_node *node = order->pdata[(start + checked) % n];
+			score_candidate candidate;
 
-			memset(candidate, 0, sizeof(*candidate));
-			candidate->name = node->name;
-			candidate->node = node;
+			checked++;
+			if ((skip_full || placement->mostly_full) && lacks_room(node, &need))
+				continue;
+			candidate_init(&candidate, node);
+			g_array_append_val(placement->candidates, candidate);
 		}
-		score_pipeline_filter(&placement->pipeline, request,
-				      (const score_candidate *)(void *)placement->candidates->data,
-				      chunk, &result);
-		for (size_t k = 0; k < chunk; k++) {
-			if (result.nodes[k].fit == SCORE_FIT)
-				g_array_append_val(placement->feasible,
-						   g_array_index(placement->candidates,
-								 score_candidate, k));
-		}
-		score_result_release(&result);
-		checked += chunk;
+		if (placement->candidates->len > 0)
+			filter_candidates(placement, request);
 	}
 	placement->nodes_evaluated += checked;
 	placement->next_start = n > 0 ? (start + checked) % n : 0;
+	placement->mostly_full = 2 * (checked - placement->feasible->len) > checked;
+}
+
+/* True when a node logged at position `since` or later passes the
+ * filters: the only nodes that can fit a pod that fit none at `since`. */
+static bool logged_node_fits(sim_placement *placement,
+			     const score_request *request, uint64_t since)
+{
+	GPtrArray *grown = placement->grown;
+	room_need need;
+
+	room_need_of(request->pod, &need);
+	g_array_set_size(placement->feasible, 0);
+	for (guint i = (guint)(since - placement->grown_base); i < grown->len; i++) {
+		const score_node *node = grown->pdata[i];
+		score_candidate candidate;
+
+		placement->nodes_evaluated++;
+		if (lacks_room(node, &need))
+			continue;
+		g_array_set_size(placement->candidates, 0);
+		candidate_init(&candidate, node);
+		g_array_append_val(placement->candidates, candidate);
+		filter_candidates(placement, request);
+		if (placement->feasible->len > 0)
+			return true;
+	}
+	return false;
+}
+
+/* True when the pod's memo proves that no node fits it now: it fit none
+ * at a position still in the log, and no node logged since fits. */
+static bool known_unfit(sim_placement *placement, const score_request *request,
+			uint64_t unfit_mark)
+{
+	uint64_t since;
+
+	if (unfit_mark == 0)
+		return false;
+	since = unfit_mark - 1;
+	/* With the log dropped past `since`, or more entries to check than
+	 * nodes, the walk is the cheaper proof. */
+	if (since < placement->grown_base ||
+	    log_end(placement) - since >= placement->n_nodes)
+		return false;
+	return !logged_node_fits(placement, request, since);
 }
 
 /* Scores the feasible nodes and returns the best, smallest name on ties.
@@ -399,7 +563,8 @@ static score_node *best_feasible(sim_placement *placement,
 }
 
 score_node *sim_placement_choose(sim_placement *placement, const score_pod *pod,
-				 const sim_gpu_binding *gpu, int64_t now_ms)
+				 const sim_gpu_binding *gpu, int64_t now_ms,
+				 uint64_t *unfit_mark)
 {
 	score_request request = {
 		.model = placement->model,
@@ -415,12 +580,16 @@ score_node *sim_placement_choose(sim_placement *placement, const score_pod *pod,
 		g_hash_table_insert(placement->gpu_pods, (gpointer)pod->uid,
 				    (gpointer)&gpu->shape);
 
-	find_feasible(placement, &request);
-	if (placement->feasible->len == 1)
-		chosen = (score_node *)g_array_index(placement->feasible,
-						     score_candidate, 0).node;
-	else if (placement->feasible->len > 1)
-		chosen = best_feasible(placement, &request);
+	if (unfit_mark == NULL || !known_unfit(placement, &request, *unfit_mark)) {
+		find_feasible(placement, &request, unfit_mark != NULL && *unfit_mark != 0);
+		if (placement->feasible->len == 1)
+			chosen = (score_node *)g_array_index(placement->feasible,
+							     score_candidate, 0).node;
+		else if (placement->feasible->len > 1)
+			chosen = best_feasible(placement, &request);
+	}
+	if (unfit_mark != NULL)
+		*unfit_mark = chosen == NULL ? log_end(placement) + 1 : 0;
 
 	if (gpu != NULL)
 		g_hash_table_remove(placement->gpu_pods, pod->uid);

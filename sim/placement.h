@@ -32,6 +32,21 @@
  * them at random). With a single feasible node, it is chosen without
  * scoring, as kube-scheduler does.
  *
+ * Two shortcuts make attempts that fail cheaper without changing any
+ * choice. On the retry of a pod that failed before, a node whose free
+ * resources are below the pod's requests is rejected before the pipeline,
+ * by the same rule as NodeResourcesFit, so the pipeline does not format a
+ * reason for it. And the placement logs
+ * the nodes that gained room: a pod left, or the node was added or became
+ * Ready. The filters reject a node more often, never less, as its free
+ * resources shrink. So a pod that fit no node at log position p can only
+ * fit a node logged at p or later, and a retry of that pod checks those
+ * nodes alone. When none fits, the retry fails as a full walk would. A
+ * failed walk looks at every node and leaves the rotating start where it
+ * was, so skipping it changes nothing for the next pod. Removing a node
+ * clears the log, and a pod whose position is no longer in it walks all
+ * nodes.
+ *
  * Threads: none. The placement borrows the model and must not outlive it.
  */
 #ifndef STOWAGE_SIM_PLACEMENT_H
@@ -95,9 +110,18 @@ void sim_placement_remove_node(sim_placement *placement, const char *name);
 
 /* Chooses a node for `pod`, whose GPU request is `gpu` (NULL for none).
  * Returns the node, borrowed from the model, or NULL when no node fits,
- * which is always the case for a GPU pod on a cluster without GPUs. */
+ * which is always the case for a GPU pod on a cluster without GPUs.
+ * `unfit_mark`, when not NULL, is the pod's memo between attempts. It is
+ * 0 before the first attempt, and a failure records the log position in
+ * it, so that the next attempt checks only the nodes that gained room
+ * since. The pod's requests must stay the same while the mark is kept. */
 score_node *sim_placement_choose(sim_placement *placement, const score_pod *pod,
-				 const sim_gpu_binding *gpu, int64_t now_ms);
+				 const sim_gpu_binding *gpu, int64_t now_ms,
+				 uint64_t *unfit_mark);
+
+/* Tells the placement that node `name` gained room: a pod left it or it
+ * became Ready. Added nodes are logged by sim_placement_add_node(). */
+void sim_placement_node_gained_room(sim_placement *placement, const char *name);
 
 /* Takes devices on `node` for a pod placed there, or gives them back. */
 void sim_placement_bind_gpu(sim_placement *placement, const char *node,
@@ -115,7 +139,8 @@ int64_t sim_placement_gpu_capacity(const sim_placement *placement);
 int64_t sim_placement_gpu_allocated(const sim_placement *placement);
 double sim_placement_gpu_fragmentation(sim_placement *placement);
 
-/* Nodes the filters have looked at, over all calls; for the report. */
+/* Nodes looked at, over all calls: those of the walks, and those of the
+ * log that retries checked. */
 uint64_t sim_placement_nodes_evaluated(const sim_placement *placement);
 
 /* kube-scheduler's numFeasibleNodesToFind() for `n_nodes` nodes. */

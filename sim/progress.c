@@ -26,6 +26,16 @@ const char *sim_format_count(uint64_t value, char *buf, size_t size)
 	return buf;
 }
 
+const char *sim_format_count_noun(uint64_t value, const char *singular,
+				  const char *plural, char *buf, size_t size)
+{
+	char digits[32];
+
+	g_snprintf(buf, size, "%s %s", sim_format_count(value, digits, sizeof(digits)),
+		   value == 1 ? singular : plural);
+	return buf;
+}
+
 const char *sim_format_clock(int64_t ms, char *buf, size_t size)
 {
 	int64_t seconds = ms / 1000;

@@ -59,4 +59,9 @@ const char *sim_format_clock(int64_t ms, char *buf, size_t size);
 /* Formats a count with thousands separators, "1,234,567"; returns `buf`. */
 const char *sim_format_count(uint64_t value, char *buf, size_t size);
 
+/* Formats a count and the noun that goes with it: "1 pod", "0 pods",
+ * "1,234 pods". Returns `buf`. */
+const char *sim_format_count_noun(uint64_t value, const char *singular,
+				  const char *plural, char *buf, size_t size);
+
 #endif

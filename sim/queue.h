@@ -22,7 +22,11 @@
  * once a second; the simulator moves each at the exact end of its backoff,
  * so its retries can come up to 1 s earlier. Queueing hints, which let a
  * plugin skip events that cannot help a pod, are not modelled: every event
- * above moves every unschedulable pod.
+ * above moves every unschedulable pod. With hints, NodeResourcesFit still
+ * queues the pods it rejected on every deletion of a bound pod
+ * (isSchedulableAfterPodEvent in pkg/scheduler/framework/plugins/
+ * noderesources/fit.go), so only node additions would move fewer pods.
+ * sim/placement.h makes the retries that cannot succeed cheap instead.
  *
  * Threads: none; the engine owns the queue.
  */
@@ -69,6 +73,10 @@ typedef struct sim_pod {
 	int64_t end_ms;           /* planned departure while running */
 	int64_t waiting_since_ms; /* start of the current wait */
 	int64_t pending_ms;       /* all waits so far */
+
+	/* The placement's memo of the last failed attempt
+	 * (sim_placement_choose()); 0 when there is none. */
+	uint64_t unfit_mark;
 
 	/* Queue state: QueuedPodInfo.Timestamp and Attempts. Attempts count
 	 * from 0 again when an evicted pod is queued as a new pod. */

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/progress.h"
 #include "sim/svg.h"
 
 #define COLOR_CPU "#1f77b4"
@@ -20,7 +21,9 @@ static const char page_style[] =
 	"table{border-collapse:collapse;margin:8px 0}"
 	"td,th{border:1px solid #ccc;padding:4px 10px;text-align:left;vertical-align:top}"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}"
-	"p.note{color:#555;font-size:13px}svg{display:block;margin:12px 0}";
+	"p.note{color:#555;font-size:13px}svg{display:block;margin:12px 0}"
+	"div.warning{border:2px solid #d62728;background:#fdecea;padding:6px 12px;margin:8px 0}"
+	"tr.alert th,tr.alert td{color:#b00;font-weight:bold}";
 
 /* The sample columns as arrays the plots can borrow. */
 typedef struct series_data {
@@ -158,18 +161,23 @@ static void plot_fragmentation(const series_data *data, GString *out)
 	sim_svg_write(&plot, out);
 }
 
-/* The CDF on a log axis of seconds; pods that did not wait sit at its
- * left edge. */
-static void plot_cdf(const sim_metrics *metrics, GString *out)
+/* The CDF on a log axis of seconds, as a share of every pod that arrived:
+ * pods that did not wait sit at its left edge, and the curve stops below
+ * 100% by the share of pods that never started. */
+static void plot_cdf(const sim_metrics *metrics, const sim_summary *summary,
+		     GString *out)
 {
 	sim_svg_plot plot;
 	double *x = NULL;
 	double *y = NULL;
 	size_t n = sim_histogram_cdf(&metrics->pending, &x, &y);
+	double started_share = summary->arrived > 0 ?
+				       (double)metrics->pending.total / (double)summary->arrived :
+				       0.0;
 	double smallest = INFINITY;
 
 	for (size_t i = 0; i < n; i++) {
-		y[i] *= 100.0;
+		y[i] *= 100.0 * started_share;
 		if (x[i] > 0)
 			smallest = MIN(smallest, x[i]);
 	}
@@ -177,7 +185,7 @@ static void plot_cdf(const sim_metrics *metrics, GString *out)
 	sim_svg_plot_init(&plot);
 	plot.title = "Pending time distribution (CDF)";
 	plot.x_label = "time from arrival to start (log scale); pods that did not wait sit at the left edge";
-	plot.y_label = "pods started within";
+	plot.y_label = "arrived pods started within";
 	plot.y_suffix = "%";
 	plot.y_min = 0;
 	plot.y_max = 100;
@@ -200,53 +208,116 @@ static void plot_cdf(const sim_metrics *metrics, GString *out)
 	}
 	sim_svg_plot_add(&plot, "started pods", COLOR_CPU, x, y, n, true);
 	sim_svg_write(&plot, out);
+	if (summary->never_started > 0) {
+		char count[48];
+
+		g_string_append_printf(out,
+				       "<p class=\"note\">The curve stops at %.1f%%: %s never started.</p>\n",
+				       100.0 * started_share,
+				       sim_format_count_noun(summary->never_started, "pod",
+							     "pods", count, sizeof(count)));
+	}
 	g_free(x);
 	g_free(y);
 }
 
 /* ---- Tables -------------------------------------------------------------- */
 
-/* A row; `numeric` right-aligns the value. */
-static void table_row_aligned(GString *out, const char *name, const char *value,
-			      bool numeric)
+/* A row; `numeric` right-aligns the value, `alert` shows it in red. */
+static void table_row_styled(GString *out, const char *name, const char *value,
+			     bool numeric, bool alert)
 {
 	char *name_escaped = g_markup_escape_text(name, -1);
 	char *value_escaped = g_markup_escape_text(value, -1);
 
-	g_string_append_printf(out, "<tr><th>%s</th><td%s>%s</td></tr>\n",
-			       name_escaped, numeric ? " class=\"n\"" : "",
-			       value_escaped);
+	g_string_append_printf(out, "<tr%s><th>%s</th><td%s>%s</td></tr>\n",
+			       alert ? " class=\"alert\"" : "", name_escaped,
+			       numeric ? " class=\"n\"" : "", value_escaped);
 	g_free(name_escaped);
 	g_free(value_escaped);
 }
 
 static void table_row(GString *out, const char *name, const char *value)
 {
-	table_row_aligned(out, name, value, true);
+	table_row_styled(out, name, value, true, false);
+}
+
+/* "p50 / p90 / p99 / max" of a distribution, or n/a without pods. */
+static void format_percentiles(const sim_pending_stats *stats, char *value,
+			       size_t size)
+{
+	char p50[32];
+	char p90[32];
+	char p99[32];
+	char max[32];
+
+	if (stats->pods == 0) {
+		g_snprintf(value, size, "n/a: no pod started");
+		return;
+	}
+	g_snprintf(value, size, "%s / %s / %s / %s",
+		   sim_format_seconds(stats->p50_s, p50, sizeof(p50)),
+		   sim_format_seconds(stats->p90_s, p90, sizeof(p90)),
+		   sim_format_seconds(stats->p99_s, p99, sizeof(p99)),
+		   sim_format_seconds(stats->max_s, max, sizeof(max)));
+}
+
+static double share_pct(uint64_t part, uint64_t whole)
+{
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void pending_rows(const sim_summary *summary, GString *out)
+{
+	char name[160];
+	char value[160];
+	char a[32];
+	char b[32];
+	char c[48];
+
+	sim_format_count(summary->never_started, a, sizeof(a));
+	sim_format_count(summary->arrived, b, sizeof(b));
+	if (summary->never_started > 0)
+		g_snprintf(value, sizeof(value), "%s of %s (%.1f%%), waiting up to %s at the end",
+			   a, b, share_pct(summary->never_started, summary->arrived),
+			   sim_format_seconds(summary->never_started_longest_s, c, sizeof(c)));
+	else
+		g_snprintf(value, sizeof(value), "0 of %s", b);
+	table_row_styled(out, "pods that never started", value, true,
+			 summary->never_started > 0);
+
+	g_snprintf(name, sizeof(name), "pending time of the %s, p50 / p90 / p99 / max",
+		   sim_format_count_noun(summary->started, "started pod", "started pods", c,
+					 sizeof(c)));
+	format_percentiles(&summary->pending_started, value, sizeof(value));
+	table_row(out, name, value);
+	if (summary->never_started > 0) {
+		g_snprintf(name, sizeof(name),
+			   "pending time of all %s arrived pods, never-started ones counted as waiting until the end (lower bounds), p50 / p90 / p99 / max",
+			   sim_format_count(summary->arrived, a, sizeof(a)));
+		format_percentiles(&summary->pending_all, value, sizeof(value));
+		table_row(out, name, value);
+	}
+	g_snprintf(value, sizeof(value), "%s (%.1f%% of arrived pods)",
+		   sim_format_count(summary->pending_started.no_wait, a, sizeof(a)),
+		   share_pct(summary->pending_started.no_wait, summary->arrived));
+	table_row(out, "pods started without waiting", value);
 }
 
 static void summary_table(const sim_summary *summary, GString *out)
 {
-	char value[128];
+	char value[256];
 	char a[32];
 	char b[32];
 	char c[32];
+	char d[32];
+	char e[32];
 
 	g_string_append(out, "<table>\n");
-	g_snprintf(value, sizeof(value), "%s / %s / %s",
-		   sim_format_seconds(summary->pending_p50_s, a, sizeof(a)),
-		   sim_format_seconds(summary->pending_p90_s, b, sizeof(b)),
-		   sim_format_seconds(summary->pending_p99_s, c, sizeof(c)));
-	table_row(out, "pending time p50 / p90 / p99", value);
-	table_row(out, "max pending time",
-		  sim_format_seconds(summary->pending_max_s, value, sizeof(value)));
-	g_snprintf(value, sizeof(value), "%.1f%%", summary->started_without_wait_pct);
-	table_row(out, "pods started without waiting", value);
-	g_snprintf(value, sizeof(value), "%llu", (unsigned long long)summary->pending_at_end);
-	table_row(out, "pods never scheduled (still pending at the end)", value);
-	g_snprintf(value, sizeof(value), "%llu at %s",
-		   (unsigned long long)summary->peak_pending,
-		   sim_format_seconds(summary->peak_pending_s, a, sizeof(a)));
+	pending_rows(summary, out);
+	g_snprintf(value, sizeof(value), "%s at %s",
+		   sim_format_count(summary->peak_pending, a, sizeof(a)),
+		   sim_format_seconds(summary->peak_pending_s, b, sizeof(b)));
 	table_row(out, "peak pending pods", value);
 	g_snprintf(value, sizeof(value), "cpu %.1f%%, memory %.1f%%",
 		   summary->cpu_mean_pct, summary->memory_mean_pct);
@@ -255,18 +326,22 @@ static void summary_table(const sim_summary *summary, GString *out)
 			   ", gpu %.1f%% (%.1f%% fragmented)", summary->gpu_mean_pct,
 			   summary->gpu_frag_mean_pct);
 	table_row(out, "mean allocation", value);
-	g_snprintf(value, sizeof(value), "%.1f of %u", summary->nodes_used_mean,
-		   summary->nodes_at_end);
+	g_snprintf(value, sizeof(value), "%.1f of %s", summary->nodes_used_mean,
+		   sim_format_count(summary->nodes_at_end, a, sizeof(a)));
 	table_row(out, "mean nodes used", value);
-	g_snprintf(value, sizeof(value), "%llu arrived, %llu started, %llu completed, %llu running at the end",
-		   (unsigned long long)summary->arrived, (unsigned long long)summary->started,
-		   (unsigned long long)summary->completed,
-		   (unsigned long long)summary->running_at_end);
+	g_snprintf(value, sizeof(value),
+		   "%s arrived, %s started, %s completed; at the end %s running, %s pending",
+		   sim_format_count(summary->arrived, a, sizeof(a)),
+		   sim_format_count(summary->started, b, sizeof(b)),
+		   sim_format_count(summary->completed, c, sizeof(c)),
+		   sim_format_count(summary->running_at_end, d, sizeof(d)),
+		   sim_format_count(summary->pending_at_end, e, sizeof(e)));
 	table_row(out, "pods", value);
-	g_snprintf(value, sizeof(value), "%llu (%llu failed), %llu evictions",
-		   (unsigned long long)summary->attempts,
-		   (unsigned long long)summary->failed_attempts,
-		   (unsigned long long)summary->evictions);
+	g_snprintf(value, sizeof(value), "%s (%s failed), %s",
+		   sim_format_count(summary->attempts, a, sizeof(a)),
+		   sim_format_count(summary->failed_attempts, b, sizeof(b)),
+		   sim_format_count_noun(summary->evictions, "eviction", "evictions", c,
+					 sizeof(c)));
 	table_row(out, "scheduling attempts", value);
 	g_snprintf(value, sizeof(value), "%s simulated in %.2f s",
 		   sim_format_seconds(summary->simulated_s, a, sizeof(a)), summary->wall_s);
@@ -274,12 +349,23 @@ static void summary_table(const sim_summary *summary, GString *out)
 	g_string_append(out, "</table>\n");
 }
 
+static void warnings_html(const GPtrArray *warnings, GString *out)
+{
+	for (guint i = 0; warnings != NULL && i < warnings->len; i++) {
+		char *escaped = g_markup_escape_text(warnings->pdata[i], -1);
+
+		g_string_append_printf(out, "<div class=\"warning\"><strong>Warning:</strong> %s</div>\n",
+				       escaped);
+		g_free(escaped);
+	}
+}
+
 static void params_table(const sim_params *params, GString *out)
 {
 	g_string_append(out, "<table>\n");
 	for (guint i = 0; i < params->names->len; i++)
-		table_row_aligned(out, params->names->pdata[i], params->values->pdata[i],
-				  false);
+		table_row_styled(out, params->names->pdata[i], params->values->pdata[i],
+				 false, false);
 	g_string_append(out, "</table>\n");
 }
 
@@ -294,10 +380,13 @@ void sim_report_html(const sim_metrics *metrics, const sim_summary *summary,
 			       "<title>stowage sim report</title>\n<style>%s</style>\n</head>\n<body>\n"
 			       "<h1>stowage sim report</h1>\n",
 			       page_style);
+	warnings_html(metrics->warnings, out);
 	g_string_append(out, "<h2>Summary</h2>\n");
 	summary_table(summary, out);
 	g_string_append(out,
 			"<p class=\"note\">Pending time runs from a pod's arrival to its first start. "
+			"A pod that never started has none; counted as waiting until the end of the "
+			"run, it makes the percentiles of all pods lower bounds. "
 			"Allocation is the sum of the running pods' requests over the allocatable "
 			"resources of the nodes present, sampled over time. The files next to this "
 			"page hold the numbers: summary.json, timeseries.csv and pods.csv.</p>\n");
@@ -306,7 +395,7 @@ void sim_report_html(const sim_metrics *metrics, const sim_summary *summary,
 	plot_allocation(summary, &data, out);
 	g_string_append(out, "<h2>Pending pods</h2>\n");
 	plot_pending(&data, out);
-	plot_cdf(metrics, out);
+	plot_cdf(metrics, summary, out);
 	g_string_append(out, "<h2>Nodes</h2>\n");
 	plot_nodes(&data, out);
 	if (summary->gpus) {

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "sim/csv.h"
+#include "sim/progress.h"
 #include "sim/workload.h"
 
 const char *const sim_repro_default_workloads[4] = {
@@ -223,14 +224,18 @@ static int run_workload(const sim_repro_config *config, size_t w,
 	char *path = g_build_filename(config->traces_dir, file, NULL);
 	sim_trace_pods rows = {0};
 	sim_workload workload = {0};
+	char skipped_text[48];
 	int ret;
 
 	ret = sim_trace_read_pods(path, &config->read, &rows, err);
 	if (ret < 0)
 		goto out;
 	if (rows.skipped > 0)
-		fprintf(stderr, "fgd-repro: %s: skipped %zu bad rows; the first: %s\n",
-			path, rows.skipped, rows.first_skipped);
+		fprintf(stderr, "fgd-repro: %s: skipped %s; the first: %s\n",
+			path,
+			sim_format_count_noun(rows.skipped, "bad row", "bad rows",
+					      skipped_text, sizeof(skipped_text)),
+			rows.first_skipped);
 	ret = sim_workload_build(&rows, cluster, &workload, err);
 	if (ret < 0)
 		goto out;
@@ -714,6 +719,7 @@ int sim_repro_run(const sim_repro_config *config, score_error *err)
 	size_t done = 0;
 	size_t missed = 0;
 	double worst = 0;
+	char skipped_text[48];
 	int ret;
 
 	ret = check_config(config, err);
@@ -734,8 +740,11 @@ int sim_repro_run(const sim_repro_config *config, score_error *err)
 	if (ret < 0)
 		goto out;
 	if (node_rows.skipped > 0)
-		fprintf(stderr, "fgd-repro: %s: skipped %zu bad rows; the first: %s\n",
-			node_path, node_rows.skipped, node_rows.first_skipped);
+		fprintf(stderr, "fgd-repro: %s: skipped %s; the first: %s\n",
+			node_path,
+			sim_format_count_noun(node_rows.skipped, "bad row", "bad rows",
+					      skipped_text, sizeof(skipped_text)),
+			node_rows.first_skipped);
 	ret = sim_cluster_build(&node_rows, &cluster, err);
 	if (ret < 0)
 		goto out;

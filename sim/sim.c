@@ -13,6 +13,7 @@
 
 #include "sim/churn.h"
 #include "sim/inflate.h"
+#include "sim/progress.h"
 #include "sim/repro.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
@@ -315,6 +316,7 @@ static int run_inflate(const inflate_options *options,
 	sim_inflate_result result;
 	cJSON *json = NULL;
 	char *text = NULL;
+	char skipped_text[48];
 	int ret;
 
 	ret = sim_trace_read_nodes(options->nodes, &read, &node_rows, err);
@@ -323,11 +325,17 @@ static int run_inflate(const inflate_options *options,
 	if (ret < 0)
 		goto out;
 	if (node_rows.skipped > 0)
-		fprintf(stderr, "stowage sim inflate: %s: skipped %zu bad rows; the first: %s\n",
-			options->nodes, node_rows.skipped, node_rows.first_skipped);
+		fprintf(stderr, "stowage sim inflate: %s: skipped %s; the first: %s\n",
+			options->nodes,
+			sim_format_count_noun(node_rows.skipped, "bad row", "bad rows",
+					      skipped_text, sizeof(skipped_text)),
+			node_rows.first_skipped);
 	if (pod_rows.skipped > 0)
-		fprintf(stderr, "stowage sim inflate: %s: skipped %zu bad rows; the first: %s\n",
-			options->pods, pod_rows.skipped, pod_rows.first_skipped);
+		fprintf(stderr, "stowage sim inflate: %s: skipped %s; the first: %s\n",
+			options->pods,
+			sim_format_count_noun(pod_rows.skipped, "bad row", "bad rows",
+					      skipped_text, sizeof(skipped_text)),
+			pod_rows.first_skipped);
 
 	ret = sim_cluster_build(&node_rows, &cluster, err);
 	if (ret == 0)

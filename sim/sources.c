@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/csv.h"
+#include "sim/metrics.h"
 #include "sim/workload.h"
 
 #define LABEL_APP "app"
@@ -235,9 +236,21 @@ size_t sim_trace_source_skipped(const sim_trace_source *trace,
 	return sim_trace_pod_reader_skipped(trace->reader, first);
 }
 
+/* The request of an arrival as the fit check takes it. */
+static score_gpu_pod fit_pod_of(const sim_arrival *arrival)
+{
+	score_gpu_pod pod = {0};
+
+	if (arrival->gpu != NULL)
+		pod = arrival->gpu->shape;
+	pod.cpu_milli = arrival->pod->request.v[SCORE_RES_CPU];
+	pod.memory = arrival->pod->request.v[SCORE_RES_MEMORY];
+	return pod;
+}
+
 int sim_trace_scan(const char *path, const sim_read_options *options,
 		   score_gpu_models *models, score_gpu_typical **typical,
-		   int64_t *end_ms, score_error *err)
+		   sim_fit_check *fit, int64_t *end_ms, score_error *err)
 {
 	sim_trace_source *trace = NULL;
 	sim_source source;
@@ -257,6 +270,11 @@ int sim_trace_scan(const char *path, const sim_read_options *options,
 		if (ret <= 0)
 			break;
 		*end_ms = MAX(*end_ms, arrival.time_ms + arrival.run_ms);
+		if (fit != NULL) {
+			score_gpu_pod request = fit_pod_of(&arrival);
+
+			sim_fit_check_add_pods(fit, &request, 1, arrival.line);
+		}
 		pod.cpu_milli = arrival.pod->request.v[SCORE_RES_CPU];
 		if (arrival.gpu != NULL) {
 			pod = arrival.gpu->shape;
@@ -381,7 +399,26 @@ static int event_row(const sim_csv *csv, const int *position,
 		event->rack = g_strdup(event_field(csv, position, EVENT_RACK));
 	}
 	event->node = g_strdup(node);
+	event->file = g_strdup(csv->name);
 	return 0;
+}
+
+/* Rejects an event that comes before the previous one; `previous` is NULL
+ * for the first event. */
+static int check_event_order(const sim_csv *csv, const int *position,
+			     const sim_node_event *event,
+			     const sim_node_event *previous, const char *previous_time,
+			     score_error *err)
+{
+	char expected[160];
+
+	if (previous == NULL || event->time_ms >= previous->time_ms)
+		return 0;
+	g_snprintf(expected, sizeof(expected),
+		   "the time goes backwards from %s on line %d: sort the events by time",
+		   previous_time, previous->line);
+	return fail_event(csv, "time", event_field(csv, position, EVENT_TIME), expected,
+			  err);
 }
 
 int sim_node_events_read(const char *path, GPtrArray *events, score_error *err)
@@ -392,6 +429,8 @@ int sim_node_events_read(const char *path, GPtrArray *events, score_error *err)
 	sim_csv csv;
 	int position[EVENT_COLUMNS];
 	guint n_fields = 0;
+	const sim_node_event *previous = NULL;
+	char *previous_time = NULL;
 	int ret;
 
 	if (!g_file_get_contents(path, &text, &length, &error)) {
@@ -424,15 +463,119 @@ int sim_node_events_read(const char *path, GPtrArray *events, score_error *err)
 		}
 		event = g_new0(sim_node_event, 1);
 		ret = event_row(&csv, position, event, err);
+		if (ret == 0)
+			ret = check_event_order(&csv, position, event, previous,
+						previous_time, err);
 		if (ret < 0) {
 			sim_node_event_release(event);
 			g_free(event);
 			break;
 		}
 		g_ptr_array_add(events, event);
+		previous = event;
+		g_free(previous_time);
+		previous_time = g_strdup(event_field(&csv, position, EVENT_TIME));
 	}
 
+	g_free(previous_time);
 	sim_csv_release(&csv);
 	g_free(text);
+	return ret;
+}
+
+/* ---- Node event checks --------------------------------------------------- */
+
+/* The state of one node name after the events checked so far. */
+typedef struct node_state {
+	bool present;
+	bool failed;
+	int failed_line;  /* line of the fail while failed */
+	int removed_line; /* line of the last remove, 0 when none */
+} node_state;
+
+static node_state *state_of(GHashTable *states, const char *name)
+{
+	node_state *state = g_hash_table_lookup(states, name);
+
+	if (state == NULL) {
+		state = g_new0(node_state, 1);
+		g_hash_table_insert(states, g_strdup(name), state);
+	}
+	return state;
+}
+
+static int check_event_state(const sim_node_event *event, node_state *state,
+			     score_error *err)
+{
+	const char *file = event->file != NULL ? event->file : "node events";
+	char at[32];
+
+	sim_format_seconds((double)event->time_ms / 1000.0, at, sizeof(at));
+	if (event->kind == SIM_NODE_ADD) {
+		if (state->present)
+			return score_fail(err, -EEXIST,
+					  "%s:%d: node %s is already in the cluster at %s: node names must be unique; remove it first or pick another name",
+					  file, event->line, event->node, at);
+		return 0;
+	}
+	if (!state->present && state->removed_line > 0)
+		return score_fail(err, -ENOENT,
+				  "%s:%d: node %s is not in the cluster at %s: it was removed on line %d",
+				  file, event->line, event->node, at, state->removed_line);
+	if (!state->present)
+		return score_fail(err, -ENOENT,
+				  "%s:%d: node %s is not in the cluster at %s: add it first or fix the name",
+				  file, event->line, event->node, at);
+	if (event->kind == SIM_NODE_FAIL && state->failed)
+		return score_fail(err, -EINVAL,
+				  "%s:%d: node %s fails at %s, but it failed on line %d and has not recovered: put a recover between the two or remove one",
+				  file, event->line, event->node, at, state->failed_line);
+	if (event->kind == SIM_NODE_RECOVER && !state->failed)
+		return score_fail(err, -EINVAL,
+				  "%s:%d: node %s recovers at %s, but it has not failed: a recover must follow a fail of the same node",
+				  file, event->line, event->node, at);
+	return 0;
+}
+
+static void apply_event_state(const sim_node_event *event, node_state *state)
+{
+	switch (event->kind) {
+	case SIM_NODE_ADD:
+		state->present = true;
+		state->failed = false;
+		break;
+	case SIM_NODE_REMOVE:
+		state->present = false;
+		state->failed = false;
+		state->removed_line = event->line;
+		break;
+	case SIM_NODE_FAIL:
+		state->failed = true;
+		state->failed_line = event->line;
+		break;
+	case SIM_NODE_RECOVER:
+		state->failed = false;
+		break;
+	}
+}
+
+int sim_node_events_check(const GPtrArray *events, const GPtrArray *nodes,
+			  score_error *err)
+{
+	GHashTable *states = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						   g_free);
+	int ret = 0;
+
+	for (guint i = 0; i < nodes->len; i++)
+		state_of(states, nodes->pdata[i])->present = true;
+	for (guint i = 0; i < events->len && ret == 0; i++) {
+		const sim_node_event *event = events->pdata[i];
+		node_state *state = state_of(states, event->node);
+
+		ret = check_event_state(event, state, err);
+		if (ret == 0)
+			apply_event_state(event, state);
+	}
+	g_hash_table_destroy(states);
 	return ret;
 }

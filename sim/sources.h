@@ -13,8 +13,9 @@
  *
  * Node event files are CSV with the header time,event,node and optionally
  * shape, zone and rack. The time is a duration from the start ("90s",
- * "2h"), the event one of add, remove, fail and recover. An added node
- * needs a shape, written as sim/template.h describes.
+ * "2h"), the event one of add, remove, fail and recover, and the rows are
+ * in time order (equal times keep their order). An added node needs a
+ * shape, written as sim/template.h describes.
  */
 #ifndef STOWAGE_SIM_SOURCES_H
 #define STOWAGE_SIM_SOURCES_H
@@ -26,6 +27,7 @@
 #include "scoring/error.h"
 #include "scoring/gpu.h"
 #include "sim/engine.h"
+#include "sim/fitcheck.h"
 #include "sim/generator.h"
 #include "sim/trace.h"
 
@@ -59,18 +61,28 @@ size_t sim_trace_source_skipped(const sim_trace_source *trace,
 /* Reads the whole pod list once, before a replay. Stores the time the last
  * pod would leave if every pod started at once (the largest deletion_time)
  * in `*end_ms`, and with `typical` not NULL the typical pods (95%
- * coverage), NULL when no pod requests GPUs. Memory grows with the list
- * only for the typical pods: 32 bytes a pod while it runs. The caller
- * frees `*typical` with score_gpu_typical_free(). */
+ * coverage), NULL when no pod requests GPUs. With `fit` not NULL, passes
+ * every pod to sim_fit_check_add_pods(). Memory grows with the list only
+ * for the typical pods: 32 bytes a pod while it runs. The caller frees
+ * `*typical` with score_gpu_typical_free(). */
 int sim_trace_scan(const char *path, const sim_read_options *options,
 		   score_gpu_models *models, score_gpu_typical **typical,
-		   int64_t *end_ms, score_error *err);
+		   sim_fit_check *fit, int64_t *end_ms, score_error *err);
 
 /* ---- Node events --------------------------------------------------------- */
 
 /* Reads a node event file into `events` (sim_node_event *, owned by the
- * array's caller). Errors name the file, line and column. */
+ * array's caller). Errors name the file, line and column; a time before
+ * the previous row's is an error. */
 int sim_node_events_read(const char *path, GPtrArray *events,
 			 score_error *err);
+
+/* Checks `events` (sim_node_event *, in time order) against a cluster that
+ * starts with the node names `nodes` (char *). A removed, failed or
+ * recovered node must be in the cluster at that time, and an added name
+ * must not. A fail needs a Ready node and a recover a failed one. A
+ * removed node's name may be added again. Messages start with FILE:LINE. */
+int sim_node_events_check(const GPtrArray *events, const GPtrArray *nodes,
+			  score_error *err);
 
 #endif

@@ -344,6 +344,10 @@ static int skip_or_fail(const sim_read_options *options, int ret,
 static int fail_no_rows(const char *name, size_t skipped,
 			const char *first_skipped, score_error *err)
 {
+	if (skipped == 1)
+		return score_fail(err, -EINVAL,
+				  "%s: no valid data rows: the only one was skipped: %s",
+				  name, first_skipped);
 	if (skipped > 0)
 		return score_fail(err, -EINVAL,
 				  "%s: no valid data rows: all %zu were skipped; the first: %s",

@@ -144,13 +144,16 @@ Test(churn, default_run_writes_report_in_current_directory, .init = redirect, .t
 	out = captured_stdout();
 	cr_assert(strstr(out, "stowage sim: 50 nodes, 1d00h of synthetic churn") != NULL,
 		  "first summary line: %s", out);
-	cr_assert(strstr(out, "  pending time: p50 ") != NULL, "pending line: %s", out);
-	cr_assert(strstr(out, "  never scheduled: ") != NULL, "never-scheduled line: %s", out);
-	cr_assert(strstr(out, "  mean allocation: cpu ") != NULL, "allocation line: %s", out);
-	cr_assert(strstr(out, "  mean nodes used: ") != NULL, "nodes line: %s", out);
+	cr_assert(strstr(out, "\n  never started: ") != NULL, "never-started line: %s", out);
+	cr_assert(strstr(out, "\n  pending time of the ") != NULL, "started pods' line: %s", out);
+	cr_assert(strstr(out, "\n  pending time of all ") != NULL,
+		  "all pods' line, as some pods never start in the default run: %s", out);
+	cr_assert(strstr(out, "\n  peak pending: ") != NULL, "peak line: %s", out);
+	cr_assert(strstr(out, "\n  mean allocation: cpu ") != NULL, "allocation line: %s", out);
+	cr_assert(strstr(out, "\n  mean nodes used: ") != NULL, "nodes line: %s", out);
 	cr_assert(strstr(out, "report: stowage-sim-report/report.html\n") != NULL,
 		  "report path printed: %s", out);
-	cr_assert_eq(count_of(out, "\n"), 6, "five summary lines and the path: %s", out);
+	cr_assert_eq(count_of(out, "\n"), 8, "seven summary lines and the path: %s", out);
 
 	cr_assert(g_file_get_contents("stowage-sim-report/report.html", &report, NULL, NULL),
 		  "report.html written");
@@ -181,6 +184,9 @@ Test(churn, usage_errors_exit_2, .init = redirect)
 		{"run", "--percentage-of-nodes-to-score", "101", NULL},
 		{"run", "--sample-interval", "10ms", NULL},
 		{"run", "--zones", "27", NULL},
+		{"run", "--cluster", "bogus", NULL},
+		{"run", "--cluster", "0x8/32Gi", NULL},
+		{"run", "--cluster", "2x8/lots", NULL},
 		{"run", "--bogus", NULL, NULL},
 		{"run", "stray", NULL, NULL},
 		{"run", "--nodes", "n.csv", "--cluster"},
@@ -280,6 +286,136 @@ Test(churn, same_seed_same_outputs, .init = redirect)
 	workdir_release(&w);
 }
 
+/* ---- Pods that never start ---------------------------------------------- */
+
+/* With no pod able to start, percentiles of started pods do not exist:
+ * they read n/a, and the never-started share leads the summary. */
+Test(churn, shape_larger_than_every_node, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *out;
+	char *err;
+	char *report;
+	char *json;
+	const char *warning = "pod shape 100/1Gi (weight 1, 100.0% of pods) fits no node: "
+			      "it requests 100 CPU, and the largest node, node-0040 (32c-128Gi), "
+			      "has 32; its pods will never start";
+
+	workdir_init(&w);
+	cr_assert_eq(run("run", "--out", w.out, "--shapes", "1:100/1Gi", "--duration", "1h",
+			 "--rate", "100", "--quiet", NULL), 0, "the run still succeeds");
+	out = captured_stdout();
+	err = captured_stderr();
+	cr_assert(strstr(out, "  never started: ") != NULL && strstr(out, " pods (100.0%)") != NULL,
+		  "every pod never started: %s", out);
+	cr_assert(strstr(out, "  pending time of started pods: n/a, no pod started\n") != NULL,
+		  "no percentiles of started pods: %s", out);
+	cr_assert_null(strstr(out, "p50 0 s"), "no pending time of 0 s: %s", out);
+	cr_assert(strstr(err, "stowage sim run: warning: ") != NULL && strstr(err, warning) != NULL,
+		  "warning on stderr: %s", err);
+	cr_assert(strstr(out, warning) != NULL, "warning repeated with the summary: %s", out);
+
+	report = read_output(&w, "report.html");
+	cr_assert(strstr(report, "<strong>Warning:</strong> pod shape 100/1Gi") != NULL,
+		  "warning in the report");
+	cr_assert(strstr(report, "n/a: no pod started") != NULL, "n/a in the report");
+	cr_assert(strstr(report, "<tr class=\"alert\"><th>pods that never started</th>") != NULL,
+		  "never-started row highlighted");
+	json = read_output(&w, "summary.json");
+	cr_assert(strstr(json, "\"p50\":\tnull") != NULL, "p50 of started pods is null: %s", json);
+	cr_assert(strstr(json, "fits no node") != NULL, "warning in summary.json: %s", json);
+	cr_assert(strstr(json, "\"never_started_pct\":\t100") != NULL, "share in summary.json: %s",
+		  json);
+	g_free(out);
+	g_free(err);
+	g_free(report);
+	g_free(json);
+	workdir_release(&w);
+}
+
+/* The overload case: most pods never start, and the pending time of the
+ * few that did must not pass for the whole workload's. */
+Test(churn, overload_reports_never_started_share, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *out;
+	char *json;
+
+	workdir_init(&w);
+	cr_assert_eq(run("run", "--out", w.out, "--cluster", "2x2/8Gi", "--duration", "2h",
+			 "--rate", "400", "--lifetimes", "1:1d", "--quiet", NULL), 0);
+	out = captured_stdout();
+	cr_assert(strstr(out, "  never started: ") != NULL, "never-started line: %s", out);
+	cr_assert_null(strstr(out, "(0.0%)"), "some pods never start: %s", out);
+	cr_assert(strstr(out, ", waiting up to ") != NULL, "longest wait shown: %s", out);
+	cr_assert(strstr(out, "  pending time of all ") != NULL &&
+			  strstr(out, "counting never-started ones until the end (lower bounds): p50 ") != NULL,
+		  "censored percentiles labelled: %s", out);
+	json = read_output(&w, "summary.json");
+	cr_assert(strstr(json, "\"started_pods\":") != NULL && strstr(json, "\"all_pods\":") != NULL,
+		  "both distributions in summary.json: %s", json);
+	g_free(out);
+	g_free(json);
+	workdir_release(&w);
+}
+
+Test(churn, gpu_shapes_on_cluster_without_gpus, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *err;
+
+	workdir_init(&w);
+	cr_assert_eq(run("run", "--out", w.out, "--shapes", "1:1/1Gi,1:1/1Gi/500m", "--duration",
+			 "30m", "--rate", "60", "--quiet", NULL), 0);
+	err = captured_stderr();
+	cr_assert(strstr(err, "warning: pod shape 1/1Gi/500m (weight 1, 50.0% of pods) fits no node: "
+			      "it requests GPUs, and the cluster has no GPU nodes") != NULL,
+		  "GPU shape warned about: %s", err);
+	cr_assert_null(strstr(err, "pod shape 1/1Gi ("), "the CPU shape fits: %s", err);
+	g_free(err);
+	workdir_release(&w);
+}
+
+Test(churn, fgd_without_gpu_shapes_explains, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *err;
+
+	workdir_init(&w);
+	cr_assert_eq(run("run", "--out", w.out, "--policy", "FGD", "--cluster",
+			 "4x32/256Gi/110/8/V100M32", "--duration", "30m", "--quiet", NULL), 1);
+	err = captured_stderr();
+	cr_assert(strstr(err, "no pod shape requests GPUs: add GPU shapes to --shapes") != NULL,
+		  "says what to add: %s", err);
+	g_free(err);
+	cr_assert_eq(run("run", "--out", w.out, "--policy", "FGD", "--cluster",
+			 "4x32/256Gi/110/8/V100M32", "--shapes", "60:1/4Gi,40:2/8Gi/500m",
+			 "--duration", "30m", "--quiet", NULL), 0, "with a GPU shape FGD runs");
+	workdir_release(&w);
+}
+
+/* Counts in the summary carry thousands separators and agree in number. */
+Test(churn, summary_counts_and_plurals, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *out;
+
+	workdir_init(&w);
+	cr_assert_eq(run("run", "--out", w.out, "--cluster", "1200x8/32Gi", "--duration", "10m",
+			 "--max-arrivals", "1", "--rate", "60", "--quiet", NULL), 0);
+	out = captured_stdout();
+	cr_assert(g_str_has_prefix(out, "stowage sim: 1,200 nodes, "), "separators: %s", out);
+	cr_assert(strstr(out, " of 1,200; ") != NULL, "separators in nodes used: %s", out);
+	cr_assert(strstr(out, "(1 pod)") != NULL, "one pod: %s", out);
+	cr_assert(strstr(out, "never started: 0 of 1 pod (0.0%)") != NULL, "one pod: %s", out);
+	cr_assert(strstr(out, "pending time of the 1 started pod: ") != NULL, "one pod: %s", out);
+	cr_assert(strstr(out, "; 1 scheduling attempt, 0 failed") != NULL, "one attempt: %s", out);
+	cr_assert_null(strstr(out, "1 pods"), "no \"1 pods\": %s", out);
+	cr_assert_null(strstr(out, "1 attempts"), "no \"1 attempts\": %s", out);
+	g_free(out);
+	workdir_release(&w);
+}
+
 /* ---- Pod-list replay ----------------------------------------------------- */
 
 #define POD_HEADER "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase," \
@@ -327,6 +463,11 @@ Test(churn, replay_runs_pods_at_their_times, .init = redirect)
 		  "a pod without scheduled_time still arrives: %s", pods);
 	cr_assert(strstr(pods, "p4,default,,25.000,,") != NULL,
 		  "a pod larger than every node never starts: %s", pods);
+	cr_assert(strstr(err, "stowage sim run: warning: ") != NULL &&
+			  strstr(err, "pods.csv: pod shape 9/1Gi fits no node: it requests 9 CPU, "
+				      "and the largest node, node-a (8000m-32768Mi-2xT4), has 8; "
+				      "1 pod of the list, on line 5, will never start") != NULL,
+		  "warning names the shape, the largest node and the line: %s", err);
 	g_free(pods);
 	g_free(err);
 	workdir_release(&w);
@@ -350,7 +491,7 @@ Test(churn, malformed_row_names_file_line_column_value, .init = redirect)
 			    "p1,4000,1024,0,0,,LS,Running,0,100,0\n"
 			    "p2,lots,1024,0,0,,LS,Running,5,100,5\n",
 			    true, &err), 0, "skipped with --skip-bad-rows: %s", err);
-	cr_assert(strstr(err, "skipped 1 bad rows; the first: ") != NULL, "skip counted: %s", err);
+	cr_assert(strstr(err, "skipped 1 bad row; the first: ") != NULL, "skip counted: %s", err);
 	g_free(err);
 	workdir_release(&w);
 }
@@ -409,7 +550,7 @@ Test(churn, empty_and_timeless_lists, .init = redirect)
 	g_free(err);
 	cr_assert_eq(replay(&w, POD_HEADER "p1,bad,1,0,0,,LS,Running,1,2,\n", true, &err), 1,
 		     "every row skipped");
-	cr_assert(strstr(err, "no valid data rows: all 1 were skipped") != NULL, "%s", err);
+	cr_assert(strstr(err, "no valid data rows: the only one was skipped: ") != NULL, "%s", err);
 	g_free(err);
 	cr_assert_eq(replay(&w, "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np1,1,1,0,0\n", false,
 			    &err), 1, "no times");
@@ -478,5 +619,79 @@ Test(churn, node_events_file, .init = redirect)
 	cr_assert_eq(run("run", "--out", w.out, "--duration", "4h", "--node-events", events,
 			 "--quiet", NULL), 1, "an unknown node fails the run");
 	g_free(events);
+	workdir_release(&w);
+}
+
+/* Runs a short simulation on 3 nodes with the node event file `text` and
+ * returns the exit status; `*err_text` gets stderr. */
+static int run_node_events(const workdir *w, const char *text, char **err_text)
+{
+	char *events = write_input(w, "events.csv", text);
+	int status = run("run", "--out", w->out, "--duration", "4h", "--cluster", "3x4/16Gi",
+			 "--rate", "20", "--node-events", events, "--quiet", NULL);
+
+	*err_text = captured_stderr();
+	g_free(events);
+	return status;
+}
+
+/* Every node-event error starts with FILE:LINE, as the trace readers'
+ * errors do, and is found before the run starts. */
+Test(churn, node_event_errors_name_file_and_line, .init = redirect, .timeout = 60)
+{
+	static const struct {
+		const char *text;
+		const char *expected;
+	} cases[] = {
+		{"time,event,node\n2h,fail,node-0000\n1h,recover,node-0000\n",
+		 "events.csv:3: column time: invalid value \"1h\": the time goes backwards from 2h on line 2: sort the events by time"},
+		{"time,event,node\n1h,fail,ghost\n",
+		 "events.csv:2: node ghost is not in the cluster at 1h00m: add it first or fix the name"},
+		{"time,event,node\n1h,recover,node-0001\n",
+		 "events.csv:2: node node-0001 recovers at 1h00m, but it has not failed"},
+		{"time,event,node\n1h,fail,node-0001\n2h,recover,node-0001\n3h,recover,node-0001\n",
+		 "events.csv:4: node node-0001 recovers at 3h00m, but it has not failed"},
+		{"time,event,node\n1h,fail,node-0002\n2h,fail,node-0002\n",
+		 "events.csv:3: node node-0002 fails at 2h00m, but it failed on line 2 and has not recovered"},
+		{"time,event,node,shape\n1h,add,node-0002,4/16Gi\n",
+		 "events.csv:2: node node-0002 is already in the cluster at 1h00m"},
+		{"time,event,node\n1h,remove,node-0002\n2h,fail,node-0002\n",
+		 "events.csv:3: node node-0002 is not in the cluster at 2h00m: it was removed on line 2"},
+	};
+	workdir w;
+
+	workdir_init(&w);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *err = NULL;
+		int status = run_node_events(&w, cases[i].text, &err);
+		char *path = g_build_filename(w.dir, cases[i].expected, NULL);
+
+		cr_assert_eq(status, 1, "case %zu: expected exit 1, got %d: %s", i, status, err);
+		cr_assert(strstr(err, path) != NULL, "case %zu: expected \"%s\" in: %s", i, path,
+			  err);
+		cr_assert_null(strstr(err, "stowage sim: simulated"),
+			       "case %zu: the run does not start: %s", i, err);
+		g_free(path);
+		g_free(err);
+	}
+	workdir_release(&w);
+}
+
+Test(churn, node_events_in_order_are_accepted, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *err = NULL;
+
+	workdir_init(&w);
+	cr_assert_eq(run_node_events(&w, "\xEF\xBB\xBFtime,event,node,shape\n"
+					 "1h,fail,node-0000,\n"
+					 "1h,fail,node-0001,\n"
+					 "1h30m,recover,node-0000,\n"
+					 "2h,remove,node-0001,\n"
+					 "2h,add,node-0001,4/16Gi\n"
+					 "3h,fail,node-0001,\n",
+				     &err), 0, "equal times, a failed node removed and added again: %s",
+		     err);
+	g_free(err);
 	workdir_release(&w);
 }

@@ -100,3 +100,44 @@ Test(csv, nul_byte_rejected)
 	cr_assert(strstr(err.message, "NUL") != NULL, "message: %s", err.message);
 	sim_csv_release(&csv);
 }
+
+/* Spreadsheet programs save UTF-8 CSV with a byte-order mark, which
+ * would otherwise become an invisible part of the first column name. */
+Test(csv, byte_order_mark_skipped)
+{
+	static const char text[] = "\xEF\xBB\xBFname,cpu\n\xEF\xBB\xBFx,1\n";
+	sim_csv csv;
+
+	sim_csv_init(&csv, "t.csv", text, strlen(text));
+	cr_assert_eq(sim_csv_next(&csv, NULL), 1);
+	cr_assert_str_eq(sim_csv_field(&csv, 0), "name",
+			 "mark at the start of the file dropped: got \"%s\"",
+			 sim_csv_field(&csv, 0));
+	cr_assert_eq(sim_csv_next(&csv, NULL), 1);
+	cr_assert_str_eq(sim_csv_field(&csv, 0), "\xEF\xBB\xBFx",
+			 "only the file's first line may start with the mark");
+	sim_csv_release(&csv);
+}
+
+Test(csv, byte_order_mark_skipped_in_stream)
+{
+	static const char first[] = "\xEF\xBB\xBFtime,event\r\n";
+	sim_csv csv;
+
+	sim_csv_init(&csv, "t.csv", NULL, 0);
+	cr_assert_eq(sim_csv_feed_line(&csv, first, strlen(first), NULL), 1);
+	cr_assert_str_eq(sim_csv_field(&csv, 0), "time", "got \"%s\"", sim_csv_field(&csv, 0));
+	sim_csv_release(&csv);
+}
+
+Test(csv, byte_order_mark_alone_is_an_empty_line)
+{
+	static const char text[] = "\xEF\xBB\xBF\nh\n";
+	sim_csv csv;
+
+	sim_csv_init(&csv, "t.csv", text, strlen(text));
+	cr_assert_eq(sim_csv_next(&csv, NULL), 1);
+	cr_assert_str_eq(sim_csv_field(&csv, 0), "h");
+	cr_assert_eq(csv.line, 2, "the mark's line counts as line 1: got %d", csv.line);
+	sim_csv_release(&csv);
+}

@@ -427,6 +427,7 @@ static sim_node_event *node_event(double time_s, sim_node_event_kind kind,
 	event->time_ms = (int64_t)(time_s * 1000);
 	event->kind = kind;
 	event->node = g_strdup(node);
+	event->file = g_strdup("events.csv");
 	event->line = 2;
 	if (kind == SIM_NODE_ADD) {
 		sim_node_shape shape = shape_of(cpu_milli);
@@ -501,7 +502,8 @@ Test(engine, unknown_node_event_fails)
 
 	g_ptr_array_add(events, node_event(5, SIM_NODE_FAIL, "nope", 0));
 	cr_assert_eq(run_pods(pods, 1, 1, 2000, -1, events, &log, &err), -ENOENT);
-	cr_assert(strstr(err.message, "nope") != NULL, "message names the node: %s", err.message);
+	cr_assert(g_str_has_prefix(err.message, "events.csv:2: node nope is not in the cluster"),
+		  "message names the file, line and node: %s", err.message);
 	g_ptr_array_free(events, TRUE);
 	run_log_release(&log);
 }

@@ -111,13 +111,13 @@ Test(placement, most_allocated_packs_and_ties_by_name)
 	add_node(&f, "a", NULL, 4000, 0);
 	add_node(&f, "c", NULL, 4000, 0);
 
-	node = sim_placement_choose(f.placement, first, NULL, 0);
+	node = sim_placement_choose(f.placement, first, NULL, 0, NULL);
 	cr_assert_not_null(node);
 	cr_assert_str_eq(node->name, "a", "equal empty nodes: the smallest name");
 	first->node_name = score_intern(node->name);
 	score_model_put_pod(f.model, first);
 
-	node = sim_placement_choose(f.placement, second, NULL, 0);
+	node = sim_placement_choose(f.placement, second, NULL, 0, NULL);
 	cr_assert_str_eq(node->name, "a", "MostAllocated packs onto the used node");
 	score_pod_free(second);
 	fixture_release(&f);
@@ -131,7 +131,7 @@ Test(placement, no_node_fits_returns_null)
 
 	fixture_init(&f, &config);
 	add_node(&f, "a", NULL, 4000, 0);
-	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 0));
+	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 0, NULL));
 	score_pod_free(pod);
 	fixture_release(&f);
 }
@@ -166,7 +166,7 @@ Test(placement, gpu_pod_lands_where_its_share_fits)
 	add_node(&f, "b-one-gpu", NULL, 32000, 1);
 	add_node(&f, "c-four-gpus", NULL, 32000, 4);
 
-	node = sim_placement_choose(f.placement, pod, &gpu, 0);
+	node = sim_placement_choose(f.placement, pod, &gpu, 0, NULL);
 	cr_assert_not_null(node);
 	cr_assert_str_eq(node->name, "c-four-gpus", "only the 4-GPU node has 2 free GPUs");
 	sim_placement_bind_gpu(f.placement, node->name, &gpu);
@@ -193,10 +193,10 @@ Test(placement, large_cluster_checks_a_sample_and_rotates)
 		g_snprintf(name, sizeof(name), "n%04d", i);
 		add_node(&f, name, i < 500 ? "zone-a" : "zone-b", 4000, 0);
 	}
-	node = sim_placement_choose(f.placement, pod, NULL, 0);
+	node = sim_placement_choose(f.placement, pod, NULL, 0, NULL);
 	cr_assert_str_eq(node->name, "n0000", "the first window holds n0000");
 	cr_assert_eq(sim_placement_nodes_evaluated(f.placement), 420);
-	node = sim_placement_choose(f.placement, pod, NULL, 0);
+	node = sim_placement_choose(f.placement, pod, NULL, 0, NULL);
 	/* The list interleaves zones (n0000, n0500, n0001, n0501, ...), so
 	 * the second window starts at position 420, n0210, and contains n0210
 	 * to n0419 with n0710 to n0919; the smallest name wins the tie. */
@@ -216,8 +216,140 @@ Test(placement, gpu_pod_never_fits_cpu_cluster)
 
 	fixture_init(&f, &config);
 	add_node(&f, "a", NULL, 32000, 0);
-	cr_assert_null(sim_placement_choose(f.placement, pod, &gpu, 0),
+	cr_assert_null(sim_placement_choose(f.placement, pod, &gpu, 0, NULL),
 		       "no GPU node, no place for a GPU pod");
+	score_pod_free(pod);
+	fixture_release(&f);
+}
+
+/* Puts a running pod of `cpu_milli` on node `node` in the model. */
+static score_pod *run_on(fixture *f, const char *name, const char *node, int64_t cpu_milli)
+{
+	score_pod *pod = make_pod(name, cpu_milli);
+
+	pod->node_name = score_intern(node);
+	pod->phase = SCORE_POD_RUNNING;
+	score_model_put_pod(f->model, pod);
+	return pod;
+}
+
+/* A pod that fit no node is retried against the nodes that gained room
+ * since, and only those, with the result a full walk gives. */
+Test(placement, retry_checks_only_nodes_that_gained_room)
+{
+	sim_placement_config config = {.policy.kind = SIM_POLICY_KUBE_DEFAULT};
+	fixture f;
+	score_pod *pod = make_pod("waiting", 3000);
+	uint64_t mark = 0;
+	uint64_t before;
+	char name[32];
+
+	fixture_init(&f, &config);
+	for (int i = 0; i < 200; i++) {
+		char pod_name[32];
+
+		g_snprintf(name, sizeof(name), "n%03d", i);
+		add_node(&f, name, NULL, 4000, 0);
+		g_snprintf(pod_name, sizeof(pod_name), "busy-%03d", i);
+		run_on(&f, pod_name, name, 2000);
+	}
+
+	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 0, &mark),
+		       "2 of 4 cores free everywhere");
+	cr_assert_eq(sim_placement_nodes_evaluated(f.placement), 200, "the first attempt walks all");
+	cr_assert_neq(mark, 0, "the failure is remembered");
+
+	before = sim_placement_nodes_evaluated(f.placement);
+	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 1000, &mark));
+	cr_assert_eq(sim_placement_nodes_evaluated(f.placement) - before, 0,
+		     "nothing gained room: no node looked at, got %llu",
+		     (unsigned long long)(sim_placement_nodes_evaluated(f.placement) - before));
+
+	/* n007 loses half its load: still 1 core short. */
+	score_model_remove_pod(f.model, "busy-007");
+	run_on(&f, "busy-007b", "n007", 1500);
+	sim_placement_node_gained_room(f.placement, "n007");
+	before = sim_placement_nodes_evaluated(f.placement);
+	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 2000, &mark));
+	cr_assert_eq(sim_placement_nodes_evaluated(f.placement) - before, 1,
+		     "one node gained room and was checked");
+
+	/* n123 empties: the retry takes the full walk and finds it. */
+	score_model_remove_pod(f.model, "busy-123");
+	sim_placement_node_gained_room(f.placement, "n123");
+	{
+		score_node *node = sim_placement_choose(f.placement, pod, NULL, 3000, &mark);
+
+		cr_assert_not_null(node, "the emptied node fits");
+		cr_assert_str_eq(node->name, "n123");
+		cr_assert_eq(mark, 0, "a success clears the memo, got %llu",
+			     (unsigned long long)mark);
+	}
+	score_pod_free(pod);
+	fixture_release(&f);
+}
+
+Test(placement, removed_node_forgets_the_log)
+{
+	sim_placement_config config = {.policy.kind = SIM_POLICY_KUBE_DEFAULT};
+	fixture f;
+	score_pod *pod = make_pod("waiting", 8000);
+	uint64_t mark = 0;
+	uint64_t before;
+
+	fixture_init(&f, &config);
+	add_node(&f, "a", NULL, 4000, 0);
+	add_node(&f, "b", NULL, 4000, 0);
+	add_node(&f, "c", NULL, 4000, 0);
+	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 0, &mark));
+	sim_placement_node_gained_room(f.placement, "a");
+	sim_placement_remove_node(f.placement, "c");
+	cr_assert(score_model_remove_node(f.model, "c"));
+	before = sim_placement_nodes_evaluated(f.placement);
+	cr_assert_null(sim_placement_choose(f.placement, pod, NULL, 1000, &mark));
+	cr_assert_eq(sim_placement_nodes_evaluated(f.placement) - before, 2,
+		     "after a removal the retry walks the 2 nodes left, got %llu",
+		     (unsigned long long)(sim_placement_nodes_evaluated(f.placement) - before));
+	score_pod_free(pod);
+	fixture_release(&f);
+}
+
+/* Nodes too full for the pod are skipped before the pipeline, and the
+ * walk still stops at the node where a one-by-one walk stops, so the
+ * rotating start moves the same way. */
+Test(placement, full_nodes_skipped_walk_unchanged)
+{
+	sim_placement_config config = {.policy.kind = SIM_POLICY_KUBE_DEFAULT};
+	fixture f;
+	score_pod *pod = make_pod("p", 1000);
+	score_node *node;
+	char name[32];
+
+	fixture_init(&f, &config);
+	/* 1000 nodes in one zone; every third is full. 420 feasible nodes
+	 * are wanted, and the 420th feasible node is n0628. */
+	for (int i = 0; i < 1000; i++) {
+		g_snprintf(name, sizeof(name), "n%04d", i);
+		add_node(&f, name, NULL, 4000, 0);
+		if (i % 3 == 2) {
+			char pod_name[32];
+
+			g_snprintf(pod_name, sizeof(pod_name), "full-%04d", i);
+			run_on(&f, pod_name, name, 4000);
+		}
+	}
+	node = sim_placement_choose(f.placement, pod, NULL, 0, NULL);
+	cr_assert_str_eq(node->name, "n0000");
+	cr_assert_eq(sim_placement_nodes_evaluated(f.placement), 629,
+		     "the walk ends at the 420th feasible node, got %llu",
+		     (unsigned long long)sim_placement_nodes_evaluated(f.placement));
+	/* The next walk starts at n0629, wraps past n0999 and ends at the
+	 * 420th feasible node from there, n0258: 630 nodes again. */
+	node = sim_placement_choose(f.placement, pod, NULL, 0, NULL);
+	cr_assert_not_null(node);
+	cr_assert_eq(sim_placement_nodes_evaluated(f.placement), 629 + 630,
+		     "the second walk looks at 630 nodes, got %llu",
+		     (unsigned long long)sim_placement_nodes_evaluated(f.placement) - 629);
 	score_pod_free(pod);
 	fixture_release(&f);
 }

@@ -134,6 +134,59 @@ Test(metrics, seconds_for_people)
 	cr_assert_str_eq(sim_format_seconds(3 * 86400 + 4 * 3600, buf, sizeof(buf)), "3d04h");
 }
 
+/* One rounding rule: the nearest value of the last unit shown, moving to
+ * the next form when the rounding reaches it. */
+Test(metrics, seconds_round_to_nearest)
+{
+	static const struct {
+		double seconds;
+		const char *expected;
+	} cases[] = {
+		{17555.6, "4h53m"}, /* 4h52m35.6s, nearer 4h53m than 4h52m */
+		{2893.4, "48m13s"},
+		{7529.9, "2h05m"},
+		{7530.0, "2h06m"},
+		{0.9996, "1 s"},
+		{59.94, "59.9 s"},
+		{59.96, "1m00s"},
+		{3599.4, "59m59s"},
+		{3599.6, "1h00m"},
+		{86369.0, "23h59m"},
+		{86370.0, "1d00h"},
+		{86400.0 + 5399.0, "1d01h"},
+		{86400.0 + 5400.0, "1d02h"},
+		{0.0004, "0 ms"},
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+		cr_assert_str_eq(sim_format_seconds(cases[i].seconds, buf, sizeof(buf)),
+				 cases[i].expected, "%g s: expected %s, got %s", cases[i].seconds,
+				 cases[i].expected, buf);
+}
+
+Test(metrics, histogram_merge_adds_counts)
+{
+	sim_histogram started;
+	sim_histogram waiting;
+
+	sim_histogram_init(&started);
+	sim_histogram_init(&waiting);
+	for (int i = 0; i < 3; i++)
+		sim_histogram_add(&started, 0);
+	sim_histogram_add(&waiting, 500);
+	sim_histogram_add(&waiting, 700);
+	sim_histogram_merge(&started, &waiting);
+	cr_assert_eq(started.total, 5, "3 + 2 values, got %llu",
+		     (unsigned long long)started.total);
+	cr_assert_float_eq(started.sum, 1200, 1e-9, "sums add, got %g", started.sum);
+	cr_assert_float_eq(started.max, 700, 1e-9, "max carried, got %g", started.max);
+	cr_assert_float_eq(sim_histogram_quantile(&started, 0.8), 500, 1e-9,
+			   "rank 4 of 5 is 500, got %g", sim_histogram_quantile(&started, 0.8));
+	sim_histogram_release(&started);
+	sim_histogram_release(&waiting);
+}
+
 /* A run's worth of metrics, built by hand. */
 static void fake_metrics(sim_metrics *metrics, sim_summary *summary, bool gpus)
 {
@@ -159,8 +212,55 @@ static void fake_metrics(sim_metrics *metrics, sim_summary *summary, bool gpus)
 	}
 	for (int i = 0; i < 4300; i++)
 		sim_histogram_add(&metrics->pending, i % 20 < 3 ? 12.0 : 0);
+	/* 21 pods never started; they waited 1 h at the end. */
+	for (int i = 0; i < 21; i++)
+		sim_histogram_add(&metrics->never_started, 3600);
 	metrics->pending_at_end = 21;
 	sim_metrics_summarize(metrics, &stats, 0.42, summary);
+}
+
+Test(metrics, summary_separates_never_started)
+{
+	sim_metrics metrics;
+	sim_summary summary;
+
+	fake_metrics(&metrics, &summary, false);
+	cr_assert_eq(summary.never_started, 21, "got %llu",
+		     (unsigned long long)summary.never_started);
+	cr_assert_eq(summary.pending_started.pods, 4300, "started pods only, got %llu",
+		     (unsigned long long)summary.pending_started.pods);
+	cr_assert_float_eq(summary.pending_started.max_s, 12, 1e-9, "got %g",
+			   summary.pending_started.max_s);
+	cr_assert_eq(summary.pending_started.no_wait, 3655, "got %llu",
+		     (unsigned long long)summary.pending_started.no_wait);
+	cr_assert_eq(summary.pending_all.pods, 4321, "every pod, got %llu",
+		     (unsigned long long)summary.pending_all.pods);
+	cr_assert_eq(summary.pending_all.censored, 21, "got %llu",
+		     (unsigned long long)summary.pending_all.censored);
+	cr_assert_float_eq(summary.pending_all.max_s, 3600, 1e-9,
+			   "never-started pods count until the end, got %g",
+			   summary.pending_all.max_s);
+	cr_assert_float_eq(summary.never_started_longest_s, 3600, 1e-9, "got %g",
+			   summary.never_started_longest_s);
+	sim_metrics_release(&metrics);
+}
+
+Test(metrics, summary_without_started_pods)
+{
+	sim_metrics metrics;
+	sim_summary summary;
+	sim_engine_stats stats = {.arrivals = 2, .end_ms = 60000};
+
+	cr_assert_eq(sim_metrics_init(&metrics, NULL, false, NULL), 0);
+	sim_histogram_add(&metrics.never_started, 60);
+	sim_histogram_add(&metrics.never_started, 30);
+	sim_metrics_summarize(&metrics, &stats, 0.1, &summary);
+	cr_assert_eq(summary.pending_started.pods, 0, "no started pods");
+	cr_assert_float_eq(summary.pending_started.p50_s, 0, 1e-12, "left at 0");
+	cr_assert_eq(summary.pending_all.pods, 2);
+	cr_assert_float_eq(summary.pending_all.p50_s, 30, 1e-9, "got %g",
+			   summary.pending_all.p50_s);
+	sim_metrics_release(&metrics);
 }
 
 Test(report, page_has_plots_and_numbers)
@@ -186,9 +286,20 @@ Test(report, page_has_plots_and_numbers)
 	cr_assert_null(strstr(html->str, "<script"), "no scripts");
 	cr_assert_null(strstr(html->str, "src="), "no external files");
 	cr_assert_null(strstr(html->str, "href="), "no links to load");
-	cr_assert(strstr(html->str, "0 s / 12 s / 12 s") != NULL, "p50 / p90 / p99 shown");
-	cr_assert(strstr(html->str, ">21<") != NULL, "never-scheduled count shown");
+	cr_assert(strstr(html->str, "pending time of the 4,300 started pods, p50 / p90 / p99 / max"
+				    "</th><td class=\"n\">0 s / 12 s / 12 s / 12 s<") != NULL,
+		  "started pods' p50 / p90 / p99 / max shown");
+	cr_assert(strstr(html->str, "<tr class=\"alert\"><th>pods that never started</th>"
+				    "<td class=\"n\">21 of 4,321 (0.5%), waiting up to 1h00m at the end<") != NULL,
+		  "never-started share shown and highlighted");
+	cr_assert(strstr(html->str, "pending time of all 4,321 arrived pods, never-started ones counted") != NULL,
+		  "censored distribution labelled");
+	cr_assert(strstr(html->str, "3,655 (84.6% of arrived pods)") != NULL,
+		  "share started without waiting is of the arrived pods");
+	cr_assert(strstr(html->str, "The curve stops at 99.5%: 21 pods never started.") != NULL,
+		  "CDF note");
 	cr_assert(strstr(html->str, "57 at 21h14m") != NULL, "peak pending shown");
+	cr_assert_null(strstr(html->str, "class=\"warning\""), "no warnings");
 	{
 		char *cpu = g_strdup_printf("cpu %.1f%%", summary.cpu_mean_pct);
 
@@ -196,6 +307,29 @@ Test(report, page_has_plots_and_numbers)
 		g_free(cpu);
 	}
 	cr_assert(strstr(html->str, "<th>seed</th><td") != NULL, "parameters table");
+	g_string_free(html, TRUE);
+	sim_params_release(&params);
+	sim_metrics_release(&metrics);
+}
+
+Test(report, warnings_shown_first)
+{
+	sim_metrics metrics;
+	sim_summary summary;
+	sim_params params;
+	GString *html = g_string_new(NULL);
+	const char *warning;
+	const char *table;
+
+	fake_metrics(&metrics, &summary, false);
+	g_ptr_array_add(metrics.warnings, g_strdup("pod shape 100/1Gi fits no node: <b>"));
+	sim_params_init(&params);
+	sim_report_html(&metrics, &summary, &params, html);
+	warning = strstr(html->str, "<div class=\"warning\"><strong>Warning:</strong> "
+				    "pod shape 100/1Gi fits no node: &lt;b&gt;</div>");
+	table = strstr(html->str, "<table>");
+	cr_assert_not_null(warning, "warning shown, escaped");
+	cr_assert(table != NULL && warning < table, "warning before the summary table");
 	g_string_free(html, TRUE);
 	sim_params_release(&params);
 	sim_metrics_release(&metrics);
@@ -240,8 +374,10 @@ Test(report, written_files)
 		     err.message);
 	cr_assert(g_file_test(report, G_FILE_TEST_IS_REGULAR), "report.html written");
 	cr_assert(g_file_get_contents(json_path, &json, NULL, NULL), "summary.json written");
-	cr_assert(strstr(json, "\"never_scheduled\":\t21") != NULL, "JSON count: %s", json);
-	cr_assert(strstr(json, "\"p90\":\t12") != NULL, "JSON p90");
+	cr_assert(strstr(json, "\"never_started\":\t21") != NULL, "JSON count: %s", json);
+	cr_assert(strstr(json, "\"p90\":\t12") != NULL, "JSON p90 of started pods");
+	cr_assert(strstr(json, "\"max\":\t3600") != NULL, "JSON max of all pods: %s", json);
+	cr_assert(strstr(json, "\"warnings\":\t[]") != NULL, "no warnings: %s", json);
 	cr_assert(g_file_get_contents(csv_path, &csv, NULL, NULL), "timeseries.csv written");
 	cr_assert(g_str_has_prefix(csv, "time_s,cpu_pct,memory_pct,pods_pct,running,pending,"));
 	cr_assert_eq(count_of(csv, "\n"), 1442, "header and 1441 samples");

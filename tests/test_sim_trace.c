@@ -252,8 +252,21 @@ Test(trace, skip_bad_rows_all_bad_fails)
 
 	ret = sim_trace_parse_nodes("nodes.csv", text, strlen(text), &options, &nodes, &err);
 	cr_assert_eq(ret, -EINVAL, "got %d", ret);
-	cr_assert(strstr(err.message, "all 1 were skipped") != NULL, "message: %s",
-		  err.message);
+	cr_assert(strstr(err.message, "no valid data rows: the only one was skipped: ") != NULL,
+		  "message: %s", err.message);
+}
+
+Test(trace, skip_bad_rows_all_of_several_fail)
+{
+	static const char text[] = NODE_HEADER "n,x,1,0,\nm,y,1,0,\n";
+	sim_read_options options = {.skip_bad_rows = true};
+	sim_trace_nodes nodes;
+	score_error err = {0};
+
+	cr_assert_eq(sim_trace_parse_nodes("nodes.csv", text, strlen(text), &options, &nodes, &err),
+		     -EINVAL);
+	cr_assert(strstr(err.message, "no valid data rows: all 2 were skipped; the first: ") != NULL,
+		  "message: %s", err.message);
 }
 
 Test(trace, skip_bad_rows_keeps_header_errors)
@@ -286,6 +299,40 @@ Test(trace, read_from_file)
 		     err.message);
 	cr_assert_eq(nodes.n, 1, "got %zu", nodes.n);
 	sim_trace_nodes_release(&nodes);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+/* A list saved by a spreadsheet program starts with a UTF-8 byte-order
+ * mark, which must not become part of the first column's name. */
+Test(trace, byte_order_mark_before_header)
+{
+	GError *error = NULL;
+	char *dir = g_dir_make_tmp("stowage-trace-XXXXXX", &error);
+	char *path;
+	sim_trace_pod_reader *reader = NULL;
+	sim_trace_pod pod;
+	sim_trace_nodes nodes;
+	score_error err = {0};
+	int ret;
+
+	ret = parse_nodes("\xEF\xBB\xBF" NODE_HEADER "n1,8000,1024,0,\n", &nodes, &err);
+	cr_assert_eq(ret, 0, "node list with the mark: %s", err.message);
+	cr_assert_eq(nodes.n, 1, "got %zu nodes", nodes.n);
+	sim_trace_nodes_release(&nodes);
+
+	cr_assert_not_null(dir, "temporary directory: %s", error ? error->message : "");
+	path = g_build_filename(dir, "pods.csv", NULL);
+	cr_assert(g_file_set_contents(path, "\xEF\xBB\xBF" POD_HEADER
+				      "p1,1000,1024,0,0,,LS,Running,0,10,0\n", -1, NULL));
+	ret = sim_trace_pod_reader_open(path, NULL, true, &reader, &err);
+	cr_assert_eq(ret, 0, "pod list read as a stream: %s", err.message);
+	cr_assert_eq(sim_trace_pod_reader_next(reader, &pod, &err), 1, "%s", err.message);
+	cr_assert_str_eq(pod.name, "p1");
+	sim_trace_pod_clear(&pod);
+	sim_trace_pod_reader_free(reader);
 	g_unlink(path);
 	g_rmdir(dir);
 	g_free(path);
