@@ -29,7 +29,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 
-PKGS = glib-2.0 libcjson yaml-0.1 libmicrohttpd libcurl
+PKGS = glib-2.0 libcjson yaml-0.1 libmicrohttpd libcurl gnutls
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 TEST_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion)
@@ -132,3 +132,64 @@ clean:
 	rm -rf build stowage
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- fuzz -----------------------------------------------------------------
+# libFuzzer targets in tests/fuzz/ (see docs/reliability.md), built with
+# clang and AddressSanitizer + UndefinedBehaviorSanitizer into build/fuzz/.
+#
+#   make fuzz-build          build every target
+#   make fuzz                run each target for FUZZ_SECONDS seconds
+#   make fuzz FUZZ_TARGETS=fuzz_quantity FUZZ_SECONDS=600
+#   make fuzz FUZZ_FLAGS='-fork=2'   extra libFuzzer flags
+#
+# Each run starts from the seeds in tests/fuzz/corpus/TARGET and keeps what
+# it finds in build/fuzz/corpus/TARGET; crashing inputs go to
+# build/fuzz/artifacts/TARGET/. The library is compiled again with clang,
+# without -Werror, so that a clang-only warning in any module does not stop
+# the fuzz build.
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 20
+# Inputs longer than this are not generated; the largest seed is smaller.
+FUZZ_MAX_LEN ?= 65536
+FUZZ_FLAGS ?=
+FUZZ_SANITIZERS := address,undefined
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=$(FUZZ_SANITIZERS) -fno-sanitize-recover=all \
+	$(filter-out -Werror,$(WARNINGS)) -D_GNU_SOURCE -I. $(PKG_CFLAGS) -MMD -MP
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_LIB := $(FUZZ_DIR)/libstowage-fuzz.a
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BIN)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_LIB)
+	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SANITIZERS) -o $@ $^ $(LDLIBS)
+
+# -rss_limit_mb bounds each run's memory; -timeout reports an input that
+# takes longer than 10 s as a hang.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		echo "== $$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) \
+			-print_final_stats=1 $$dict $(FUZZ_FLAGS) \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
+			$(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t \
+			> $(FUZZ_DIR)/$$t.log 2>&1 \
+			|| { tail -n 60 $(FUZZ_DIR)/$$t.log; exit 1; }; \
+		grep -E '^(#[0-9]+[[:space:]]+DONE|Done )' $(FUZZ_DIR)/$$t.log; \
+	done

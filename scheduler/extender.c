@@ -1000,6 +1000,16 @@ static int parse_victims(call *c, preempt_set *set, preempt_node *node,
 		return call_fail(c, PROBLEM_SHAPE,
 				 "%s[\"%s\"].NumPDBViolations is %s; expected an integer",
 				 map, node->name, json_type_name(violations));
+	/* The field is an int64 in Go. A value outside that range, or with a
+	 * fraction, cannot come from kube-scheduler, and converting it to
+	 * int64_t would be undefined behaviour. 2^63 itself is out of range. */
+	if (violations != NULL &&
+	    (!(violations->valuedouble >= -9223372036854775808.0 &&
+	       violations->valuedouble < 9223372036854775808.0) ||
+	     violations->valuedouble != floor(violations->valuedouble)))
+		return call_fail(c, PROBLEM_SHAPE,
+				 "%s[\"%s\"].NumPDBViolations is %g; expected an integer that fits in int64",
+				 map, node->name, violations->valuedouble);
 	if (violations != NULL)
 		node->pdb_violations = (int64_t)violations->valuedouble;
 

@@ -70,6 +70,13 @@ typedef struct cli_options {
 	char *max_body_bytes;
 	int read_timeout_s;
 	int threads;
+	char *tls_cert;
+	char *tls_key;
+	char *client_ca;
+	int max_connections;
+	int max_connections_per_ip;
+	char *max_header_bytes;
+	int header_timeout_s;
 } cli_options;
 
 /* What the options parse to. */
@@ -89,6 +96,9 @@ static void cli_options_init(cli_options *options)
 	memset(options, 0, sizeof(*options));
 	options->read_timeout_s = SCHED_SERVER_DEFAULT_READ_TIMEOUT_S;
 	options->threads = SCHED_SERVER_DEFAULT_THREADS;
+	options->max_connections = SCHED_SERVER_DEFAULT_MAX_CONNECTIONS;
+	options->max_connections_per_ip = SCHED_SERVER_DEFAULT_MAX_CONNECTIONS_PER_IP;
+	options->header_timeout_s = SCHED_SERVER_DEFAULT_HEADER_TIMEOUT_S;
 }
 
 static void cli_options_release(cli_options *options)
@@ -102,6 +112,10 @@ static void cli_options_release(cli_options *options)
 	g_free(options->log_format);
 	g_free(options->log_level);
 	g_free(options->max_body_bytes);
+	g_free(options->tls_cert);
+	g_free(options->tls_key);
+	g_free(options->client_ca);
+	g_free(options->max_header_bytes);
 }
 
 static GOptionContext *serve_context(cli_options *o)
@@ -158,6 +172,39 @@ static GOptionContext *serve_context(cli_options *o)
 		 "SECONDS"},
 		{"threads", 0, 0, G_OPTION_ARG_INT, &o->threads,
 		 "HTTP worker threads, 1 to 256 (default 4)", "N"},
+		{"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
+		 "Serve HTTPS with this PEM certificate (the server certificate "
+		 "first, then its intermediates); needs --tls-key; read again "
+		 "when the file changes",
+		 "FILE"},
+		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
+		 "PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1, "
+		 "unencrypted); read again when the file changes",
+		 "FILE"},
+		{"client-ca", 0, 0, G_OPTION_ARG_FILENAME, &o->client_ca,
+		 "Require client certificates signed by a CA in this PEM file, "
+		 "as kube-scheduler's tlsConfig certFile and keyFile send them; "
+		 "needs --tls-cert",
+		 "FILE"},
+		{"max-connections", 0, 0, G_OPTION_ARG_INT, &o->max_connections,
+		 "Maximum number of client connections open at once; more wait "
+		 "until one closes (default 512, at least --threads)",
+		 "N"},
+		{"max-connections-per-ip", 0, 0, G_OPTION_ARG_INT,
+		 &o->max_connections_per_ip,
+		 "Maximum number of connections from one client address; more "
+		 "are closed at once; 0 for no limit (default 128)",
+		 "N"},
+		{"max-header-bytes", 0, 0, G_OPTION_ARG_STRING, &o->max_header_bytes,
+		 "Memory for each connection's request line, headers and I/O "
+		 "buffers; suffixes such as Ki are allowed; larger request heads "
+		 "get 431 (default 32Ki, from 4Ki to 1Mi)",
+		 "BYTES"},
+		{"header-timeout", 0, 0, G_OPTION_ARG_INT, &o->header_timeout_s,
+		 "Seconds a connection may take to send complete request headers, "
+		 "TLS handshake included, counted from accept or from the end of "
+		 "its previous request (default 10)",
+		 "SECONDS"},
 		{NULL, 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL},
 	};
 	GOptionContext *context = g_option_context_new("- run the extender");
@@ -310,6 +357,34 @@ static int validate_options(const char *command, const cli_options *o,
 		return -EINVAL;
 	}
 	config->server.threads = (unsigned)o->threads;
+
+	/* sched_server_start() checks the ranges and names these flags;
+	 * negative numbers must not reach its unsigned fields. */
+	if (o->max_connections < 0 || o->max_connections_per_ip < 0 ||
+	    o->header_timeout_s <= 0) {
+		fprintf(stderr,
+			"stowage %s: invalid value for --max-connections (%d), "
+			"--max-connections-per-ip (%d) or --header-timeout (%d): "
+			"give non-negative numbers, and a positive number of seconds "
+			"for --header-timeout\n",
+			command, o->max_connections, o->max_connections_per_ip,
+			o->header_timeout_s);
+		return -EINVAL;
+	}
+	config->server.max_connections = (unsigned)o->max_connections;
+	config->server.max_connections_per_ip = (unsigned)o->max_connections_per_ip;
+	config->server.header_timeout_s = (unsigned)o->header_timeout_s;
+	if (o->max_header_bytes != NULL &&
+	    parse_byte_count(o->max_header_bytes, &config->server.max_header_bytes,
+			     &err) < 0) {
+		fprintf(stderr,
+			"stowage %s: invalid value \"%s\" for --max-header-bytes: %s\n",
+			command, o->max_header_bytes, err.message);
+		return -EINVAL;
+	}
+	config->server.tls_cert_file = o->tls_cert;
+	config->server.tls_key_file = o->tls_key;
+	config->server.client_ca_file = o->client_ca;
 	return 0;
 }
 

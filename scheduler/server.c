@@ -1,5 +1,6 @@
-/* The HTTP listener: routing, body limits, probes, metrics and graceful
- * stop on top of libmicrohttpd. See scheduler/server.h for the routes. */
+/* The HTTP listener: routing, body limits, connection limits, the header
+ * timeout, TLS, probes, metrics and graceful stop on top of
+ * libmicrohttpd. See scheduler/server.h for the routes and limits. */
 #include "scheduler/server.h"
 
 #include <arpa/inet.h>
@@ -9,12 +10,37 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "scheduler/tls.h"
+
 #define JSON_CONTENT_TYPE "application/json"
+
+/* TLS 1.2 and 1.3 only, as Kubernetes components accept by default; the
+ * rest of GnuTLS's NORMAL set (ciphers, groups) is kept. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* How often the sweeper looks for connections past the header timeout,
+ * so a connection is closed at most this much after its deadline. */
+#define SWEEP_INTERVAL_MS 250
+
+/* Warnings that a client can trigger at will (rejected certificates,
+ * libmicrohttpd's messages about refused connections) are logged at most
+ * this many times a second each. The next line logged reports how many
+ * were dropped. */
+#define LOG_BURST_PER_SECOND 10
+
+/* Counts messages logged in the current one-second window. */
+typedef struct log_limiter {
+	gint64 window_end_us;
+	unsigned logged;
+	unsigned dropped; /* in this window and the ones before the next line */
+} log_limiter;
 
 typedef enum route {
 	ROUTE_VERB = 0,
@@ -48,7 +74,40 @@ struct sched_server {
 	/* The first message libmicrohttpd logged while starting, for the
 	 * error of sched_server_start(). Guarded by `lock`. */
 	char *start_message;
+	log_limiter mhd_messages;     /* guarded by `lock` */
+	log_limiter rejected_clients; /* guarded by `lock` */
+
+	sched_tls *tls; /* NULL for plain HTTP */
+	unsigned header_timeout_s;
+
+	/* Open connections (connection_state *), for the header timeout.
+	 * The sweeper shuts down sockets only under `connections_lock`, and
+	 * a connection leaves the set under it before libmicrohttpd closes
+	 * its socket, so the sweeper never touches a reused descriptor. */
+	GMutex connections_lock;
+	GHashTable *connections;
+	GThread *sweeper;
+	GCond sweeper_wake;  /* guarded by `connections_lock` */
+	bool sweeper_stop;   /* guarded by `connections_lock` */
 };
+
+/* State of one client connection, from accept to close: libmicrohttpd's
+ * socket context. The fields are guarded by the server's
+ * `connections_lock`, except `credentials`, which only the connection's
+ * own thread uses. */
+typedef struct connection_state {
+	sched_server *server;
+	int fd;
+	char *remote;           /* "127.0.0.1:41234" */
+	/* Monotonic time since which the connection waits for request
+	 * headers: accept, or the end of its previous request. */
+	gint64 waiting_since_us;
+	bool in_request;        /* headers complete, request not finished */
+	bool timed_out;         /* shut down by the sweeper */
+	/* The certificate this connection's TLS session presented; held
+	 * until the connection closes because GnuTLS keeps pointers into it. */
+	sched_tls_credentials *credentials;
+} connection_state;
 
 /* State of one request, from the first call of the access handler to the
  * completion callback. */
@@ -216,6 +275,14 @@ void sched_server_config_init(sched_server_config *config)
 	config->max_body_bytes = SCHED_SERVER_DEFAULT_MAX_BODY_BYTES;
 	config->read_timeout_s = SCHED_SERVER_DEFAULT_READ_TIMEOUT_S;
 	config->threads = SCHED_SERVER_DEFAULT_THREADS;
+	config->max_connections = SCHED_SERVER_DEFAULT_MAX_CONNECTIONS;
+	config->max_connections_per_ip =
+		SCHED_SERVER_DEFAULT_MAX_CONNECTIONS_PER_IP;
+	config->max_header_bytes = SCHED_SERVER_DEFAULT_MAX_HEADER_BYTES;
+	config->header_timeout_s = SCHED_SERVER_DEFAULT_HEADER_TIMEOUT_S;
+	config->tls_cert_file = NULL;
+	config->tls_key_file = NULL;
+	config->client_ca_file = NULL;
 }
 
 /* ---- Responses ---------------------------------------------------------- */
@@ -578,14 +645,264 @@ static enum MHD_Result finish_verb_request(sched_server *server,
 	return result;
 }
 
+/* ---- Log rate limits ---------------------------------------------------- */
+
+/* Returns true when a message may be logged now, with `*dropped` set to
+ * the number of messages dropped since the last one logged. */
+static bool log_limiter_allow(sched_server *server, log_limiter *limiter,
+			      unsigned *dropped)
+{
+	gint64 now = g_get_monotonic_time();
+	bool allow;
+
+	g_mutex_lock(&server->lock);
+	if (now >= limiter->window_end_us) {
+		limiter->window_end_us = now + G_USEC_PER_SEC;
+		limiter->logged = 0;
+	}
+	allow = limiter->logged < LOG_BURST_PER_SECOND;
+	if (allow) {
+		limiter->logged++;
+		*dropped = limiter->dropped;
+		limiter->dropped = 0;
+	} else {
+		limiter->dropped++;
+	}
+	g_mutex_unlock(&server->lock);
+	return allow;
+}
+
+/* ---- Connections and the header timeout -------------------------------- */
+
+/* Returns the state handle_connection() attached to `connection`, or NULL
+ * after it was released. Call it from the connection's own thread only,
+ * because libmicrohttpd stores the result in the connection. */
+static connection_state *connection_of(struct MHD_Connection *connection)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info != NULL ? info->socket_context : NULL;
+}
+
+/* Marks the connection of a request as past its headers (`in_request`)
+ * or, at the end of the request, as waiting for the next one. */
+static void mark_request(sched_server *server,
+			 struct MHD_Connection *connection, bool in_request)
+{
+	connection_state *state = connection_of(connection);
+
+	if (state == NULL)
+		return;
+	g_mutex_lock(&server->connections_lock);
+	state->in_request = in_request;
+	if (!in_request)
+		state->waiting_since_us = g_get_monotonic_time();
+	g_mutex_unlock(&server->connections_lock);
+}
+
+static void prepare_tls_session(sched_server *server,
+				struct MHD_Connection *connection,
+				connection_state *state);
+
+static void handle_connection(void *cls, struct MHD_Connection *connection,
+			      void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	sched_server *server = cls;
+	connection_state *state = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+			connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		state = g_new0(connection_state, 1);
+		state->server = server;
+		state->fd = info != NULL ? (int)info->connect_fd : -1;
+		state->remote = client_address(connection);
+		state->waiting_since_us = g_get_monotonic_time();
+		*socket_context = state;
+		g_mutex_lock(&server->connections_lock);
+		g_hash_table_add(server->connections, state);
+		g_mutex_unlock(&server->connections_lock);
+		if (server->tls != NULL)
+			prepare_tls_session(server, connection, state);
+		return;
+	}
+
+	if (state == NULL)
+		return;
+	/* libmicrohttpd closes the socket after this returns, so once the
+	 * state is out of the set the sweeper cannot reach the descriptor. */
+	g_mutex_lock(&server->connections_lock);
+	g_hash_table_remove(server->connections, state);
+	g_mutex_unlock(&server->connections_lock);
+	*socket_context = NULL;
+	sched_tls_credentials_unref(state->credentials);
+	g_free(state->remote);
+	g_free(state);
+}
+
+/* Shuts down the sockets of connections that have waited longer than
+ * header_timeout_s for complete request headers. libmicrohttpd then reads
+ * end-of-file and closes the connection in its own thread. Returns how
+ * many, and the remote address of the first in `*first` (freed by the
+ * caller). Called with `connections_lock` held. */
+static unsigned sweep_connections(sched_server *server, char **first)
+{
+	gint64 deadline = g_get_monotonic_time() -
+			  (gint64)server->header_timeout_s * G_USEC_PER_SEC;
+	GHashTableIter iter;
+	gpointer key;
+	unsigned closed = 0;
+
+	g_hash_table_iter_init(&iter, server->connections);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		connection_state *state = key;
+
+		if (state->in_request || state->timed_out ||
+		    state->waiting_since_us > deadline || state->fd < 0)
+			continue;
+		shutdown(state->fd, SHUT_RDWR);
+		state->timed_out = true;
+		if (closed++ == 0)
+			*first = g_strdup(state->remote);
+	}
+	return closed;
+}
+
+static gpointer run_sweeper(gpointer data)
+{
+	sched_server *server = data;
+
+	g_mutex_lock(&server->connections_lock);
+	while (!server->sweeper_stop) {
+		char *first = NULL;
+		unsigned closed = sweep_connections(server, &first);
+
+		if (closed > 0) {
+			g_mutex_unlock(&server->connections_lock);
+			SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
+				  "closed connections whose request headers "
+				  "did not arrive within the header timeout",
+				  SCHED_INT("connections", closed),
+				  SCHED_INT("header_timeout_s",
+					    server->header_timeout_s),
+				  SCHED_STR("first_remote", first));
+			g_free(first);
+			g_mutex_lock(&server->connections_lock);
+		}
+		g_cond_wait_until(&server->sweeper_wake,
+				  &server->connections_lock,
+				  g_get_monotonic_time() +
+					  SWEEP_INTERVAL_MS * 1000);
+	}
+	g_mutex_unlock(&server->connections_lock);
+	return NULL;
+}
+
+/* ---- TLS ------------------------------------------------------------------ */
+
+/* libmicrohttpd stores its connection as the GnuTLS session pointer;
+ * prepare_tls_session() checks that before any handshake. */
+static connection_state *state_of_session(gnutls_session_t session)
+{
+	struct MHD_Connection *connection = gnutls_session_get_ptr(session);
+
+	return connection != NULL ? connection_of(connection) : NULL;
+}
+
+/* gnutls_certificate_retrieve_function2: picks the server certificate
+ * during the handshake. The connection keeps the credentials it got, so a
+ * reload in the middle of its session does not change them. */
+static int retrieve_certificate(gnutls_session_t session,
+				const gnutls_datum_t *req_ca_rdn, int nreqs,
+				const gnutls_pk_algorithm_t *pk_algos,
+				int pk_algos_length, gnutls_pcert_st **pcert,
+				unsigned int *pcert_length,
+				gnutls_privkey_t *privkey)
+{
+	connection_state *state = state_of_session(session);
+
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (state == NULL)
+		return -1;
+	if (state->credentials == NULL)
+		state->credentials = sched_tls_acquire(state->server->tls);
+	sched_tls_credentials_get(state->credentials, pcert, pcert_length,
+				  privkey);
+	return 0;
+}
+
+/* gnutls_certificate_verify_function: runs once the client's certificate
+ * has arrived; a nonzero return fails the handshake. */
+static int verify_client(gnutls_session_t session)
+{
+	connection_state *state = state_of_session(session);
+	score_error err = {0};
+	char *subject = NULL;
+	unsigned dropped = 0;
+	int ret;
+
+	if (state == NULL || state->credentials == NULL)
+		return -1;
+	ret = sched_tls_verify_client(state->credentials, session, &subject,
+				      &err);
+	if (ret < 0 && log_limiter_allow(state->server,
+					 &state->server->rejected_clients,
+					 &dropped))
+		SCHED_LOG(state->server->log, SCHED_LOG_WARN, "http",
+			  "rejected TLS client certificate",
+			  SCHED_STR("remote", state->remote),
+			  SCHED_STR("subject", subject != NULL ? subject : ""),
+			  SCHED_STR("error", err.message),
+			  SCHED_INT("similar_messages_dropped", dropped));
+	g_free(subject);
+	return ret < 0 ? -1 : 0;
+}
+
+static void prepare_tls_session(sched_server *server,
+				struct MHD_Connection *connection,
+				connection_state *state)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t session = info != NULL ? info->tls_session : NULL;
+
+	/* The callbacks above find the connection through the session
+	 * pointer, which libmicrohttpd 0.9.75 sets to the connection. If a
+	 * build does not, fail closed rather than serve without the checks. */
+	if (session == NULL || gnutls_session_get_ptr(session) != connection) {
+		SCHED_LOG(server->log, SCHED_LOG_ERROR, "http",
+			  "closed TLS connection: libmicrohttpd did not link "
+			  "its connection to the TLS session, so the "
+			  "certificate cannot be chosen",
+			  SCHED_STR("remote", state->remote));
+		if (state->fd >= 0)
+			shutdown(state->fd, SHUT_RDWR);
+		return;
+	}
+	if (sched_tls_requires_client_cert(server->tls)) {
+		gnutls_certificate_server_set_request(session,
+						      GNUTLS_CERT_REQUIRE);
+		gnutls_session_set_verify_function(session, verify_client);
+	}
+}
+
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
-static request_state *begin_request(sched_server *server, const char *url)
+static request_state *begin_request(sched_server *server,
+				    struct MHD_Connection *connection,
+				    const char *url)
 {
 	request_state *req = g_new0(request_state, 1);
 
 	req->start_us = g_get_monotonic_time();
 	req->route = find_route(server, url, &req->verb);
+	mark_request(server, connection, true);
 
 	g_mutex_lock(&server->lock);
 	server->in_flight++;
@@ -610,7 +927,7 @@ static enum MHD_Result handle_access(void *cls,
 	 * rejections. Responses to GET wait for the last call instead, so
 	 * that probes and scrapes can keep their connection. */
 	if (req == NULL) {
-		req = begin_request(server, url);
+		req = begin_request(server, connection, url);
 		*con_cls = req;
 		if (req->route == ROUTE_NOT_FOUND)
 			return respond_not_found(server, connection, req,
@@ -640,9 +957,9 @@ static void handle_completed(void *cls, struct MHD_Connection *connection,
 	sched_server *server = cls;
 	request_state *req = *con_cls;
 
-	(void)connection;
 	if (req == NULL)
 		return;
+	mark_request(server, connection, false);
 
 	if (code == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
@@ -668,6 +985,7 @@ static void handle_mhd_log(void *cls, const char *format, va_list args)
 {
 	sched_server *server = cls;
 	char *message = g_strdup_vprintf(format, args);
+	unsigned dropped = 0;
 
 	g_strchomp(message);
 	g_mutex_lock(&server->lock);
@@ -675,8 +993,12 @@ static void handle_mhd_log(void *cls, const char *format, va_list args)
 		server->start_message = g_strdup(message);
 	g_mutex_unlock(&server->lock);
 
-	SCHED_LOG(server->log, SCHED_LOG_WARN, "http", "libmicrohttpd",
-		  SCHED_STR("detail", message));
+	/* Clients cause most of these messages (refused connections,
+	 * broken handshakes), so a flood of them is rate-limited. */
+	if (log_limiter_allow(server, &server->mhd_messages, &dropped))
+		SCHED_LOG(server->log, SCHED_LOG_WARN, "http", "libmicrohttpd",
+			  SCHED_STR("detail", message),
+			  SCHED_INT("similar_messages_dropped", dropped));
 	g_free(message);
 }
 
@@ -701,6 +1023,62 @@ static int validate_config(const sched_server_config *config,
 				  "invalid thread count %u: give a number "
 				  "from 1 to %d",
 				  config->threads, SCHED_SERVER_MAX_THREADS);
+	return 0;
+}
+
+static bool is_set(const char *text)
+{
+	return text != NULL && *text != '\0';
+}
+
+static int validate_limits(const sched_server_config *config,
+			   score_error *err)
+{
+	/* libmicrohttpd gives each thread an equal share of the limit, and
+	 * a thread with a share of 0 would accept nothing. */
+	if (config->max_connections < config->threads ||
+	    config->max_connections > SCHED_SERVER_MAX_CONNECTIONS_LIMIT)
+		return score_fail(err, -EINVAL,
+				  "invalid --max-connections %u: give a "
+				  "number from the thread count (%u) to %d",
+				  config->max_connections, config->threads,
+				  SCHED_SERVER_MAX_CONNECTIONS_LIMIT);
+	if (config->max_connections_per_ip > config->max_connections)
+		return score_fail(err, -EINVAL,
+				  "invalid --max-connections-per-ip %u: give "
+				  "a number up to --max-connections (%u), or "
+				  "0 for no limit",
+				  config->max_connections_per_ip,
+				  config->max_connections);
+	if (config->max_header_bytes < SCHED_SERVER_MIN_HEADER_BYTES ||
+	    config->max_header_bytes > SCHED_SERVER_MAX_HEADER_LIMIT)
+		return score_fail(err, -EINVAL,
+				  "invalid --max-header-bytes %zu: give a "
+				  "number of bytes from %zu to %zu",
+				  config->max_header_bytes,
+				  SCHED_SERVER_MIN_HEADER_BYTES,
+				  SCHED_SERVER_MAX_HEADER_LIMIT);
+	if (config->header_timeout_s == 0)
+		return score_fail(err, -EINVAL,
+				  "invalid --header-timeout 0: give a "
+				  "positive number of seconds");
+	return 0;
+}
+
+static int validate_tls(const sched_server_config *config, score_error *err)
+{
+	if (is_set(config->tls_cert_file) != is_set(config->tls_key_file))
+		return score_fail(err, -EINVAL,
+				  "%s is set without %s: HTTPS needs both a "
+				  "certificate and its private key",
+				  is_set(config->tls_cert_file) ? "--tls-cert"
+								: "--tls-key",
+				  is_set(config->tls_cert_file) ? "--tls-key"
+								: "--tls-cert");
+	if (is_set(config->client_ca_file) && !is_set(config->tls_cert_file))
+		return score_fail(err, -EINVAL,
+				  "--client-ca is set without --tls-cert and "
+				  "--tls-key: client certificates need HTTPS");
 	return 0;
 }
 
@@ -781,6 +1159,87 @@ fail:
 	return ret;
 }
 
+/* Starts libmicrohttpd on `listen_fd` with the limits of `config`, and
+ * with TLS when server->tls is set. */
+static struct MHD_Daemon *start_daemon(sched_server *server,
+				       const sched_server_config *config,
+				       int listen_fd)
+{
+	/* MHD_USE_AUTO picks epoll on Linux, and MHD_USE_ITC lets
+	 * MHD_quiesce_daemon() wake the pool threads. */
+	const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+			       MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem options[8];
+	size_t n = 0;
+
+	options[n++] = (struct MHD_OptionItem){
+		MHD_OPTION_LISTEN_SOCKET, (intptr_t)listen_fd, NULL};
+	options[n++] = (struct MHD_OptionItem){
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(intptr_t)config->read_timeout_s, NULL};
+	options[n++] = (struct MHD_OptionItem){
+		MHD_OPTION_CONNECTION_LIMIT, (intptr_t)config->max_connections,
+		NULL};
+	options[n++] = (struct MHD_OptionItem){
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(intptr_t)config->max_header_bytes, NULL};
+	if (config->max_connections_per_ip > 0)
+		options[n++] = (struct MHD_OptionItem){
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			(intptr_t)config->max_connections_per_ip, NULL};
+	/* One thread means the polling thread alone, without a pool option:
+	 * libmicrohttpd warns about a pool of size 0 or 1. */
+	if (config->threads > 1)
+		options[n++] = (struct MHD_OptionItem){
+			MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)config->threads,
+			NULL};
+	options[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	g_assert(n <= G_N_ELEMENTS(options));
+
+	/* The logger goes first so that it receives messages about the
+	 * options after it. Options that take a function stay out of the
+	 * array, which would need them cast to an integer. */
+	if (server->tls == NULL)
+		return MHD_start_daemon(
+			flags, 0, NULL, NULL, handle_access, server,
+			MHD_OPTION_EXTERNAL_LOGGER, handle_mhd_log, server,
+			MHD_OPTION_ARRAY, options,
+			MHD_OPTION_NOTIFY_COMPLETED, handle_completed, server,
+			MHD_OPTION_NOTIFY_CONNECTION, handle_connection, server,
+			MHD_OPTION_END);
+	return MHD_start_daemon(
+		flags | MHD_USE_TLS, 0, NULL, NULL, handle_access, server,
+		MHD_OPTION_EXTERNAL_LOGGER, handle_mhd_log, server,
+		MHD_OPTION_ARRAY, options,
+		MHD_OPTION_NOTIFY_COMPLETED, handle_completed, server,
+		MHD_OPTION_NOTIFY_CONNECTION, handle_connection, server,
+		MHD_OPTION_HTTPS_CERT_CALLBACK, retrieve_certificate,
+		MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+		MHD_OPTION_END);
+}
+
+static sched_server *server_new(const sched_server_config *config,
+				const sched_extender *extender,
+				sched_metrics *metrics, sched_log *log)
+{
+	sched_server *server = g_new0(sched_server, 1);
+
+	server->extender = extender;
+	server->metrics = metrics;
+	server->log = log;
+	server->max_body_bytes = config->max_body_bytes;
+	server->read_timeout_s = config->read_timeout_s;
+	server->header_timeout_s = config->header_timeout_s;
+	g_mutex_init(&server->lock);
+	g_cond_init(&server->idle);
+	atomic_init(&server->ready, false);
+	atomic_init(&server->stopping, false);
+	g_mutex_init(&server->connections_lock);
+	g_cond_init(&server->sweeper_wake);
+	server->connections = g_hash_table_new(g_direct_hash, g_direct_equal);
+	return server;
+}
+
 int sched_server_start(const sched_server_config *config,
 		       const sched_extender *extender, sched_metrics *metrics,
 		       sched_log *log, sched_server **out, score_error *err)
@@ -788,61 +1247,39 @@ int sched_server_start(const sched_server_config *config,
 	struct sockaddr_storage addr;
 	socklen_t addr_len = 0;
 	sched_server *server = NULL;
-	struct MHD_OptionItem pool_option[2] = {
-		{MHD_OPTION_END, 0, NULL},
-		{MHD_OPTION_END, 0, NULL},
-	};
 	struct MHD_Daemon *daemon;
 	int listen_fd = -1;
 	int ret;
 
 	ret = validate_config(config, err);
+	if (ret == 0)
+		ret = validate_limits(config, err);
+	if (ret == 0)
+		ret = validate_tls(config, err);
 	if (ret < 0)
 		goto out;
 	ret = sched_server_parse_listen(config->listen, &addr, &addr_len, err);
 	if (ret < 0)
 		goto out;
 
-	server = g_new0(sched_server, 1);
-	server->extender = extender;
-	server->metrics = metrics;
-	server->log = log;
-	server->max_body_bytes = config->max_body_bytes;
-	server->read_timeout_s = config->read_timeout_s;
-	g_mutex_init(&server->lock);
-	g_cond_init(&server->idle);
-	atomic_init(&server->ready, false);
-	atomic_init(&server->stopping, false);
+	server = server_new(config, extender, metrics, log);
 	ret = sched_server_normalize_prefix(config->url_prefix,
 					    &server->prefix, err);
 	if (ret < 0)
 		goto out;
+	if (is_set(config->tls_cert_file)) {
+		ret = sched_tls_new(config->tls_cert_file, config->tls_key_file,
+				    config->client_ca_file, log, &server->tls,
+				    err);
+		if (ret < 0)
+			goto out;
+	}
 	ret = open_listen_socket(&addr, addr_len, config->listen, &listen_fd,
 				 &server->port, err);
 	if (ret < 0)
 		goto out;
 
-	/* One thread means the polling thread alone, without a pool option:
-	 * libmicrohttpd warns about a pool of size 0 or 1. */
-	if (config->threads > 1)
-		pool_option[0] = (struct MHD_OptionItem){
-			MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)config->threads,
-			NULL};
-
-	/* MHD_USE_AUTO picks epoll on Linux, and MHD_USE_ITC lets
-	 * MHD_quiesce_daemon() wake the pool threads. The logger goes first
-	 * so that it receives messages about the options after it. */
-	daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, handle_access, server,
-		MHD_OPTION_EXTERNAL_LOGGER, handle_mhd_log, server,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-		MHD_OPTION_ARRAY, pool_option,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)config->read_timeout_s,
-		MHD_OPTION_NOTIFY_COMPLETED, handle_completed, server,
-		MHD_OPTION_END);
+	daemon = start_daemon(server, config, listen_fd);
 	if (daemon == NULL) {
 		ret = score_fail(err, -EIO,
 				 "could not start the HTTP server on %s: %s",
@@ -860,13 +1297,26 @@ int sched_server_start(const sched_server_config *config,
 	server->daemon = daemon;
 	g_mutex_unlock(&server->lock);
 	server->address = format_address(&addr, server->port);
+	server->sweeper = g_thread_new("http-sweeper", run_sweeper, server);
 
 	SCHED_LOG(log, SCHED_LOG_INFO, "http", "listening",
 		  SCHED_STR("address", server->address),
+		  SCHED_STR("scheme", server->tls != NULL ? "https" : "http"),
+		  SCHED_STR("client_certificates",
+			    server->tls == NULL ? "not requested"
+			    : sched_tls_requires_client_cert(server->tls)
+				    ? "required"
+				    : "not requested"),
 		  SCHED_STR("url_prefix", server->prefix),
 		  SCHED_INT("threads", config->threads),
 		  SCHED_INT("max_body_bytes", (int64_t)config->max_body_bytes),
-		  SCHED_INT("read_timeout_s", config->read_timeout_s));
+		  SCHED_INT("read_timeout_s", config->read_timeout_s),
+		  SCHED_INT("header_timeout_s", config->header_timeout_s),
+		  SCHED_INT("max_connections", config->max_connections),
+		  SCHED_INT("max_connections_per_ip",
+			    config->max_connections_per_ip),
+		  SCHED_INT("max_header_bytes",
+			    (int64_t)config->max_header_bytes));
 
 	*out = server;
 	server = NULL;
@@ -900,6 +1350,43 @@ void sched_server_set_ready(sched_server *server, bool ready)
 bool sched_server_ready(const sched_server *server)
 {
 	return atomic_load(&server->ready);
+}
+
+unsigned sched_server_connections(sched_server *server)
+{
+	unsigned count;
+
+	g_mutex_lock(&server->connections_lock);
+	count = g_hash_table_size(server->connections);
+	g_mutex_unlock(&server->connections_lock);
+	return count;
+}
+
+unsigned sched_server_requests_in_progress(sched_server *server)
+{
+	unsigned count;
+
+	g_mutex_lock(&server->lock);
+	count = server->in_flight;
+	g_mutex_unlock(&server->lock);
+	return count;
+}
+
+bool sched_server_uses_tls(const sched_server *server)
+{
+	return server->tls != NULL;
+}
+
+static void stop_sweeper(sched_server *server)
+{
+	if (server->sweeper == NULL)
+		return;
+	g_mutex_lock(&server->connections_lock);
+	server->sweeper_stop = true;
+	g_cond_signal(&server->sweeper_wake);
+	g_mutex_unlock(&server->connections_lock);
+	g_thread_join(server->sweeper);
+	server->sweeper = NULL;
 }
 
 void sched_server_stop(sched_server *server)
@@ -942,6 +1429,7 @@ void sched_server_stop(sched_server *server)
 		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
 			  "stopping with requests still in progress",
 			  SCHED_INT("requests", remaining));
+	stop_sweeper(server);
 	MHD_stop_daemon(server->daemon);
 	server->daemon = NULL;
 	if (listen_fd != MHD_INVALID_SOCKET)
@@ -957,6 +1445,13 @@ void sched_server_free(sched_server *server)
 	if (server == NULL)
 		return;
 	sched_server_stop(server);
+	/* Every connection, and with it every reference to the TLS
+	 * credentials, ended with MHD_stop_daemon(). */
+	sched_tls_free(server->tls);
+	if (server->connections != NULL)
+		g_hash_table_unref(server->connections);
+	g_cond_clear(&server->sweeper_wake);
+	g_mutex_clear(&server->connections_lock);
 	g_free(server->start_message);
 	g_free(server->prefix);
 	g_free(server->address);

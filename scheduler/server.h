@@ -17,10 +17,37 @@
  * response in the middle of an upload. A connection that sends nothing for
  * read_timeout_s seconds, mid-body or idle between requests, is closed.
  *
+ * Limits against slow or abusive clients (defaults below, all in
+ * sched_server_config):
+ *   - at most max_connections connections at once; more wait in the
+ *     kernel's listen backlog until one closes;
+ *   - at most max_connections_per_ip from one client address; more are
+ *     closed as soon as they are accepted;
+ *   - the request line and headers must fit in max_header_bytes, or the
+ *     request gets 431 (414 for a long URI) and the connection is closed;
+ *   - the request line and headers must be complete within
+ *     header_timeout_s of the connection being accepted (TLS handshake
+ *     included) or of the end of its previous request, or the connection
+ *     is closed. This stops clients that send a header byte just often
+ *     enough to defeat the read timeout. A keep-alive connection idle for
+ *     header_timeout_s is closed the same way;
+ *   - bodies are limited by max_body_bytes as above.
+ *
+ * TLS: with tls_cert_file and tls_key_file the listener speaks HTTPS
+ * only (TLS 1.2 and 1.3), and with client_ca_file it requires a client
+ * certificate signed by one of those CAs, as kube-scheduler sends with
+ * tlsConfig certFile and keyFile. New connections check the three files
+ * for changes at most once a second, and changed files are reloaded (see
+ * scheduler/tls.h). Connections already open keep the certificate they
+ * started with.
+ *
  * Threads: requests run on a pool of `threads` libmicrohttpd threads. Each
  * thread polls its own connections, so a stalled client occupies its
- * connection but no thread. The functions here are for the thread that owns the
- * server, except sched_server_set_ready(), which any thread may call.
+ * connection but no thread. One more thread closes connections past the
+ * header timeout. The functions here are for the thread that owns the
+ * server, except sched_server_set_ready(), sched_server_ready(),
+ * sched_server_connections() and sched_server_requests_in_progress(),
+ * which any thread may call.
  */
 #ifndef STOWAGE_SCHED_SERVER_H
 #define STOWAGE_SCHED_SERVER_H
@@ -65,6 +92,35 @@
 #define SCHED_SERVER_DEFAULT_THREADS 4
 #define SCHED_SERVER_MAX_THREADS 256
 
+/* One kube-scheduler keeps a few connections for its scheduling cycles
+ * plus one per /bind in flight; probes and scrapes add a few more. 512
+ * leaves a wide margin while bounding the per-connection memory
+ * (max_header_bytes each, 16 MiB at the default) and staying under the
+ * common file descriptor limit of 1024 together with the informer's
+ * sockets. libmicrohttpd divides the limit evenly among the threads. */
+#define SCHED_SERVER_DEFAULT_MAX_CONNECTIONS 512
+#define SCHED_SERVER_MAX_CONNECTIONS_LIMIT 65536
+
+/* A quarter of max_connections: one client address (a misbehaving pod, or
+ * kube-scheduler binding a burst of pods) cannot take every connection.
+ * Behind a proxy or NAT that hides client addresses every client shares
+ * one address; raise the limit or set 0 there. */
+#define SCHED_SERVER_DEFAULT_MAX_CONNECTIONS_PER_IP 128
+
+/* libmicrohttpd's own default for its per-connection memory pool
+ * (MHD_OPTION_CONNECTION_MEMORY_LIMIT), which contains the request line,
+ * the headers and the I/O buffers. With libmicrohttpd 0.9.75 a request
+ * head of up to about 320 bytes less than the pool gets through.
+ * kube-scheduler sends about 200 bytes of headers. */
+#define SCHED_SERVER_DEFAULT_MAX_HEADER_BYTES ((size_t)32 * 1024)
+#define SCHED_SERVER_MIN_HEADER_BYTES ((size_t)4 * 1024)
+#define SCHED_SERVER_MAX_HEADER_LIMIT ((size_t)1024 * 1024)
+
+/* kube-scheduler abandons an extender call after httpTimeout (5 s by
+ * default), so headers that take longer than 10 s have no client waiting;
+ * TLS handshakes on loopback or a cluster network take milliseconds. */
+#define SCHED_SERVER_DEFAULT_HEADER_TIMEOUT_S 10
+
 typedef struct sched_server_config {
 	const char *listen;     /* "ADDR:PORT" or "[ADDR]:PORT"; port 0 picks
 				   a free port, see sched_server_port() */
@@ -72,6 +128,21 @@ typedef struct sched_server_config {
 	size_t max_body_bytes;  /* 1..SCHED_SERVER_MAX_BODY_LIMIT */
 	unsigned read_timeout_s; /* > 0 */
 	unsigned threads;        /* 1..SCHED_SERVER_MAX_THREADS */
+
+	/* threads..SCHED_SERVER_MAX_CONNECTIONS_LIMIT */
+	unsigned max_connections;
+	unsigned max_connections_per_ip; /* 0 for no limit */
+	/* SCHED_SERVER_MIN_HEADER_BYTES..SCHED_SERVER_MAX_HEADER_LIMIT */
+	size_t max_header_bytes;
+	unsigned header_timeout_s; /* > 0 */
+
+	/* PEM files; NULL or "" for plain HTTP. The certificate file contains
+	 * the server certificate first, then its intermediates. */
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	/* PEM CA certificates; when set, clients must present a certificate
+	 * signed by one of them. Needs tls_cert_file. */
+	const char *client_ca_file;
 } sched_server_config;
 
 /* Fills `config` with the defaults above. */
@@ -92,8 +163,8 @@ int sched_server_normalize_prefix(const char *text, char **out,
 
 typedef struct sched_server sched_server;
 
-/* Binds, starts the threads and returns the running server in `*out`. It
- * starts not ready: /readyz gives 503 until sched_server_set_ready().
+/* Loads the TLS files when configured, binds, starts the threads and
+ * returns the running server in `*out`. It starts not ready: /readyz gives 503 until sched_server_set_ready().
  * `extender`, `metrics` and `log` are borrowed and must outlive the server;
  * `log` may be NULL. The caller stops and frees the server with
  * sched_server_free(). */
@@ -114,6 +185,16 @@ const char *sched_server_url_prefix(const sched_server *server);
 
 void sched_server_set_ready(sched_server *server, bool ready);
 bool sched_server_ready(const sched_server *server);
+
+/* Returns the number of open client connections. */
+unsigned sched_server_connections(sched_server *server);
+
+/* Returns the number of requests whose headers have arrived and whose
+ * response is not finished yet. */
+unsigned sched_server_requests_in_progress(sched_server *server);
+
+/* Returns true when the server speaks HTTPS. */
+bool sched_server_uses_tls(const sched_server *server);
 
 /* Stops gracefully: closes the listening socket, waits for requests in
  * progress to finish (at most read_timeout_s + 1 seconds, since a stalled

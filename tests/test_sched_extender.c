@@ -1630,3 +1630,40 @@ Test(extender, bind_reports_binder_failure)
 	assert_contains(error_of(a.json), "already bound to node fake-node-2", "bind Error");
 	answer_release(&a);
 }
+
+/* Found by fuzzing (tests/fuzz/fuzz_extender.c): a NumPDBViolations too
+ * large for int64 was converted to int64_t, which is undefined behaviour. */
+Test(extender, preempt_pdb_violations_out_of_range)
+{
+	static const char pod[] =
+		"{\"metadata\":{\"name\":\"p\",\"namespace\":\"ns\",\"uid\":\"u\"},"
+		"\"spec\":{\"containers\":[{\"name\":\"c\"}]}}";
+	static const char *const values[] = {
+		"8.88889e+110", "9223372036854775808", "-1e19", "1.5",
+	};
+	answer a;
+	char *body;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		bad_request bad = {SCHED_VERB_PREEMPT, NULL, 400, "invalid_request",
+				   "expected an integer that fits in int64"};
+
+		body = g_strdup_printf("{\"Pod\":%s,\"NodeNameToMetaVictims\":{\"a\":"
+				       "{\"Pods\":[],\"NumPDBViolations\":%s}}}",
+				       pod, values[i]);
+		bad.body = body;
+		check_bad_request(&bad, i);
+		g_free(body);
+	}
+
+	/* The largest count a double holds exactly below 2^63 is accepted. */
+	body = g_strdup_printf("{\"Pod\":%s,\"NodeNameToMetaVictims\":{\"a\":"
+			       "{\"Pods\":[],\"NumPDBViolations\":9223372036854774784}}}",
+			       pod);
+	a = handle(SCHED_VERB_PREEMPT, body);
+	cr_assert_eq(a.response.http_status, 200,
+		     "NumPDBViolations 2^63-1024: expected 200, got %d: %s",
+		     a.response.http_status, a.response.body);
+	answer_release(&a);
+	g_free(body);
+}

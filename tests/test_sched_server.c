@@ -1,7 +1,10 @@
-/* Tests for scheduler/server.c over real HTTP on 127.0.0.1: routing, the
- * verbs, body limits, the read timeout, probes, metrics, concurrency, the
- * URL prefix and graceful stop. Every server listens on an ephemeral port
- * of 127.0.0.1 and is stopped by its test. */
+/* Tests for scheduler/server.c over real HTTP on 127.0.0.1. They cover
+ * routing, the verbs, body limits, the read timeout, probes, metrics,
+ * concurrency, the URL prefix and graceful stop. They also cover HTTPS with
+ * and without client certificates, certificate reload, connection and
+ * header limits, and the header timeout against slow clients. Every server
+ * listens on an ephemeral port of 127.0.0.1 and is stopped by its test. The
+ * certificates come from tests/fixtures/tls. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -17,6 +20,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "scheduler/extender.h"
 #include "scheduler/log.h"
@@ -845,6 +849,21 @@ static bool await_refused(uint16_t port)
 	return false;
 }
 
+/* Waits until the server has `count` requests in progress, for at most
+ * TEST_DEADLINE_S. */
+static bool await_requests_in_progress(const test_env *env, unsigned count)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  TEST_DEADLINE_S * G_USEC_PER_SEC;
+
+	while (sched_server_requests_in_progress(env->server) != count) {
+		if (g_get_monotonic_time() >= deadline)
+			return false;
+		g_usleep(1000); /* polling interval, not synchronization */
+	}
+	return true;
+}
+
 Test(server, stop_finishes_request_in_progress)
 {
 	test_env env;
@@ -868,6 +887,11 @@ Test(server, stop_finishes_request_in_progress)
 
 	fd = raw_connect(&env);
 	raw_send(fd, request, strlen(head) + half);
+	/* Stop only once the server has the request, or it has nothing to
+	 * wait for. */
+	cr_assert(await_requests_in_progress(&env, 1),
+		  "the server did not start the request within %d s",
+		  TEST_DEADLINE_S);
 	stopper = g_thread_new("stopper", run_stop, &run);
 
 	cr_assert(await_refused(sched_server_port(env.server)),
@@ -1070,4 +1094,942 @@ Test(server, rejects_bad_config)
 	cr_assert_eq(ret, -EINVAL, "bad prefix: expected -EINVAL, got %d",
 		     ret);
 	cr_assert_null(server, "failed start returned a server");
+}
+
+/* ---- HTTPS ----------------------------------------------------------------- */
+
+static const char *fixtures_dir(void)
+{
+	const char *dir = getenv("STOWAGE_FIXTURES");
+
+	return dir != NULL && dir[0] != '\0' ? dir : "tests/fixtures";
+}
+
+/* Returns the path of tests/fixtures/tls/NAME; the caller frees it. */
+static char *tls_fixture(const char *name)
+{
+	return g_build_filename(fixtures_dir(), "tls", name, NULL);
+}
+
+/* What the test client presents and trusts; NULL fields are left out. */
+typedef struct tls_client {
+	const char *ca;   /* fixture name of the CA to trust */
+	const char *cert; /* fixture name of the client certificate */
+	const char *key;
+} tls_client;
+
+typedef struct https_result {
+	http_result http;
+	char serial[64]; /* of the server certificate, lowercase hex */
+} https_result;
+
+/* Keeps the hex digits of `text`, lowercased: "10:01" becomes "1001". */
+static void normalize_serial(const char *text, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *text != '\0' && n + 1 < size; text++) {
+		if (g_ascii_isxdigit(*text))
+			out[n++] = g_ascii_tolower(*text);
+	}
+	out[n] = '\0';
+}
+
+/* Reads the serial of the first certificate the server sent. */
+static void read_serial(CURL *curl, char *serial, size_t size)
+{
+	struct curl_certinfo *info = NULL;
+
+	serial[0] = '\0';
+	if (curl_easy_getinfo(curl, CURLINFO_CERTINFO, &info) != CURLE_OK ||
+	    info == NULL || info->num_of_certs < 1)
+		return;
+	for (struct curl_slist *item = info->certinfo[0]; item != NULL;
+	     item = item->next) {
+		if (g_str_has_prefix(item->data, "Serial Number:")) {
+			normalize_serial(item->data + strlen("Serial Number:"),
+					 serial, size);
+			return;
+		}
+	}
+}
+
+/* Sends GET `path` over HTTPS to the server of `env`. */
+static void https_get(const test_env *env, const char *path,
+		      const tls_client *client, https_result *result)
+{
+	CURL *curl = curl_easy_init();
+	char *url = g_strdup_printf("https://%s%s",
+				    sched_server_address(env->server), path);
+	char *ca = client->ca != NULL ? tls_fixture(client->ca) : NULL;
+	char *cert = client->cert != NULL ? tls_fixture(client->cert) : NULL;
+	char *key = client->key != NULL ? tls_fixture(client->key) : NULL;
+
+	cr_assert_not_null(curl, "curl_easy_init failed");
+	memset(result, 0, sizeof(*result));
+	result->http.body = g_string_new(NULL);
+	result->http.headers = g_string_new(NULL);
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_CERTINFO, 1L);
+	if (ca != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+	/* No system CA directory: only the fixture CA may verify. */
+	curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	if (cert != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, key);
+	}
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)TEST_DEADLINE_S);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, result->http.body);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, append_data);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, result->http.headers);
+
+	result->http.code = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result->http.status);
+	read_serial(curl, result->serial, sizeof(result->serial));
+
+	curl_easy_cleanup(curl);
+	g_free(url);
+	g_free(ca);
+	g_free(cert);
+	g_free(key);
+}
+
+static void tls_config(sched_server_config *config, char **cert, char **key,
+		       char **client_ca)
+{
+	test_config(config);
+	*cert = tls_fixture("server.crt");
+	*key = tls_fixture("server.key");
+	*client_ca = NULL;
+	config->tls_cert_file = *cert;
+	config->tls_key_file = *key;
+}
+
+Test(server, https_with_ca_verifies)
+{
+	sched_server_config config;
+	test_env env;
+	https_result r;
+	http_result plain;
+	char *cert, *key, *client_ca;
+
+	tls_config(&config, &cert, &key, &client_ca);
+	env_start_with(&env, &config);
+	cr_assert(sched_server_uses_tls(env.server),
+		  "server started with a certificate does not use TLS");
+
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_eq(r.http.code, CURLE_OK, "HTTPS with the CA failed: %s",
+		     curl_easy_strerror(r.http.code));
+	cr_assert_eq(r.http.status, 200, "expected 200, got %ld",
+		     r.http.status);
+	cr_assert_str_eq(r.serial, "1001",
+			 "expected the serial of server.crt (1001), got \"%s\"",
+			 r.serial);
+	http_result_release(&r.http);
+
+	/* Plain HTTP to the HTTPS port gets no HTTP response. */
+	http_send(&env, "GET", "/healthz", NULL, 0, &plain);
+	cr_assert(plain.code != CURLE_OK || plain.status != 200,
+		  "plain HTTP was served on the HTTPS listener");
+	http_result_release(&plain);
+
+	env_finish(&env);
+	g_free(cert);
+	g_free(key);
+}
+
+Test(server, https_with_wrong_ca_fails)
+{
+	sched_server_config config;
+	test_env env;
+	https_result r;
+	char *cert, *key, *client_ca;
+
+	tls_config(&config, &cert, &key, &client_ca);
+	env_start_with(&env, &config);
+	https_get(&env, "/healthz", &(tls_client){.ca = "other-ca.crt"}, &r);
+	cr_assert_eq(r.http.code, CURLE_PEER_FAILED_VERIFICATION,
+		     "expected CURLE_PEER_FAILED_VERIFICATION (%d) with "
+		     "another CA, got %d (%s)",
+		     CURLE_PEER_FAILED_VERIFICATION, r.http.code,
+		     curl_easy_strerror(r.http.code));
+	cr_assert_eq(r.http.status, 0, "expected no HTTP status, got %ld",
+		     r.http.status);
+	http_result_release(&r.http);
+	env_finish(&env);
+	g_free(cert);
+	g_free(key);
+}
+
+Test(server, mtls_requires_trusted_client_cert)
+{
+	sched_server_config config;
+	test_env env;
+	https_result r;
+	char *cert, *key, *client_ca;
+	char *log;
+
+	tls_config(&config, &cert, &key, &client_ca);
+	client_ca = tls_fixture("ca.crt");
+	config.client_ca_file = client_ca;
+	env_start_with(&env, &config);
+
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_neq(r.http.code, CURLE_OK,
+		      "a client without a certificate was served (HTTP %ld)",
+		      r.http.status);
+	cr_assert_eq(r.http.status, 0,
+		     "without a client certificate: expected no HTTP status, "
+		     "got %ld",
+		     r.http.status);
+	http_result_release(&r.http);
+
+	https_get(&env, "/healthz",
+		  &(tls_client){.ca = "ca.crt",
+				.cert = "other-client.crt",
+				.key = "other-client.key"},
+		  &r);
+	cr_assert_neq(r.http.code, CURLE_OK,
+		      "a client certificate of another CA was accepted (HTTP "
+		      "%ld)",
+		      r.http.status);
+	cr_assert_eq(r.http.status, 0,
+		     "with another CA's client certificate: expected no HTTP "
+		     "status, got %ld",
+		     r.http.status);
+	http_result_release(&r.http);
+
+	https_get(&env, "/healthz",
+		  &(tls_client){.ca = "ca.crt",
+				.cert = "client.crt",
+				.key = "client.key"},
+		  &r);
+	cr_assert_eq(r.http.code, CURLE_OK,
+		     "with the client certificate: expected success, got %s",
+		     curl_easy_strerror(r.http.code));
+	cr_assert_eq(r.http.status, 200,
+		     "with the client certificate: expected 200, got %ld",
+		     r.http.status);
+	http_result_release(&r.http);
+
+	log = env_stop(&env);
+	cr_assert_not_null(strstr(log, "rejected TLS client certificate"),
+			   "expected the rejected certificate logged, got:\n%s",
+			   log);
+	cr_assert_not_null(strstr(log, "CN=kube-scheduler"),
+			   "expected the rejected subject logged, got:\n%s",
+			   log);
+	g_free(log);
+	g_free(cert);
+	g_free(key);
+	g_free(client_ca);
+}
+
+/* Copies fixture `name` to `path` through a new file and rename(), as a
+ * Secret volume update replaces files. */
+static void install_fixture(const char *name, const char *path)
+{
+	char *source = tls_fixture(name);
+	char *contents = NULL;
+	gsize length = 0;
+	GError *error = NULL;
+
+	cr_assert(g_file_get_contents(source, &contents, &length, &error),
+		  "cannot read %s: %s", source, error->message);
+	cr_assert(g_file_set_contents(path, contents, (gssize)length, &error),
+		  "cannot write %s: %s", path, error->message);
+	g_free(contents);
+	g_free(source);
+}
+
+/* Reads what the server logged so far without stopping it; the caller
+ * frees the text. */
+static char *read_log(const test_env *env)
+{
+	GString *text = g_string_new(NULL);
+	char buf[4096];
+	size_t n;
+	long end;
+
+	fflush(env->log_file);
+	end = ftell(env->log_file);
+	rewind(env->log_file);
+	while ((n = fread(buf, 1, sizeof(buf), env->log_file)) > 0)
+		g_string_append_len(text, buf, (gssize)n);
+	fseek(env->log_file, end, SEEK_SET);
+	return g_string_free(text, FALSE);
+}
+
+/* Makes HTTPS requests until the log contains `needle`, for at most
+ * TEST_DEADLINE_S: the server checks its certificate files when a
+ * connection arrives. */
+static bool await_log_connecting(const test_env *env, const char *needle)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  TEST_DEADLINE_S * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < deadline) {
+		char *log = read_log(env);
+		bool found = strstr(log, needle) != NULL;
+		https_result r;
+
+		g_free(log);
+		if (found)
+			return true;
+		https_get(env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+		http_result_release(&r.http);
+		g_usleep(50000); /* polling interval, not synchronization */
+	}
+	return false;
+}
+
+/* Connects over HTTPS until the server presents `serial`, for at most
+ * TEST_DEADLINE_S; returns the last serial seen (caller frees). */
+static char *await_serial(const test_env *env, const char *serial)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  TEST_DEADLINE_S * G_USEC_PER_SEC;
+	char *last = g_strdup("");
+
+	while (g_get_monotonic_time() < deadline) {
+		https_result r;
+
+		https_get(env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+		http_result_release(&r.http);
+		g_free(last);
+		last = g_strdup(r.serial);
+		if (strcmp(r.serial, serial) == 0)
+			break;
+		g_usleep(50000); /* polling interval, not synchronization */
+	}
+	return last;
+}
+
+Test(server, tls_reload_serves_new_certificate)
+{
+	sched_server_config config;
+	test_env env;
+	https_result r;
+	char *dir = g_dir_make_tmp("stowage-tls-XXXXXX", NULL);
+	char *cert = g_build_filename(dir, "tls.crt", NULL);
+	char *key = g_build_filename(dir, "tls.key", NULL);
+	char *serial;
+	char *log;
+
+	cr_assert_not_null(dir, "cannot create a temporary directory");
+	install_fixture("server.crt", cert);
+	install_fixture("server.key", key);
+	test_config(&config);
+	config.tls_cert_file = cert;
+	config.tls_key_file = key;
+	env_start_with(&env, &config);
+
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_eq(r.http.status, 200, "before reload: expected 200, got "
+					 "%ld (%s)",
+		     r.http.status, curl_easy_strerror(r.http.code));
+	cr_assert_str_eq(r.serial, "1001",
+			 "before reload: expected serial 1001, got \"%s\"",
+			 r.serial);
+	http_result_release(&r.http);
+
+	/* Half a rotation: the new certificate with the old key. The server
+	 * must keep serving the old pair. */
+	install_fixture("server2.crt", cert);
+	cr_assert(await_log_connecting(&env, "could not be loaded"),
+		  "no warning about the mismatched pair within %d s",
+		  TEST_DEADLINE_S);
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_eq(r.http.status, 200,
+		     "with a mismatched pair on disk: expected 200, got %ld "
+		     "(%s)",
+		     r.http.status, curl_easy_strerror(r.http.code));
+	cr_assert_str_eq(r.serial, "1001",
+			 "with a mismatched pair on disk: expected the old "
+			 "serial 1001, got \"%s\"",
+			 r.serial);
+	http_result_release(&r.http);
+
+	/* The rotation completes. */
+	install_fixture("server2.key", key);
+	serial = await_serial(&env, "1002");
+	cr_assert_str_eq(serial, "1002",
+			 "after reload: expected serial 1002 within %d s, got "
+			 "\"%s\"",
+			 TEST_DEADLINE_S, serial);
+	g_free(serial);
+
+	log = env_stop(&env);
+	cr_assert_not_null(strstr(log, "reloaded TLS certificate"),
+			   "expected the reload logged, got:\n%s", log);
+	g_free(log);
+	g_unlink(cert);
+	g_unlink(key);
+	g_rmdir(dir);
+	g_free(cert);
+	g_free(key);
+	g_free(dir);
+}
+
+Test(server, tls_config_errors)
+{
+	static const struct {
+		const char *cert;
+		const char *key;
+		const char *client_ca;
+		const char *expected; /* in the message */
+	} cases[] = {
+		{"server.crt", NULL, NULL, "--tls-key"},
+		{NULL, "server.key", NULL, "--tls-cert"},
+		{NULL, NULL, "ca.crt", "--client-ca"},
+		{"server.crt", "server2.key", NULL, "does not match"},
+		{"missing.crt", "server.key", NULL, "missing.crt"},
+		{"server.key", "server.key", NULL, "invalid TLS certificate"},
+		{"server.crt", "server.crt", NULL, "invalid TLS private key"},
+		{"server.crt", "server.key", "server.key", "client CA"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sched_server_config config;
+		sched_extender extender = {0};
+		sched_server *server = NULL;
+		score_error err = {0};
+		char *cert = cases[i].cert ? tls_fixture(cases[i].cert) : NULL;
+		char *key = cases[i].key ? tls_fixture(cases[i].key) : NULL;
+		char *ca = cases[i].client_ca ? tls_fixture(cases[i].client_ca)
+					      : NULL;
+		int ret;
+
+		test_config(&config);
+		config.tls_cert_file = cert;
+		config.tls_key_file = key;
+		config.client_ca_file = ca;
+		ret = sched_server_start(&config, &extender, NULL, NULL,
+					 &server, &err);
+		cr_assert_lt(ret, 0, "case %zu: expected a failure, got %d", i,
+			     ret);
+		cr_assert_null(server, "case %zu: failed start returned a "
+				       "server",
+			       i);
+		cr_assert_not_null(strstr(err.message, cases[i].expected),
+				   "case %zu: expected \"%s\" in the message, "
+				   "got: %s",
+				   i, cases[i].expected, err.message);
+		g_free(cert);
+		g_free(key);
+		g_free(ca);
+	}
+}
+
+/* ---- Connection limits ------------------------------------------------------- */
+
+/* Connects to the server from loopback address `source` (e.g.
+ * "127.0.0.2"); every address of 127.0.0.0/8 is this host. */
+static int raw_connect_from(const test_env *env, const char *source)
+{
+	struct sockaddr_in local = {0};
+	int fd;
+
+	if (source == NULL)
+		return raw_connect(env);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0, "socket failed: %s", strerror(errno));
+	local.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, source, &local.sin_addr), 1,
+		     "bad source address %s", source);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&local, sizeof(local)), 0,
+		     "bind to %s failed: %s", source, strerror(errno));
+	{
+		struct sockaddr_in addr = {0};
+
+		addr.sin_family = AF_INET;
+		addr.sin_port = htons(sched_server_port(env->server));
+		addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cr_assert_eq(connect(fd, (struct sockaddr *)&addr,
+				     sizeof(addr)),
+			     0, "connect from %s failed: %s", source,
+			     strerror(errno));
+	}
+	return fd;
+}
+
+static const char keepalive_get[] = "GET /healthz HTTP/1.1\r\n"
+				    "Host: 127.0.0.1\r\n\r\n";
+
+/* Reads until `timeout_ms` passes, the peer closes, or a whole response
+ * to GET /healthz ({"status":"ok"}) has arrived. */
+static GString *raw_read_response(int fd, int timeout_ms, bool *closed)
+{
+	GString *data = g_string_new(NULL);
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	*closed = false;
+	while (strstr(data->str, "\"status\":\"ok\"}") == NULL) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+		char buf[4096];
+		ssize_t n;
+
+		if (left_ms <= 0 || poll(&pfd, 1, (int)left_ms) <= 0)
+			break;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0) {
+			*closed = true;
+			break;
+		}
+		g_string_append_len(data, buf, n);
+	}
+	return data;
+}
+
+/* Opens a connection from `source` and completes one keep-alive request
+ * on it, so that the server has certainly accepted it; returns it open. */
+static int open_served_connection(const test_env *env, const char *source)
+{
+	int fd = raw_connect_from(env, source);
+	bool closed;
+	GString *reply;
+
+	raw_send(fd, keepalive_get, strlen(keepalive_get));
+	reply = raw_read_response(fd, TEST_DEADLINE_S * 1000, &closed);
+	cr_assert(g_str_has_prefix(reply->str, "HTTP/1.1 200"),
+		  "holder connection from %s not served: \"%.80s\"",
+		  source != NULL ? source : "127.0.0.1", reply->str);
+	g_string_free(reply, TRUE);
+	return fd;
+}
+
+/* Long enough that neither timeout closes a connection while a test
+ * keeps it open. */
+#define HOLD_TIMEOUT_S 10
+/* How long a test waits to see that a connection is not served. */
+#define NOT_SERVED_MS 300
+
+Test(server, connection_limit_holds_extra_client)
+{
+	sched_server_config config;
+	test_env env;
+	int holders[4];
+	int extra;
+	GString *reply;
+	bool closed;
+
+	test_config(&config);
+	config.threads = 2;
+	config.max_connections = 4;
+	config.max_connections_per_ip = 0;
+	config.read_timeout_s = HOLD_TIMEOUT_S;
+	config.header_timeout_s = HOLD_TIMEOUT_S;
+	env_start_with(&env, &config);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(holders); i++)
+		holders[i] = open_served_connection(&env, NULL);
+	cr_assert_eq(sched_server_connections(env.server), 4,
+		     "expected 4 open connections, got %u",
+		     sched_server_connections(env.server));
+
+	extra = raw_connect(&env);
+	raw_send(extra, keepalive_get, strlen(keepalive_get));
+	reply = raw_read_response(extra, NOT_SERVED_MS, &closed);
+	cr_assert_eq(reply->len, 0,
+		     "a fifth connection was answered at the limit of 4: "
+		     "\"%.80s\"",
+		     reply->str);
+	cr_assert_not(closed, "a fifth connection was closed at the limit "
+			      "of 4 instead of waiting");
+	cr_assert_leq(sched_server_connections(env.server), 4,
+		      "expected at most 4 open connections, got %u",
+		      sched_server_connections(env.server));
+	g_string_free(reply, TRUE);
+
+	/* A slot frees up: the waiting client is served. */
+	close(holders[0]);
+	reply = raw_read_response(extra, TEST_DEADLINE_S * 1000, &closed);
+	cr_assert(g_str_has_prefix(reply->str, "HTTP/1.1 200"),
+		  "the waiting connection was not served once a slot freed "
+		  "up: \"%.80s\"",
+		  reply->str);
+	g_string_free(reply, TRUE);
+	close(extra);
+	for (size_t i = 1; i < G_N_ELEMENTS(holders); i++)
+		close(holders[i]);
+	env_finish(&env);
+}
+
+Test(server, per_ip_limit_closes_extra_connection)
+{
+	sched_server_config config;
+	test_env env;
+	int holders[2];
+	int extra;
+	int other;
+	GString *reply;
+	bool closed;
+
+	test_config(&config);
+	config.max_connections_per_ip = 2;
+	config.read_timeout_s = HOLD_TIMEOUT_S;
+	config.header_timeout_s = HOLD_TIMEOUT_S;
+	env_start_with(&env, &config);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(holders); i++)
+		holders[i] = open_served_connection(&env, "127.0.0.1");
+
+	extra = raw_connect_from(&env, "127.0.0.1");
+	raw_send(extra, keepalive_get, strlen(keepalive_get));
+	reply = raw_read_response(extra, TEST_DEADLINE_S * 1000, &closed);
+	cr_assert(closed, "a third connection from 127.0.0.1 stayed open at "
+			  "a per-IP limit of 2");
+	cr_assert_eq(reply->len, 0,
+		     "a third connection from 127.0.0.1 was answered: "
+		     "\"%.80s\"",
+		     reply->str);
+	g_string_free(reply, TRUE);
+	close(extra);
+
+	/* Another address is not affected. */
+	other = open_served_connection(&env, "127.0.0.2");
+	close(other);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(holders); i++)
+		close(holders[i]);
+	env_finish(&env);
+}
+
+Test(server, oversized_headers_rejected)
+{
+	sched_server_config config;
+	test_env env;
+	GString *request = g_string_new(NULL);
+	GString *reply;
+	bool closed;
+	http_result r;
+	int fd;
+
+	test_config(&config);
+	config.max_header_bytes = 8192;
+	env_start_with(&env, &config);
+
+	g_string_append(request, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				 "X-Padding: ");
+	for (int i = 0; i < 16384; i++)
+		g_string_append_c(request, 'a');
+	g_string_append(request, "\r\n\r\n");
+
+	fd = raw_connect(&env);
+	raw_send(fd, request->str, request->len);
+	reply = raw_read_until_close(fd, TEST_DEADLINE_S * 1000, &closed);
+	cr_assert(g_str_has_prefix(reply->str, "HTTP/1.1 431"),
+		  "16 KiB of headers at a limit of 8 KiB: expected 431, got "
+		  "\"%.80s\"",
+		  reply->str);
+	cr_assert(closed, "expected the connection closed after 431");
+	g_string_free(reply, TRUE);
+	close(fd);
+
+	/* Headers well under the limit still work: kube-scheduler sends
+	 * about 200 bytes. */
+	g_string_assign(request, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				 "Connection: close\r\nX-Padding: ");
+	for (int i = 0; i < 2048; i++)
+		g_string_append_c(request, 'a');
+	g_string_append(request, "\r\n\r\n");
+	fd = raw_connect(&env);
+	raw_send(fd, request->str, request->len);
+	reply = raw_read_until_close(fd, TEST_DEADLINE_S * 1000, &closed);
+	cr_assert(g_str_has_prefix(reply->str, "HTTP/1.1 200"),
+		  "2 KiB of headers: expected 200, got \"%.80s\"", reply->str);
+	g_string_free(reply, TRUE);
+	close(fd);
+
+	http_expect(&env, "POST", "/filter", filter_body, &r);
+	cr_assert_eq(r.status, 200, "after 431: expected 200, got %ld",
+		     r.status);
+	http_result_release(&r);
+	g_string_free(request, TRUE);
+	env_finish(&env);
+}
+
+Test(server, limits_rejected_when_invalid)
+{
+	static const struct {
+		unsigned max_connections;
+		unsigned per_ip;
+		size_t header_bytes;
+		unsigned header_timeout_s;
+		const char *expected;
+	} cases[] = {
+		{2, 0, 32768, 10, "--max-connections 2"},
+		{100, 101, 32768, 10, "--max-connections-per-ip 101"},
+		{100, 0, 1024, 10, "--max-header-bytes 1024"},
+		{100, 0, 32768, 0, "--header-timeout 0"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sched_server_config config;
+		sched_extender extender = {0};
+		sched_server *server = NULL;
+		score_error err = {0};
+		int ret;
+
+		test_config(&config); /* 4 threads */
+		config.max_connections = cases[i].max_connections;
+		config.max_connections_per_ip = cases[i].per_ip;
+		config.max_header_bytes = cases[i].header_bytes;
+		config.header_timeout_s = cases[i].header_timeout_s;
+		ret = sched_server_start(&config, &extender, NULL, NULL,
+					 &server, &err);
+		cr_assert_eq(ret, -EINVAL, "case %zu: expected -EINVAL, got %d",
+			     i, ret);
+		cr_assert_not_null(strstr(err.message, cases[i].expected),
+				   "case %zu: expected \"%s\" in: %s", i,
+				   cases[i].expected, err.message);
+	}
+}
+
+/* ---- Slow clients ------------------------------------------------------------ */
+
+/* Waits until the server has released every connection; the client may
+ * see a close slightly before the server's thread finishes with it. */
+static bool await_no_connections(const test_env *env)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  TEST_DEADLINE_S * G_USEC_PER_SEC;
+
+	while (sched_server_connections(env->server) > 0) {
+		if (g_get_monotonic_time() >= deadline)
+			return false;
+		g_usleep(5000); /* polling interval, not synchronization */
+	}
+	return true;
+}
+
+#define SLOW_CLIENTS 64
+#define SLOW_HEADER_TIMEOUT_S 1
+/* One byte per connection this often: ten times faster than the read
+ * timeout below, so only the header timeout can close them. */
+#define SLOW_BYTE_INTERVAL_MS 100
+#define SLOW_READ_TIMEOUT_S 5
+
+/* The slow header: far longer than the header timeout lets through at one
+ * byte per interval. */
+static const char slow_request[] =
+	"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+	"\r\n";
+
+typedef struct slow_attack {
+	const test_env *env;
+	int fds[SLOW_CLIENTS];
+	size_t sent[SLOW_CLIENTS];
+	gint64 closed_after_us[SLOW_CLIENTS]; /* 0 while open */
+	bool answered[SLOW_CLIENTS];
+	gint64 start_us;
+	unsigned open;
+} slow_attack;
+
+/* Checks whether the server closed connection `i` without blocking. */
+static void slow_poll(slow_attack *a, size_t i)
+{
+	char buf[256];
+	ssize_t n = recv(a->fds[i], buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n > 0) {
+		a->answered[i] = true;
+		return;
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		a->closed_after_us[i] = g_get_monotonic_time() - a->start_us;
+		a->open--;
+	}
+}
+
+/* Sends one more header byte on every open connection each interval until
+ * the server has closed all of them or the deadline passes. */
+static gpointer run_slow_attack(gpointer data)
+{
+	slow_attack *a = data;
+	gint64 deadline = a->start_us + TEST_DEADLINE_S * G_USEC_PER_SEC;
+
+	while (a->open > 0 && g_get_monotonic_time() < deadline) {
+		for (size_t i = 0; i < SLOW_CLIENTS; i++) {
+			if (a->closed_after_us[i] != 0)
+				continue;
+			if (a->sent[i] < sizeof(slow_request) - 1 &&
+			    send(a->fds[i], slow_request + a->sent[i], 1,
+				 MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+				a->sent[i]++;
+			slow_poll(a, i);
+		}
+		g_usleep(SLOW_BYTE_INTERVAL_MS * 1000); /* the attack's pace */
+	}
+	return NULL;
+}
+
+/* Returns the resident set size of this process in KiB. */
+static long rss_kib(void)
+{
+	char *status = NULL;
+	const char *line;
+	long kib = -1;
+
+	if (!g_file_get_contents("/proc/self/status", &status, NULL, NULL))
+		return -1;
+	line = strstr(status, "VmRSS:");
+	if (line != NULL)
+		kib = strtol(line + strlen("VmRSS:"), NULL, 10);
+	g_free(status);
+	return kib;
+}
+
+Test(server, slow_headers_closed_others_served)
+{
+	sched_server_config config;
+	test_env env;
+	slow_attack *attack = g_new0(slow_attack, 1);
+	GThread *thread;
+	long rss_before;
+	long rss_during;
+	gint64 slowest_us = 0;
+	char *log;
+
+	test_config(&config);
+	config.max_connections_per_ip = 0;
+	config.read_timeout_s = SLOW_READ_TIMEOUT_S;
+	config.header_timeout_s = SLOW_HEADER_TIMEOUT_S;
+	env_start_with(&env, &config);
+	rss_before = rss_kib();
+
+	attack->env = &env;
+	attack->start_us = g_get_monotonic_time();
+	for (size_t i = 0; i < SLOW_CLIENTS; i++)
+		attack->fds[i] = raw_connect(&env);
+	attack->open = SLOW_CLIENTS;
+	thread = g_thread_new("slowloris", run_slow_attack, attack);
+
+	/* Normal clients keep being served while the slow ones hold their
+	 * connections. */
+	for (int i = 0; i < 5; i++) {
+		gint64 begin = g_get_monotonic_time();
+		http_result r;
+
+		http_expect(&env, "POST", "/filter", filter_body, &r);
+		cr_assert_eq(r.status, 200,
+			     "request %d during the attack: expected 200, got "
+			     "%ld",
+			     i, r.status);
+		http_result_release(&r);
+		slowest_us = MAX(slowest_us, g_get_monotonic_time() - begin);
+	}
+	rss_during = rss_kib();
+	g_thread_join(thread);
+
+	cr_assert_lt(slowest_us, G_USEC_PER_SEC / 2,
+		     "a normal request took %" G_GINT64_FORMAT " us during "
+		     "the attack, expected under 0.5 s",
+		     slowest_us);
+	cr_assert_eq(attack->open, 0,
+		     "%u of %d slow connections still open after %d s",
+		     attack->open, SLOW_CLIENTS, TEST_DEADLINE_S);
+	for (size_t i = 0; i < SLOW_CLIENTS; i++) {
+		cr_assert_not(attack->answered[i],
+			      "slow connection %zu got a response", i);
+		cr_assert_lt(attack->sent[i], sizeof(slow_request) - 1,
+			     "slow connection %zu finished its headers", i);
+		cr_assert_geq(attack->closed_after_us[i],
+			      SLOW_HEADER_TIMEOUT_S * G_USEC_PER_SEC / 2,
+			      "slow connection %zu closed after %" G_GINT64_FORMAT
+			      " us, before the header timeout",
+			      i, attack->closed_after_us[i]);
+		cr_assert_lt(attack->closed_after_us[i],
+			     (SLOW_HEADER_TIMEOUT_S + 2) * G_USEC_PER_SEC,
+			     "slow connection %zu closed after %" G_GINT64_FORMAT
+			     " us, long after the header timeout of %d s",
+			     i, attack->closed_after_us[i],
+			     SLOW_HEADER_TIMEOUT_S);
+		close(attack->fds[i]);
+	}
+	cr_assert(await_no_connections(&env),
+		  "expected every connection released within %d s, %u open",
+		  TEST_DEADLINE_S, sched_server_connections(env.server));
+	/* Each connection costs at most its 32 KiB memory pool plus
+	 * bookkeeping; 16 MiB for 64 leaves room for allocator noise. */
+	cr_assert(rss_before < 0 || rss_during - rss_before < 16 * 1024,
+		  "resident memory grew by %ld KiB during the attack",
+		  rss_during - rss_before);
+
+	log = env_stop(&env);
+	cr_assert_not_null(strstr(log, "did not arrive within the header "
+				       "timeout"),
+			   "expected the closed connections logged, got:\n%s",
+			   log);
+	g_free(log);
+	g_free(attack);
+}
+
+Test(server, stalled_tls_handshake_closed)
+{
+	sched_server_config config;
+	test_env env;
+	char *cert, *key, *client_ca;
+	GString *reply;
+	bool closed;
+	gint64 start_us;
+	gint64 closed_us;
+	int fd;
+
+	tls_config(&config, &cert, &key, &client_ca);
+	config.read_timeout_s = SLOW_READ_TIMEOUT_S;
+	config.header_timeout_s = SLOW_HEADER_TIMEOUT_S;
+	env_start_with(&env, &config);
+
+	/* Connects and sends no ClientHello. */
+	fd = raw_connect(&env);
+	start_us = g_get_monotonic_time();
+	reply = raw_read_until_close(fd, TEST_DEADLINE_S * 1000, &closed);
+	closed_us = g_get_monotonic_time() - start_us;
+	cr_assert(closed, "a connection without a TLS handshake stayed open "
+			  "for %d s",
+		  TEST_DEADLINE_S);
+	cr_assert_lt(closed_us, (SLOW_HEADER_TIMEOUT_S + 2) * G_USEC_PER_SEC,
+		     "closed after %" G_GINT64_FORMAT " us, expected about "
+		     "the header timeout of %d s",
+		     closed_us, SLOW_HEADER_TIMEOUT_S);
+	g_string_free(reply, TRUE);
+	close(fd);
+	env_finish(&env);
+	g_free(cert);
+	g_free(key);
+}
+
+Test(server, idle_keepalive_closed_after_header_timeout)
+{
+	sched_server_config config;
+	test_env env;
+	GString *reply;
+	bool closed;
+	int fd;
+
+	test_config(&config);
+	config.read_timeout_s = SLOW_READ_TIMEOUT_S;
+	config.header_timeout_s = SLOW_HEADER_TIMEOUT_S;
+	env_start_with(&env, &config);
+
+	fd = open_served_connection(&env, NULL);
+	reply = raw_read_until_close(fd, TEST_DEADLINE_S * 1000, &closed);
+	cr_assert(closed, "an idle keep-alive connection stayed open for %d "
+			  "s",
+		  TEST_DEADLINE_S);
+	cr_assert_eq(reply->len, 0, "unexpected data: \"%.80s\"", reply->str);
+	g_string_free(reply, TRUE);
+	close(fd);
+	cr_assert(await_no_connections(&env),
+		  "expected no open connection within %d s, got %u",
+		  TEST_DEADLINE_S, sched_server_connections(env.server));
+	env_finish(&env);
 }
