@@ -22,8 +22,10 @@
 
 /* ---- JSON helpers -------------------------------------------------------- */
 
-static const char *json_type_name(const cJSON *item)
+const char *inf_json_type_name(const cJSON *item)
 {
+	if (item == NULL)
+		return "nothing";
 	if (cJSON_IsObject(item))
 		return "an object";
 	if (cJSON_IsArray(item))
@@ -92,7 +94,7 @@ static int member_object(const cJSON *object, const char *path,
 	if (!cJSON_IsObject(item)) {
 		path_member(field, sizeof(field), path, key);
 		return field_fail(err, field, "expected an object, got %s",
-				  json_type_name(item));
+				  inf_json_type_name(item));
 	}
 	*out = item;
 	return 0;
@@ -110,7 +112,7 @@ static int member_array(const cJSON *object, const char *path, const char *key,
 	if (!cJSON_IsArray(item)) {
 		path_member(field, sizeof(field), path, key);
 		return field_fail(err, field, "expected an array, got %s",
-				  json_type_name(item));
+				  inf_json_type_name(item));
 	}
 	*out = item;
 	return 0;
@@ -129,7 +131,7 @@ static int member_string(const cJSON *object, const char *path,
 	if (!cJSON_IsString(item)) {
 		path_member(field, sizeof(field), path, key);
 		return field_fail(err, field, "expected a string, got %s",
-				  json_type_name(item));
+				  inf_json_type_name(item));
 	}
 	if (item->valuestring[0] != '\0')
 		*out = item->valuestring;
@@ -148,7 +150,7 @@ static int member_bool(const cJSON *object, const char *path, const char *key,
 	if (!cJSON_IsBool(item)) {
 		path_member(field, sizeof(field), path, key);
 		return field_fail(err, field, "expected true or false, got %s",
-				  json_type_name(item));
+				  inf_json_type_name(item));
 	}
 	*out = cJSON_IsTrue(item);
 	return 0;
@@ -160,7 +162,7 @@ static int expect_object(const cJSON *item, const char *path,
 	if (cJSON_IsObject(item))
 		return 0;
 	return field_fail(err, path, "expected an object, got %s",
-			  json_type_name(item));
+			  inf_json_type_name(item));
 }
 
 /* ---- Quantities and resource lists -------------------------------------- */
@@ -211,7 +213,7 @@ static int parse_quantity(const cJSON *item, bool milli, const char *path,
 	} else {
 		return field_fail(err, path,
 				  "expected a quantity such as \"500m\" or \"2Gi\", got %s",
-				  json_type_name(item));
+				  inf_json_type_name(item));
 	}
 
 	if (milli)
@@ -303,7 +305,7 @@ static int decode_labels(const cJSON *object, const char *path,
 			path_member(field, sizeof(field), map_path, item->string);
 			return field_fail(err, field,
 					  "expected a string label value, got %s",
-					  json_type_name(item));
+					  inf_json_type_name(item));
 		}
 		score_labels_set(labels, item->string, item->valuestring);
 	}
@@ -665,7 +667,7 @@ static int member_int(const cJSON *object, const char *path, const char *key,
 	path_member(field, sizeof(field), path, key);
 	if (!cJSON_IsNumber(item))
 		return field_fail(err, field, "expected an integer, got %s",
-				  json_type_name(item));
+				  inf_json_type_name(item));
 	value = item->valuedouble;
 	if (value != floor(value) || value < (double)min || value > (double)max)
 		return field_fail(err, field,
@@ -1026,7 +1028,7 @@ int inf_decode_pod(const cJSON *object, score_resource_table *resources,
 	if (!cJSON_IsObject(object)) {
 		rc = score_fail(err, -EINVAL,
 				"expected a pod as a JSON object, got %s",
-				json_type_name(object));
+				inf_json_type_name(object));
 		goto out;
 	}
 
@@ -1150,7 +1152,7 @@ int inf_decode_node(const cJSON *object, score_resource_table *resources,
 	if (!cJSON_IsObject(object)) {
 		rc = score_fail(err, -EINVAL,
 				"expected a node as a JSON object, got %s",
-				json_type_name(object));
+				inf_json_type_name(object));
 		goto out;
 	}
 
@@ -1207,7 +1209,7 @@ int inf_decode_namespace(const cJSON *object, const char **name,
 	if (!cJSON_IsObject(object))
 		return score_fail(err, -EINVAL,
 				  "expected a namespace as a JSON object, got %s",
-				  json_type_name(object));
+				  inf_json_type_name(object));
 
 	rc = member_object(object, "", "metadata", &metadata, err);
 	if (rc == 0)

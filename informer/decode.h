@@ -39,6 +39,11 @@ int inf_decode_node(const cJSON *object, score_resource_table *resources,
 int inf_decode_namespace(const cJSON *object, const char **name,
 			 score_labels *labels, score_error *err);
 
+/* Returns the JSON type of `item` for error messages: "an object",
+ * "an array", "a string", "a number", "a boolean", "null", or "nothing"
+ * for NULL. */
+const char *inf_json_type_name(const cJSON *item);
+
 /* Returns the member `name` of `object` matched case-insensitively, as Go's
  * encoding/json matches struct fields, or NULL. Borrowed. */
 const cJSON *inf_json_member(const cJSON *object, const char *name);

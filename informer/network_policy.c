@@ -20,23 +20,6 @@
 
 /* ---- Decoding ------------------------------------------------------------ */
 
-static const char *json_type(const cJSON *item)
-{
-	if (item == NULL)
-		return "nothing";
-	if (cJSON_IsString(item))
-		return "a string";
-	if (cJSON_IsNumber(item))
-		return "a number";
-	if (cJSON_IsBool(item))
-		return "a boolean";
-	if (cJSON_IsNull(item))
-		return "null";
-	if (cJSON_IsArray(item))
-		return "a list";
-	return "an object";
-}
-
 /* Returns the member `key` of `object`, NULL when absent or JSON null, as
  * Go's encoding/json treats null. */
 static const cJSON *member(const cJSON *object, const char *key)
@@ -52,7 +35,7 @@ static int expect(const cJSON *item, cJSON_bool (*is)(const cJSON *),
 	if (item == NULL || is(item))
 		return 0;
 	return score_fail(err, -EINVAL, "%s: expected %s, got %s", path, what,
-			  json_type(item));
+			  inf_json_type_name(item));
 }
 
 static int decode_requirement(const cJSON *expression, const char *path,
@@ -110,7 +93,7 @@ static int decode_requirement(const cJSON *expression, const char *path,
 		if (!cJSON_IsString(value)) {
 			g_free(strings);
 			return score_fail(err, -EINVAL, "%s.values[%zu]: expected a string, got %s",
-					  path, n, json_type(value));
+					  path, n, inf_json_type_name(value));
 		}
 		strings[n++] = value->valuestring;
 	}
@@ -141,7 +124,7 @@ static int decode_selector(const cJSON *object, const char *path,
 
 		if (!cJSON_IsString(label))
 			return score_fail(err, -EINVAL, "%s.%s: expected a string, got %s",
-					  item_path, label->string, json_type(label));
+					  item_path, label->string, inf_json_type_name(label));
 		score_selector_add(selector, label->string, SCORE_SELECTOR_IN, &value, 1);
 	}
 	g_snprintf(item_path, sizeof(item_path), "%s.matchExpressions", path);
@@ -168,7 +151,7 @@ static int decode_ip_block(const cJSON *block, const char *path,
 	if (rc == 0 && (!cJSON_IsString(cidr) || strchr(cidr->valuestring, '/') == NULL))
 		rc = score_fail(err, -EINVAL,
 				"%s.cidr: expected a CIDR such as 10.0.0.0/16, got %s",
-				path, cJSON_IsString(cidr) ? cidr->valuestring : json_type(cidr));
+				path, cJSON_IsString(cidr) ? cidr->valuestring : inf_json_type_name(cidr));
 	if (rc == 0)
 		rc = expect(except, cJSON_IsArray, path, "a list of CIDRs in except", err);
 	if (rc < 0)
@@ -183,7 +166,7 @@ static int decode_ip_block(const cJSON *block, const char *path,
 			g_ptr_array_set_free_func(list, g_free);
 			g_ptr_array_unref(list);
 			return score_fail(err, -EINVAL, "%s.except: expected CIDR strings, got %s",
-					  path, json_type(item));
+					  path, inf_json_type_name(item));
 		}
 		g_ptr_array_add(list, g_strdup(item->valuestring));
 	}
@@ -238,7 +221,7 @@ static int decode_port_number(const cJSON *item, const char *path,
 		return score_fail(err, -EINVAL,
 				  "%s: expected a port number from 1 to 65535, got %s",
 				  path, cJSON_IsNumber(item) ? "a number out of range" :
-							       json_type(item));
+							       inf_json_type_name(item));
 	*out = (int32_t)value;
 	return 0;
 }
@@ -267,7 +250,7 @@ static int decode_port(const cJSON *object, const char *path,
 				  "%s.protocol: invalid value %s%s%s; use TCP, UDP or SCTP",
 				  path, cJSON_IsString(protocol) ? "\"" : "",
 				  cJSON_IsString(protocol) ? protocol->valuestring :
-							     json_type(protocol),
+							     inf_json_type_name(protocol),
 				  cJSON_IsString(protocol) ? "\"" : "");
 
 	g_snprintf(field, sizeof(field), "%s.port", path);
@@ -393,7 +376,7 @@ static int decode_policy_types(const cJSON *spec, inf_network_policy *policy,
 			return score_fail(err, -EINVAL,
 					  "spec.policyTypes[%d]: invalid value %s; use Ingress or Egress",
 					  index, cJSON_IsString(type) ? type->valuestring :
-									json_type(type));
+									inf_json_type_name(type));
 	}
 	return 0;
 }
@@ -413,7 +396,7 @@ static int decode_metadata(const cJSON *object, inf_network_policy *policy,
 				  "metadata.name: missing; every NetworkPolicy needs a name");
 	if (namespace != NULL && !cJSON_IsString(namespace))
 		return score_fail(err, -EINVAL, "metadata.namespace: expected a string, got %s",
-				  json_type(namespace));
+				  inf_json_type_name(namespace));
 	/* The API server fills in the namespace; a file may leave it out. */
 	namespace_text = namespace != NULL && namespace->valuestring[0] != '\0' ?
 				 namespace->valuestring : "default";
@@ -435,7 +418,7 @@ int inf_network_policy_decode(const cJSON *object, inf_network_policy **out,
 	policy->refs = 1;
 	if (!cJSON_IsObject(object)) {
 		rc = score_fail(err, -EINVAL, "expected a NetworkPolicy object, got %s",
-				json_type(object));
+				inf_json_type_name(object));
 		goto out;
 	}
 	rc = decode_metadata(object, policy, err);

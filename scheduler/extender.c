@@ -259,21 +259,6 @@ static cJSON *mutable_member(cJSON *object, const char *name)
 	return NULL;
 }
 
-static const char *json_type_name(const cJSON *item)
-{
-	if (cJSON_IsObject(item))
-		return "an object";
-	if (cJSON_IsArray(item))
-		return "an array";
-	if (cJSON_IsString(item))
-		return "a string";
-	if (cJSON_IsNumber(item))
-		return "a number";
-	if (cJSON_IsBool(item))
-		return "a boolean";
-	return "null";
-}
-
 static const char *string_member(const cJSON *object, const char *name)
 {
 	const cJSON *item = member(object, name);
@@ -298,7 +283,7 @@ static int decode_request_pod(call *c, score_pod **out)
 	if (!cJSON_IsObject(pod))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "request member Pod is %s; expected a v1.Pod object",
-				 json_type_name(pod));
+				 inf_json_type_name(pod));
 
 	metadata = member(pod, "metadata");
 	name = string_member(metadata, "name");
@@ -370,7 +355,7 @@ static int parse_node_names(call *c, node_set *set, cJSON *names)
 	if (!cJSON_IsArray(names))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "request member NodeNames is %s; expected an array of node names",
-				 json_type_name(names));
+				 inf_json_type_name(names));
 
 	set->by_name = true;
 	set->n = (size_t)cJSON_GetArraySize(names);
@@ -381,7 +366,7 @@ static int parse_node_names(call *c, node_set *set, cJSON *names)
 			return call_fail(c, PROBLEM_SHAPE,
 					 "NodeNames[%zu] is %s; expected a non-empty node name string",
 					 i, cJSON_IsString(name) ? "an empty string"
-								 : json_type_name(name));
+								 : inf_json_type_name(name));
 		set->entries[i] = name;
 		set->names[i] = name->valuestring;
 		i++;
@@ -397,7 +382,7 @@ static int parse_node_list(call *c, node_set *set, cJSON *list)
 	if (!cJSON_IsObject(list))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "request member Nodes is %s; expected a v1.NodeList object",
-				 json_type_name(list));
+				 inf_json_type_name(list));
 
 	set->node_list = list;
 	set->items = mutable_member(list, "items");
@@ -406,7 +391,7 @@ static int parse_node_list(call *c, node_set *set, cJSON *list)
 	if (!cJSON_IsArray(set->items))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "Nodes.items is %s; expected an array of v1.Node objects",
-				 json_type_name(set->items));
+				 inf_json_type_name(set->items));
 
 	set->n = (size_t)cJSON_GetArraySize(set->items);
 	set->entries = g_new0(cJSON *, set->n);
@@ -417,7 +402,7 @@ static int parse_node_list(call *c, node_set *set, cJSON *list)
 		if (!cJSON_IsObject(node))
 			return call_fail(c, PROBLEM_SHAPE,
 					 "Nodes.items[%zu] is %s; expected a v1.Node object",
-					 i, json_type_name(node));
+					 i, inf_json_type_name(node));
 		name = string_member(member(node, "metadata"), "name");
 		if (name == NULL || name[0] == '\0')
 			return call_fail(c, PROBLEM_SHAPE,
@@ -949,7 +934,7 @@ static int parse_full_victim(call *c, preempt_set *set, preempt_node *node,
 	if (!cJSON_IsObject(victim))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "NodeNameToVictims[\"%s\"].Pods[%zu] is %s; expected a v1.Pod object",
-				 node->name, index, json_type_name(victim));
+				 node->name, index, inf_json_type_name(victim));
 	if (inf_decode_pod(victim, c->extender->cluster->resources, &pod,
 			   &err) < 0)
 		return call_fail(c, PROBLEM_CONTENT,
@@ -993,13 +978,13 @@ static int parse_victims(call *c, preempt_set *set, preempt_node *node,
 	if (!cJSON_IsObject(victims))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "%s[\"%s\"] is %s; expected an object with Pods and NumPDBViolations",
-				 map, node->name, json_type_name(victims));
+				 map, node->name, inf_json_type_name(victims));
 
 	violations = member(victims, "NumPDBViolations");
 	if (violations != NULL && !cJSON_IsNumber(violations))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "%s[\"%s\"].NumPDBViolations is %s; expected an integer",
-				 map, node->name, json_type_name(violations));
+				 map, node->name, inf_json_type_name(violations));
 	/* The field is an int64 in Go. A value outside that range, or with a
 	 * fraction, cannot come from kube-scheduler, and converting it to
 	 * int64_t would be undefined behaviour. 2^63 itself is out of range. */
@@ -1019,7 +1004,7 @@ static int parse_victims(call *c, preempt_set *set, preempt_node *node,
 	if (!cJSON_IsArray(pods))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "%s[\"%s\"].Pods is %s; expected an array",
-				 map, node->name, json_type_name(pods));
+				 map, node->name, inf_json_type_name(pods));
 
 	cJSON_ArrayForEach(victim, pods) {
 		int rc = set->meta ? parse_meta_victim(c, node, victim, index)
@@ -1061,7 +1046,7 @@ static int parse_preempt_set(call *c, preempt_set *set)
 	if (!cJSON_IsObject(map))
 		return call_fail(c, PROBLEM_SHAPE,
 				 "request member %s is %s; expected an object keyed by node name",
-				 c->mode, json_type_name(map));
+				 c->mode, inf_json_type_name(map));
 
 	set->nodes = g_array_new(FALSE, TRUE, sizeof(preempt_node));
 	set->decoded = g_ptr_array_new_with_free_func(
