@@ -116,10 +116,15 @@ timed_out:
 		else
 			g_string_append(reasons, "the first list has not finished");
 	}
-	score_fail(err, -ETIMEDOUT,
-		   "the cluster model did not sync from %s within %lld ms: %s",
-		   inf_client_server(informer->client), (long long)timeout_ms,
-		   reasons->str);
+	/* A zero timeout is a status check, so no duration is claimed. */
+	if (timeout_ms <= 0)
+		score_fail(err, -ETIMEDOUT, "the cluster model has not synced from %s yet: %s",
+			   inf_client_server(informer->client), reasons->str);
+	else
+		score_fail(err, -ETIMEDOUT,
+			   "the cluster model did not sync from %s within %lld ms: %s",
+			   inf_client_server(informer->client), (long long)timeout_ms,
+			   reasons->str);
 	g_string_free(reasons, true);
 	return -ETIMEDOUT;
 }
