@@ -109,6 +109,11 @@ static void read_weights(pol_reader *reader, const pol_yaml_node *spec,
 		if (value != NULL)
 			pol_read_int(reader, value, field, 0, 100, slots[i]);
 	}
+
+	/* Legal for a filter-only policy, but easy to write by mistake. */
+	if (weights->contention == 0 && weights->isolation == 0)
+		pol_warning(reader, node, path,
+			    "the contention and isolation weights are both 0, and locality and spread are not scored yet, so prioritize gives every node 0 and only the filters apply; set a weight above 0 unless that is intended");
 }
 
 /* ---- spec.contention ------------------------------------------------------- */

@@ -936,3 +936,24 @@ Test(policy, pipeline_enforces_the_rules)
 	score_model_free(model);
 	pol_policy_unref(policy);
 }
+
+Test(policy, zero_scoring_weights_warn)
+{
+	const char *text = HEADER
+		"spec:\n"
+		"  weights: {contention: 0, isolation: 0, locality: 3}\n";
+	pol_diagnostics diagnostics;
+	pol_policy *policy = NULL;
+	int rc;
+
+	pol_diagnostics_init(&diagnostics);
+	rc = pol_policy_parse("p.yaml", text, strlen(text), resources, &policy,
+			      &diagnostics, NULL);
+	cr_assert_eq(rc, 0, "a filter-only policy is valid");
+	cr_assert_eq(diagnostics.warnings->len, 1, "warnings %u", diagnostics.warnings->len);
+	cr_assert(strstr(g_ptr_array_index(diagnostics.warnings, 0),
+			 "spec.weights: the contention and isolation weights are both 0") != NULL,
+		  "warning: %s", (char *)g_ptr_array_index(diagnostics.warnings, 0));
+	pol_policy_unref(policy);
+	pol_diagnostics_release(&diagnostics);
+}
