@@ -278,7 +278,7 @@ static int run_http(const char *url, const char *body, int warmup, int n, case_r
 		}
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 		if (status != 200) {
-			fprintf(stderr, "bench: %s answered %ld\n", url, status);
+			fprintf(stderr, "bench: %s returned HTTP %ld, expected 200\n", url, status);
 			rc = -1;
 			break;
 		}

@@ -42,7 +42,7 @@
 
 /* kube-scheduler abandons an extender call after 5 s by default
  * (DefaultExtenderTimeout in pkg/scheduler/framework/extender.go), so the
- * binder answers before that. */
+ * binder returns before that. */
 #define INF_BIND_DEFAULT_DEADLINE_MS 4000
 /* Half the deadline, so a second attempt has time too, and twice the 1 s
  * that Kubernetes' API call latency SLO allows a mutating call on one

@@ -12,7 +12,7 @@
  *     stowage logs a warning with the same message.
  *   - filter with a Pod that cannot be decoded (an invalid quantity): 200
  *     with Error, so kube-scheduler reports stowage's message for the pod.
- *     prioritize and preempt answer such a pod with 400, because their
+ *     prioritize and preempt reject such a pod with 400, because their
  *     result types (HostPriorityList, ExtenderPreemptionResult) have no
  *     Error field and a 200 would read as "no scores" or "no candidates".
  *   - bind: 200 with an empty Error when bound, and with the reason in
@@ -138,7 +138,7 @@ typedef struct call {
 
 	/* A response body written without cJSON (prioritize); owned. */
 	char *text;
-	bool bind_failed; /* /bind answered with an Error */
+	bool bind_failed; /* the /bind response carries an Error */
 } call;
 
 static bool call_logs_decision(const call *c)
@@ -1238,7 +1238,7 @@ static double elapsed_ms(const call *c)
 }
 
 /* Checks an ExtenderBindingArgs body and binds the pod through
- * extender->bind, answering with an empty Error on success and the reason
+ * extender->bind. The response has an empty Error on success and the reason
  * otherwise. Returns the response body, or NULL with c->problem set. */
 static cJSON *handle_bind(call *c)
 {

@@ -83,8 +83,8 @@ typedef struct sched_extender {
 	sched_cluster *cluster; /* borrowed */
 	sched_log *log;         /* borrowed, may be NULL */
 	size_t top_scores;      /* how many scores a decision line shows */
-	/* NULL until an API server connection exists: /bind then answers
-	 * with an Error that says binding is not configured. */
+	/* NULL until an API server connection exists. /bind then returns
+	 * an Error stating that binding is not configured. */
 	sched_bind_fn bind;
 	void *bind_data;
 } sched_extender;

@@ -6,9 +6,9 @@
 
 struct score_model {
 	score_resource_table *resources; /* borrowed */
-	/* Node name -> score_node. Also holds absent nodes (present == false)
-	 * while pods still name them, so a pod seen before its node counts
-	 * as soon as the node arrives. */
+	/* Node name -> score_node. Also contains absent nodes (present ==
+	 * false) while pods still name them, so a pod seen before its node
+	 * counts as soon as the node arrives. */
 	GHashTable *nodes;
 	GHashTable *pods;    /* uid -> score_pod, owned */
 	GHashTable *assumed; /* uid -> score_pod, borrowed from pods */

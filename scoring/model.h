@@ -8,7 +8,7 @@
  *
  * Threads: a model is not locked. Writers (informer, simulator, /bind) must
  * be serialized by the owner, and readers may run concurrently only while no
- * writer runs; scheduler/ wraps the model in a GRWLock for that. The
+ * writer runs. scheduler/ wraps the model in a GRWLock for that. The
  * resource table is the exception: it is append-only and safe to use from
  * any thread, because request decoding may meet a new extended resource.
  *

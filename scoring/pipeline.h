@@ -1,12 +1,12 @@
 /* The scoring pipeline: filter -> score per criterion -> normalize ->
- * weighted sum. A criterion plugs in as a filter, a scorer, or both; the
+ * weighted sum. A criterion plugs in as a filter, a scorer, or both. The
  * service and the simulator call the same pipeline and never look inside a
  * criterion.
  *
  * Scores follow kube-scheduler's framework: each scorer returns 0..100
  * (MaxNodeScore), optional normalization keeps that range, and a node's
  * total is the weighted mean of its criteria, 0..100. The extender wire
- * format wants 0..10; score_to_extender_priority() maps it.
+ * format expects 0..10, and score_to_extender_priority() maps to it.
  *
  * Threads: a pipeline is immutable once built, so any number of threads may
  * run it at once over a model they hold for reading.
@@ -75,7 +75,7 @@ typedef score_fit (*score_filter_fn)(const void *config,
 				     GString *reason);
 
 /* A scorer returns 0..SCORE_MAX_NODE_SCORE for one node that passed, or
- * SCORE_SKIP when the criterion does not apply to this pod; a skipped
+ * SCORE_SKIP when the criterion does not apply to this pod. A skipped
  * criterion is left out of the weighted mean instead of counting as 0. */
 #define SCORE_SKIP (-1)
 
