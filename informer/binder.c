@@ -201,6 +201,21 @@ static int deadline_passed(const attempt *a, score_error *err)
 	return -ETIMEDOUT;
 }
 
+/* The API server asked for a wait (Retry-After) that ends past the bind
+ * deadline: give up now instead of sleeping into it, and say so, since
+ * the last attempt's error alone reads like a transient failure. */
+static int retry_after_too_long(const attempt *a, int64_t delay_ms,
+				score_error *err)
+{
+	score_error_prefix(err, "gave up after %u attempt%s: the API server asked to retry after %lld s, but only %lld ms of the %lld ms bind deadline were left; the last attempt",
+			   a->attempts, a->attempts == 1 ? "" : "s",
+			   (long long)(delay_ms / 1000),
+			   (long long)(remaining_ms(a) > 0 ? remaining_ms(a) : 0),
+			   (long long)a->binder->config.deadline_ms);
+	err->code = -ETIMEDOUT;
+	return -ETIMEDOUT;
+}
+
 /* Sends the binding until it succeeds, fails for good or the deadline
  * passes. */
 static int send_binding(attempt *a, const char *body, score_error *err)
@@ -242,11 +257,15 @@ static int send_binding(attempt *a, const char *body, score_error *err)
 
 		delay_ms = response.retry_after_s > 0 ? response.retry_after_s * 1000 :
 							inf_backoff_next(&backoff);
-		inf_response_release(&response);
 		if (delay_ms >= remaining_ms(a)) {
-			rc = deadline_passed(a, err);
+			if (response.retry_after_s > 0)
+				rc = retry_after_too_long(a, delay_ms, err);
+			else
+				rc = deadline_passed(a, err);
+			inf_response_release(&response);
 			break;
 		}
+		inf_response_release(&response);
 		SCHED_LOG(a->binder->config.log, SCHED_LOG_WARN, COMPONENT,
 			  "binding failed, retrying", SCHED_STR("pod", a->name),
 			  SCHED_STR("namespace", a->namespace),

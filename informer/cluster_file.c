@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "informer/decode.h"
+#include "informer/network_policy.h"
 
 /* ---- YAML to cJSON ------------------------------------------------------- */
 
@@ -660,6 +661,8 @@ typedef enum object_kind {
 	OBJECT_NODE,
 	OBJECT_POD,
 	OBJECT_NAMESPACE,
+	OBJECT_NETWORK_POLICY,
+	OBJECT_SERVICE,
 	OBJECT_OTHER,
 } object_kind;
 
@@ -674,6 +677,8 @@ typedef struct cluster_batch {
 	GPtrArray *nodes;      /* score_node, owned */
 	GPtrArray *pods;       /* score_pod, owned */
 	GPtrArray *namespaces; /* decoded_namespace, owned */
+	GPtrArray *network_policies; /* score_network_policy, one reference */
+	GPtrArray *services;   /* score_service, owned */
 	size_t skipped;
 } cluster_batch;
 
@@ -709,9 +714,16 @@ static int classify_object(const cJSON *object, const char *implied_kind,
 		return score_fail(err, -EINVAL,
 				  "missing kind; every item of a List needs one, such as kind: Node");
 
-	/* Only the core group's Node and Pod are cluster objects; a custom
-	 * resource may reuse the kind name in its own group. */
-	if (api_version != NULL && strcmp(api_version, "v1") != 0)
+	/* Only the core group's Node, Pod, Namespace and Service and the
+	 * networking.k8s.io group's NetworkPolicy are cluster objects,
+	 * because a custom resource may reuse the kind name in its own
+	 * group. */
+	if (strcmp(name, "NetworkPolicy") == 0)
+		*kind = api_version == NULL ||
+				strcmp(api_version, "networking.k8s.io/v1") == 0
+			? OBJECT_NETWORK_POLICY
+			: OBJECT_OTHER;
+	else if (api_version != NULL && strcmp(api_version, "v1") != 0)
 		*kind = OBJECT_OTHER;
 	else if (strcmp(name, "Node") == 0)
 		*kind = OBJECT_NODE;
@@ -719,6 +731,8 @@ static int classify_object(const cJSON *object, const char *implied_kind,
 		*kind = OBJECT_POD;
 	else if (strcmp(name, "Namespace") == 0)
 		*kind = OBJECT_NAMESPACE;
+	else if (strcmp(name, "Service") == 0)
+		*kind = OBJECT_SERVICE;
 	else
 		*kind = OBJECT_OTHER;
 	return 0;
@@ -734,6 +748,15 @@ static void describe_object(const cJSON *object, object_kind kind, char *buf,
 	const char *name = string_member(metadata, "name");
 	const char *namespace = string_member(metadata, "namespace");
 
+	if (kind == OBJECT_NETWORK_POLICY || kind == OBJECT_SERVICE) {
+		if (namespace == NULL || namespace[0] == '\0')
+			namespace = "default";
+		g_snprintf(buf, size, "%s%s%s%s%s",
+			   kind == OBJECT_SERVICE ? "Service" : "NetworkPolicy",
+			   name ? " " : "", name ? namespace : "", name ? "/" : "",
+			   name ? name : "");
+		return;
+	}
 	if (kind == OBJECT_NODE || kind == OBJECT_NAMESPACE) {
 		const char *kind_name = kind == OBJECT_NODE ? "Node" : "Namespace";
 
@@ -762,6 +785,8 @@ static int collect_object(const cJSON *object, int index,
 	score_node *node;
 	score_pod *pod;
 	decoded_namespace *namespace;
+	score_network_policy *policy;
+	score_service *service;
 	int rc;
 
 	g_snprintf(position, sizeof(position), "items[%d]", index);
@@ -789,6 +814,14 @@ static int collect_object(const cJSON *object, int index,
 			g_ptr_array_add(batch->namespaces, namespace);
 		else
 			decoded_namespace_free(namespace);
+	} else if (kind == OBJECT_NETWORK_POLICY) {
+		rc = inf_network_policy_decode(object, &policy, err);
+		if (rc == 0)
+			g_ptr_array_add(batch->network_policies, policy);
+	} else if (kind == OBJECT_SERVICE) {
+		rc = inf_decode_service(object, &service, err);
+		if (rc == 0)
+			g_ptr_array_add(batch->services, service);
 	} else {
 		rc = inf_decode_pod(object, resources, &pod, err);
 		if (rc == 0)
@@ -798,6 +831,17 @@ static int collect_object(const cJSON *object, int index,
 		return 0;
 
 	describe_object(object, kind, description, sizeof(description));
+	/* The NetworkPolicy decoder names the policy itself once it has
+	 * read its name. */
+	if (kind == OBJECT_NETWORK_POLICY && err != NULL &&
+	    g_str_has_prefix(err->message, "NetworkPolicy "))
+		description[0] = '\0';
+	if (index < 0 && description[0] == '\0')
+		return rc;
+	if (index >= 0 && description[0] == '\0') {
+		score_error_prefix(err, "%s", position);
+		return rc;
+	}
 	if (index < 0)
 		score_error_prefix(err, "%s", description);
 	else
@@ -842,12 +886,12 @@ static int collect_objects(const cJSON *root, score_resource_table *resources,
 
 	if (!cJSON_IsObject(root))
 		return score_fail(err, -EINVAL,
-				  "expected a Kubernetes object (kind List, NodeList, PodList, NamespaceList, Node, Pod or Namespace) at the top level");
+				  "expected a Kubernetes object (kind List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service) at the top level");
 
 	kind = string_member(root, "kind");
 	if (kind == NULL)
 		return score_fail(err, -EINVAL,
-				  "missing kind at the top level; expected List, NodeList, PodList, NamespaceList, Node, Pod or Namespace");
+				  "missing kind at the top level; expected List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service");
 	if (strcmp(kind, "List") == 0)
 		return collect_list(root, NULL, resources, batch, err);
 	if (strcmp(kind, "NodeList") == 0)
@@ -856,12 +900,17 @@ static int collect_objects(const cJSON *root, score_resource_table *resources,
 		return collect_list(root, "Pod", resources, batch, err);
 	if (strcmp(kind, "NamespaceList") == 0)
 		return collect_list(root, "Namespace", resources, batch, err);
+	if (strcmp(kind, "NetworkPolicyList") == 0)
+		return collect_list(root, "NetworkPolicy", resources, batch, err);
+	if (strcmp(kind, "ServiceList") == 0)
+		return collect_list(root, "Service", resources, batch, err);
 	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Pod") == 0 ||
-	    strcmp(kind, "Namespace") == 0)
+	    strcmp(kind, "Namespace") == 0 || strcmp(kind, "NetworkPolicy") == 0 ||
+	    strcmp(kind, "Service") == 0)
 		return collect_object(root, -1, NULL, resources, batch, err);
 
 	return score_fail(err, -EINVAL,
-			  "kind %s is not supported at the top level; expected List, NodeList, PodList, NamespaceList, Node, Pod or Namespace",
+			  "kind %s is not supported at the top level; expected List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service",
 			  kind);
 }
 
@@ -900,6 +949,10 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 		(GDestroyNotify)score_pod_free);
 	batch.namespaces = g_ptr_array_new_with_free_func(
 		decoded_namespace_free);
+	batch.network_policies = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)score_network_policy_unref);
+	batch.services = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)score_service_free);
 
 	if (is_blank(text, length)) {
 		rc = score_fail(err, -EINVAL,
@@ -928,6 +981,17 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 					  &namespace->labels);
 	}
 
+	for (guint i = 0; i < batch.network_policies->len; i++) {
+		score_model_put_network_policy(
+			model, g_ptr_array_index(batch.network_policies, i));
+		batch.network_policies->pdata[i] = NULL;
+	}
+
+	for (guint i = 0; i < batch.services->len; i++) {
+		score_model_put_service(model, g_ptr_array_index(batch.services, i));
+		batch.services->pdata[i] = NULL;
+	}
+
 	/* Nodes first, so that each pod is counted on a present node. */
 	for (guint i = 0; i < batch.nodes->len; i++) {
 		score_model_put_node(model, g_ptr_array_index(batch.nodes, i));
@@ -942,12 +1006,16 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 		counts->pods = batch.pods->len;
 		counts->skipped = batch.skipped;
 		counts->namespaces = batch.namespaces->len;
+		counts->network_policies = batch.network_policies->len;
+		counts->services = batch.services->len;
 	}
 
 out:
 	g_ptr_array_unref(batch.nodes);
 	g_ptr_array_unref(batch.pods);
 	g_ptr_array_unref(batch.namespaces);
+	g_ptr_array_unref(batch.network_policies);
+	g_ptr_array_unref(batch.services);
 	cJSON_Delete(root);
 	return rc;
 }

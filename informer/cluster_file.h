@@ -21,7 +21,9 @@ int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
 /* Loads every Node and Pod of the List (kind: List, NodeList or PodList; a
  * single Node or Pod object is accepted too) in `path` into `model`. The
  * labels of every Namespace are loaded too, also from a NamespaceList or a
- * single Namespace.
+ * single Namespace, and every networking.k8s.io/v1 NetworkPolicy, also
+ * from a NetworkPolicyList or a single NetworkPolicy, and every v1
+ * Service, also from a ServiceList or a single Service.
  * YAML or JSON is detected from the content. Objects of other kinds are
  * skipped. Errors name the file, the item index and the field. */
 int inf_load_cluster_file(const char *path, score_model *model,
@@ -37,6 +39,8 @@ typedef struct inf_cluster_counts {
 	size_t pods;
 	size_t skipped; /* items of other kinds or API groups */
 	size_t namespaces;
+	size_t network_policies;
+	size_t services;
 } inf_cluster_counts;
 
 /* Work like inf_load_cluster_file() and inf_load_cluster_buffer(), and on

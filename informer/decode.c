@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scoring/bandwidth.h"
 #include "scoring/quantity.h"
 
 /* Field paths longer than this are cut in error messages. */
@@ -282,8 +283,11 @@ static int decode_resource_list(const cJSON *list, const char *path,
 
 /* ---- Labels, taints, tolerations ---------------------------------------- */
 
-static int decode_labels(const cJSON *object, const char *path,
-			 score_labels *labels, score_error *err)
+/* Reads the string map `key` of `object` (metadata.labels, a Service's
+ * spec.selector) into `labels`. */
+static int decode_labels_member(const cJSON *object, const char *path,
+				const char *key, score_labels *labels,
+				score_error *err)
 {
 	const cJSON *map;
 	const cJSON *item;
@@ -291,7 +295,7 @@ static int decode_labels(const cJSON *object, const char *path,
 	char field[FIELD_PATH_MAX];
 	int rc;
 
-	rc = member_object(object, path, "labels", &map, err);
+	rc = member_object(object, path, key, &map, err);
 	if (rc < 0)
 		return rc;
 
@@ -301,7 +305,7 @@ static int decode_labels(const cJSON *object, const char *path,
 			continue;
 		}
 		if (!cJSON_IsString(item)) {
-			path_member(map_path, sizeof(map_path), path, "labels");
+			path_member(map_path, sizeof(map_path), path, key);
 			path_member(field, sizeof(field), map_path, item->string);
 			return field_fail(err, field,
 					  "expected a string label value, got %s",
@@ -310,6 +314,12 @@ static int decode_labels(const cJSON *object, const char *path,
 		score_labels_set(labels, item->string, item->valuestring);
 	}
 	return 0;
+}
+
+static int decode_labels(const cJSON *object, const char *path,
+			 score_labels *labels, score_error *err)
+{
+	return decode_labels_member(object, path, "labels", labels, err);
 }
 
 static int parse_effect(const char *text, bool allow_empty, const char *path,
@@ -1014,8 +1024,96 @@ static int decode_pod_metadata(const cJSON *object, score_pod *pod,
 	return decode_labels(metadata, "metadata", &pod->labels, err);
 }
 
+/* ---- Bandwidth annotations ---------------------------------------------- */
+
+/* Appends "pod NS/NAME: annotation KEY: <problem>; the annotation is
+ * ignored" to `warnings` unless it is NULL. */
+static void add_warning(GPtrArray *warnings, const score_pod *pod,
+			const char *annotation, const char *format, ...)
+	G_GNUC_PRINTF(4, 5);
+
+static void add_warning(GPtrArray *warnings, const score_pod *pod,
+			const char *annotation, const char *format, ...)
+{
+	va_list args;
+	char *problem;
+
+	if (warnings == NULL)
+		return;
+	va_start(args, format);
+	problem = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_ptr_array_add(warnings,
+			g_strdup_printf("pod %s/%s: annotation %s: %s; the annotation is ignored",
+					pod->namespace, pod->name, annotation,
+					problem));
+	g_free(problem);
+}
+
+/* Reads one bandwidth annotation into `*bits`, leaving it 0 when the
+ * annotation is absent or invalid. The kubelet rejects values outside
+ * 1k..1P (k8s.io/kubernetes pkg/util/bandwidth), so they are ignored here
+ * too, with a warning, instead of failing the whole pod. */
+static void decode_bandwidth(const cJSON *annotations, const char *annotation,
+			     const score_pod *pod, GPtrArray *warnings,
+			     int64_t *bits)
+{
+	const cJSON *item = member(annotations, annotation);
+	score_error parse_error = {0};
+	const char *text;
+	int64_t value;
+
+	*bits = 0;
+	if (item == NULL)
+		return;
+	if (!cJSON_IsString(item)) {
+		add_warning(warnings, pod, annotation,
+			    "expected a string such as \"10M\", got %s",
+			    inf_json_type_name(item));
+		return;
+	}
+
+	text = item->valuestring;
+	if (score_quantity_parse_value(text, &value, &parse_error) < 0)
+		add_warning(warnings, pod, annotation,
+			    "invalid value \"%s\": expected a quantity of bits per second such as 10M",
+			    text);
+	else if (value < SCORE_MIN_POD_BANDWIDTH || value > SCORE_MAX_POD_BANDWIDTH)
+		add_warning(warnings, pod, annotation,
+			    "invalid value \"%s\": the kubelet accepts 1k to 1P bits per second",
+			    text);
+	else
+		*bits = value;
+}
+
+static int decode_pod_bandwidth(const cJSON *object, score_pod *pod,
+				GPtrArray *warnings, score_error *err)
+{
+	const cJSON *metadata = member(object, "metadata");
+	const cJSON *annotations;
+	int rc;
+
+	rc = member_object(metadata, "metadata", "annotations", &annotations,
+			   err);
+	if (rc < 0 || annotations == NULL)
+		return rc;
+	decode_bandwidth(annotations, INF_INGRESS_BANDWIDTH_ANNOTATION, pod,
+			 warnings, &pod->ingress_bandwidth);
+	decode_bandwidth(annotations, INF_EGRESS_BANDWIDTH_ANNOTATION, pod,
+			 warnings, &pod->egress_bandwidth);
+	return 0;
+}
+
 int inf_decode_pod(const cJSON *object, score_resource_table *resources,
 		   score_pod **out, score_error *err)
+{
+	return inf_decode_pod_with_warnings(object, resources, out, NULL, err);
+}
+
+int inf_decode_pod_with_warnings(const cJSON *object,
+				 score_resource_table *resources,
+				 score_pod **out, GPtrArray *warnings,
+				 score_error *err)
 {
 	score_pod *pod = score_pod_new();
 	const cJSON *spec;
@@ -1033,6 +1131,8 @@ int inf_decode_pod(const cJSON *object, score_resource_table *resources,
 	}
 
 	rc = decode_pod_metadata(object, pod, err);
+	if (rc == 0)
+		rc = decode_pod_bandwidth(object, pod, warnings, err);
 	if (rc < 0)
 		goto out;
 
@@ -1233,6 +1333,161 @@ int inf_decode_namespace(const cJSON *object, const char **name,
 	*name = score_intern(text);
 	*labels = decoded;
 	return 0;
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+static int parse_service_type(const char *text, score_service_type *out,
+			      score_error *err)
+{
+	static const struct {
+		const char *name;
+		score_service_type type;
+	} types[] = {
+		{"ClusterIP", SCORE_SERVICE_CLUSTER_IP},
+		{"NodePort", SCORE_SERVICE_NODE_PORT},
+		{"LoadBalancer", SCORE_SERVICE_LOAD_BALANCER},
+		{"ExternalName", SCORE_SERVICE_EXTERNAL_NAME},
+	};
+
+	/* The API server defaults an empty type to ClusterIP. */
+	if (text == NULL) {
+		*out = SCORE_SERVICE_CLUSTER_IP;
+		return 0;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+		if (strcmp(text, types[i].name) == 0) {
+			*out = types[i].type;
+			return 0;
+		}
+	}
+	return field_fail(err, "spec.type",
+			  "invalid type \"%s\": expected ClusterIP, NodePort, LoadBalancer or ExternalName",
+			  text);
+}
+
+static int decode_service_ports(const cJSON *spec, score_service *service,
+				score_error *err)
+{
+	const cJSON *list;
+	const cJSON *item;
+	char field[FIELD_PATH_MAX];
+	char protocol_path[FIELD_PATH_MAX];
+	int index = 0;
+	int rc;
+
+	rc = member_array(spec, "spec", "ports", &list, err);
+	if (rc < 0 || list == NULL)
+		return rc;
+
+	service->ports = g_new0(score_service_port, cJSON_GetArraySize(list));
+	cJSON_ArrayForEach(item, list) {
+		score_service_port *port = &service->ports[service->n_ports];
+		const char *protocol_text;
+		int64_t number;
+		int64_t node_port;
+
+		path_element(field, sizeof(field), "spec.ports", index++);
+		rc = expect_object(item, field, err);
+		if (rc == 0)
+			rc = member_int(item, field, "port", 1, 65535, &number,
+					err);
+		if (rc == 0)
+			rc = member_int(item, field, "nodePort", 0, 65535,
+					&node_port, err);
+		if (rc == 0)
+			rc = member_string(item, field, "protocol",
+					   &protocol_text, err);
+		if (rc < 0)
+			return rc;
+		if (number == 0) {
+			char port_path[FIELD_PATH_MAX];
+
+			path_member(port_path, sizeof(port_path), field, "port");
+			return field_fail(err, port_path,
+					  "missing; every Service port needs a port from 1 to 65535");
+		}
+		path_member(protocol_path, sizeof(protocol_path), field,
+			    "protocol");
+		rc = parse_protocol(protocol_text, protocol_path,
+				    &port->protocol, err);
+		if (rc < 0)
+			return rc;
+		port->port = (int32_t)number;
+		port->node_port = (int32_t)node_port;
+		service->n_ports++;
+	}
+	return 0;
+}
+
+static int decode_service_spec(const cJSON *object, score_service *service,
+			       score_error *err)
+{
+	const cJSON *spec;
+	const cJSON *external_ips;
+	const char *type;
+	int rc;
+
+	rc = member_object(object, "", "spec", &spec, err);
+	if (rc == 0)
+		rc = member_string(spec, "spec", "type", &type, err);
+	if (rc == 0)
+		rc = parse_service_type(type, &service->type, err);
+	if (rc == 0)
+		rc = decode_labels_member(spec, "spec", "selector",
+					  &service->selector, err);
+	if (rc == 0)
+		rc = member_array(spec, "spec", "externalIPs", &external_ips,
+				  err);
+	if (rc < 0)
+		return rc;
+	service->has_external_ips = cJSON_GetArraySize(external_ips) > 0;
+	return decode_service_ports(spec, service, err);
+}
+
+int inf_decode_service(const cJSON *object, score_service **out,
+		       score_error *err)
+{
+	score_service *service = score_service_new();
+	const cJSON *metadata;
+	const char *name;
+	const char *namespace;
+	int rc;
+
+	*out = NULL;
+	if (!cJSON_IsObject(object)) {
+		rc = score_fail(err, -EINVAL,
+				"expected a service as a JSON object, got %s",
+				inf_json_type_name(object));
+		goto out;
+	}
+
+	rc = member_object(object, "", "metadata", &metadata, err);
+	if (rc == 0)
+		rc = member_string(metadata, "metadata", "name", &name, err);
+	if (rc == 0)
+		rc = member_string(metadata, "metadata", "namespace", &namespace,
+				   err);
+	if (rc < 0)
+		goto out;
+	if (metadata == NULL || name == NULL) {
+		rc = field_fail(err, "metadata.name",
+				"missing; every Service needs a name");
+		goto out;
+	}
+	service->name = score_intern(name);
+	service->namespace = score_intern(namespace != NULL ? namespace
+							    : "default");
+
+	rc = decode_service_spec(object, service, err);
+	if (rc < 0)
+		goto out;
+
+	*out = service;
+	service = NULL;
+out:
+	score_service_free(service);
+	return rc;
 }
 
 /* ---- Extender wire keys -------------------------------------------------- */

@@ -18,7 +18,6 @@ struct inf_informer {
 	inf_client *client;
 	inf_reflector *reflectors[INF_RESOURCE_COUNT];
 	inf_binder *binder;
-	inf_network_policy_store *network_policies;
 	inf_metrics *metrics;
 	sched_log *log;
 };
@@ -33,7 +32,6 @@ int inf_informer_start(const inf_informer_config *config, inf_informer **out,
 	*out = NULL;
 	informer->log = config->log;
 	informer->metrics = inf_metrics_new();
-	informer->network_policies = inf_network_policy_store_new();
 	rc = inf_client_new(config->rest, &informer->client, err);
 	if (rc < 0)
 		goto fail;
@@ -57,7 +55,6 @@ int inf_informer_start(const inf_informer_config *config, inf_informer **out,
 			.lock = config->lock,
 			.log = config->log,
 			.metrics = informer->metrics,
-			.network_policies = informer->network_policies,
 			.page_size = config->page_size,
 			.watch_timeout_s = config->watch_timeout_s,
 			.backoff_initial_ms = config->backoff_initial_ms,
@@ -135,11 +132,6 @@ inf_reflector *inf_informer_reflector(inf_informer *informer,
 	return resource < INF_RESOURCE_COUNT ? informer->reflectors[resource] : NULL;
 }
 
-inf_network_policy_store *inf_informer_network_policies(inf_informer *informer)
-{
-	return informer->network_policies;
-}
-
 inf_metrics *inf_informer_metrics(inf_informer *informer)
 {
 	return informer->metrics;
@@ -193,7 +185,6 @@ void inf_informer_free(inf_informer *informer)
 		inf_reflector_free(informer->reflectors[i]);
 	inf_binder_free(informer->binder);
 	inf_client_free(informer->client);
-	inf_network_policy_store_free(informer->network_policies);
 	inf_metrics_free(informer->metrics);
 	g_free(informer);
 }

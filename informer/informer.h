@@ -1,7 +1,7 @@
 /* The informer: stowage's connection to a live API server, behind one
  * handle. It keeps the cluster model current with a reflector per resource
- * (see reflector.h). Nodes, pods and namespaces go into the model and
- * NetworkPolicies into a policy store. It also binds pods (see binder.h).
+ * (see reflector.h): nodes, pods, namespaces, NetworkPolicies and
+ * Services. It also binds pods (see binder.h).
  *
  * Wiring for `stowage serve --kubeconfig FILE`:
  *
@@ -20,8 +20,9 @@
  *     inf_informer_wait_synced(informer, timeout_ms, &err);
  *     sched_server_set_ready(server, true);
  *
- * Readiness waits for all four resources, so the service account needs
- * list and watch on networkpolicies too (manifests/10-rbac.yaml).
+ * Readiness waits for all five resources, so the service account needs
+ * list and watch on networkpolicies and services too
+ * (manifests/10-rbac.yaml).
  *
  * Threads: the functions may be called from any thread; inf_informer_free()
  * once nothing else uses the informer.
@@ -80,10 +81,6 @@ int inf_informer_wait_synced(inf_informer *informer, int64_t timeout_ms,
 /* Returns the reflector of `resource`, for its stats. Borrowed. */
 inf_reflector *inf_informer_reflector(inf_informer *informer,
 				      inf_resource resource);
-
-/* Returns the NetworkPolicy store the informer keeps current. Borrowed:
- * valid until inf_informer_free(). */
-inf_network_policy_store *inf_informer_network_policies(inf_informer *informer);
 
 /* Returns the informer's request and bind counters. Borrowed. */
 inf_metrics *inf_informer_metrics(inf_informer *informer);

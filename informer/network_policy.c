@@ -1,4 +1,4 @@
-/* NetworkPolicy decoding and the policy store; see network_policy.h.
+/* NetworkPolicy decoding; see network_policy.h.
  *
  * Field rules follow the networking.k8s.io/v1 types and the rules the API
  * server enforces on them: a peer sets ipBlock or selectors but not both,
@@ -140,7 +140,7 @@ static int decode_selector(const cJSON *object, const char *path,
 }
 
 static int decode_ip_block(const cJSON *block, const char *path,
-			   inf_network_policy_peer *peer, score_error *err)
+			   score_network_policy_peer *peer, score_error *err)
 {
 	const cJSON *cidr = member(block, "cidr");
 	const cJSON *except = member(block, "except");
@@ -176,7 +176,7 @@ static int decode_ip_block(const cJSON *block, const char *path,
 }
 
 static int decode_peer(const cJSON *object, const char *path,
-		       inf_network_policy_peer *peer, score_error *err)
+		       score_network_policy_peer *peer, score_error *err)
 {
 	const cJSON *pods = member(object, "podSelector");
 	const cJSON *namespaces = member(object, "namespaceSelector");
@@ -227,7 +227,7 @@ static int decode_port_number(const cJSON *item, const char *path,
 }
 
 static int decode_port(const cJSON *object, const char *path,
-		       inf_network_policy_port *port, score_error *err)
+		       score_network_policy_port *port, score_error *err)
 {
 	const cJSON *protocol = member(object, "protocol");
 	const cJSON *number = member(object, "port");
@@ -274,27 +274,9 @@ static int decode_port(const cJSON *object, const char *path,
 	return rc;
 }
 
-static void peer_release(inf_network_policy_peer *peer)
-{
-	score_selector_release(&peer->pod_selector);
-	score_selector_release(&peer->namespace_selector);
-	g_free(peer->ip_block_cidr);
-	g_strfreev(peer->ip_block_except);
-}
-
-static void rule_release(inf_network_policy_rule *rule)
-{
-	for (uint32_t i = 0; i < rule->n_peers; i++)
-		peer_release(&rule->peers[i]);
-	g_free(rule->peers);
-	for (uint32_t i = 0; i < rule->n_ports; i++)
-		score_unintern(rule->ports[i].port_name);
-	g_free(rule->ports);
-}
-
 /* Decodes one rule; `peers_key` is "from" for ingress, "to" for egress. */
 static int decode_rule(const cJSON *object, const char *path,
-		       const char *peers_key, inf_network_policy_rule *rule,
+		       const char *peers_key, score_network_policy_rule *rule,
 		       score_error *err)
 {
 	const cJSON *peers = member(object, peers_key);
@@ -313,7 +295,7 @@ static int decode_rule(const cJSON *object, const char *path,
 		return rc;
 
 	if (peers != NULL && cJSON_GetArraySize(peers) > 0)
-		rule->peers = g_new0(inf_network_policy_peer, cJSON_GetArraySize(peers));
+		rule->peers = g_new0(score_network_policy_peer, cJSON_GetArraySize(peers));
 	for (const cJSON *peer = peers != NULL ? peers->child : NULL;
 	     rc == 0 && peer != NULL; peer = peer->next) {
 		g_snprintf(field, sizeof(field), "%s.%s[%u]", path, peers_key,
@@ -321,7 +303,7 @@ static int decode_rule(const cJSON *object, const char *path,
 		rc = decode_peer(peer, field, &rule->peers[rule->n_peers++], err);
 	}
 	if (ports != NULL && cJSON_GetArraySize(ports) > 0)
-		rule->ports = g_new0(inf_network_policy_port, cJSON_GetArraySize(ports));
+		rule->ports = g_new0(score_network_policy_port, cJSON_GetArraySize(ports));
 	for (const cJSON *port = ports != NULL ? ports->child : NULL;
 	     rc == 0 && port != NULL; port = port->next) {
 		g_snprintf(field, sizeof(field), "%s.ports[%u]", path, rule->n_ports);
@@ -331,7 +313,7 @@ static int decode_rule(const cJSON *object, const char *path,
 }
 
 static int decode_rules(const cJSON *spec, const char *key,
-			const char *peers_key, inf_network_policy_rule **out,
+			const char *peers_key, score_network_policy_rule **out,
 			uint32_t *n_out, score_error *err)
 {
 	const cJSON *rules = member(spec, key);
@@ -342,7 +324,7 @@ static int decode_rules(const cJSON *spec, const char *key,
 	rc = expect(rules, cJSON_IsArray, field, "a list of rules", err);
 	if (rc < 0 || rules == NULL || cJSON_GetArraySize(rules) == 0)
 		return rc;
-	*out = g_new0(inf_network_policy_rule, cJSON_GetArraySize(rules));
+	*out = g_new0(score_network_policy_rule, cJSON_GetArraySize(rules));
 	for (const cJSON *rule = rules->child; rc == 0 && rule != NULL;
 	     rule = rule->next) {
 		g_snprintf(field, sizeof(field), "spec.%s[%u]", key, *n_out);
@@ -352,7 +334,7 @@ static int decode_rules(const cJSON *spec, const char *key,
 }
 
 /* Reads spec.policyTypes, or applies the API server's default. */
-static int decode_policy_types(const cJSON *spec, inf_network_policy *policy,
+static int decode_policy_types(const cJSON *spec, score_network_policy *policy,
 			       score_error *err)
 {
 	const cJSON *types = member(spec, "policyTypes");
@@ -381,7 +363,7 @@ static int decode_policy_types(const cJSON *spec, inf_network_policy *policy,
 	return 0;
 }
 
-static int decode_metadata(const cJSON *object, inf_network_policy *policy,
+static int decode_metadata(const cJSON *object, score_network_policy *policy,
 			   score_error *err)
 {
 	const cJSON *metadata = member(object, "metadata");
@@ -407,15 +389,14 @@ static int decode_metadata(const cJSON *object, inf_network_policy *policy,
 	return 0;
 }
 
-int inf_network_policy_decode(const cJSON *object, inf_network_policy **out,
+int inf_network_policy_decode(const cJSON *object, score_network_policy **out,
 			      score_error *err)
 {
-	inf_network_policy *policy = g_new0(inf_network_policy, 1);
+	score_network_policy *policy = score_network_policy_new();
 	const cJSON *spec, *selector;
 	int rc;
 
 	*out = NULL;
-	policy->refs = 1;
 	if (!cJSON_IsObject(object)) {
 		rc = score_fail(err, -EINVAL, "expected a NetworkPolicy object, got %s",
 				inf_json_type_name(object));
@@ -450,155 +431,6 @@ int inf_network_policy_decode(const cJSON *object, inf_network_policy **out,
 out:
 	if (rc < 0 && policy != NULL && policy->key != NULL)
 		score_error_prefix(err, "NetworkPolicy %s", policy->key);
-	inf_network_policy_unref(policy);
+	score_network_policy_unref(policy);
 	return rc;
-}
-
-inf_network_policy *inf_network_policy_ref(inf_network_policy *policy)
-{
-	g_atomic_int_inc(&policy->refs);
-	return policy;
-}
-
-void inf_network_policy_unref(inf_network_policy *policy)
-{
-	if (policy == NULL || !g_atomic_int_dec_and_test(&policy->refs))
-		return;
-	score_unintern(policy->namespace);
-	score_unintern(policy->name);
-	g_free(policy->uid);
-	g_free(policy->key);
-	score_selector_release(&policy->pod_selector);
-	for (uint32_t i = 0; i < policy->n_ingress_rules; i++)
-		rule_release(&policy->ingress_rules[i]);
-	g_free(policy->ingress_rules);
-	for (uint32_t i = 0; i < policy->n_egress_rules; i++)
-		rule_release(&policy->egress_rules[i]);
-	g_free(policy->egress_rules);
-	g_free(policy);
-}
-
-bool inf_network_policy_selects(const inf_network_policy *policy,
-				const char *pod_namespace,
-				const score_labels *labels)
-{
-	static const score_labels none = {0};
-
-	if (pod_namespace == NULL || strcmp(pod_namespace, policy->namespace) != 0)
-		return false;
-	return score_selector_matches(&policy->pod_selector,
-				      labels != NULL ? labels : &none);
-}
-
-/* ---- Store --------------------------------------------------------------- */
-
-struct inf_network_policy_store {
-	GMutex mutex;
-	GHashTable *policies; /* key (borrowed from the policy) -> policy */
-	uint64_t generation;
-};
-
-static void unref_policy(gpointer data)
-{
-	inf_network_policy_unref(data);
-}
-
-inf_network_policy_store *inf_network_policy_store_new(void)
-{
-	inf_network_policy_store *store = g_new0(inf_network_policy_store, 1);
-
-	g_mutex_init(&store->mutex);
-	store->policies = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-						unref_policy);
-	return store;
-}
-
-void inf_network_policy_store_free(inf_network_policy_store *store)
-{
-	if (store == NULL)
-		return;
-	g_hash_table_destroy(store->policies);
-	g_mutex_clear(&store->mutex);
-	g_free(store);
-}
-
-void inf_network_policy_store_put(inf_network_policy_store *store,
-				  inf_network_policy *policy)
-{
-	g_mutex_lock(&store->mutex);
-	/* Remove first: the table's key points into the old policy. */
-	g_hash_table_remove(store->policies, policy->key);
-	g_hash_table_insert(store->policies, policy->key, policy);
-	store->generation++;
-	g_mutex_unlock(&store->mutex);
-}
-
-bool inf_network_policy_store_remove(inf_network_policy_store *store,
-				     const char *key)
-{
-	bool removed;
-
-	g_mutex_lock(&store->mutex);
-	removed = g_hash_table_remove(store->policies, key);
-	if (removed)
-		store->generation++;
-	g_mutex_unlock(&store->mutex);
-	return removed;
-}
-
-static gint compare_keys(gconstpointer a, gconstpointer b)
-{
-	const inf_network_policy *left = *(inf_network_policy *const *)a;
-	const inf_network_policy *right = *(inf_network_policy *const *)b;
-
-	return strcmp(left->key, right->key);
-}
-
-GPtrArray *inf_network_policy_store_list(inf_network_policy_store *store)
-{
-	GPtrArray *list;
-	GHashTableIter iter;
-	gpointer value;
-
-	g_mutex_lock(&store->mutex);
-	list = g_ptr_array_new_full(g_hash_table_size(store->policies), unref_policy);
-	g_hash_table_iter_init(&iter, store->policies);
-	while (g_hash_table_iter_next(&iter, NULL, &value))
-		g_ptr_array_add(list, inf_network_policy_ref(value));
-	g_mutex_unlock(&store->mutex);
-	g_ptr_array_sort(list, compare_keys);
-	return list;
-}
-
-inf_network_policy *inf_network_policy_store_get(inf_network_policy_store *store,
-						 const char *key)
-{
-	inf_network_policy *policy;
-
-	g_mutex_lock(&store->mutex);
-	policy = g_hash_table_lookup(store->policies, key);
-	if (policy != NULL)
-		inf_network_policy_ref(policy);
-	g_mutex_unlock(&store->mutex);
-	return policy;
-}
-
-size_t inf_network_policy_store_count(inf_network_policy_store *store)
-{
-	size_t count;
-
-	g_mutex_lock(&store->mutex);
-	count = g_hash_table_size(store->policies);
-	g_mutex_unlock(&store->mutex);
-	return count;
-}
-
-uint64_t inf_network_policy_store_generation(inf_network_policy_store *store)
-{
-	uint64_t generation;
-
-	g_mutex_lock(&store->mutex);
-	generation = store->generation;
-	g_mutex_unlock(&store->mutex);
-	return generation;
 }

@@ -50,6 +50,12 @@ typedef struct resource_ops {
 	void (*put)(inf_reflector *r, void *object);
 	void (*remove)(inf_reflector *r, const char *key);
 	void (*free)(void *object);
+	/* Optional: decodes like `decode` and appends the values it ignored
+	 * to `warnings` (char *), which the reflector logs. */
+	int (*decode_with_warnings)(const cJSON *object,
+				    score_resource_table *resources, void **out,
+				    char **key, GPtrArray *warnings,
+				    score_error *err);
 } resource_ops;
 
 static const char *metadata_string(const cJSON *object, const char *key)
@@ -100,17 +106,26 @@ static int decode_node(const cJSON *object, score_resource_table *resources,
 	return 0;
 }
 
-static int decode_pod(const cJSON *object, score_resource_table *resources,
-		      void **out, char **key, score_error *err)
+static int decode_pod_with_warnings(const cJSON *object,
+				    score_resource_table *resources,
+				    void **out, char **key,
+				    GPtrArray *warnings, score_error *err)
 {
 	score_pod *pod = NULL;
-	int rc = inf_decode_pod(object, resources, &pod, err);
+	int rc = inf_decode_pod_with_warnings(object, resources, &pod,
+					      warnings, err);
 
 	if (rc < 0)
 		return rc;
 	*key = g_strdup(pod->uid);
 	*out = pod;
 	return 0;
+}
+
+static int decode_pod(const cJSON *object, score_resource_table *resources,
+		      void **out, char **key, score_error *err)
+{
+	return decode_pod_with_warnings(object, resources, out, key, NULL, err);
 }
 
 /* A decoded namespace: the model stores only its labels. */
@@ -139,7 +154,7 @@ static int decode_network_policy(const cJSON *object,
 				 score_resource_table *resources, void **out,
 				 char **key, score_error *err)
 {
-	inf_network_policy *policy = NULL;
+	score_network_policy *policy = NULL;
 	int rc = inf_network_policy_decode(object, &policy, err);
 
 	(void)resources;
@@ -151,7 +166,6 @@ static int decode_network_policy(const cJSON *object,
 }
 
 static score_model *model_of(const inf_reflector *r);
-static inf_network_policy_store *policies_of(const inf_reflector *r);
 
 static void put_node(inf_reflector *r, void *object)
 {
@@ -173,7 +187,7 @@ static void put_namespace(inf_reflector *r, void *object)
 
 static void put_network_policy(inf_reflector *r, void *object)
 {
-	inf_network_policy_store_put(policies_of(r), object);
+	score_model_put_network_policy(model_of(r), object);
 }
 
 static void remove_node(inf_reflector *r, const char *key)
@@ -193,7 +207,7 @@ static void remove_namespace(inf_reflector *r, const char *key)
 
 static void remove_network_policy(inf_reflector *r, const char *key)
 {
-	inf_network_policy_store_remove(policies_of(r), key);
+	score_model_remove_network_policy(model_of(r), key);
 }
 
 static void free_node(void *object)
@@ -217,7 +231,44 @@ static void free_namespace(void *object)
 
 static void free_network_policy(void *object)
 {
-	inf_network_policy_unref(object);
+	score_network_policy_unref(object);
+}
+
+/* Services are keyed "namespace/name", as namespaced_key() writes it. */
+static int decode_service(const cJSON *object, score_resource_table *resources,
+			  void **out, char **key, score_error *err)
+{
+	score_service *service = NULL;
+	int rc = inf_decode_service(object, &service, err);
+
+	(void)resources;
+	if (rc < 0)
+		return rc;
+	*key = g_strdup_printf("%s/%s", service->namespace, service->name);
+	*out = service;
+	return 0;
+}
+
+static void put_service(inf_reflector *r, void *object)
+{
+	score_model_put_service(model_of(r), object);
+}
+
+static void remove_service(inf_reflector *r, const char *key)
+{
+	const char *slash = strchr(key, '/');
+	char *namespace;
+
+	if (slash == NULL)
+		return;
+	namespace = g_strndup(key, (gsize)(slash - key));
+	score_model_remove_service(model_of(r), namespace, slash + 1);
+	g_free(namespace);
+}
+
+static void free_service(void *object)
+{
+	score_service_free(object);
 }
 
 /* put_namespace() leaves the object to be freed; the other puts take it. */
@@ -230,15 +281,19 @@ static const resource_ops ops_table[INF_RESOURCE_COUNT] = {
 	[INF_RESOURCE_NODES] = {"nodes", "/api/v1/nodes", "", true, name_key,
 				decode_node, put_node, remove_node, free_node},
 	[INF_RESOURCE_PODS] = {"pods", "/api/v1/pods", "", true, pod_key,
-			       decode_pod, put_pod, remove_pod, free_pod},
+			       decode_pod, put_pod, remove_pod, free_pod,
+			       decode_pod_with_warnings},
 	[INF_RESOURCE_NAMESPACES] = {"namespaces", "/api/v1/namespaces", "", true,
 				     name_key, decode_namespace, put_namespace,
 				     remove_namespace, free_namespace},
 	[INF_RESOURCE_NETWORK_POLICIES] = {"networkpolicies",
 					   "/apis/networking.k8s.io/v1/networkpolicies",
-					   "networking.k8s.io", false, namespaced_key,
+					   "networking.k8s.io", true, namespaced_key,
 					   decode_network_policy, put_network_policy,
 					   remove_network_policy, free_network_policy},
+	[INF_RESOURCE_SERVICES] = {"services", "/api/v1/services", "", true,
+				   namespaced_key, decode_service, put_service,
+				   remove_service, free_service},
 };
 
 const char *inf_resource_name(inf_resource resource)
@@ -275,13 +330,7 @@ static score_model *model_of(const inf_reflector *r)
 	return r->config.model;
 }
 
-static inf_network_policy_store *policies_of(const inf_reflector *r)
-{
-	return r->config.network_policies;
-}
-
-/* Takes the lock that guards what the reflector's objects go into: the
- * model's for the model, none for the policy store, which has its own. */
+/* Takes the model's lock for resources that go into the model. */
 static void lock_target(const inf_reflector *r)
 {
 	if (r->ops->in_model)
@@ -485,10 +534,26 @@ static change *decode_change(inf_reflector *r, const cJSON *object,
 	score_resource_table *resources = score_model_resources(r->config.model);
 	change *c = g_new0(change, 1);
 	score_error err = {0};
+	int rc;
 
 	c->event = event;
 	c->resource_version = g_strdup(metadata_string(object, "resourceVersion"));
-	if (r->ops->decode(object, resources, &c->object, &c->key, &err) == 0) {
+	if (r->ops->decode_with_warnings != NULL) {
+		GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+
+		rc = r->ops->decode_with_warnings(object, resources, &c->object,
+						  &c->key, warnings, &err);
+		for (guint i = 0; i < warnings->len; i++)
+			SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT,
+				  "object value ignored",
+				  SCHED_STR("resource", r->ops->name),
+				  SCHED_STR("warning",
+					    g_ptr_array_index(warnings, i)));
+		g_ptr_array_unref(warnings);
+	} else {
+		rc = r->ops->decode(object, resources, &c->object, &c->key, &err);
+	}
+	if (rc == 0) {
 		c->kind = CHANGE_PUT;
 		return c;
 	}
@@ -1450,10 +1515,6 @@ int inf_reflector_start(const inf_reflector_config *config,
 	if (config->client == NULL || config->model == NULL || config->lock == NULL)
 		return score_fail(err, -EINVAL,
 				  "a reflector needs a client, a model and its lock");
-	if (config->resource == INF_RESOURCE_NETWORK_POLICIES &&
-	    config->network_policies == NULL)
-		return score_fail(err, -EINVAL,
-				  "the networkpolicies reflector needs a policy store");
 
 	r = g_new0(inf_reflector, 1);
 	r->config = *config;
@@ -1576,9 +1637,6 @@ int inf_reflector_replay_watch(inf_resource resource, score_model *model,
 	r->config.model = model;
 	r->config.lock = lock;
 	r->config.max_event_bytes = INF_DEFAULT_MAX_EVENT_BYTES;
-	/* Replayed policies go into a store of their own, dropped at the end. */
-	if (resource == INF_RESOURCE_NETWORK_POLICIES)
-		r->config.network_policies = inf_network_policy_store_new();
 	r->ops = &ops_table[resource];
 	g_mutex_init(&r->mutex);
 	g_cond_init(&r->wake);
@@ -1612,7 +1670,6 @@ int inf_reflector_replay_watch(inf_resource resource, score_model *model,
 
 	g_string_free(w.line, true);
 	g_string_free(w.error_body, true);
-	inf_network_policy_store_free(r->config.network_policies);
 	inf_reflector_free(r);
 	return 0;
 }

@@ -1,11 +1,11 @@
 /* A reflector keeps one resource of the cluster in step with the API
- * server, as client-go's Reflector does. Nodes, pods and namespaces go
- * into the cluster model; NetworkPolicies into an inf_network_policy_store
- * (network_policy.h), since the model has no place for them.
+ * server, as client-go's Reflector does. Nodes, pods, namespaces,
+ * NetworkPolicies (decoded by network_policy.h) and Services go into the
+ * cluster model.
  *
  *   1. LIST the resource (/api/v1/nodes, /api/v1/pods, /api/v1/namespaces,
- *      /apis/networking.k8s.io/v1/networkpolicies) in pages of page_size
- *      (limit/continue), a
+ *      /apis/networking.k8s.io/v1/networkpolicies, /api/v1/services) in
+ *      pages of page_size (limit/continue), a
  *      consistent read of the latest state. A continue token that expires
  *      mid-list (410) restarts the list.
  *   2. Replace: under the model's write lock, put every listed object and
@@ -35,8 +35,8 @@
  *
  * The model is keyed as inf_decode_pod() and inf_decode_node() key it:
  * pods by metadata.uid (namespace/name without one), nodes and namespaces
- * by name; the policy store by namespace/name. A reflector removes only
- * objects it put there itself.
+ * by name, NetworkPolicies and Services by namespace/name. A reflector
+ * removes only objects it put there itself.
  *
  * Threads: each reflector runs its own thread. The functions here may be
  * called from any thread.
@@ -82,10 +82,12 @@ typedef enum inf_resource {
 	INF_RESOURCE_PODS,
 	INF_RESOURCE_NAMESPACES,
 	INF_RESOURCE_NETWORK_POLICIES,
+	INF_RESOURCE_SERVICES,
 	INF_RESOURCE_COUNT,
 } inf_resource;
 
-/* Returns "nodes", "pods", "namespaces" or "networkpolicies". */
+/* Returns "nodes", "pods", "namespaces", "networkpolicies" or
+ * "services". */
 const char *inf_resource_name(inf_resource resource);
 
 /* Watch event types, in the order of inf_reflector_stats.events_by_type. */
@@ -104,8 +106,6 @@ typedef struct inf_reflector_config {
 	GRWLock *lock;            /* borrowed: guards `model` */
 	sched_log *log;           /* borrowed, may be NULL */
 	inf_metrics *metrics;     /* borrowed, may be NULL */
-	/* Borrowed; required for INF_RESOURCE_NETWORK_POLICIES. */
-	inf_network_policy_store *network_policies;
 	/* Zero selects the INF_DEFAULT_* value of the same name. */
 	unsigned page_size;
 	unsigned watch_timeout_s;

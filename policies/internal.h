@@ -152,4 +152,27 @@ void pol_locality_release(pol_locality *locality);
 /* Returns the index of the group named `name`, or -1. */
 int pol_find_group(const score_isolation_config *isolation, const char *name);
 
+/* Fills `config` (initialized by the caller) from the parsed topology,
+ * locality and exposures; `isolation` is borrowed by `config`. Leaves it
+ * without sources when the policy has no spec.locality (topology.c). */
+void pol_build_locality(const pol_topology *topology,
+			const pol_locality *locality,
+			const pol_exposure *exposures, size_t n_exposures,
+			const score_isolation_config *isolation,
+			score_locality_config *config);
+
+/* The largest spec.spread.maxSkew accepted. */
+#define POL_MAX_SPREAD_SKEW 1000
+
+/* Fill `bandwidth` from spec.bandwidth and set `*present` when the
+ * section is given (placement.c). */
+void pol_read_bandwidth(pol_reader *reader, const pol_yaml_node *spec,
+			score_bandwidth_config *bandwidth, bool *present);
+
+/* Fill `spread` from spec.spread and set `*present` when the section is
+ * given; `topology` supplies the levels it may name (placement.c). */
+void pol_read_spread(pol_reader *reader, const pol_yaml_node *spec,
+		     const pol_topology *topology, score_spread_config *spread,
+		     bool *present);
+
 #endif

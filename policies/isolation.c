@@ -553,15 +553,77 @@ static void read_exposure(pol_reader *reader, const pol_yaml_node *node,
 		g_array_append_val(exposures, exposure);
 }
 
+/* Reads exposedTo: the string world, or {from: world, protocol, ports}. */
+static bool read_exposed_to(pol_reader *reader, const pol_yaml_node *node,
+			    const char *path, score_port_filter *filter)
+{
+	static const char *const fields[] = {"from", "protocol", "ports", NULL};
+	const pol_yaml_node *value;
+	char field[POL_PATH_MAX];
+	const char *text;
+	int choice;
+	bool ok = true;
+
+	memset(filter, 0, sizeof(*filter));
+	filter->any_protocol = true;
+	if (node->kind == POL_YAML_SCALAR) {
+		if (node->type == POL_SCALAR_STRING && strcmp(node->text, "world") == 0)
+			return true;
+		if (node->type == POL_SCALAR_STRING)
+			pol_error(reader, node, path,
+				  "invalid value \"%s\": expected world, or a mapping such as {from: world, protocol: TCP, ports: \"443\"}",
+				  node->text);
+		else
+			pol_error(reader, node, path,
+				  "expected world, or a mapping such as {from: world, protocol: TCP, ports: \"443\"}, got %s",
+				  pol_yaml_describe(node));
+		return false;
+	}
+	if (!pol_expect_mapping(reader, node, path))
+		return false;
+	pol_check_fields(reader, node, path, fields);
+
+	pol_path_key(field, path, "from");
+	value = pol_require(reader, node, path, "from",
+			    "write from: world, the only audience stowage derives so far");
+	if (value != NULL && pol_read_string(reader, value, field, &text) &&
+	    strcmp(text, "world") != 0) {
+		pol_error(reader, value, field,
+			  "invalid value \"%s\": expected world", text);
+		ok = false;
+	} else if (value == NULL) {
+		ok = false;
+	}
+
+	pol_path_key(field, path, "protocol");
+	value = pol_field(node, "protocol");
+	if (value != NULL) {
+		if (pol_read_enum(reader, value, field, protocol_names, &choice)) {
+			filter->any_protocol = false;
+			filter->protocol = (score_protocol)choice;
+		} else {
+			ok = false;
+		}
+	}
+
+	pol_path_key(field, path, "ports");
+	value = pol_field(node, "ports");
+	if (value != NULL)
+		ok = read_port_range(reader, value, field, &filter->first_port,
+				     &filter->last_port) && ok;
+	return ok;
+}
+
 static void read_group(pol_reader *reader, const pol_yaml_node *node,
 		       const char *path, score_isolation_config *isolation)
 {
 	static const char *const fields[] = {"name", "podSelector",
 					     "namespaceSelector", "exposure",
-					     NULL};
+					     "exposedTo", NULL};
 	const pol_yaml_node *name_node;
 	const pol_yaml_node *pods;
 	const pol_yaml_node *namespaces;
+	const pol_yaml_node *exposed_to;
 	score_security_group *group;
 	score_error err = {0};
 	char field[POL_PATH_MAX];
@@ -576,6 +638,7 @@ static void read_group(pol_reader *reader, const pol_yaml_node *node,
 				"name the group, e.g. web; rules refer to it by this name");
 	pods = pol_field(node, "podSelector");
 	namespaces = pol_field(node, "namespaceSelector");
+	exposed_to = pol_field(node, "exposedTo");
 
 	pol_path_key(field, path, "name");
 	if (name_node == NULL || !pol_read_string(reader, name_node, field, &name))
@@ -592,9 +655,9 @@ static void read_group(pol_reader *reader, const pol_yaml_node *node,
 			  name);
 		return;
 	}
-	if (pods == NULL && namespaces == NULL)
+	if (pods == NULL && namespaces == NULL && exposed_to == NULL)
 		pol_error(reader, node, path,
-			  "the group selects no pods: give podSelector, namespaceSelector or both ({} selects all)");
+			  "the group selects no pods: give podSelector, namespaceSelector, exposedTo, or a combination ({} selects all)");
 
 	if (score_isolation_add_group(isolation, name, &group, &err) < 0) {
 		pol_error(reader, name_node, field, "%s", err.message);
@@ -611,6 +674,10 @@ static void read_group(pol_reader *reader, const pol_yaml_node *node,
 		pol_read_selector(reader, namespaces, field,
 				  &group->namespace_selector);
 	}
+	pol_path_key(field, path, "exposedTo");
+	if (exposed_to != NULL)
+		group->has_exposure = read_exposed_to(reader, exposed_to, field,
+						      &group->exposure);
 }
 
 /* Exposure entries name groups, possibly later ones, so they are read

@@ -23,6 +23,11 @@ struct pol_policy {
 	size_t n_exposures;
 	pol_topology topology;
 	pol_locality locality;
+	score_locality_config locality_config; /* borrows `isolation` */
+	score_bandwidth_config bandwidth;
+	score_spread_config spread;
+	bool spread_present;
+	bool bandwidth_present;
 	/* Filters and scorers point at `contention` and `isolation`, which
 	 * never move: the policy lives in one heap block. */
 	score_pipeline pipeline;
@@ -58,6 +63,9 @@ static void policy_clear(gpointer data)
 	g_free(policy->exposures);
 	pol_topology_release(&policy->topology);
 	pol_locality_release(&policy->locality);
+	score_locality_release(&policy->locality_config);
+	score_bandwidth_release(&policy->bandwidth);
+	score_spread_release(&policy->spread);
 }
 
 static pol_policy *policy_new(const char *source, const char *text,
@@ -68,9 +76,14 @@ static pol_policy *policy_new(const char *source, const char *text,
 	policy->source = g_strdup(source);
 	policy->digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
 						     (const guchar *)text, length);
-	policy->weights = (pol_weights){1, 1, 1, 1};
+	policy->weights = (pol_weights){.contention = 1, .isolation = 1,
+					.locality = 1, .spread = 1,
+					.bandwidth = 1};
 	score_contention_defaults(&policy->contention);
 	score_isolation_init(&policy->isolation);
+	score_locality_init(&policy->locality_config);
+	score_bandwidth_init(&policy->bandwidth);
+	score_spread_init(&policy->spread);
 	score_pipeline_init(&policy->pipeline);
 	return policy;
 }
@@ -92,11 +105,13 @@ static void read_weights(pol_reader *reader, const pol_yaml_node *spec,
 			 pol_weights *weights)
 {
 	static const char *const fields[] = {"contention", "isolation",
-					     "locality", "spread", NULL};
+					     "locality", "spread", "bandwidth",
+					     NULL};
 	const char *path = "spec.weights";
 	const pol_yaml_node *node = pol_field(spec, "weights");
 	int64_t *slots[] = {&weights->contention, &weights->isolation,
-			    &weights->locality, &weights->spread};
+			    &weights->locality, &weights->spread,
+			    &weights->bandwidth};
 	char field[POL_PATH_MAX];
 
 	if (node == NULL || !pol_expect_mapping(reader, node, path))
@@ -113,7 +128,7 @@ static void read_weights(pol_reader *reader, const pol_yaml_node *spec,
 	/* Legal for a filter-only policy, but easy to write by mistake. */
 	if (weights->contention == 0 && weights->isolation == 0)
 		pol_warning(reader, node, path,
-			    "the contention and isolation weights are both 0, and locality and spread are not scored yet, so prioritize gives every node 0 and only the filters apply; set a weight above 0 unless that is intended");
+			    "the contention and isolation weights are both 0, so prioritize gives every node 0 for pods without bandwidth annotations, outside spec.spread and without locality peers, and only the filters apply; set a weight above 0 unless that is intended");
 }
 
 /* ---- spec.contention ------------------------------------------------------- */
@@ -375,7 +390,8 @@ static void read_spec(pol_reader *reader, const pol_yaml_node *root,
 {
 	static const char *const fields[] = {
 		"weights", "contention", "tenants", "sandbox", "securityGroups",
-		"separation", "topology", "locality", NULL};
+		"separation", "topology", "locality", "bandwidth", "spread",
+		NULL};
 	GArray *exposures = g_array_new(FALSE, TRUE, sizeof(pol_exposure));
 	const pol_yaml_node *spec;
 
@@ -391,6 +407,10 @@ static void read_spec(pol_reader *reader, const pol_yaml_node *root,
 	pol_read_topology(reader, spec, &policy->topology);
 	pol_read_locality(reader, spec, &policy->topology, &policy->isolation,
 			  &policy->locality);
+	pol_read_bandwidth(reader, spec, &policy->bandwidth,
+			   &policy->bandwidth_present);
+	pol_read_spread(reader, spec, &policy->topology, &policy->spread,
+			&policy->spread_present);
 out:
 	policy->n_exposures = exposures->len;
 	policy->exposures = (pol_exposure *)(void *)g_array_free(exposures, FALSE);
@@ -584,6 +604,22 @@ static void build_pipeline(pol_reader *reader, pol_policy *policy)
 		rc = score_pipeline_add_isolation(&policy->pipeline,
 						  &policy->isolation,
 						  policy->weights.isolation, &err);
+	if (rc == 0) {
+		pol_build_locality(&policy->topology, &policy->locality,
+				   policy->exposures, policy->n_exposures,
+				   &policy->isolation, &policy->locality_config);
+		rc = score_pipeline_add_locality(&policy->pipeline,
+						 &policy->locality_config,
+						 policy->weights.locality, &err);
+	}
+	if (rc == 0 && policy->bandwidth_present)
+		rc = score_pipeline_add_bandwidth(&policy->pipeline,
+						  &policy->bandwidth,
+						  policy->weights.bandwidth, &err);
+	if (rc == 0 && policy->spread_present)
+		rc = score_pipeline_add_spread(&policy->pipeline,
+					       &policy->spread,
+					       policy->weights.spread, &err);
 	if (rc < 0)
 		pol_error(reader, NULL, "spec",
 			  "cannot build the scoring pipeline: %s", err.message);
@@ -785,6 +821,21 @@ const pol_locality *pol_policy_locality(const pol_policy *policy)
 	return &policy->locality;
 }
 
+const score_bandwidth_config *pol_policy_bandwidth(const pol_policy *policy)
+{
+	return &policy->bandwidth;
+}
+
+const score_spread_config *pol_policy_spread(const pol_policy *policy)
+{
+	return policy->spread_present ? &policy->spread : NULL;
+}
+
+const score_locality_config *pol_policy_locality_config(const pol_policy *policy)
+{
+	return &policy->locality_config;
+}
+
 const pol_exposure *pol_policy_exposures(const pol_policy *policy, size_t *n)
 {
 	*n = policy->n_exposures;
@@ -843,11 +894,24 @@ void pol_policy_summary(const pol_policy *policy, GString *out)
 	if (policy->topology.present || policy->locality.n_groups > 0 ||
 	    policy->locality.network_policies)
 		g_string_append_printf(out,
-				       "topology %zu level%s and %zu locality group%s (parsed, not enforced yet); ",
+				       "topology %zu level%s, %zu locality group%s%s; ",
 				       policy->topology.n_levels,
 				       plural(policy->topology.n_levels),
 				       policy->locality.n_groups,
-				       plural(policy->locality.n_groups));
+				       plural(policy->locality.n_groups),
+				       policy->locality.network_policies
+					       ? ", peers from NetworkPolicies"
+					       : "");
+	if (policy->spread_present)
+		g_string_append_printf(out,
+				       "spread over %s (maxSkew %" G_GINT64_FORMAT ", %s); ",
+				       policy->spread.level,
+				       policy->spread.max_skew,
+				       policy->spread.hard ? "hard" : "soft");
+	if (policy->bandwidth_present)
+		g_string_append_printf(out,
+				       "bandwidth capacity from label %s; ",
+				       policy->bandwidth.capacity_label);
 	g_string_append_printf(out,
 			       "weights contention %" G_GINT64_FORMAT ", isolation %" G_GINT64_FORMAT ", locality %" G_GINT64_FORMAT ", spread %" G_GINT64_FORMAT,
 			       policy->weights.contention,

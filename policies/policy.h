@@ -22,12 +22,15 @@
 
 #include <glib.h>
 
+#include "scoring/bandwidth.h"
 #include "scoring/contention.h"
 #include "scoring/error.h"
 #include "scoring/isolation.h"
+#include "scoring/locality.h"
 #include "scoring/model.h"
 #include "scoring/pipeline.h"
 #include "scoring/selector.h"
+#include "scoring/spread.h"
 
 #define POL_API_VERSION "stowage.io/v1alpha1"
 #define POL_KIND "SchedulingPolicy"
@@ -51,11 +54,12 @@ typedef struct pol_weights {
 	int64_t contention; /* LeastAllocated (or the chosen strategy) and
 			       BalancedAllocation, each with this weight */
 	int64_t isolation;
-	int64_t locality; /* parsed; no locality scorer exists yet */
-	int64_t spread;   /* parsed; no spread scorer exists yet */
+	int64_t locality;
+	int64_t spread;   /* the spread scorer, when spec.spread is soft */
+	int64_t bandwidth; /* the bandwidth headroom scorer */
 } pol_weights;
 
-/* ---- Topology and locality (parsed and validated, not yet scored) ------ */
+/* ---- Topology and locality ---------------------------------------------- */
 
 /* Two nodes that share the value of a level's label, and of no finer
  * level, are `cost` apart. Levels go from finest to coarsest, with costs
@@ -106,6 +110,7 @@ typedef struct pol_locality_group {
 } pol_locality_group;
 
 typedef struct pol_locality {
+	bool present; /* spec.locality is given */
 	pol_locality_group *groups;
 	size_t n_groups;
 	/* Derive groups from NetworkPolicy peers. */
@@ -115,7 +120,8 @@ typedef struct pol_locality {
 } pol_locality;
 
 /* Traffic a security group accepts, from spec.securityGroups[].exposure.
- * Parsed and validated; locality will read it. */
+ * Locality counts the pods of the `from_groups` as peers of the group's
+ * pods. */
 typedef struct pol_exposure {
 	uint32_t group; /* index into the isolation groups */
 	score_protocol protocol;
@@ -161,6 +167,11 @@ const score_contention_config *pol_policy_contention(const pol_policy *policy);
 const score_isolation_config *pol_policy_isolation(const pol_policy *policy);
 const pol_topology *pol_policy_topology(const pol_policy *policy);
 const pol_locality *pol_policy_locality(const pol_policy *policy);
+/* The locality criterion's config built from the three above. */
+const score_locality_config *pol_policy_locality_config(const pol_policy *policy);
+const score_bandwidth_config *pol_policy_bandwidth(const pol_policy *policy);
+/* The spread rule, or NULL when the policy has no spec.spread. */
+const score_spread_config *pol_policy_spread(const pol_policy *policy);
 /* The exposures of all security groups; `*n` gets their number. */
 const pol_exposure *pol_policy_exposures(const pol_policy *policy, size_t *n);
 

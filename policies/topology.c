@@ -1,5 +1,6 @@
 /* spec.topology and spec.locality: parsed and validated into typed form
- * (policy.h) for the locality criterion, which does not score yet. */
+ * (policy.h), and turned into the locality criterion's config
+ * (scoring/locality.h). */
 #include "policies/internal.h"
 
 #include <string.h>
@@ -190,6 +191,31 @@ static void read_label_field(pol_reader *reader, const pol_yaml_node *node,
 	*out = g_strdup(text);
 }
 
+static int level_index(const GArray *levels, const char *key)
+{
+	for (guint i = 0; i < levels->len; i++) {
+		if (strcmp(g_array_index(levels, pol_topology_level, i).key, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A zone pair takes precedence over a region pair, which assumes zones
+ * lie inside regions: the zone level must be the finer one. */
+static void check_zone_below_region(pol_reader *reader,
+				    const pol_yaml_node *node, const char *path,
+				    const pol_topology *topology,
+				    const GArray *levels)
+{
+	int zone = level_index(levels, topology->zone_label);
+	int region = level_index(levels, topology->region_label);
+
+	if (zone >= 0 && region >= 0 && zone > region)
+		pol_error(reader, node, path,
+			  "the zone level %s comes after the region level %s; list levels from finest to coarsest, zones before regions",
+			  topology->zone_label, topology->region_label);
+}
+
 void pol_read_topology(pol_reader *reader, const pol_yaml_node *spec,
 		       pol_topology *topology)
 {
@@ -250,6 +276,7 @@ void pol_read_topology(pol_reader *reader, const pol_yaml_node *spec,
 			  topology->zone_label, levels, zone_pairs);
 	read_pair_section(reader, node, path, "regionPairs", "regions",
 			  topology->region_label, levels, region_pairs);
+	check_zone_below_region(reader, node, path, topology, levels);
 
 out:
 	topology->n_levels = levels->len;
@@ -495,6 +522,7 @@ void pol_read_locality(pol_reader *reader, const pol_yaml_node *spec,
 	if (node == NULL || !pol_expect_mapping(reader, node, path))
 		goto out;
 	pol_check_fields(reader, node, path, fields);
+	locality->present = true;
 	if (!topology->present)
 		pol_error(reader, node, path,
 			  "locality measures distance with topology costs, so it needs spec.topology; add spec.topology with levels and defaultCost");
@@ -529,4 +557,65 @@ void pol_locality_release(pol_locality *locality)
 	}
 	g_free(locality->groups);
 	memset(locality, 0, sizeof(*locality));
+}
+
+/* ---- The locality criterion ---------------------------------------------- */
+
+static void build_group(const pol_locality_group *parsed,
+			score_locality_config *config)
+{
+	score_locality_group *group = score_locality_add_group(
+		config, parsed->name, parsed->max_cost, parsed->hard);
+
+	for (size_t m = 0; m < parsed->n_members; m++) {
+		const pol_locality_member *member = &parsed->members[m];
+
+		score_locality_group_add_member(
+			group, member->security_group,
+			member->has_pod_selector ? &member->pod_selector : NULL,
+			member->has_namespace_selector ? &member->namespace_selector
+						       : NULL);
+	}
+}
+
+void pol_build_locality(const pol_topology *topology,
+			const pol_locality *locality,
+			const pol_exposure *exposures, size_t n_exposures,
+			const score_isolation_config *isolation,
+			score_locality_config *config)
+{
+	if (!topology->present || !locality->present)
+		return;
+
+	for (size_t i = 0; i < topology->n_levels; i++)
+		score_locality_add_level(config, topology->levels[i].key,
+					 topology->levels[i].cost);
+	config->default_cost = topology->default_cost;
+	score_unintern(config->zone_label);
+	config->zone_label = score_intern(topology->zone_label);
+	score_unintern(config->region_label);
+	config->region_label = score_intern(topology->region_label);
+	for (size_t i = 0; i < topology->n_zone_pairs; i++)
+		score_locality_add_zone_pair(config, topology->zone_pairs[i].first,
+					     topology->zone_pairs[i].second,
+					     topology->zone_pairs[i].cost);
+	for (size_t i = 0; i < topology->n_region_pairs; i++)
+		score_locality_add_region_pair(config,
+					       topology->region_pairs[i].first,
+					       topology->region_pairs[i].second,
+					       topology->region_pairs[i].cost);
+
+	for (size_t g = 0; g < locality->n_groups; g++)
+		build_group(&locality->groups[g], config);
+	config->network_policies = locality->network_policies;
+	config->network_policy_max_cost = locality->network_policy_max_cost;
+	config->network_policy_hard = locality->network_policy_hard;
+
+	/* Exposure to the world names no pods, so only group sources count. */
+	for (size_t e = 0; e < n_exposures; e++) {
+		if (exposures[e].from_groups != 0)
+			score_locality_add_exposure(config, exposures[e].group,
+						    exposures[e].from_groups);
+	}
+	config->isolation = isolation;
 }

@@ -130,6 +130,8 @@ typedef struct call {
 	cJSON *rejected; /* owned */
 	size_t n_rejected;
 	cJSON *top; /* owned */
+	/* Scorer name -> the scorer's explanation object; owned. */
+	cJSON *explain;
 
 	/* The policy this request scores with (a reference, or NULL) and
 	 * its pipeline, or the cluster's default pipeline. */
@@ -834,6 +836,32 @@ static void record_top_scores(call *c, const node_set *set,
 	g_array_free(ranked, TRUE);
 }
 
+/* Fills c->explain with the explanations of the scorers that give one,
+ * for the decision line. */
+static void record_explanations(call *c, const score_request *request)
+{
+	const score_pipeline *pipeline = c->pipeline;
+	GString *text;
+
+	if (c->explain == NULL)
+		return;
+	text = g_string_new(NULL);
+	for (size_t s = 0; s < pipeline->n_scorers; s++) {
+		cJSON *object;
+
+		g_string_truncate(text, 0);
+		if (!score_pipeline_explain(pipeline, request, s, text))
+			continue;
+		object = cJSON_ParseWithLength(text->str, text->len);
+		if (object == NULL)
+			continue;
+		if (!cJSON_AddItemToObject(c->explain, pipeline->scorers[s].name,
+					   object))
+			cJSON_Delete(object);
+	}
+	g_string_free(text, TRUE);
+}
+
 /* Handles filter and prioritize, which share ExtenderArgs. Returns the
  * response body, or NULL with c->problem set. */
 static cJSON *handle_node_verb(call *c)
@@ -854,6 +882,9 @@ static cJSON *handle_node_verb(call *c)
 	request.model = cluster->model;
 	request.pod = pod;
 	request.now_ms = monotonic_ms();
+	/* Criteria that find the pod's peers do it once for filter and
+	 * score. */
+	request.cache = score_request_cache_new();
 	self = counted_self(cluster->model, pod);
 	attach_node_set(&set, cluster->model, &self);
 	score_pipeline_filter(c->pipeline, &request, set.candidates,
@@ -866,12 +897,15 @@ static cJSON *handle_node_verb(call *c)
 	record_rejections(c, &set, &result);
 	if (c->verb == SCHED_VERB_PRIORITIZE) {
 		record_top_scores(c, &set, &result);
+		record_explanations(c, &request);
 		c->text = prioritize_response(&set, &result);
 	} else if (set.by_name) {
 		c->text = filter_names_response(&set, &result);
 	} else {
 		out = filter_response(&set, &result);
 	}
+	score_request_cache_free(request.cache);
+	request.cache = NULL;
 	g_rw_lock_reader_unlock(&cluster->lock);
 
 	if (out == NULL && c->text == NULL)
@@ -1309,7 +1343,7 @@ static cJSON *handle_bind(call *c)
 
 static void log_decision(const call *c)
 {
-	sched_log_field fields[10];
+	sched_log_field fields[11];
 	size_t n = 0;
 
 	if (!call_logs_decision(c))
@@ -1330,6 +1364,9 @@ static void log_decision(const call *c)
 				  (size_t)cJSON_GetArraySize(c->rejected)));
 	if (c->top != NULL && c->verb == SCHED_VERB_PRIORITIZE)
 		fields[n++] = SCHED_JSON("top", c->top);
+	if (c->explain != NULL && c->verb == SCHED_VERB_PRIORITIZE &&
+	    cJSON_GetArraySize(c->explain) > 0)
+		fields[n++] = SCHED_JSON("explain", c->explain);
 	fields[n++] = SCHED_DOUBLE("duration_ms", elapsed_ms(c));
 	sched_log_write(c->extender->log, SCHED_LOG_INFO, "extender",
 			"decision", fields, n);
@@ -1427,6 +1464,7 @@ void sched_extender_handle(const sched_extender *extender, sched_verb verb,
 	if (call_logs_decision(&c)) {
 		c.rejected = cJSON_CreateArray();
 		c.top = cJSON_CreateArray();
+		c.explain = cJSON_CreateObject();
 	}
 	if (extender->cluster->policy != NULL)
 		c.policy = pol_loader_current(extender->cluster->policy);
@@ -1483,6 +1521,7 @@ out:
 	cJSON_Delete(c.root);
 	cJSON_Delete(c.rejected);
 	cJSON_Delete(c.top);
+	cJSON_Delete(c.explain);
 	g_free(c.text);
 	g_free(c.pod_label);
 	pol_policy_unref(c.policy);

@@ -216,6 +216,9 @@ bool score_isolation_pod_in_group(const score_isolation_config *config,
 	if (group->has_namespace_selector &&
 	    !namespace_selector_matches(&group->namespace_selector, model, pod))
 		return false;
+	if (group->has_exposure &&
+	    !score_pod_exposed(model, pod, &group->exposure, NULL))
+		return false;
 	return true;
 }
 
@@ -590,11 +593,26 @@ static int lowest_bit(uint64_t bits)
 	return bits == 0 ? -1 : __builtin_ctzll(bits);
 }
 
+/* Appends why `pod` is in an exposure group: "; shop/web-1 is reachable
+ * from outside: Service shop/web type LoadBalancer port 443/TCP". */
+static void append_exposure(GString *out, const score_model *model,
+			    const score_security_group *group,
+			    const score_pod *pod)
+{
+	if (!group->has_exposure)
+		return;
+	g_string_append(out, "; ");
+	append_pod_name(out, pod);
+	g_string_append(out, " is reachable from outside: ");
+	score_pod_exposed(model, pod, &group->exposure, out);
+}
+
 static void append_separation(GString *out,
 			      const score_isolation_config *config,
+			      const score_model *model,
 			      const score_separation *rule,
-			      uint64_t self_groups, const score_pod *other,
-			      uint64_t other_groups)
+			      const score_pod *self, uint64_t self_groups,
+			      const score_pod *other, uint64_t other_groups)
 {
 	int other_group = lowest_bit(other_groups);
 	uint64_t self_candidates = rule->groups & self_groups &
@@ -611,6 +629,8 @@ static void append_separation(GString *out,
 	append_pod_name(out, other);
 	g_string_append_printf(out, " of group \"%s\"",
 			       config->groups[other_group].name);
+	append_exposure(out, model, &config->groups[self_group], self);
+	append_exposure(out, model, &config->groups[other_group], other);
 }
 
 static void check_separation(const score_isolation_config *config,
@@ -648,8 +668,8 @@ static void check_separation(const score_isolation_config *config,
 			if (groups == 0)
 				continue;
 			begin_reason(reason, start);
-			append_separation(reason, config, rule, self_groups,
-					  pod, groups);
+			append_separation(reason, config, request->model, rule,
+					  self, self_groups, pod, groups);
 			break;
 		}
 	}

@@ -19,7 +19,9 @@
  *   with a conflict; mode preferred scores it lower.
  *
  *   Security-group separation. Pods of two groups named in one rule must
- *   not share a node: hard rules reject, soft rules score lower.
+ *   not share a node: hard rules reject, soft rules score lower. A group
+ *   may select its members by exposure, and a rejection then names the
+ *   reason the pod counts as reachable from outside.
  *
  * Pods in an infrastructure namespace (kube-system by default) are exempt
  * from the tenant rules and pools in both directions, because DaemonSets
@@ -41,6 +43,7 @@
 #include <glib.h>
 
 #include "scoring/error.h"
+#include "scoring/exposure.h"
 #include "scoring/pipeline.h"
 #include "scoring/selector.h"
 
@@ -72,13 +75,17 @@ typedef struct score_dedicated_pool {
 } score_dedicated_pool;
 
 /* A pod belongs to a group when both selectors that are present match its
- * labels and its namespace's labels. */
+ * labels and its namespace's labels, and, when the group selects by
+ * exposure, the pod is reachable from outside the cluster on a port the
+ * filter admits (scoring/exposure.h). */
 typedef struct score_security_group {
 	char *name; /* owned */
 	bool has_pod_selector;
 	score_selector pod_selector;
 	bool has_namespace_selector;
 	score_selector namespace_selector;
+	bool has_exposure;
+	score_port_filter exposure;
 } score_security_group;
 
 typedef struct score_separation {

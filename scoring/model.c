@@ -1,7 +1,10 @@
 /* Pods, nodes and the model that counts pods on nodes; see model.h. */
 #include "scoring/model.h"
 
+#include "scoring/netpol.h"
+
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 struct score_model {
@@ -15,6 +18,30 @@ struct score_model {
 	/* Namespace name (interned, owned) -> score_labels (owned). */
 	GHashTable *namespaces;
 	size_t present_nodes;
+	/* Controller uid (interned, owned) -> GPtrArray of the pods it
+	 * controls, borrowed from `pods`. */
+	GHashTable *owners;
+	/* Label key (interned, owned) -> GHashTable of label value
+	 * (interned, owned) -> number of present nodes with that value. */
+	GHashTable *label_domains;
+	/* "namespace/name" (owned) -> score_service (owned). */
+	GHashTable *services;
+	/* Namespace (interned, owned) -> GPtrArray of score_service,
+	 * borrowed from `services`. */
+	GHashTable *namespace_services;
+	/* Pod indexes: pod_bucket sets keyed by namespace and by label
+	 * key=value; buckets own their arrays, the pods are borrowed. */
+	GHashTable *namespace_pods;
+	GHashTable *label_pods;
+	/* Key (borrowed from the policy) -> score_network_policy, one
+	 * reference each. */
+	GHashTable *network_policies;
+	/* Namespace (interned, owned) -> GPtrArray of the policies there,
+	 * borrowed from `network_policies`. */
+	GHashTable *namespace_network_policies;
+	/* Policies with a namespaceSelector peer, borrowed. */
+	GPtrArray *cross_namespace_policies;
+	uint64_t network_policy_generation;
 };
 
 /* ---- Pods ---------------------------------------------------------------- */
@@ -146,6 +173,7 @@ void score_pod_free(score_pod *pod)
 	score_unintern(pod->owner.name);
 	score_unintern(pod->owner.uid);
 	score_unintern(pod->tenant);
+	g_free(pod->index_slots);
 	g_free(pod);
 }
 
@@ -213,6 +241,207 @@ static void namespace_labels_free(gpointer data)
 	g_free(labels);
 }
 
+/* ---- Pod indexes --------------------------------------------------------- */
+
+/* The pods of one namespace, or of one label key=value. */
+typedef struct pod_bucket {
+	const char *key;   /* interned: the namespace, or the label key */
+	const char *value; /* interned label value; NULL in the namespace index */
+	score_pod **pods;
+	uint32_t n;
+	uint32_t capacity;
+} pod_bucket;
+
+/* Slot 0 of score_pod.index_slots when the pod has no namespace. */
+#define NO_SLOT UINT32_MAX
+
+static guint bucket_hash(gconstpointer data)
+{
+	const pod_bucket *bucket = data;
+	guint hash = g_str_hash(bucket->key);
+
+	if (bucket->value != NULL)
+		hash = hash * 31 + g_str_hash(bucket->value);
+	return hash;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+	if (a == b)
+		return true;
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static gboolean bucket_equal(gconstpointer a, gconstpointer b)
+{
+	const pod_bucket *left = a;
+	const pod_bucket *right = b;
+
+	return same_string(left->key, right->key) &&
+	       same_string(left->value, right->value);
+}
+
+static void bucket_free(gpointer data)
+{
+	pod_bucket *bucket = data;
+
+	score_unintern(bucket->key);
+	score_unintern(bucket->value);
+	g_free(bucket->pods);
+	g_free(bucket);
+}
+
+static GHashTable *pod_index_new(void)
+{
+	return g_hash_table_new_full(bucket_hash, bucket_equal, bucket_free,
+				     NULL);
+}
+
+static pod_bucket *bucket_find(GHashTable *index, const char *key,
+			       const char *value)
+{
+	pod_bucket probe = {.key = key, .value = value};
+
+	return g_hash_table_lookup(index, &probe);
+}
+
+/* Appends `pod` to the bucket of key/value and returns its position. */
+static uint32_t bucket_add(GHashTable *index, const char *key,
+			   const char *value, score_pod *pod)
+{
+	pod_bucket *bucket = bucket_find(index, key, value);
+
+	if (bucket == NULL) {
+		bucket = g_new0(pod_bucket, 1);
+		bucket->key = score_intern(key);
+		bucket->value = score_intern(value);
+		g_hash_table_add(index, bucket);
+	}
+	if (bucket->n == bucket->capacity) {
+		bucket->capacity = bucket->capacity < 4 ? 4 : bucket->capacity * 2;
+		bucket->pods = g_renew(score_pod *, bucket->pods, bucket->capacity);
+	}
+	bucket->pods[bucket->n] = pod;
+	return bucket->n++;
+}
+
+/* Returns the position of `key` in the sorted labels, or -1. */
+static int label_position(const score_labels *labels, const char *key)
+{
+	uint32_t low = 0;
+	uint32_t high = labels->count;
+
+	while (low < high) {
+		uint32_t middle = low + (high - low) / 2;
+		int order = strcmp(labels->items[middle].key, key);
+
+		if (order == 0)
+			return (int)middle;
+		if (order < 0)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return -1;
+}
+
+/* Removes the entry at `position` by moving the last entry there, and
+ * updates the moved pod's slot for this bucket. */
+static void bucket_remove(GHashTable *index, const char *key,
+			  const char *value, uint32_t position)
+{
+	pod_bucket *bucket = bucket_find(index, key, value);
+	score_pod *moved;
+
+	g_return_if_fail(bucket != NULL && position < bucket->n);
+	bucket->n--;
+	if (position != bucket->n) {
+		moved = bucket->pods[bucket->n];
+		bucket->pods[position] = moved;
+		if (value == NULL)
+			moved->index_slots[0] = position;
+		else
+			moved->index_slots[1 + label_position(&moved->labels, key)] =
+				position;
+	}
+	if (bucket->n == 0)
+		g_hash_table_remove(index, bucket);
+	else if (bucket->n < bucket->capacity / 4 && bucket->capacity > 8) {
+		bucket->capacity /= 2;
+		bucket->pods = g_renew(score_pod *, bucket->pods, bucket->capacity);
+	}
+}
+
+static void pod_index_add(score_model *model, score_pod *pod)
+{
+	g_free(pod->index_slots);
+	pod->index_slots = g_new(uint32_t, 1 + pod->labels.count);
+	pod->index_slots[0] = NO_SLOT;
+	if (pod->namespace != NULL)
+		pod->index_slots[0] = bucket_add(model->namespace_pods,
+						 pod->namespace, NULL, pod);
+	for (uint32_t i = 0; i < pod->labels.count; i++)
+		pod->index_slots[1 + i] = bucket_add(model->label_pods,
+						     pod->labels.items[i].key,
+						     pod->labels.items[i].value,
+						     pod);
+}
+
+static void pod_index_remove(score_model *model, score_pod *pod)
+{
+	if (pod->index_slots == NULL)
+		return;
+	if (pod->index_slots[0] != NO_SLOT)
+		bucket_remove(model->namespace_pods, pod->namespace, NULL,
+			      pod->index_slots[0]);
+	for (uint32_t i = 0; i < pod->labels.count; i++)
+		bucket_remove(model->label_pods, pod->labels.items[i].key,
+			      pod->labels.items[i].value, pod->index_slots[1 + i]);
+	g_free(pod->index_slots);
+	pod->index_slots = NULL;
+}
+
+static bool same_labels(const score_labels *a, const score_labels *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (uint32_t i = 0; i < a->count; i++) {
+		if (a->items[i].key != b->items[i].key ||
+		    a->items[i].value != b->items[i].value)
+			return false;
+	}
+	return true;
+}
+
+/* Moves the index entries of `old` to its replacement `pod`: in place when
+ * the namespace and labels are unchanged (the usual status update), else
+ * by removing and adding. */
+static void pod_index_move(score_model *model, score_pod *old, score_pod *pod)
+{
+	if (old->index_slots == NULL || old->namespace != pod->namespace ||
+	    !same_labels(&old->labels, &pod->labels)) {
+		pod_index_remove(model, old);
+		pod_index_add(model, pod);
+		return;
+	}
+	g_free(pod->index_slots);
+	pod->index_slots = old->index_slots;
+	old->index_slots = NULL;
+	if (pod->index_slots[0] != NO_SLOT)
+		bucket_find(model->namespace_pods, pod->namespace, NULL)
+			->pods[pod->index_slots[0]] = pod;
+	for (uint32_t i = 0; i < pod->labels.count; i++)
+		bucket_find(model->label_pods, pod->labels.items[i].key,
+			    pod->labels.items[i].value)
+			->pods[pod->index_slots[1 + i]] = pod;
+}
+
+static score_pod *const *bucket_pods(const pod_bucket *bucket, size_t *n)
+{
+	*n = bucket != NULL ? bucket->n : 0;
+	return bucket != NULL ? bucket->pods : NULL;
+}
+
 score_model *score_model_new(score_resource_table *resources)
 {
 	score_model *model = g_new0(score_model, 1);
@@ -226,6 +455,26 @@ score_model *score_model_new(score_resource_table *resources)
 	model->namespaces = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  (GDestroyNotify)score_unintern,
 						  namespace_labels_free);
+	model->owners = g_hash_table_new_full(g_str_hash, g_str_equal,
+					      (GDestroyNotify)score_unintern,
+					      (GDestroyNotify)g_ptr_array_unref);
+	model->label_domains = g_hash_table_new_full(
+		g_str_hash, g_str_equal, (GDestroyNotify)score_unintern,
+		(GDestroyNotify)g_hash_table_destroy);
+	model->services = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						(GDestroyNotify)score_service_free);
+	model->namespace_services = g_hash_table_new_full(
+		g_str_hash, g_str_equal, (GDestroyNotify)score_unintern,
+		(GDestroyNotify)g_ptr_array_unref);
+	model->namespace_pods = pod_index_new();
+	model->label_pods = pod_index_new();
+	model->network_policies = g_hash_table_new_full(
+		g_str_hash, g_str_equal, NULL,
+		(GDestroyNotify)score_network_policy_unref);
+	model->namespace_network_policies = g_hash_table_new_full(
+		g_str_hash, g_str_equal, (GDestroyNotify)score_unintern,
+		(GDestroyNotify)g_ptr_array_unref);
+	model->cross_namespace_policies = g_ptr_array_new();
 	return model;
 }
 
@@ -239,6 +488,15 @@ void score_model_free(score_model *model)
 	g_hash_table_destroy(model->pods);
 	g_hash_table_destroy(model->nodes);
 	g_hash_table_destroy(model->namespaces);
+	g_hash_table_destroy(model->owners);
+	g_hash_table_destroy(model->label_domains);
+	g_hash_table_destroy(model->namespace_services);
+	g_hash_table_destroy(model->services);
+	g_hash_table_destroy(model->namespace_pods);
+	g_hash_table_destroy(model->label_pods);
+	g_hash_table_destroy(model->namespace_network_policies);
+	g_ptr_array_unref(model->cross_namespace_policies);
+	g_hash_table_destroy(model->network_policies);
 	g_free(model);
 }
 
@@ -246,6 +504,85 @@ score_resource_table *score_model_resources(const score_model *model)
 {
 	return model->resources;
 }
+
+/* ---- Indexes ------------------------------------------------------------- */
+
+static void owner_index_add(score_model *model, score_pod *pod)
+{
+	GPtrArray *pods;
+
+	if (pod->owner.uid == NULL)
+		return;
+	pods = g_hash_table_lookup(model->owners, pod->owner.uid);
+	if (pods == NULL) {
+		pods = g_ptr_array_new();
+		g_hash_table_insert(model->owners,
+				    (gpointer)score_intern(pod->owner.uid), pods);
+	}
+	g_ptr_array_add(pods, pod);
+}
+
+static void owner_index_remove(score_model *model, score_pod *pod)
+{
+	GPtrArray *pods;
+
+	if (pod->owner.uid == NULL)
+		return;
+	pods = g_hash_table_lookup(model->owners, pod->owner.uid);
+	if (pods == NULL)
+		return;
+	g_ptr_array_remove_fast(pods, pod);
+	if (pods->len == 0)
+		g_hash_table_remove(model->owners, pod->owner.uid);
+}
+
+static void label_domains_add(score_model *model, const score_labels *labels)
+{
+	for (uint32_t i = 0; i < labels->count; i++) {
+		const score_label *label = &labels->items[i];
+		GHashTable *values = g_hash_table_lookup(model->label_domains,
+							 label->key);
+		gpointer count;
+
+		if (values == NULL) {
+			values = g_hash_table_new_full(
+				g_str_hash, g_str_equal,
+				(GDestroyNotify)score_unintern, NULL);
+			g_hash_table_insert(model->label_domains,
+					    (gpointer)score_intern(label->key),
+					    values);
+		}
+		/* Each insert passes a new reference: the table keeps it for
+		 * a new key and releases it for an existing one. */
+		count = g_hash_table_lookup(values, label->value);
+		g_hash_table_insert(values, (gpointer)score_intern(label->value),
+				    GUINT_TO_POINTER(GPOINTER_TO_UINT(count) + 1));
+	}
+}
+
+static void label_domains_remove(score_model *model,
+				 const score_labels *labels)
+{
+	for (uint32_t i = 0; i < labels->count; i++) {
+		const score_label *label = &labels->items[i];
+		GHashTable *values = g_hash_table_lookup(model->label_domains,
+							 label->key);
+		guint count;
+
+		if (values == NULL)
+			continue;
+		count = GPOINTER_TO_UINT(g_hash_table_lookup(values, label->value));
+		if (count > 1)
+			g_hash_table_insert(values,
+					    (gpointer)score_intern(label->value),
+					    GUINT_TO_POINTER(count - 1));
+		else
+			g_hash_table_remove(values, label->value);
+		if (g_hash_table_size(values) == 0)
+			g_hash_table_remove(model->label_domains, label->key);
+	}
+}
+
 
 static score_node *node_slot(score_model *model, const char *name)
 {
@@ -278,6 +615,10 @@ static void account_pod(score_model *model, score_pod *pod)
 	node = node_slot(model, pod->node_name);
 	resources_add(&node->requested, &pod->request);
 	resources_add(&node->nonzero_requested, &pod->nonzero_request);
+	node->ingress_bandwidth_requested = saturating_add(
+		node->ingress_bandwidth_requested, pod->ingress_bandwidth);
+	node->egress_bandwidth_requested = saturating_add(
+		node->egress_bandwidth_requested, pod->egress_bandwidth);
 	g_ptr_array_add(node->pods, pod);
 	if (pod->assumed)
 		node->assumed_pods++;
@@ -294,6 +635,10 @@ static void unaccount_pod(score_model *model, score_pod *pod)
 
 	resources_sub(&node->requested, &pod->request);
 	resources_sub(&node->nonzero_requested, &pod->nonzero_request);
+	node->ingress_bandwidth_requested = saturating_add(
+		node->ingress_bandwidth_requested, -pod->ingress_bandwidth);
+	node->egress_bandwidth_requested = saturating_add(
+		node->egress_bandwidth_requested, -pod->egress_bandwidth);
 	g_ptr_array_remove_fast(node->pods, pod);
 	if (pod->assumed)
 		node->assumed_pods--;
@@ -316,15 +661,23 @@ void score_model_put_node(score_model *model, score_node *node)
 		       sizeof(node->nonzero_requested));
 		node->pods = g_ptr_array_new();
 		node->assumed_pods = 0;
+		node->ingress_bandwidth_requested = 0;
+		node->egress_bandwidth_requested = 0;
 		model->present_nodes++;
 	} else {
 		node->requested = old->requested;
 		node->nonzero_requested = old->nonzero_requested;
 		node->pods = g_ptr_array_ref(old->pods);
 		node->assumed_pods = old->assumed_pods;
+		node->ingress_bandwidth_requested =
+			old->ingress_bandwidth_requested;
+		node->egress_bandwidth_requested = old->egress_bandwidth_requested;
 		if (!old->present)
 			model->present_nodes++;
+		else
+			label_domains_remove(model, &old->labels);
 	}
+	label_domains_add(model, &node->labels);
 	/* Replaces the key too, so the table never keys on a freed name. */
 	g_hash_table_replace(model->nodes, (gpointer)node->name, node);
 }
@@ -337,6 +690,7 @@ bool score_model_remove_node(score_model *model, const char *name)
 		return false;
 	node->present = false;
 	model->present_nodes--;
+	label_domains_remove(model, &node->labels);
 	node_slot_drop_if_unused(model, node);
 	return true;
 }
@@ -354,6 +708,8 @@ void score_model_put_pod(score_model *model, score_pod *pod)
 
 	if (old != NULL) {
 		unaccount_pod(model, old);
+		owner_index_remove(model, old);
+		pod_index_move(model, old, pod);
 		if (old->assumed && pod->node_name == NULL) {
 			/* The cluster has not confirmed the binding yet. */
 			pod->node_name = score_intern(old->node_name);
@@ -365,10 +721,12 @@ void score_model_put_pod(score_model *model, score_pod *pod)
 		g_hash_table_replace(model->pods, (gpointer)pod->uid, pod);
 	} else {
 		g_hash_table_insert(model->pods, (gpointer)pod->uid, pod);
+		pod_index_add(model, pod);
 	}
 
 	if (pod->assumed)
 		g_hash_table_insert(model->assumed, (gpointer)pod->uid, pod);
+	owner_index_add(model, pod);
 	account_pod(model, pod);
 }
 
@@ -379,6 +737,8 @@ bool score_model_remove_pod(score_model *model, const char *uid)
 	if (pod == NULL)
 		return false;
 	unaccount_pod(model, pod);
+	owner_index_remove(model, pod);
+	pod_index_remove(model, pod);
 	g_hash_table_remove(model->assumed, uid);
 	g_hash_table_remove(model->pods, uid);
 	return true;
@@ -516,4 +876,290 @@ const score_labels *score_model_namespace_labels(const score_model *model,
 size_t score_model_namespace_count(const score_model *model)
 {
 	return g_hash_table_size(model->namespaces);
+}
+
+/* ---- Workloads and topology domains ------------------------------------- */
+
+const GPtrArray *score_model_owner_pods(const score_model *model,
+					const char *owner_uid)
+{
+	if (owner_uid == NULL)
+		return NULL;
+	return g_hash_table_lookup(model->owners, owner_uid);
+}
+
+size_t score_model_label_domains(const score_model *model, const char *key)
+{
+	GHashTable *values = g_hash_table_lookup(model->label_domains, key);
+
+	return values != NULL ? g_hash_table_size(values) : 0;
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+const char *score_service_type_name(score_service_type type)
+{
+	switch (type) {
+	case SCORE_SERVICE_NODE_PORT:
+		return "NodePort";
+	case SCORE_SERVICE_LOAD_BALANCER:
+		return "LoadBalancer";
+	case SCORE_SERVICE_EXTERNAL_NAME:
+		return "ExternalName";
+	case SCORE_SERVICE_CLUSTER_IP:
+		break;
+	}
+	return "ClusterIP";
+}
+
+score_service *score_service_new(void)
+{
+	return g_new0(score_service, 1);
+}
+
+void score_service_free(score_service *service)
+{
+	if (service == NULL)
+		return;
+	score_unintern(service->namespace);
+	score_unintern(service->name);
+	score_labels_release(&service->selector);
+	g_free(service->ports);
+	g_free(service);
+}
+
+bool score_service_selects(const score_service *service, const score_pod *pod)
+{
+	if (service->selector.count == 0 || service->namespace != pod->namespace)
+		return false;
+	for (uint32_t i = 0; i < service->selector.count; i++) {
+		const score_label *label = &service->selector.items[i];
+
+		if (score_labels_get(&pod->labels, label->key) != label->value)
+			return false;
+	}
+	return true;
+}
+
+static char *service_key(const char *namespace, const char *name)
+{
+	return g_strdup_printf("%s/%s", namespace != NULL ? namespace : "",
+			       name != NULL ? name : "");
+}
+
+static void namespace_services_remove(score_model *model,
+				      const score_service *service)
+{
+	GPtrArray *list = g_hash_table_lookup(model->namespace_services,
+					      service->namespace);
+
+	if (list == NULL)
+		return;
+	g_ptr_array_remove_fast(list, (gpointer)service);
+	if (list->len == 0)
+		g_hash_table_remove(model->namespace_services, service->namespace);
+}
+
+void score_model_put_service(score_model *model, score_service *service)
+{
+	char *key = service_key(service->namespace, service->name);
+	score_service *old = g_hash_table_lookup(model->services, key);
+	GPtrArray *list;
+
+	if (old == service) {
+		g_free(key);
+		return;
+	}
+	if (old != NULL)
+		namespace_services_remove(model, old);
+	/* Frees `old` and keeps one copy of the key. */
+	g_hash_table_replace(model->services, key, service);
+
+	list = g_hash_table_lookup(model->namespace_services, service->namespace);
+	if (list == NULL) {
+		list = g_ptr_array_new();
+		g_hash_table_insert(model->namespace_services,
+				    (gpointer)score_intern(service->namespace),
+				    list);
+	}
+	g_ptr_array_add(list, service);
+}
+
+bool score_model_remove_service(score_model *model, const char *namespace,
+				const char *name)
+{
+	char *key = service_key(namespace, name);
+	score_service *service = g_hash_table_lookup(model->services, key);
+	bool found = service != NULL;
+
+	if (found) {
+		namespace_services_remove(model, service);
+		g_hash_table_remove(model->services, key);
+	}
+	g_free(key);
+	return found;
+}
+
+const GPtrArray *score_model_namespace_services(const score_model *model,
+						const char *namespace)
+{
+	if (namespace == NULL)
+		return NULL;
+	return g_hash_table_lookup(model->namespace_services, namespace);
+}
+
+size_t score_model_service_count(const score_model *model)
+{
+	return g_hash_table_size(model->services);
+}
+
+/* ---- Pod index and NetworkPolicy lookups -------------------------------- */
+
+score_pod *const *score_model_namespace_pods(const score_model *model,
+					     const char *name, size_t *n)
+{
+	if (name == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	return bucket_pods(bucket_find(model->namespace_pods, name, NULL), n);
+}
+
+score_pod *const *score_model_label_pods(const score_model *model,
+					 const char *key, const char *value,
+					 size_t *n)
+{
+	if (key == NULL || value == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	return bucket_pods(bucket_find(model->label_pods, key, value), n);
+}
+
+void score_model_foreach_pod_namespace(const score_model *model,
+				       void (*fn)(const char *name,
+						  score_pod *const *pods,
+						  size_t n, void *data),
+				       void *data)
+{
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, model->namespace_pods);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const pod_bucket *bucket = key;
+
+		fn(bucket->key, bucket->pods, bucket->n, data);
+	}
+}
+
+/* ---- NetworkPolicies ----------------------------------------------------- */
+
+static bool has_namespace_selector_peer(const score_network_policy *policy)
+{
+	const score_network_policy_rule *sets[2] = {policy->ingress_rules,
+						    policy->egress_rules};
+	const uint32_t counts[2] = {policy->n_ingress_rules,
+				    policy->n_egress_rules};
+
+	for (int s = 0; s < 2; s++) {
+		for (uint32_t r = 0; r < counts[s]; r++) {
+			for (uint32_t p = 0; p < sets[s][r].n_peers; p++) {
+				if (sets[s][r].peers[p].has_namespace_selector)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void network_policy_unlink(score_model *model,
+				  score_network_policy *policy)
+{
+	GPtrArray *list = g_hash_table_lookup(model->namespace_network_policies,
+					      policy->namespace);
+
+	if (list != NULL) {
+		g_ptr_array_remove_fast(list, policy);
+		if (list->len == 0)
+			g_hash_table_remove(model->namespace_network_policies,
+					    policy->namespace);
+	}
+	g_ptr_array_remove_fast(model->cross_namespace_policies, policy);
+}
+
+void score_model_put_network_policy(score_model *model,
+				    score_network_policy *policy)
+{
+	score_network_policy *old = g_hash_table_lookup(model->network_policies,
+							policy->key);
+	GPtrArray *list;
+
+	if (old == policy) {
+		score_network_policy_unref(policy);
+		return;
+	}
+	if (old != NULL) {
+		network_policy_unlink(model, old);
+		/* Drops the old policy, whose key the table points into. */
+		g_hash_table_remove(model->network_policies, old->key);
+	}
+	g_hash_table_insert(model->network_policies, policy->key, policy);
+
+	list = g_hash_table_lookup(model->namespace_network_policies,
+				   policy->namespace);
+	if (list == NULL) {
+		list = g_ptr_array_new();
+		g_hash_table_insert(model->namespace_network_policies,
+				    (gpointer)score_intern(policy->namespace), list);
+	}
+	g_ptr_array_add(list, policy);
+	if (has_namespace_selector_peer(policy))
+		g_ptr_array_add(model->cross_namespace_policies, policy);
+	model->network_policy_generation++;
+}
+
+bool score_model_remove_network_policy(score_model *model, const char *key)
+{
+	score_network_policy *policy = g_hash_table_lookup(model->network_policies,
+							   key);
+
+	if (policy == NULL)
+		return false;
+	network_policy_unlink(model, policy);
+	g_hash_table_remove(model->network_policies, key);
+	model->network_policy_generation++;
+	return true;
+}
+
+score_network_policy *score_model_network_policy(const score_model *model,
+						 const char *key)
+{
+	return g_hash_table_lookup(model->network_policies, key);
+}
+
+const GPtrArray *score_model_namespace_network_policies(const score_model *model,
+							const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	return g_hash_table_lookup(model->namespace_network_policies, name);
+}
+
+const GPtrArray *score_model_cross_namespace_network_policies(
+	const score_model *model)
+{
+	return model->cross_namespace_policies->len > 0
+		       ? model->cross_namespace_policies
+		       : NULL;
+}
+
+size_t score_model_network_policy_count(const score_model *model)
+{
+	return g_hash_table_size(model->network_policies);
+}
+
+uint64_t score_model_network_policy_generation(const score_model *model)
+{
+	return model->network_policy_generation;
 }

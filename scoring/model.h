@@ -216,6 +216,14 @@ typedef struct score_pod {
 	 * column). NULL means the isolation criterion resolves it from the
 	 * namespace's or the pod's tenant label. */
 	const char *tenant;
+	/* Bits per second from the annotations kubernetes.io/ingress-bandwidth
+	 * and kubernetes.io/egress-bandwidth; 0 when the pod has none. */
+	int64_t ingress_bandwidth;
+	int64_t egress_bandwidth;
+	/* Private to the model: the pod's positions in the namespace index
+	 * (slot 0) and the label index (slot 1 + i for labels.items[i]),
+	 * so that a remove takes constant time. NULL while outside a model. */
+	uint32_t *index_slots;
 } score_pod;
 
 /* Computes a pod's effective request the way kube-scheduler's
@@ -261,6 +269,9 @@ typedef struct score_node {
 	score_resources nonzero_requested;
 	GPtrArray *pods; /* borrowed score_pod pointers */
 	uint32_t assumed_pods;
+	/* Sums of the counted pods' bandwidth annotations, bits per second. */
+	int64_t ingress_bandwidth_requested;
+	int64_t egress_bandwidth_requested;
 
 	bool present; /* false while only pods name this node */
 } score_node;
@@ -347,5 +358,142 @@ const score_labels *score_model_namespace_labels(const score_model *model,
 						 const char *name);
 
 size_t score_model_namespace_count(const score_model *model);
+
+/* ---- Pod indexes --------------------------------------------------------- */
+
+/* The model indexes every pod it holds, bound or not, by namespace and by
+ * each label (key=value), and keeps both indexes on every put and remove,
+ * so that selector lookups never scan all pods. */
+
+/* Returns the pods of namespace `name` and stores their number in `*n`;
+ * NULL with *n = 0 when there are none. Borrowed: valid until the next
+ * write. */
+score_pod *const *score_model_namespace_pods(const score_model *model,
+					     const char *name, size_t *n);
+
+/* Returns the pods with label `key`=`value` and stores their number in
+ * `*n`; NULL with *n = 0 when there are none. Borrowed: valid until the
+ * next write. */
+score_pod *const *score_model_label_pods(const score_model *model,
+					 const char *key, const char *value,
+					 size_t *n);
+
+/* Calls `fn` once per namespace that has pods in the model, with its name
+ * and pods, in no particular order. */
+void score_model_foreach_pod_namespace(const score_model *model,
+				       void (*fn)(const char *name,
+						  score_pod *const *pods,
+						  size_t n, void *data),
+				       void *data);
+
+/* ---- NetworkPolicies ----------------------------------------------------- */
+
+/* Defined in scoring/netpol.h. */
+typedef struct score_network_policy score_network_policy;
+
+/* Adds `policy`, or replaces the policy with the same key
+ * ("namespace/name"). Takes the caller's reference. */
+void score_model_put_network_policy(score_model *model,
+				    score_network_policy *policy);
+
+/* Removes the policy with `key`; returns false when there was none. */
+bool score_model_remove_network_policy(score_model *model, const char *key);
+
+/* Returns the policy with `key`, or NULL. Borrowed: valid until the next
+ * write; take a reference to keep it longer. */
+score_network_policy *score_model_network_policy(const score_model *model,
+						 const char *key);
+
+/* Returns the policies of namespace `name` (score_network_policy
+ * pointers), or NULL when it has none. Borrowed: valid until the next
+ * write. */
+const GPtrArray *score_model_namespace_network_policies(const score_model *model,
+							const char *name);
+
+/* Returns the policies that have a peer with a namespaceSelector, which
+ * may match pods of any namespace, or NULL when there are none. Borrowed:
+ * valid until the next write. */
+const GPtrArray *score_model_cross_namespace_network_policies(
+	const score_model *model);
+
+size_t score_model_network_policy_count(const score_model *model);
+
+/* Returns a number that changes with every put and remove of a policy, so
+ * a reader can keep what it derived from them until they change. */
+uint64_t score_model_network_policy_generation(const score_model *model);
+
+/* ---- Workloads and topology domains ------------------------------------- */
+
+/* Returns the pods whose controller has uid `owner_uid` (score_pod.owner),
+ * bound or not, or NULL when there are none. The model keeps this index
+ * on every put and remove, so a lookup never scans all pods. Borrowed:
+ * valid until the next write. */
+const GPtrArray *score_model_owner_pods(const score_model *model,
+					const char *owner_uid);
+
+/* Returns how many distinct values label `key` has over the present
+ * nodes: the number of topology domains at that level. 0 when no node
+ * has the label. */
+size_t score_model_label_domains(const score_model *model, const char *key);
+
+/* ---- Services ------------------------------------------------------------ */
+
+/* The model keeps what exposure needs from v1 Services: which pods a
+ * Service selects and on which ports it is reachable. */
+
+typedef enum score_service_type {
+	SCORE_SERVICE_CLUSTER_IP = 0,
+	SCORE_SERVICE_NODE_PORT,
+	SCORE_SERVICE_LOAD_BALANCER,
+	SCORE_SERVICE_EXTERNAL_NAME,
+} score_service_type;
+
+/* Returns "ClusterIP", "NodePort", "LoadBalancer" or "ExternalName". */
+const char *score_service_type_name(score_service_type type);
+
+typedef struct score_service_port {
+	score_protocol protocol;
+	int32_t port;      /* 1..65535, the Service's (and load balancer's) port */
+	int32_t node_port; /* 30000..32767 by default; 0 when none is allocated */
+} score_service_port;
+
+typedef struct score_service {
+	const char *namespace; /* interned */
+	const char *name;      /* interned */
+	score_service_type type;
+	/* spec.selector: a pod is selected when it has every label with the
+	 * same value. A Service without a selector selects no pods. */
+	score_labels selector;
+	score_service_port *ports; /* owned */
+	uint32_t n_ports;
+	/* spec.externalIPs is not empty: the cluster accepts traffic to
+	 * those addresses on the Service's ports. */
+	bool has_external_ips;
+} score_service;
+
+/* Returns a zeroed Service; the caller frees it with score_service_free()
+ * unless it hands it to score_model_put_service(). */
+score_service *score_service_new(void);
+void score_service_free(score_service *service);
+
+/* Returns true when the Service's selector selects `pod`: same namespace,
+ * a non-empty selector, and every selector label on the pod. */
+bool score_service_selects(const score_service *service, const score_pod *pod);
+
+/* Adds `service`, or replaces the Service with the same namespace and
+ * name. Takes ownership. */
+void score_model_put_service(score_model *model, score_service *service);
+
+/* Removes the Service; returns false when there was none. */
+bool score_model_remove_service(score_model *model, const char *namespace,
+				const char *name);
+
+/* Returns the Services of `namespace`, or NULL when it has none. Finding
+ * the Services that select a pod walks only its namespace's. Borrowed
+ * score_service pointers: valid until the next write. */
+const GPtrArray *score_model_namespace_services(const score_model *model,
+						const char *namespace);
+
+size_t score_model_service_count(const score_model *model);
 
 #endif

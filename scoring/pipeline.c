@@ -4,6 +4,73 @@
 #include <errno.h>
 #include <string.h>
 
+/* ---- Prepared states ----------------------------------------------------- */
+
+typedef struct prepared_state {
+	score_prepare_fn prepare;
+	const void *config;
+	score_release_fn release;
+	void *state;
+} prepared_state;
+
+struct score_request_cache {
+	prepared_state states[2 * SCORE_MAX_CRITERIA];
+	size_t n;
+};
+
+score_request_cache *score_request_cache_new(void)
+{
+	return g_new0(score_request_cache, 1);
+}
+
+static void cache_release(score_request_cache *cache)
+{
+	for (size_t i = 0; i < cache->n; i++) {
+		if (cache->states[i].release != NULL)
+			cache->states[i].release(cache->states[i].state);
+	}
+	cache->n = 0;
+}
+
+void score_request_cache_free(score_request_cache *cache)
+{
+	if (cache == NULL)
+		return;
+	cache_release(cache);
+	g_free(cache);
+}
+
+/* Returns what a criterion's functions receive as their first argument:
+ * its config, or its prepared state for this request, taken from the
+ * request's cache or from `local` when the request has none. */
+static const void *criterion_argument(const score_hooks *hooks,
+				      const void *config,
+				      const score_request *request,
+				      score_request_cache *local)
+{
+	score_request_cache *cache = request->cache != NULL ? request->cache : local;
+	score_prepare_fn prepare = hooks->prepare;
+	prepared_state *entry;
+
+	if (prepare == NULL)
+		return config;
+	for (size_t i = 0; i < cache->n; i++) {
+		if (cache->states[i].prepare == prepare &&
+		    cache->states[i].config == config)
+			return cache->states[i].state;
+	}
+	/* Two entries per criterion at most, so the array never fills. */
+	g_return_val_if_fail(cache->n < G_N_ELEMENTS(cache->states), config);
+	entry = &cache->states[cache->n++];
+	entry->prepare = prepare;
+	entry->config = config;
+	entry->release = hooks->release;
+	entry->state = prepare(config, request);
+	return entry->state;
+}
+
+/* ---- Pipeline ------------------------------------------------------------ */
+
 void score_pipeline_init(score_pipeline *pipeline)
 {
 	memset(pipeline, 0, sizeof(*pipeline));
@@ -20,6 +87,18 @@ int score_pipeline_add_filter(score_pipeline *pipeline,
 	return 0;
 }
 
+int score_pipeline_add_filter_with_hooks(score_pipeline *pipeline,
+					 const score_filter *filter,
+					 const score_hooks *hooks,
+					 score_error *err)
+{
+	int rc = score_pipeline_add_filter(pipeline, filter, err);
+
+	if (rc == 0 && hooks != NULL)
+		pipeline->filter_hooks[pipeline->n_filters - 1] = *hooks;
+	return rc;
+}
+
 int score_pipeline_add_scorer(score_pipeline *pipeline,
 			      const score_scorer *scorer, score_error *err)
 {
@@ -33,6 +112,18 @@ int score_pipeline_add_scorer(score_pipeline *pipeline,
 				  scorer->name, SCORE_MAX_CRITERIA);
 	pipeline->scorers[pipeline->n_scorers++] = *scorer;
 	return 0;
+}
+
+int score_pipeline_add_scorer_with_hooks(score_pipeline *pipeline,
+					 const score_scorer *scorer,
+					 const score_hooks *hooks,
+					 score_error *err)
+{
+	int rc = score_pipeline_add_scorer(pipeline, scorer, err);
+
+	if (rc == 0 && hooks != NULL)
+		pipeline->scorer_hooks[pipeline->n_scorers - 1] = *hooks;
+	return rc;
 }
 
 void score_candidate_usage(const score_candidate *candidate,
@@ -74,6 +165,7 @@ bool score_usage_is_victim(const score_usage *usage, const score_pod *pod)
 
 static void filter_one(const score_pipeline *pipeline,
 		       const score_request *request,
+		       const void *const *arguments,
 		       const score_candidate *candidate,
 		       score_node_result *out, GString *reason)
 {
@@ -101,7 +193,7 @@ static void filter_one(const score_pipeline *pipeline,
 
 		if (before > 0)
 			g_string_append(reason, "; ");
-		fit = filter->run(filter->config, request, candidate->node,
+		fit = filter->run(arguments[i], request, candidate->node,
 				  &usage, reason);
 		if (fit == SCORE_FIT) {
 			g_string_truncate(reason, before);
@@ -122,17 +214,26 @@ void score_pipeline_filter(const score_pipeline *pipeline,
 			   score_result *result)
 {
 	GString *reason = g_string_sized_new(128);
+	const void *arguments[SCORE_MAX_CRITERIA];
+	score_request_cache local = {0};
 
 	result->nodes = g_new0(score_node_result, n);
 	result->n_nodes = n;
 	result->n_fit = 0;
 
+	for (size_t f = 0; f < pipeline->n_filters && n > 0; f++) {
+		const score_filter *filter = &pipeline->filters[f];
+
+		arguments[f] = criterion_argument(&pipeline->filter_hooks[f],
+						  filter->config, request, &local);
+	}
 	for (size_t i = 0; i < n; i++) {
-		filter_one(pipeline, request, &candidates[i], &result->nodes[i],
-			   reason);
+		filter_one(pipeline, request, arguments, &candidates[i],
+			   &result->nodes[i], reason);
 		if (result->nodes[i].fit == SCORE_FIT)
 			result->n_fit++;
 	}
+	cache_release(&local);
 	g_string_free(reason, TRUE);
 }
 
@@ -145,6 +246,7 @@ void score_pipeline_score(const score_pipeline *pipeline,
 	int64_t *scores;
 	size_t *fit_index;
 	score_usage *usages;
+	score_request_cache local = {0};
 
 	if (n_fit == 0 || pipeline->n_scorers == 0)
 		return;
@@ -162,13 +264,15 @@ void score_pipeline_score(const score_pipeline *pipeline,
 
 	for (size_t s = 0; s < pipeline->n_scorers; s++) {
 		const score_scorer *scorer = &pipeline->scorers[s];
+		const void *argument = criterion_argument(
+			&pipeline->scorer_hooks[s], scorer->config, request, &local);
 
 		for (size_t k = 0; k < n_fit; k++)
-			scores[k] = scorer->run(scorer->config, request,
+			scores[k] = scorer->run(argument, request,
 						candidates[fit_index[k]].node,
 						&usages[k]);
 		if (scorer->normalize != NULL)
-			scorer->normalize(scorer->config, scores, n_fit);
+			scorer->normalize(argument, scores, n_fit);
 		for (size_t k = 0; k < n_fit; k++) {
 			int64_t score = scores[k];
 
@@ -194,9 +298,31 @@ void score_pipeline_score(const score_pipeline *pipeline,
 		node->total = weight_sum > 0 ? sum / weight_sum : 0;
 	}
 
+	cache_release(&local);
 	g_free(scores);
 	g_free(fit_index);
 	g_free(usages);
+}
+
+bool score_pipeline_explain(const score_pipeline *pipeline,
+			    const score_request *request, size_t index,
+			    GString *out)
+{
+	const score_scorer *scorer;
+	score_request_cache local = {0};
+	const void *argument;
+	size_t before = out->len;
+
+	if (index >= pipeline->n_scorers)
+		return false;
+	scorer = &pipeline->scorers[index];
+	if (pipeline->scorer_hooks[index].explain == NULL)
+		return false;
+	argument = criterion_argument(&pipeline->scorer_hooks[index],
+				      scorer->config, request, &local);
+	pipeline->scorer_hooks[index].explain(argument, request, out);
+	cache_release(&local);
+	return out->len > before;
 }
 
 void score_result_release(score_result *result)

@@ -24,7 +24,7 @@
 
 #define SCORE_MAX_NODE_SCORE 100      /* framework.MaxNodeScore */
 #define SCORE_MAX_EXTENDER_PRIORITY 10 /* extenderv1.MaxExtenderPriority */
-#define SCORE_MAX_CRITERIA 8
+#define SCORE_MAX_CRITERIA 16
 
 typedef enum score_fit {
 	SCORE_FIT = 0,
@@ -49,12 +49,28 @@ typedef struct score_usage {
 /* Returns true when `pod` is one of the victims in `usage`. */
 bool score_usage_is_victim(const score_usage *usage, const score_pod *pod);
 
+/* Per-request states of criteria with a prepare function; see
+ * score_request_cache_new(). */
+typedef struct score_request_cache score_request_cache;
+
 /* One scheduling question: where may `pod` go, given `model`. */
 typedef struct score_request {
 	const score_model *model;
 	const score_pod *pod;
 	int64_t now_ms; /* monotonic milliseconds */
+	/* May be NULL. When set, a criterion's prepared state is computed
+	 * once and shared by score_pipeline_filter(), score_pipeline_score()
+	 * and score_pipeline_explain() on this request; the model must not
+	 * change between those calls. Without it each call prepares and
+	 * releases its own. */
+	score_request_cache *cache;
 } score_request;
+
+/* Returns an empty cache; the caller frees it with
+ * score_request_cache_free() once the request is done, which releases
+ * every state in it. */
+score_request_cache *score_request_cache_new(void);
+void score_request_cache_free(score_request_cache *cache);
 
 /* A node to evaluate. `node` is NULL when the name is not in the model:
  * the pipeline rejects it as unknown. `victims` lists pods to evaluate as
@@ -76,7 +92,10 @@ typedef score_fit (*score_filter_fn)(const void *config,
 
 /* A scorer returns 0..SCORE_MAX_NODE_SCORE for one node that passed, or
  * SCORE_SKIP when the criterion does not apply to this pod. A skipped
- * criterion is left out of the weighted mean instead of counting as 0. */
+ * criterion is left out of the weighted mean instead of counting as 0.
+ * A scorer with a normalizer may instead return any raw value of 0 or
+ * more that its normalizer maps to 0..SCORE_MAX_NODE_SCORE, as
+ * kube-scheduler's InterPodAffinity returns counts. */
 #define SCORE_SKIP (-1)
 
 typedef int64_t (*score_scorer_fn)(const void *config,
@@ -103,11 +122,39 @@ typedef struct score_scorer {
 	int64_t weight;               /* > 0 */
 } score_scorer;
 
+/* Optional per-request preparation of a criterion, for work that depends
+ * on the pod but not on the node (such as finding the pod's peers): it
+ * runs once per request before any node is evaluated, and its result is
+ * passed to the criterion's run, normalize and explain functions in place
+ * of its config. A filter and a scorer with the same prepare function and
+ * config share one state when the request has a cache. `release` frees the
+ * state. */
+typedef void *(*score_prepare_fn)(const void *config,
+				  const score_request *request);
+typedef void (*score_release_fn)(void *state);
+
+/* Appends a one-line JSON object that explains the criterion's scores for
+ * the request (for the decision log), or nothing when there is nothing to
+ * say. */
+typedef void (*score_explain_fn)(const void *config,
+				 const score_request *request, GString *out);
+
+/* Optional functions of a filter or scorer; all may be NULL. */
+typedef struct score_hooks {
+	score_prepare_fn prepare;
+	score_release_fn release; /* set when prepare is */
+	score_explain_fn explain; /* scorers only */
+} score_hooks;
+
 typedef struct score_pipeline {
 	score_filter filters[SCORE_MAX_CRITERIA];
 	size_t n_filters;
 	score_scorer scorers[SCORE_MAX_CRITERIA];
 	size_t n_scorers;
+	/* Hooks of filters[i] and scorers[i]; zeroed for criteria added
+	 * without them. */
+	score_hooks filter_hooks[SCORE_MAX_CRITERIA];
+	score_hooks scorer_hooks[SCORE_MAX_CRITERIA];
 } score_pipeline;
 
 /* Per-candidate outcome. */
@@ -136,6 +183,16 @@ int score_pipeline_add_filter(score_pipeline *pipeline,
 int score_pipeline_add_scorer(score_pipeline *pipeline,
 			      const score_scorer *scorer, score_error *err);
 
+/* Same, with hooks; `hooks` is copied. */
+int score_pipeline_add_filter_with_hooks(score_pipeline *pipeline,
+					 const score_filter *filter,
+					 const score_hooks *hooks,
+					 score_error *err);
+int score_pipeline_add_scorer_with_hooks(score_pipeline *pipeline,
+					 const score_scorer *scorer,
+					 const score_hooks *hooks,
+					 score_error *err);
+
 /* Runs every filter on every candidate. `result` is initialized here and
  * released by the caller with score_result_release(). */
 void score_pipeline_filter(const score_pipeline *pipeline,
@@ -152,6 +209,13 @@ void score_pipeline_score(const score_pipeline *pipeline,
 			  score_result *result);
 
 void score_result_release(score_result *result);
+
+/* Appends scorer `index`'s explanation of `request` (a JSON object, see
+ * score_explain_fn) to `out`. Returns false, appending nothing, when the
+ * scorer has no explain function or nothing to say. */
+bool score_pipeline_explain(const score_pipeline *pipeline,
+			    const score_request *request, size_t index,
+			    GString *out);
 
 /* Computes the usage a candidate is evaluated with. */
 void score_candidate_usage(const score_candidate *candidate,

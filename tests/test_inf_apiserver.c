@@ -515,7 +515,7 @@ Test(apiserver, inject_line_into_open_watch)
 	g_strfreev(lines);
 	test_response_release(&t.response);
 
-	post("/control/inject", "{\"resource\":\"services\",\"line\":\"x\"}", &response);
+	post("/control/inject", "{\"resource\":\"configmaps\",\"line\":\"x\"}", &response);
 	cr_assert_eq(response.status, 400, "unknown resource: expected 400, got %ld",
 		     response.status);
 	test_response_release(&response);
@@ -534,7 +534,7 @@ Test(apiserver, control_rejects_bad_input)
 	test_response_release(&response);
 
 	post("/control/objects",
-	     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Service\",\"metadata\":{\"name\":\"x\"}}}",
+	     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}}",
 	     &response);
 	cr_assert_eq(response.status, 400, "unknown kind: expected 400, got %ld",
 		     response.status);
@@ -670,6 +670,77 @@ Test(apiserver, network_policies_watch_and_410)
 			   "a compacted resourceVersion gives an ERROR event: %s",
 			   response.body->str);
 	cr_assert_not_null(strstr(response.body->str, "\"code\":410"), "with code 410");
+	test_response_release(&response);
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+static void add_service(const char *type, const char *namespace,
+			const char *name)
+{
+	char *body = g_strdup_printf(
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"Service\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		"\"spec\":{\"type\":\"NodePort\",\"ports\":[{\"port\":80,\"nodePort\":30080}]}}}",
+		type, name, namespace);
+
+	test_control(&server, "/control/objects", body);
+	g_free(body);
+}
+
+Test(apiserver, services_list_get_and_watch)
+{
+	test_response response;
+	const cJSON *items;
+	cJSON *json;
+	char **lines;
+
+	add_service("ADDED", "shop", "web");
+	add_service("ADDED", "data", "db");
+	get("/api/v1/services", 0, &response);
+	cr_assert_eq(response.status, 200, "list: HTTP %ld", response.status);
+	json = parse_body(&response);
+	cr_assert_str_eq(json_string(json, "kind"), "ServiceList", "kind: got %s",
+			 json_string(json, "kind"));
+	cr_assert_str_eq(json_string(json, "apiVersion"), "v1", "apiVersion: got %s",
+			 json_string(json, "apiVersion"));
+	items = cJSON_GetObjectItemCaseSensitive(json, "items");
+	cr_assert_eq(cJSON_GetArraySize(items), 2, "both Services, got %d",
+		     cJSON_GetArraySize(items));
+	cJSON_Delete(json);
+	test_response_release(&response);
+
+	get("/api/v1/namespaces/shop/services", 0, &response);
+	json = parse_body(&response);
+	items = cJSON_GetObjectItemCaseSensitive(json, "items");
+	cr_assert_eq(cJSON_GetArraySize(items), 1, "the namespaced list has shop's only");
+	cr_assert_str_eq(json_string(items->child, "metadata.name"), "web",
+			 "got %s", json_string(items->child, "metadata.name"));
+	cJSON_Delete(json);
+	test_response_release(&response);
+
+	get("/api/v1/namespaces/shop/services/web", 0, &response);
+	cr_assert_eq(response.status, 200, "get: HTTP %ld", response.status);
+	json = parse_body(&response);
+	cr_assert_str_eq(json_string(json, "kind"), "Service", "a single object has its kind");
+	cJSON_Delete(json);
+	test_response_release(&response);
+
+	get("/api/v1/namespaces/shop/services/missing", 0, &response);
+	cr_assert_eq(response.status, 404, "missing Service: HTTP %ld", response.status);
+	test_response_release(&response);
+
+	add_service("MODIFIED", "shop", "web");
+	add_service("DELETED", "data", "db");
+	get("/api/v1/services?watch=true&resourceVersion=12", 2, &response);
+	lines = g_strsplit(response.body->str, "\n", -1);
+	cr_assert_not_null(strstr(lines[0], "\"type\":\"MODIFIED\""), "event 1: %s",
+			   lines[0]);
+	cr_assert_not_null(strstr(lines[0], "\"kind\":\"Service\""),
+			   "events carry the kind: %s", lines[0]);
+	cr_assert_not_null(strstr(lines[1], "\"type\":\"DELETED\""), "event 2: %s",
+			   lines[1]);
+	g_strfreev(lines);
 	test_response_release(&response);
 }
 

@@ -260,6 +260,12 @@ Test(binder, retry_after_past_deadline_fails_fast)
 	cr_assert_eq(rc, -ETIMEDOUT, "expected -ETIMEDOUT, got %d", rc);
 	cr_assert_lt(elapsed_ms, 500.0,
 		     "no point waiting 5 s with a 1 s deadline: took %.0f ms", elapsed_ms);
+	cr_assert_not_null(strstr(err.message, "asked to retry after 5 s"),
+			   "the message names the requested wait: %s", err.message);
+	cr_assert_not_null(strstr(err.message, "of the 1000 ms bind deadline"),
+			   "the message names the deadline: %s", err.message);
+	cr_assert_not_null(strstr(err.message, "429"),
+			   "the message keeps the last response: %s", err.message);
 }
 
 Test(binder, slow_response_past_deadline_times_out)

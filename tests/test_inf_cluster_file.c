@@ -536,7 +536,7 @@ Test(cluster_file, other_kinds_are_skipped)
 	const char *text =
 		"apiVersion: v1\nkind: List\nitems:\n"
 		"- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: b}}\n"
-		"- {apiVersion: v1, kind: Service, metadata: {name: s}}\n"
+		"- {apiVersion: v1, kind: Secret, metadata: {name: s}}\n"
 		"- {apiVersion: example.com/v1, kind: Node, metadata: {name: custom}}\n"
 		"- {apiVersion: v1, kind: Node, metadata: {name: real}}\n";
 	inf_cluster_counts counts = {0};
@@ -552,6 +552,48 @@ Test(cluster_file, other_kinds_are_skipped)
 	assert_value((int64_t)counts.nodes, 1, "nodes");
 	cr_assert_null(score_model_node(c.model, "custom"),
 		       "a Node of another API group is not a cluster node");
+	cluster_release(&c);
+}
+
+Test(cluster_file, services_loaded)
+{
+	const char *text =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- apiVersion: v1\n"
+		"  kind: Service\n"
+		"  metadata: {name: web, namespace: shop}\n"
+		"  spec:\n"
+		"    type: LoadBalancer\n"
+		"    selector: {app: web}\n"
+		"    ports: [{port: 443, nodePort: 31443}]\n"
+		"- {apiVersion: v1, kind: Service, metadata: {name: db, namespace: data}}\n";
+	const char *list = "{\"kind\": \"ServiceList\", \"items\": ["
+			   "{\"metadata\": {\"name\": \"api\", \"namespace\": \"shop\"}}]}";
+	const char *bad = "kind: Service\nmetadata: {name: s}\nspec: {type: Ingress}\n";
+	inf_cluster_counts counts = {0};
+	const GPtrArray *shop;
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_counted("services.yaml", text, strlen(text),
+					     c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)counts.services, 2, "services");
+	assert_value((int64_t)counts.skipped, 0, "skipped");
+	rc = inf_load_cluster_buffer_counted("services.json", list, strlen(list),
+					     c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "ServiceList failed with %d: %s", rc, err.message);
+	shop = score_model_namespace_services(c.model, "shop");
+	cr_assert_not_null(shop, "shop has Services");
+	assert_value(shop->len, 2, "Services in shop");
+
+	rc = inf_load_cluster_buffer("bad.yaml", bad, strlen(bad), c.model, &err);
+	cr_assert_eq(rc, -EINVAL, "an invalid Service fails the file, got %d", rc);
+	cr_assert_str_eq(err.message,
+			 "bad.yaml: Service default/s: spec.type: invalid type \"Ingress\": expected ClusterIP, NodePort, LoadBalancer or ExternalName",
+			 "got %s", err.message);
 	cluster_release(&c);
 }
 

@@ -12,6 +12,8 @@
 #define MiB (1024LL * 1024)
 #define GiB (1024LL * MiB)
 
+TestSuite(decode, .timeout = 60);
+
 static const char *fixtures_dir(void)
 {
 	const char *dir = getenv("STOWAGE_FIXTURES");
@@ -974,4 +976,221 @@ Test(decode, namespace_labels)
 	cr_assert_null(name);
 	cr_assert_eq(labels.count, 0);
 	cJSON_Delete(root);
+}
+
+/* ---- Bandwidth annotations ----------------------------------------------- */
+
+/* Decodes a pod "shop/web-1" with `annotations` (a JSON object body) and
+ * collects the warnings. */
+static score_pod *pod_with_annotations(score_resource_table *table,
+				       const char *annotations,
+				       GPtrArray *warnings)
+{
+	char *json = g_strdup_printf(
+		"{\"metadata\": {\"name\": \"web-1\", \"namespace\": \"shop\","
+		" \"annotations\": %s}}", annotations);
+	cJSON *root = parse(json);
+	score_error err = {0};
+	score_pod *pod = NULL;
+	int rc = inf_decode_pod_with_warnings(root, table, &pod, warnings, &err);
+
+	cr_assert_eq(rc, 0, "decoding failed with %d: %s\ninput: %s", rc,
+		     err.message, json);
+	cJSON_Delete(root);
+	g_free(json);
+	return pod;
+}
+
+Test(decode, bandwidth_annotations)
+{
+	score_resource_table *table = score_resource_table_new();
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	score_pod *pod = pod_with_annotations(table,
+		"{\"kubernetes.io/ingress-bandwidth\": \"10M\","
+		" \"kubernetes.io/egress-bandwidth\": \"1.5G\","
+		" \"example.com/other\": \"x\"}", warnings);
+	score_pod *plain = pod_from(table, "{\"metadata\": {\"name\": \"p\"}}");
+
+	cr_assert_eq(pod->ingress_bandwidth, INT64_C(10000000),
+		     "ingress: got %" G_GINT64_FORMAT, pod->ingress_bandwidth);
+	cr_assert_eq(pod->egress_bandwidth, INT64_C(1500000000),
+		     "egress: got %" G_GINT64_FORMAT, pod->egress_bandwidth);
+	cr_assert_eq(warnings->len, 0, "valid values warn nothing, got %u",
+		     warnings->len);
+	cr_assert_eq(plain->ingress_bandwidth, 0, "no annotation: 0");
+	cr_assert_eq(plain->egress_bandwidth, 0, "no annotation: 0");
+	score_pod_free(pod);
+	score_pod_free(plain);
+	g_ptr_array_unref(warnings);
+	score_resource_table_free(table);
+}
+
+Test(decode, bad_bandwidth_annotations_warn)
+{
+	static const struct {
+		const char *annotations;
+		const char *warning;
+	} cases[] = {
+		{"{\"kubernetes.io/ingress-bandwidth\": \"fast\"}",
+		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: invalid value \"fast\": expected a quantity of bits per second such as 10M; the annotation is ignored"},
+		{"{\"kubernetes.io/egress-bandwidth\": \"500\"}",
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"500\": the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
+		{"{\"kubernetes.io/egress-bandwidth\": \"2P\"}",
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"2P\": the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
+		{"{\"kubernetes.io/ingress-bandwidth\": 10000000}",
+		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: expected a string such as \"10M\", got a number; the annotation is ignored"},
+	};
+	score_resource_table *table = score_resource_table_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+		score_pod *pod = pod_with_annotations(table, cases[i].annotations,
+						      warnings);
+
+		cr_assert_eq(pod->ingress_bandwidth, 0, "case %zu: ignored", i);
+		cr_assert_eq(pod->egress_bandwidth, 0, "case %zu: ignored", i);
+		cr_assert_eq(warnings->len, 1, "case %zu: one warning, got %u", i,
+			     warnings->len);
+		cr_assert_str_eq(g_ptr_array_index(warnings, 0), cases[i].warning,
+				 "case %zu:\n  got      %s\n  expected %s", i,
+				 (const char *)g_ptr_array_index(warnings, 0),
+				 cases[i].warning);
+		score_pod_free(pod);
+		g_ptr_array_unref(warnings);
+	}
+	score_resource_table_free(table);
+}
+
+Test(decode, bad_bandwidth_keeps_the_other_direction)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = NULL;
+	cJSON *root = parse("{\"metadata\": {\"name\": \"web-1\", \"annotations\": {"
+			    "\"kubernetes.io/ingress-bandwidth\": \"1k\","
+			    "\"kubernetes.io/egress-bandwidth\": \"x\"}}}");
+	int rc = inf_decode_pod(root, table, &pod, NULL);
+
+	cr_assert_eq(rc, 0, "without a warnings array the pod still decodes");
+	cr_assert_eq(pod->ingress_bandwidth, 1000, "1k is the lowest value, got %" G_GINT64_FORMAT,
+		     pod->ingress_bandwidth);
+	cr_assert_eq(pod->egress_bandwidth, 0, "the invalid direction is 0");
+	score_pod_free(pod);
+	cJSON_Delete(root);
+	score_resource_table_free(table);
+}
+
+Test(decode, annotations_must_be_an_object)
+{
+	score_resource_table *table = score_resource_table_new();
+	cJSON *root = parse("{\"metadata\": {\"name\": \"p\", \"annotations\": [\"a\"]}}");
+	score_error err = {0};
+	score_pod *pod = NULL;
+	int rc = inf_decode_pod(root, table, &pod, &err);
+
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert_null(pod, "no pod on failure");
+	cr_assert_str_eq(err.message,
+			 "metadata.annotations: expected an object, got an array",
+			 "got %s", err.message);
+	cJSON_Delete(root);
+	score_resource_table_free(table);
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+static score_service *service_from(const char *json)
+{
+	cJSON *root = parse(json);
+	score_error err = {0};
+	score_service *service = NULL;
+	int rc = inf_decode_service(root, &service, &err);
+
+	cr_assert_eq(rc, 0, "decoding service failed with %d: %s\ninput: %s", rc,
+		     err.message, json);
+	cJSON_Delete(root);
+	return service;
+}
+
+Test(decode, service_load_balancer)
+{
+	score_service *service = service_from(
+		"{\"apiVersion\": \"v1\", \"kind\": \"Service\","
+		" \"metadata\": {\"name\": \"web\", \"namespace\": \"shop\"},"
+		" \"spec\": {\"type\": \"LoadBalancer\", \"selector\": {\"app\": \"web\"},"
+		"  \"ports\": [{\"name\": \"https\", \"port\": 443, \"targetPort\": 8443,"
+		"              \"nodePort\": 31443},"
+		"             {\"port\": 53, \"protocol\": \"UDP\", \"nodePort\": 30053}]},"
+		" \"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"203.0.113.7\"}]}}}");
+
+	assert_string(service->namespace, "shop", "namespace");
+	assert_string(service->name, "web", "name");
+	cr_assert_eq(service->type, SCORE_SERVICE_LOAD_BALANCER, "type %d",
+		     service->type);
+	assert_string(score_labels_get(&service->selector, "app"), "web",
+		      "selector app");
+	cr_assert_eq(service->n_ports, 2, "ports %u", service->n_ports);
+	cr_assert_eq(service->ports[0].protocol, SCORE_PROTOCOL_TCP,
+		     "protocol defaults to TCP");
+	cr_assert_eq(service->ports[0].port, 443, "port %d", service->ports[0].port);
+	cr_assert_eq(service->ports[0].node_port, 31443, "nodePort %d",
+		     service->ports[0].node_port);
+	cr_assert_eq(service->ports[1].protocol, SCORE_PROTOCOL_UDP, "UDP");
+	cr_assert_not(service->has_external_ips, "no externalIPs");
+	score_service_free(service);
+}
+
+Test(decode, service_defaults)
+{
+	score_service *service = service_from(
+		"{\"metadata\": {\"name\": \"headless\"},"
+		" \"spec\": {\"clusterIP\": \"None\", \"externalIPs\": [\"198.51.100.4\"]}}");
+
+	assert_string(service->namespace, "default", "namespace defaults");
+	cr_assert_eq(service->type, SCORE_SERVICE_CLUSTER_IP,
+		     "type defaults to ClusterIP");
+	cr_assert_eq(service->selector.count, 0, "no selector");
+	cr_assert_eq(service->n_ports, 0, "no ports");
+	cr_assert(service->has_external_ips, "externalIPs present");
+	score_service_free(service);
+}
+
+Test(decode, malformed_services)
+{
+	static const struct {
+		const char *json;
+		const char *message;
+	} cases[] = {
+		{"[]", "expected a service as a JSON object, got an array"},
+		{"{\"spec\": {}}", "metadata.name: missing; every Service needs a name"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"type\": \"Ingress\"}}",
+		 "spec.type: invalid type \"Ingress\": expected ClusterIP, NodePort, LoadBalancer or ExternalName"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"selector\": {\"app\": 1}}}",
+		 "spec.selector.app: expected a string label value, got a number"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"ports\": {\"port\": 80}}}",
+		 "spec.ports: expected an array, got an object"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"ports\": [{\"port\": 0}]}}",
+		 "spec.ports[0].port: invalid value 0: expected an integer from 1 to 65535"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"ports\": [{\"targetPort\": 80}]}}",
+		 "spec.ports[0].port: missing; every Service port needs a port from 1 to 65535"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"ports\": [{\"port\": 80, \"nodePort\": 70000}]}}",
+		 "spec.ports[0].nodePort: invalid value 70000: expected an integer from 0 to 65535"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"ports\": [{\"port\": 80, \"protocol\": \"HTTP\"}]}}",
+		 "spec.ports[0].protocol: invalid protocol \"HTTP\": expected TCP, UDP or SCTP"},
+		{"{\"metadata\": {\"name\": \"s\"}, \"spec\": {\"externalIPs\": \"1.2.3.4\"}}",
+		 "spec.externalIPs: expected an array, got a string"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		cJSON *root = parse(cases[i].json);
+		score_error err = {0};
+		score_service *service = NULL;
+		int rc = inf_decode_service(root, &service, &err);
+
+		cr_assert_eq(rc, -EINVAL, "case %zu: expected -EINVAL, got %d", i, rc);
+		cr_assert_null(service, "case %zu: no service on failure", i);
+		cr_assert_str_eq(err.message, cases[i].message,
+				 "case %zu:\n  got      %s\n  expected %s", i,
+				 err.message, cases[i].message);
+		cJSON_Delete(root);
+	}
 }

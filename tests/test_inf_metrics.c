@@ -125,13 +125,14 @@ Test(informer_metrics, families_after_sync)
 
 	assert_sample(text, "stowage_informer_synced{resource=\"nodes\"}", 1);
 	assert_sample(text, "stowage_informer_synced{resource=\"networkpolicies\"}", 1);
+	assert_sample(text, "stowage_informer_synced{resource=\"services\"}", 1);
 	assert_sample(text, "stowage_informer_objects{resource=\"pods\"}", 5);
 	assert_sample(text, "stowage_informer_objects{resource=\"namespaces\"}", 2);
 	assert_sample(text, "stowage_informer_lists_total{resource=\"pods\"}", 1);
 	assert_sample(text, "stowage_informer_relists_total{resource=\"pods\"}", 0);
 	assert_sample(text, "stowage_informer_events_total{resource=\"pods\",type=\"ADDED\"}", 0);
 	/* One LIST page per resource at the default page size. */
-	assert_sample(text, "stowage_informer_api_request_duration_seconds_count{verb=\"list\"}", 4);
+	assert_sample(text, "stowage_informer_api_request_duration_seconds_count{verb=\"list\"}", 5);
 	assert_sample(text, "stowage_informer_binds_total{outcome=\"bound\"}", 0);
 	cr_assert_not_null(strstr(text, "# TYPE stowage_informer_api_request_duration_seconds histogram\n"),
 			   "the histogram has its TYPE line");

@@ -1,6 +1,6 @@
 /* Tests for informer/network_policy.c: decoding NetworkPolicies into their
  * typed form with the API server's defaults, rejecting objects the API
- * server would reject, and the policy store. */
+ * server would reject, and keeping them in the cluster model. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -8,13 +8,14 @@
 #include <cjson/cJSON.h>
 #include <glib.h>
 
+#include "informer/cluster_file.h"
 #include "informer/network_policy.h"
 
 /* Decodes `json`, asserting success. */
-static inf_network_policy *decode_ok(const char *json)
+static score_network_policy *decode_ok(const char *json)
 {
 	cJSON *object = cJSON_Parse(json);
-	inf_network_policy *policy = NULL;
+	score_network_policy *policy = NULL;
 	score_error err = {0};
 	int rc;
 
@@ -30,7 +31,7 @@ static inf_network_policy *decode_ok(const char *json)
 static void decode_fails(const char *json, const char *fragment)
 {
 	cJSON *object = cJSON_Parse(json);
-	inf_network_policy *policy = NULL;
+	score_network_policy *policy = NULL;
 	score_error err = {0};
 	int rc;
 
@@ -69,8 +70,8 @@ static const char full_policy[] =
 
 Test(network_policy, full_policy_decoded)
 {
-	inf_network_policy *policy = decode_ok(full_policy);
-	const inf_network_policy_rule *rule;
+	score_network_policy *policy = decode_ok(full_policy);
+	const score_network_policy_rule *rule;
 	score_labels api = labels_of("app", "api"), web = labels_of("app", "web");
 
 	cr_assert_str_eq(policy->namespace, "shop", "namespace: got %s", policy->namespace);
@@ -79,9 +80,9 @@ Test(network_policy, full_policy_decoded)
 	cr_assert_str_eq(policy->uid, "np-1", "uid: got %s", policy->uid);
 	cr_assert(policy->ingress, "policyTypes has Ingress");
 	cr_assert(policy->egress, "policyTypes has Egress");
-	cr_assert(inf_network_policy_selects(policy, "shop", &api), "selects app=api in shop");
-	cr_assert(!inf_network_policy_selects(policy, "shop", &web), "does not select app=web");
-	cr_assert(!inf_network_policy_selects(policy, "other", &api),
+	cr_assert(score_network_policy_selects(policy, "shop", &api), "selects app=api in shop");
+	cr_assert(!score_network_policy_selects(policy, "shop", &web), "does not select app=web");
+	cr_assert(!score_network_policy_selects(policy, "other", &api),
 		  "does not select pods of another namespace");
 
 	cr_assert_eq(policy->n_ingress_rules, 1, "ingress rules: got %u", policy->n_ingress_rules);
@@ -120,28 +121,28 @@ Test(network_policy, full_policy_decoded)
 	cr_assert_eq(policy->egress_rules[1].n_ports, 0, "an empty rule allows every port");
 	score_labels_release(&api);
 	score_labels_release(&web);
-	inf_network_policy_unref(policy);
+	score_network_policy_unref(policy);
 }
 
 Test(network_policy, policy_types_defaulted)
 {
-	inf_network_policy *deny_all = decode_ok(
+	score_network_policy *deny_all = decode_ok(
 		"{\"metadata\":{\"name\":\"deny\",\"namespace\":\"a\"},\"spec\":{\"podSelector\":{}}}");
-	inf_network_policy *with_egress = decode_ok(
+	score_network_policy *with_egress = decode_ok(
 		"{\"metadata\":{\"name\":\"out\"},\"spec\":{\"egress\":[{\"ports\":[{\"port\":53,\"protocol\":\"UDP\"}]}]}}");
 	score_labels none = {0};
 
 	cr_assert(deny_all->ingress, "without policyTypes, ingress is isolated");
 	cr_assert(!deny_all->egress, "without egress rules, egress is not");
 	cr_assert_eq(deny_all->n_ingress_rules, 0, "no rule: nothing may come in");
-	cr_assert(inf_network_policy_selects(deny_all, "a", &none),
+	cr_assert(score_network_policy_selects(deny_all, "a", &none),
 		  "an empty podSelector selects every pod of the namespace");
 	cr_assert(with_egress->ingress, "ingress is always isolated by default");
 	cr_assert(with_egress->egress, "egress rules make egress isolated by default");
 	cr_assert_str_eq(with_egress->namespace, "default",
 			 "a missing namespace is default, got %s", with_egress->namespace);
-	inf_network_policy_unref(deny_all);
-	inf_network_policy_unref(with_egress);
+	score_network_policy_unref(deny_all);
+	score_network_policy_unref(with_egress);
 }
 
 Test(network_policy, invalid_objects_rejected)
@@ -180,45 +181,132 @@ Test(network_policy, invalid_objects_rejected)
 		     "NetworkPolicy n/x: spec.ingress: expected a list of rules");
 }
 
-Test(network_policy, store_put_replace_remove_list)
+Test(network_policy, model_put_replace_remove)
 {
-	inf_network_policy_store *store = inf_network_policy_store_new();
-	inf_network_policy *first = decode_ok(
+	score_resource_table *resources = score_resource_table_new();
+	score_model *model = score_model_new(resources);
+	score_network_policy *first = decode_ok(
 		"{\"metadata\":{\"name\":\"b\",\"namespace\":\"n\"},\"spec\":{}}");
-	inf_network_policy *second = decode_ok(
+	score_network_policy *second = decode_ok(
 		"{\"metadata\":{\"name\":\"a\",\"namespace\":\"n\"},\"spec\":{}}");
-	inf_network_policy *replacement = decode_ok(
-		"{\"metadata\":{\"name\":\"b\",\"namespace\":\"n\",\"uid\":\"new\"},\"spec\":{\"policyTypes\":[\"Egress\"]}}");
-	uint64_t generation = inf_network_policy_store_generation(store);
-	GPtrArray *list;
-	inf_network_policy *got;
+	score_network_policy *replacement = decode_ok(
+		"{\"metadata\":{\"name\":\"b\",\"namespace\":\"n\",\"uid\":\"new\"},"
+		"\"spec\":{\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":"
+		"[{\"namespaceSelector\":{}}]}]}}");
+	uint64_t generation = score_model_network_policy_generation(model);
+	score_network_policy *kept;
+	const GPtrArray *in_namespace;
+	score_network_policy *got;
 
-	inf_network_policy_store_put(store, first);
-	inf_network_policy_store_put(store, second);
-	cr_assert_eq(inf_network_policy_store_count(store), 2, "two policies stored");
-	cr_assert_gt(inf_network_policy_store_generation(store), generation,
+	score_model_put_network_policy(model, first);
+	score_model_put_network_policy(model, second);
+	cr_assert_eq(score_model_network_policy_count(model), 2, "two policies stored, got %zu",
+		     score_model_network_policy_count(model));
+	cr_assert_gt(score_model_network_policy_generation(model), generation,
 		     "puts change the generation");
+	in_namespace = score_model_namespace_network_policies(model, "n");
+	cr_assert_not_null(in_namespace, "namespace n has policies");
+	cr_assert_eq(in_namespace->len, 2, "namespace n has 2, got %u", in_namespace->len);
+	cr_assert_null(score_model_cross_namespace_network_policies(model),
+		       "no policy has a namespaceSelector peer yet");
 
-	list = inf_network_policy_store_list(store);
-	cr_assert_eq(list->len, 2, "list has 2, got %u", list->len);
-	cr_assert_str_eq(((inf_network_policy *)g_ptr_array_index(list, 0))->key, "n/a",
-			 "the list is sorted by key");
-
-	/* A list keeps its policies when the store replaces them. */
-	inf_network_policy_store_put(store, replacement);
-	cr_assert_eq(inf_network_policy_store_count(store), 2, "a replacement adds nothing");
-	cr_assert_str_eq(((inf_network_policy *)g_ptr_array_index(list, 1))->uid, "",
-			 "the listed old version is intact");
-	got = inf_network_policy_store_get(store, "n/b");
-	cr_assert_not_null(got, "n/b is in the store");
-	cr_assert_str_eq(got->uid, "new", "get returns the replacement, uid %s", got->uid);
+	/* A reference taken before the replacement keeps the old version. */
+	kept = score_network_policy_ref(score_model_network_policy(model, "n/b"));
+	score_model_put_network_policy(model, replacement);
+	cr_assert_eq(score_model_network_policy_count(model), 2, "a replacement adds nothing");
+	cr_assert_str_eq(kept->uid, "", "the kept old version is intact, uid %s", kept->uid);
+	score_network_policy_unref(kept);
+	got = score_model_network_policy(model, "n/b");
+	cr_assert_not_null(got, "n/b is in the model");
+	cr_assert_str_eq(got->uid, "new", "the model has the replacement, uid %s", got->uid);
 	cr_assert(got->egress && !got->ingress, "the replacement's policyTypes");
-	inf_network_policy_unref(got);
-	g_ptr_array_unref(list);
+	cr_assert_eq(score_model_namespace_network_policies(model, "n")->len, 2,
+		     "still 2 policies in namespace n");
+	cr_assert_not_null(score_model_cross_namespace_network_policies(model),
+			   "the replacement has a namespaceSelector peer");
 
-	cr_assert(inf_network_policy_store_remove(store, "n/a"), "n/a removed");
-	cr_assert(!inf_network_policy_store_remove(store, "n/a"), "a second remove finds nothing");
-	cr_assert_null(inf_network_policy_store_get(store, "n/a"), "n/a is gone");
-	cr_assert_eq(inf_network_policy_store_count(store), 1, "one policy left");
-	inf_network_policy_store_free(store);
+	cr_assert(score_model_remove_network_policy(model, "n/b"), "n/b removed");
+	cr_assert(!score_model_remove_network_policy(model, "n/b"),
+		  "a second remove finds nothing");
+	cr_assert_null(score_model_network_policy(model, "n/b"), "n/b is gone");
+	cr_assert_null(score_model_cross_namespace_network_policies(model),
+		       "the cross-namespace list dropped n/b");
+	cr_assert_eq(score_model_network_policy_count(model), 1, "one policy left");
+	cr_assert(score_model_remove_network_policy(model, "n/a"), "n/a removed");
+	cr_assert_null(score_model_namespace_network_policies(model, "n"),
+		       "namespace n has no policies left");
+	score_model_free(model);
+	score_resource_table_free(resources);
+}
+
+Test(network_policy, cluster_file_loads_policies)
+{
+	static const char text[] =
+		"apiVersion: v1\n"
+		"kind: List\n"
+		"items:\n"
+		"- apiVersion: networking.k8s.io/v1\n"
+		"  kind: NetworkPolicy\n"
+		"  metadata: {name: allow-web, namespace: shop}\n"
+		"  spec:\n"
+		"    podSelector: {matchLabels: {app: api}}\n"
+		"    ingress:\n"
+		"    - from: [{podSelector: {matchLabels: {app: web}}}]\n"
+		"- apiVersion: example.com/v1\n"
+		"  kind: NetworkPolicy\n"
+		"  metadata: {name: not-kubernetes}\n"
+		"- apiVersion: networking.k8s.io/v1\n"
+		"  kind: NetworkPolicyList\n"
+		"  items: []\n";
+	static const char list[] =
+		"{\"kind\":\"NetworkPolicyList\",\"apiVersion\":\"networking.k8s.io/v1\","
+		"\"items\":[{\"metadata\":{\"name\":\"deny\",\"namespace\":\"a\"},"
+		"\"spec\":{\"podSelector\":{}}}]}";
+	score_resource_table *resources = score_resource_table_new();
+	score_model *model = score_model_new(resources);
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	int rc;
+
+	rc = inf_load_cluster_buffer_counted("c.yaml", text, strlen(text), model,
+					     &counts, &err);
+	cr_assert_eq(rc, 0, "load failed: %s", err.message);
+	cr_assert_eq(counts.network_policies, 1, "one policy loaded, got %zu",
+		     counts.network_policies);
+	cr_assert_eq(counts.skipped, 2, "the other group's kind and the nested list are skipped, got %zu",
+		     counts.skipped);
+	cr_assert_not_null(score_model_network_policy(model, "shop/allow-web"),
+			   "shop/allow-web is in the model");
+
+	rc = inf_load_cluster_buffer_counted("l.json", list, strlen(list), model,
+					     &counts, &err);
+	cr_assert_eq(rc, 0, "load failed: %s", err.message);
+	cr_assert_eq(counts.network_policies, 1, "one policy from the NetworkPolicyList");
+	cr_assert_eq(score_model_network_policy_count(model), 2, "two policies in the model");
+	score_model_free(model);
+	score_resource_table_free(resources);
+}
+
+Test(network_policy, cluster_file_rejects_malformed_policy)
+{
+	static const char text[] =
+		"kind: NetworkPolicy\n"
+		"apiVersion: networking.k8s.io/v1\n"
+		"metadata: {name: broken, namespace: shop}\n"
+		"spec:\n"
+		"  ingress:\n"
+		"  - from: [{}]\n";
+	score_resource_table *resources = score_resource_table_new();
+	score_model *model = score_model_new(resources);
+	score_error err = {0};
+	int rc;
+
+	rc = inf_load_cluster_buffer("bad.yaml", text, strlen(text), model, &err);
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert_not_null(strstr(err.message,
+				  "bad.yaml: NetworkPolicy shop/broken: spec.ingress[0].from[0]: a peer needs"),
+			   "message: %s", err.message);
+	cr_assert_eq(score_model_network_policy_count(model), 0, "nothing loaded");
+	score_model_free(model);
+	score_resource_table_free(resources);
 }

@@ -38,7 +38,6 @@ typedef struct fixture {
 	sched_log *log;
 	inf_rest_config rest;
 	inf_client *client;
-	inf_network_policy_store *policies;
 	inf_reflector *reflectors[INF_RESOURCE_COUNT];
 	inf_informer *informer; /* for the tests through the informer handle */
 } fixture;
@@ -62,7 +61,6 @@ static void setup_with(const char *token)
 	fx.log_file = fdopen(fd, "w");
 	fx.log = sched_log_new(fx.log_file, SCHED_LOG_TEXT, SCHED_LOG_DEBUG);
 	fx.rest.server = fx.server.url;
-	fx.policies = inf_network_policy_store_new();
 	cr_assert_eq(inf_client_new(&fx.rest, &fx.client, &err), 0,
 		     "inf_client_new: %s", err.message);
 }
@@ -77,7 +75,6 @@ static void teardown(void)
 	inf_informer_free(fx.informer);
 	for (int i = 0; i < INF_RESOURCE_COUNT; i++)
 		inf_reflector_free(fx.reflectors[i]);
-	inf_network_policy_store_free(fx.policies);
 	inf_client_free(fx.client);
 	sched_log_free(fx.log);
 	fclose(fx.log_file);
@@ -101,7 +98,6 @@ static inf_reflector_config test_config(inf_resource resource)
 		.model = fx.model,
 		.lock = &fx.lock,
 		.log = fx.log,
-		.network_policies = fx.policies,
 		.page_size = 2,
 		.backoff_initial_ms = 20,
 		.backoff_max_ms = 200,
@@ -1095,11 +1091,34 @@ static void control_policy(const char *type, const char *namespace,
 	g_free(body);
 }
 
+/* Returns a reference to the model's policy with `key`, or NULL. */
+static score_network_policy *model_policy(const char *key)
+{
+	score_network_policy *policy;
+
+	g_rw_lock_reader_lock(&fx.lock);
+	policy = score_model_network_policy(fx.model, key);
+	if (policy != NULL)
+		score_network_policy_ref(policy);
+	g_rw_lock_reader_unlock(&fx.lock);
+	return policy;
+}
+
+static size_t model_policy_count(void)
+{
+	size_t count;
+
+	g_rw_lock_reader_lock(&fx.lock);
+	count = score_model_network_policy_count(fx.model);
+	g_rw_lock_reader_unlock(&fx.lock);
+	return count;
+}
+
 static bool policy_present(const void *key)
 {
-	inf_network_policy *policy = inf_network_policy_store_get(fx.policies, key);
+	score_network_policy *policy = model_policy(key);
 
-	inf_network_policy_unref(policy);
+	score_network_policy_unref(policy);
 	return policy != NULL;
 }
 
@@ -1110,10 +1129,10 @@ static bool policy_absent(const void *key)
 
 static bool policy_egress(const void *key)
 {
-	inf_network_policy *policy = inf_network_policy_store_get(fx.policies, key);
+	score_network_policy *policy = model_policy(key);
 	bool egress = policy != NULL && policy->egress;
 
-	inf_network_policy_unref(policy);
+	score_network_policy_unref(policy);
 	return egress;
 }
 
@@ -1123,9 +1142,9 @@ static bool policies_synced(const void *data)
 	return inf_reflector_synced(fx.reflectors[INF_RESOURCE_NETWORK_POLICIES]);
 }
 
-Test(reflector, network_policies_into_store)
+Test(reflector, network_policies_into_model)
 {
-	inf_network_policy *policy;
+	score_network_policy *policy;
 	inf_reflector_stats stats;
 
 	control_policy("ADDED", "default", "deny-all", "{\"podSelector\":{}}");
@@ -1134,16 +1153,15 @@ Test(reflector, network_policies_into_store)
 		       "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}}}]}]}");
 	start(INF_RESOURCE_NETWORK_POLICIES);
 	cr_assert(test_wait_until(policies_synced, NULL, WAIT_MS), "policies synced");
-	cr_assert_eq(inf_network_policy_store_count(fx.policies), 2,
-		     "2 policies in the store, got %zu",
-		     inf_network_policy_store_count(fx.policies));
-	policy = inf_network_policy_store_get(fx.policies, "team-a/allow-web");
+	cr_assert_eq(model_policy_count(), 2, "2 policies in the model, got %zu",
+		     model_policy_count());
+	policy = model_policy("team-a/allow-web");
 	cr_assert_not_null(policy, "team-a/allow-web is stored");
 	cr_assert_eq(policy->n_ingress_rules, 1, "with its ingress rule");
 	cr_assert_eq(policy->pod_selector.n_requirements, 1, "and its pod selector");
-	inf_network_policy_unref(policy);
+	score_network_policy_unref(policy);
 	cr_assert_eq(score_model_namespace_count(fx.model), 0,
-		     "policies do not touch the model");
+		     "policies add no namespace to the model");
 
 	control_policy("MODIFIED", "default", "deny-all",
 		       "{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Egress\"]}");
@@ -1151,7 +1169,7 @@ Test(reflector, network_policies_into_store)
 		  "the modified policy isolates egress");
 	control_policy("DELETED", "team-a", "allow-web", "{}");
 	cr_assert(test_wait_until(policy_absent, "team-a/allow-web", WAIT_MS),
-		  "the deleted policy left the store");
+		  "the deleted policy left the model");
 
 	control_policy("ADDED", "default", "broken",
 		       "{\"podSelector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Near\"}]}}");
@@ -1216,11 +1234,152 @@ Test(reflector, policies_and_namespaces_relist_after_410)
 	cr_assert(test_wait_until(policy_present, "default/new", WAIT_MS),
 		  "the relist added default/new");
 	cr_assert(!policy_present("default/old"), "the relist removed default/old");
-	cr_assert_eq(inf_network_policy_store_count(fx.policies), 1, "one policy left");
+	cr_assert_eq(model_policy_count(), 1, "one policy left, got %zu",
+		     model_policy_count());
 	cr_assert(test_wait_until(namespaces_relisted, NULL, WAIT_MS), "namespaces relisted");
 	cr_assert(test_wait_until(namespace_label_is, &team_a_gone, WAIT_MS),
 		  "the relist removed team-a from the model");
 	cr_assert(log_has("relisting", "networkpolicies"), "the relist is logged");
+}
+
+/* ---- Services ------------------------------------------------------------ */
+
+static void control_service(const char *type, const char *namespace,
+			    const char *name, const char *spec)
+{
+	char *body = g_strdup_printf(
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"Service\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},\"spec\":%s}}",
+		type, name, namespace, spec);
+
+	test_control(&fx.server, "/control/objects", body);
+	g_free(body);
+}
+
+/* Returns the type of the model's Service "namespace/name" (`key`), or -1
+ * when the model has none. */
+static int model_service_type(const char *key)
+{
+	char **parts = g_strsplit(key, "/", 2);
+	const GPtrArray *services;
+	int type = -1;
+
+	g_rw_lock_reader_lock(&fx.lock);
+	services = score_model_namespace_services(fx.model, parts[0]);
+	for (guint i = 0; services != NULL && i < services->len; i++) {
+		const score_service *service = g_ptr_array_index(services, i);
+
+		if (strcmp(service->name, parts[1]) == 0)
+			type = (int)service->type;
+	}
+	g_rw_lock_reader_unlock(&fx.lock);
+	g_strfreev(parts);
+	return type;
+}
+
+static bool service_present(const void *key)
+{
+	return model_service_type(key) >= 0;
+}
+
+static bool service_absent(const void *key)
+{
+	return model_service_type(key) < 0;
+}
+
+static bool service_is_load_balancer(const void *key)
+{
+	return model_service_type(key) == SCORE_SERVICE_LOAD_BALANCER;
+}
+
+static bool services_synced(const void *data)
+{
+	(void)data;
+	return inf_reflector_synced(fx.reflectors[INF_RESOURCE_SERVICES]);
+}
+
+static bool services_relisted(const void *data)
+{
+	(void)data;
+	return stats_of(INF_RESOURCE_SERVICES).relists > 0 &&
+	       stats_of(INF_RESOURCE_SERVICES).lists > 1;
+}
+
+Test(reflector, services_into_model)
+{
+	inf_reflector_stats stats;
+	size_t count;
+
+	control_service("ADDED", "shop", "web",
+			"{\"type\":\"NodePort\",\"selector\":{\"app\":\"web\"},"
+			"\"ports\":[{\"port\":80,\"nodePort\":30080}]}");
+	control_service("ADDED", "data", "db",
+			"{\"selector\":{\"app\":\"db\"},\"ports\":[{\"port\":5432}]}");
+	start(INF_RESOURCE_SERVICES);
+	cr_assert(test_wait_until(services_synced, NULL, WAIT_MS), "services synced");
+	g_rw_lock_reader_lock(&fx.lock);
+	count = score_model_service_count(fx.model);
+	g_rw_lock_reader_unlock(&fx.lock);
+	cr_assert_eq(count, 2, "2 Services in the model, got %zu", count);
+	cr_assert_eq(model_service_type("shop/web"), SCORE_SERVICE_NODE_PORT,
+		     "shop/web is a NodePort Service, got %d",
+		     model_service_type("shop/web"));
+
+	control_service("MODIFIED", "shop", "web",
+			"{\"type\":\"LoadBalancer\",\"selector\":{\"app\":\"web\"},"
+			"\"ports\":[{\"port\":443,\"nodePort\":31443}]}");
+	cr_assert(test_wait_until(service_is_load_balancer, "shop/web", WAIT_MS),
+		  "the modified Service is a LoadBalancer");
+	control_service("DELETED", "data", "db", "{}");
+	cr_assert(test_wait_until(service_absent, "data/db", WAIT_MS),
+		  "the deleted Service left the model");
+
+	control_service("ADDED", "shop", "broken", "{\"type\":\"Ingress\"}");
+	control_service("ADDED", "shop", "after", "{}");
+	cr_assert(test_wait_until(service_present, "shop/after", WAIT_MS),
+		  "a Service after a broken one arrives");
+	cr_assert(!service_present("shop/broken"), "the broken Service is not stored");
+	cr_assert(log_has("could not be decoded", "shop/broken"),
+		  "the broken Service is logged with its key");
+	stats = stats_of(INF_RESOURCE_SERVICES);
+	cr_assert_eq(stats.decode_failures, 1, "one decode failure, got %llu",
+		     (unsigned long long)stats.decode_failures);
+}
+
+Test(reflector, services_relist_after_410)
+{
+	control_service("ADDED", "shop", "old", "{}");
+	start(INF_RESOURCE_SERVICES);
+	cr_assert(test_wait_until(services_synced, NULL, WAIT_MS), "services synced");
+
+	test_control(&fx.server, "/control/faults",
+		     "{\"watch\":true,\"status\":500,\"times\":-1}");
+	test_control(&fx.server, "/control/close-watches", NULL);
+	control_service("DELETED", "shop", "old", "{}");
+	control_service("ADDED", "shop", "new", "{}");
+	test_control(&fx.server, "/control/compact", NULL);
+	test_control(&fx.server, "/control/clear-faults", NULL);
+
+	cr_assert(test_wait_until(services_relisted, NULL, WAIT_MS), "services relisted");
+	cr_assert(test_wait_until(service_present, "shop/new", WAIT_MS),
+		  "the relist added shop/new");
+	cr_assert(test_wait_until(service_absent, "shop/old", WAIT_MS),
+		  "the relist removed shop/old");
+}
+
+Test(reflector, pod_with_bad_bandwidth_logged_and_kept)
+{
+	test_control(&fx.server, "/control/objects",
+		     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+		     "\"metadata\":{\"name\":\"shaped\",\"namespace\":\"shop\",\"uid\":\"uid-shaped\","
+		     "\"annotations\":{\"kubernetes.io/ingress-bandwidth\":\"fast\"}},"
+		     "\"spec\":{\"containers\":[{\"name\":\"c\"}]}}}");
+	start(INF_RESOURCE_PODS);
+	cr_assert(test_wait_until(pod_present, "uid-shaped", WAIT_MS),
+		  "the pod decodes despite the invalid annotation");
+	cr_assert(log_has("pod shop/shaped: annotation kubernetes.io/ingress-bandwidth: invalid value",
+			  "fast"),
+		  "the ignored annotation is logged with the pod and the value");
 }
 
 /* ---- Through the informer handle ----------------------------------------- */

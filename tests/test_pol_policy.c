@@ -271,9 +271,11 @@ Test(policy, full_policy_isolation)
 	cr_assert_eq(exposures[1].from_groups, 0x2, "from api");
 
 	/* Contention's 4 filters (with the ceiling), NodePorts, Isolation
-	 * (pools and hard separation); 2 contention scorers and Isolation. */
-	cr_assert_eq(pipeline->n_filters, 6, "filters %zu", pipeline->n_filters);
+	 * (pools and hard separation), Locality (a hard group); 2 contention
+	 * scorers and Isolation, since the locality weight is 0. */
+	cr_assert_eq(pipeline->n_filters, 7, "filters %zu", pipeline->n_filters);
 	cr_assert_str_eq(pipeline->filters[5].name, "Isolation");
+	cr_assert_str_eq(pipeline->filters[6].name, "Locality");
 	cr_assert_eq(pipeline->n_scorers, 3, "scorers %zu", pipeline->n_scorers);
 	cr_assert_eq(pipeline->scorers[0].weight, 2);
 	cr_assert_eq(pipeline->scorers[2].weight, 5);
@@ -320,7 +322,7 @@ Test(policy, summary_line)
 
 	pol_policy_summary(policy, summary);
 	cr_assert_str_eq(summary->str,
-			 "policy \"test\" is valid: tenants in mode preferred (label example.com/team) with 1 dedicated pool; 2 sandboxed RuntimeClasses; 3 security groups, 2 separation rules (1 hard); topology 3 levels and 1 locality group (parsed, not enforced yet); weights contention 2, isolation 5, locality 0, spread 3");
+			 "policy \"test\" is valid: tenants in mode preferred (label example.com/team) with 1 dedicated pool; 2 sandboxed RuntimeClasses; 3 security groups, 2 separation rules (1 hard); topology 3 levels, 1 locality group, peers from NetworkPolicies; weights contention 2, isolation 5, locality 0, spread 3");
 	g_string_free(summary, TRUE);
 	pol_policy_unref(policy);
 }
@@ -410,7 +412,7 @@ Test(policy, configmap_quoted_value_points_at_value)
 				 NULL);
 
 	expect_error(text,
-		     "p.yaml:7:16: spec: unknown field \"bogus\": expected one of weights, contention, tenants, sandbox, securityGroups, separation, topology, locality (at line 4, column 8 of the policy text in data.\"policy.yaml\")");
+		     "p.yaml:7:16: spec: unknown field \"bogus\": expected one of weights, contention, tenants, sandbox, securityGroups, separation, topology, locality, bandwidth, spread (at line 4, column 8 of the policy text in data.\"policy.yaml\")");
 	g_free(text);
 }
 
@@ -493,7 +495,7 @@ Test(policy, header_errors)
 Test(policy, unknown_fields)
 {
 	const char *const expected[] = {
-		"p.yaml:6:3: spec: unknown field \"weight\": expected one of weights, contention, tenants, sandbox, securityGroups, separation, topology, locality",
+		"p.yaml:6:3: spec: unknown field \"weight\": expected one of weights, contention, tenants, sandbox, securityGroups, separation, topology, locality, bandwidth, spread",
 		"p.yaml:8:5: spec.tenants: unknown field \"tenantlabel\": did you mean \"tenantLabel\"? Field names are case-sensitive",
 		NULL,
 	};
@@ -656,7 +658,7 @@ Test(policy, selector_errors)
 		"p.yaml:12:46: spec.securityGroups[0].podSelector.matchExpressions[2].values: operator Exists takes no values; remove \"values\" or use In or NotIn",
 		"p.yaml:13:14: spec.securityGroups[0].podSelector.matchExpressions[3].key: invalid label key \"-bad\": the name part must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit, with an optional DNS prefix and '/'",
 		"p.yaml:15:26: spec.securityGroups[0].podSelector.matchLabels.app: expected a string, got an integer; quote the value to make it a string",
-		"p.yaml:16:5: spec.securityGroups[1]: the group selects no pods: give podSelector, namespaceSelector or both ({} selects all)",
+		"p.yaml:16:5: spec.securityGroups[1]: the group selects no pods: give podSelector, namespaceSelector, exposedTo, or a combination ({} selects all)",
 		NULL,
 	};
 
@@ -956,4 +958,253 @@ Test(policy, zero_scoring_weights_warn)
 		  "warning: %s", (char *)g_ptr_array_index(diagnostics.warnings, 0));
 	pol_policy_unref(policy);
 	pol_diagnostics_release(&diagnostics);
+}
+
+/* ---- spec.bandwidth and spec.spread ---------------------------------------- */
+
+Test(policy, bandwidth_and_spread_typed)
+{
+	pol_policy *policy = parse_ok(HEADER
+		"spec:\n"
+		"  weights: {bandwidth: 4, spread: 2}\n"
+		"  bandwidth:\n"
+		"    capacityLabel: example.com/nic\n"
+		"    egressCapacityLabel: example.com/uplink\n"
+		"    defaultCapacity: 10G\n"
+		"  spread: {level: topology.kubernetes.io/zone, maxSkew: 2, mode: hard}\n");
+	const score_bandwidth_config *bandwidth = pol_policy_bandwidth(policy);
+	const score_spread_config *spread = pol_policy_spread(policy);
+	const score_pipeline *pipeline = pol_policy_pipeline(policy);
+	const pol_weights *weights = pol_policy_weights(policy);
+	bool has_bandwidth_filter = false;
+	bool has_spread_filter = false;
+	bool has_bandwidth_scorer = false;
+
+	cr_assert_eq(weights->bandwidth, 4, "bandwidth weight %" G_GINT64_FORMAT,
+		     weights->bandwidth);
+	cr_assert_str_eq(bandwidth->capacity_label, "example.com/nic");
+	cr_assert_null(bandwidth->ingress_capacity_label,
+		       "ingress falls back to capacityLabel");
+	cr_assert_str_eq(bandwidth->egress_capacity_label, "example.com/uplink");
+	cr_assert_eq(bandwidth->default_capacity, INT64_C(10000000000),
+		     "defaultCapacity %" G_GINT64_FORMAT, bandwidth->default_capacity);
+
+	cr_assert_not_null(spread, "spec.spread is present");
+	cr_assert_str_eq(spread->level, "topology.kubernetes.io/zone");
+	cr_assert_eq(spread->max_skew, 2, "maxSkew %" G_GINT64_FORMAT,
+		     spread->max_skew);
+	cr_assert(spread->hard, "mode hard");
+
+	for (size_t i = 0; i < pipeline->n_filters; i++) {
+		has_bandwidth_filter |= strcmp(pipeline->filters[i].name, "Bandwidth") == 0;
+		has_spread_filter |= strcmp(pipeline->filters[i].name, "Spread") == 0;
+	}
+	for (size_t i = 0; i < pipeline->n_scorers; i++)
+		has_bandwidth_scorer |= strcmp(pipeline->scorers[i].name, "Bandwidth") == 0 &&
+					pipeline->scorers[i].weight == 4;
+	cr_assert(has_bandwidth_filter, "the pipeline has the Bandwidth filter");
+	cr_assert(has_spread_filter, "hard spread adds the Spread filter");
+	cr_assert(has_bandwidth_scorer, "the Bandwidth scorer has weight 4");
+	pol_policy_unref(policy);
+}
+
+Test(policy, bandwidth_and_spread_defaults)
+{
+	pol_policy *policy = parse_ok(HEADER "spec:\n  bandwidth: {}\n  spread: {}\n");
+	const score_bandwidth_config *bandwidth = pol_policy_bandwidth(policy);
+	const score_spread_config *spread = pol_policy_spread(policy);
+	GString *summary = g_string_new(NULL);
+
+	cr_assert_str_eq(bandwidth->capacity_label, "stowage.io/network-bandwidth");
+	cr_assert_eq(bandwidth->default_capacity, 0, "no default capacity");
+	cr_assert_not_null(spread, "spread: {} enables spreading");
+	cr_assert_str_eq(spread->level, "kubernetes.io/hostname");
+	cr_assert_eq(spread->max_skew, 1, "maxSkew %" G_GINT64_FORMAT,
+		     spread->max_skew);
+	cr_assert_not(spread->hard, "default mode soft");
+	pol_policy_summary(policy, summary);
+	cr_assert(strstr(summary->str,
+			 "spread over kubernetes.io/hostname (maxSkew 1, soft); bandwidth capacity from label stowage.io/network-bandwidth; ") != NULL,
+		  "summary: %s", summary->str);
+	g_string_free(summary, TRUE);
+	pol_policy_unref(policy);
+
+	policy = parse_ok(HEADER "spec: {}\n");
+	cr_assert_null(pol_policy_spread(policy), "no spec.spread, no spreading");
+	pol_policy_unref(policy);
+}
+
+Test(policy, spread_level_from_topology)
+{
+	pol_policy *policy = parse_ok(HEADER
+		"spec:\n"
+		"  topology:\n"
+		"    levels: [{key: topology.stowage.io/rack, cost: 1}]\n"
+		"    defaultCost: 10\n"
+		"  spread: {level: topology.stowage.io/rack}\n");
+
+	cr_assert_str_eq(pol_policy_spread(policy)->level,
+			 "topology.stowage.io/rack");
+	pol_policy_unref(policy);
+}
+
+Test(policy, bandwidth_and_spread_wrong_types)
+{
+	const char *const expected[] = {
+		"p.yaml:7:16: spec.weights.bandwidth: expected an integer from 0 to 100, got a string",
+		"p.yaml:8:14: spec.bandwidth: expected a mapping of fields, got a sequence",
+		"p.yaml:10:14: spec.spread.maxSkew: expected an integer from 1 to 1000, got a string",
+		"p.yaml:11:12: spec.spread.level: expected a string, got an integer; quote the value to make it a string",
+		"p.yaml:12:11: spec.spread.mode: invalid value \"strict\": expected soft or hard",
+		NULL,
+	};
+
+	expect_errors(HEADER
+		      "spec:\n"
+		      "  weights:\n"
+		      "    bandwidth: high\n"
+		      "  bandwidth: [10G]\n"
+		      "  spread:\n"
+		      "    maxSkew: \"2\"\n"
+		      "    level: 7\n"
+		      "    mode: strict\n",
+		      expected);
+}
+
+Test(policy, bandwidth_and_spread_unknown_fields)
+{
+	const char *const expected[] = {
+		"p.yaml:7:5: spec.bandwidth: unknown field \"capacitylabel\": did you mean \"capacityLabel\"? Field names are case-sensitive",
+		"p.yaml:8:5: spec.bandwidth: unknown field \"limit\": expected one of capacityLabel, ingressCapacityLabel, egressCapacityLabel, defaultCapacity",
+		"p.yaml:10:5: spec.spread: unknown field \"topologyKey\": expected one of level, maxSkew, mode",
+		NULL,
+	};
+
+	expect_errors(HEADER
+		      "spec:\n"
+		      "  bandwidth:\n"
+		      "    capacitylabel: example.com/nic\n"
+		      "    limit: 1G\n"
+		      "  spread:\n"
+		      "    topologyKey: topology.kubernetes.io/zone\n",
+		      expected);
+}
+
+Test(policy, bandwidth_bad_quantities)
+{
+	const char *const expected[] = {
+		"p.yaml:7:22: spec.bandwidth.defaultCapacity: invalid quantity \"10Gbps\": unknown suffix \"Gbps\", expected one of n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3; give bits per second such as 10G or 500M",
+		NULL,
+	};
+	const char *const negative[] = {
+		"p.yaml:7:22: spec.bandwidth.defaultCapacity: invalid capacity \"-1G\": give a positive quantity such as 10G, or leave the field out so that nodes without the label are not limited",
+		NULL,
+	};
+	const char *const zero[] = {
+		"p.yaml:7:22: spec.bandwidth.defaultCapacity: invalid capacity \"0\": give a positive quantity such as 10G, or leave the field out so that nodes without the label are not limited",
+		NULL,
+	};
+	const char *const wrong_type[] = {
+		"p.yaml:7:22: spec.bandwidth.defaultCapacity: expected a quantity in bits per second such as 10G or 500M, got a boolean",
+		NULL,
+	};
+	pol_policy *policy;
+
+	expect_errors(HEADER "spec:\n  bandwidth:\n    defaultCapacity: 10Gbps\n",
+		      expected);
+	expect_errors(HEADER "spec:\n  bandwidth:\n    defaultCapacity: -1G\n",
+		      negative);
+	expect_errors(HEADER "spec:\n  bandwidth:\n    defaultCapacity: 0\n",
+		      zero);
+	expect_errors(HEADER "spec:\n  bandwidth:\n    defaultCapacity: true\n",
+		      wrong_type);
+
+	/* A plain integer counts bits per second. */
+	policy = parse_ok(HEADER "spec:\n  bandwidth:\n    defaultCapacity: 1000000\n");
+	cr_assert_eq(pol_policy_bandwidth(policy)->default_capacity, 1000000,
+		     "defaultCapacity %" G_GINT64_FORMAT,
+		     pol_policy_bandwidth(policy)->default_capacity);
+	pol_policy_unref(policy);
+}
+
+Test(policy, bandwidth_invalid_label_keys)
+{
+	const char *const expected[] = {
+		"p.yaml:7:20: spec.bandwidth.capacityLabel: invalid label key \"-nic\": the name part must be letters, digits, '-', '_' and '.', starting and ending with a letter or digit, with an optional DNS prefix and '/'",
+		NULL,
+	};
+
+	expect_errors(HEADER "spec:\n  bandwidth:\n    capacityLabel: -nic\n",
+		      expected);
+}
+
+Test(policy, spread_unknown_levels)
+{
+	const char *const expected[] = {
+		"p.yaml:6:19: spec.spread.level: unknown level \"topology.stowage.io/rack\": name kubernetes.io/hostname, topology.kubernetes.io/zone, topology.kubernetes.io/region, or a key of spec.topology.levels",
+		NULL,
+	};
+	const char *const out_of_range[] = {
+		"p.yaml:6:21: spec.spread.maxSkew: invalid value 0: expected an integer from 1 to 1000",
+		NULL,
+	};
+
+	expect_errors(HEADER "spec:\n  spread: {level: topology.stowage.io/rack}\n",
+		      expected);
+	expect_errors(HEADER "spec:\n  spread: {maxSkew: 0}\n", out_of_range);
+}
+
+Test(policy, security_group_by_exposure)
+{
+	pol_policy *policy = parse_ok(HEADER
+		"spec:\n"
+		"  securityGroups:\n"
+		"  - {name: internet, exposedTo: world}\n"
+		"  - name: public-https\n"
+		"    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}\n"
+		"    exposedTo: {from: world, protocol: TCP, ports: \"443-8443\"}\n"
+		"  - {name: vault, podSelector: {matchLabels: {app: vault}}}\n"
+		"  separation:\n"
+		"  - {groups: [internet, vault], mode: hard}\n");
+	const score_isolation_config *isolation = pol_policy_isolation(policy);
+	const score_security_group *internet = &isolation->groups[0];
+	const score_security_group *https = &isolation->groups[1];
+
+	cr_assert(internet->has_exposure, "exposedTo: world selects by exposure");
+	cr_assert(internet->exposure.any_protocol, "any protocol");
+	cr_assert_eq(internet->exposure.first_port, 0, "any port");
+	cr_assert_not(internet->has_pod_selector, "no pod selector");
+	cr_assert(https->has_exposure, "mapping form selects by exposure");
+	cr_assert_not(https->exposure.any_protocol, "protocol given");
+	cr_assert_eq(https->exposure.protocol, SCORE_PROTOCOL_TCP, "TCP");
+	cr_assert_eq(https->exposure.first_port, 443, "first %d",
+		     https->exposure.first_port);
+	cr_assert_eq(https->exposure.last_port, 8443, "last %d",
+		     https->exposure.last_port);
+	cr_assert(https->has_namespace_selector, "selectors combine with exposure");
+	cr_assert_not(isolation->groups[2].has_exposure, "vault is selected by labels");
+	pol_policy_unref(policy);
+}
+
+Test(policy, exposed_to_errors)
+{
+	const char *const expected[] = {
+		"p.yaml:7:26: spec.securityGroups[0].exposedTo: invalid value \"internet\": expected world, or a mapping such as {from: world, protocol: TCP, ports: \"443\"}",
+		"p.yaml:8:33: spec.securityGroups[1].exposedTo.from: invalid value \"cluster\": expected world",
+		"p.yaml:9:26: spec.securityGroups[2].exposedTo: missing field \"from\": write from: world, the only audience stowage derives so far",
+		"p.yaml:9:34: spec.securityGroups[2].exposedTo.ports: invalid port range \"0\": expected a port from 1 to 65535, such as \"443\", or two joined by '-', such as \"8000-8080\"",
+		"p.yaml:10:40: spec.securityGroups[3].exposedTo: unknown field \"port\": expected one of from, protocol, ports",
+		"p.yaml:11:50: spec.securityGroups[4].exposedTo.protocol: invalid value \"HTTP\": expected TCP, UDP or SCTP",
+		NULL,
+	};
+
+	expect_errors(HEADER
+		      "spec:\n"
+		      "  securityGroups:\n"
+		      "  - {name: a, exposedTo: internet}\n"
+		      "  - {name: b, exposedTo: {from: cluster}}\n"
+		      "  - {name: c, exposedTo: {ports: \"0\"}}\n"
+		      "  - {name: d, exposedTo: {from: world, port: 443}}\n"
+		      "  - {name: e, exposedTo: {from: world, protocol: HTTP}}\n",
+		      expected);
 }

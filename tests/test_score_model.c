@@ -427,3 +427,113 @@ Test(model, sorted_nodes)
 	cr_assert_str_eq(((score_node *)nodes->pdata[2])->name, "c");
 	g_ptr_array_unref(nodes);
 }
+
+/* ---- Pod indexes ----------------------------------------------------------- */
+
+/* A pod in namespace `namespace` with label app=`app` and, when `tier` is
+ * set, tier=`tier`. */
+static score_pod *labelled_pod(const char *uid, const char *namespace,
+			       const char *node, const char *app,
+			       const char *tier)
+{
+	score_pod *pod = pod_on(uid, node, 10);
+
+	score_unintern(pod->namespace);
+	pod->namespace = score_intern(namespace);
+	score_labels_set(&pod->labels, "app", app);
+	if (tier != NULL)
+		score_labels_set(&pod->labels, "tier", tier);
+	return pod;
+}
+
+/* Checks that the label bucket key=value contains exactly the pods of the
+ * model with that label, each once. */
+static void assert_label_bucket(const char *key, const char *value,
+				size_t expected)
+{
+	size_t n;
+	score_pod *const *pods = score_model_label_pods(model, key, value, &n);
+
+	cr_assert_eq(n, expected, "%s=%s: expected %zu pods, got %zu", key, value,
+		     expected, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *got = score_labels_get(&pods[i]->labels, key);
+
+		cr_assert(got != NULL && strcmp(got, value) == 0,
+			  "%s=%s holds pod %s with value %s", key, value, pods[i]->uid,
+			  got != NULL ? got : "(none)");
+		cr_assert_eq(score_model_pod(model, pods[i]->uid), pods[i],
+			     "%s=%s holds the model's current pod %s", key, value,
+			     pods[i]->uid);
+		for (size_t k = 0; k < i; k++)
+			cr_assert_neq(pods[k], pods[i], "pod %s listed twice", pods[i]->uid);
+	}
+}
+
+static void assert_namespace_bucket(const char *name, size_t expected)
+{
+	size_t n;
+	score_pod *const *pods = score_model_namespace_pods(model, name, &n);
+
+	cr_assert_eq(n, expected, "namespace %s: expected %zu pods, got %zu", name,
+		     expected, n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_eq(pods[i]->namespace, name, "namespace %s holds pod %s of %s",
+				 name, pods[i]->uid, pods[i]->namespace);
+}
+
+Test(model, indexes_follow_updates_relabels_moves_deletes)
+{
+	char uid[16];
+
+	score_model_put_node(model, node_named("a", 4000));
+	score_model_put_node(model, node_named("b", 4000));
+	for (int i = 0; i < 40; i++) {
+		g_snprintf(uid, sizeof(uid), "p%d", i);
+		score_model_put_pod(model, labelled_pod(uid, i % 2 ? "odd" : "even",
+							i % 3 ? "a" : "b",
+							i % 4 ? "web" : "db",
+							i < 10 ? "front" : NULL));
+	}
+	assert_label_bucket("app", "web", 30);
+	assert_label_bucket("app", "db", 10);
+	assert_label_bucket("tier", "front", 10);
+	assert_namespace_bucket("odd", 20);
+	assert_namespace_bucket("even", 20);
+
+	/* A status update keeps namespace and labels: entries stay. */
+	score_model_put_pod(model, labelled_pod("p5", "odd", "a", "web", "front"));
+	assert_label_bucket("app", "web", 30);
+	assert_namespace_bucket("odd", 20);
+
+	/* A relabel moves the pod between buckets. */
+	score_model_put_pod(model, labelled_pod("p1", "odd", "a", "db", NULL));
+	assert_label_bucket("app", "web", 29);
+	assert_label_bucket("app", "db", 11);
+	assert_label_bucket("tier", "front", 9);
+
+	/* A move to another node changes no index. */
+	score_model_put_pod(model, labelled_pod("p2", "even", "b", "web", "front"));
+	assert_label_bucket("app", "web", 29);
+	assert_label_bucket("tier", "front", 9);
+
+	/* Deletes, from the front, middle and end of the buckets. */
+	for (int i = 0; i < 40; i += 3) {
+		g_snprintf(uid, sizeof(uid), "p%d", i);
+		cr_assert(score_model_remove_pod(model, uid), "pod %s removed", uid);
+	}
+	assert_label_bucket("app", "web", 19);
+	assert_label_bucket("app", "db", 7);
+	assert_label_bucket("tier", "front", 5);
+	assert_namespace_bucket("odd", 13);
+	assert_namespace_bucket("even", 13);
+
+	for (int i = 0; i < 40; i++) {
+		g_snprintf(uid, sizeof(uid), "p%d", i);
+		score_model_remove_pod(model, uid);
+	}
+	assert_label_bucket("app", "web", 0);
+	assert_namespace_bucket("odd", 0);
+	cr_assert_null(score_model_label_pods(model, "app", "db", &(size_t){0}),
+		       "an empty bucket is dropped");
+}

@@ -6,16 +6,16 @@
  * stdout, and runs until its standard input reaches end of file (so it also
  * ends when the test that started it dies) or it gets SIGTERM.
  *
- * FILE is a v1 List (`kubectl get nodes,pods,namespaces,networkpolicies -A
- * -o json`) of Node, Pod, Namespace and NetworkPolicy objects. Each gets
- * its own resourceVersion in file order, and a random uid when it has
- * none. With --token, every /api and /apis request must carry
+ * FILE is a v1 List of Node, Pod, Namespace, NetworkPolicy and Service
+ * objects, as `kubectl get nodes,pods,namespaces,networkpolicies,services
+ * -A -o json` writes it. Each gets its own resourceVersion in file order, and a random
+ * uid when it has none. With --token, every /api and /apis request must carry
  * "Authorization: Bearer TOKEN" or gets 401. With --tls-cert and --tls-key
  * it serves HTTPS instead of HTTP.
  *
  * The API, with the real API server's shapes and status codes. PREFIX is
- * /api/v1 for nodes, pods and namespaces and /apis/networking.k8s.io/v1
- * for networkpolicies:
+ * /api/v1 for nodes, pods, namespaces and services and
+ * /apis/networking.k8s.io/v1 for networkpolicies:
  *   GET  PREFIX/RESOURCE, PREFIX/namespaces/NS/RESOURCE (namespaced ones)
  *        lists, with limit and continue; a continue token whose snapshot was
  *        compacted gets 410 Expired. Lists always serve the latest state:
@@ -106,6 +106,7 @@ typedef enum resource_id {
 	RES_PODS,
 	RES_NAMESPACES,
 	RES_NETWORKPOLICIES,
+	RES_SERVICES,
 	RES_COUNT,
 } resource_id;
 
@@ -123,6 +124,7 @@ static const resource_info resources[RES_COUNT] = {
 	[RES_NAMESPACES] = {"namespaces", "Namespace", "NamespaceList", "v1", false},
 	[RES_NETWORKPOLICIES] = {"networkpolicies", "NetworkPolicy",
 				 "NetworkPolicyList", "networking.k8s.io/v1", true},
+	[RES_SERVICES] = {"services", "Service", "ServiceList", "v1", true},
 };
 
 /* One stored object, shared by the store, list snapshots and events. */
@@ -1473,7 +1475,7 @@ static int control_inject(server *srv, cJSON *json, char **message)
 		if (strcmp(resources[i].name, name) == 0)
 			resource = i;
 	if (resource < 0 || text == NULL) {
-		*message = g_strdup("inject needs a resource (nodes, pods, namespaces or networkpolicies) and a line");
+		*message = g_strdup("inject needs a resource (nodes, pods, namespaces, networkpolicies or services) and a line");
 		return 400;
 	}
 	if (then != NULL && !cJSON_IsArray(then)) {
