@@ -12,6 +12,8 @@
 
 #include "sim/engine.h"
 #include "sim/fitcheck.h"
+#include "sim/kube_input.h"
+#include "sim/policyfile.h"
 #include "sim/progress.h"
 #include "sim/report.h"
 #include "sim/sources.h"
@@ -66,6 +68,7 @@ static int64_t auto_sample_ms(int64_t duration_ms)
 
 /* A run's cluster before it goes into the engine. */
 typedef struct cluster_plan {
+	sim_kube_nodes *kube; /* owned; set for a Kubernetes Node list */
 	GPtrArray *names;  /* char *, owned */
 	GPtrArray *shapes; /* sim_node_shape *, owned */
 	bool gpus;
@@ -83,6 +86,7 @@ static void cluster_plan_release(cluster_plan *plan)
 	if (plan->shapes != NULL)
 		g_ptr_array_free(plan->shapes, TRUE);
 	g_free(plan->description);
+	sim_kube_nodes_free(plan->kube);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -123,12 +127,35 @@ static void print_skipped(const char *path, size_t skipped, const char *first)
 		first);
 }
 
+/* A Kubernetes Node list: the nodes keep their labels and taints, which
+ * sim_kube_nodes_add() gives the engine. */
+static int plan_from_kube_nodes(const sim_churn_config *config,
+				cluster_plan *plan, score_error *err)
+{
+	int ret = sim_kube_nodes_read(config->node_list, config->max_pods, &plan->kube, err);
+
+	for (size_t i = 0; ret == 0 && i < sim_kube_nodes_count(plan->kube); i++) {
+		sim_node_shape *shape = g_new0(sim_node_shape, 1);
+
+		sim_node_shape_copy(sim_kube_nodes_shape(plan->kube, i), shape);
+		plan_add(plan, g_strdup(sim_kube_nodes_name(plan->kube, i)), shape);
+	}
+	if (ret == 0)
+		plan->description = g_strdup(config->node_list);
+	return ret;
+}
+
 static int plan_from_node_list(const sim_churn_config *config,
 			       cluster_plan *plan, score_error *err)
 {
 	sim_trace_nodes rows;
-	int ret = sim_trace_read_nodes(config->node_list, &config->read, &rows, err);
+	bool manifest = false;
+	int ret = sim_kube_sniff(config->node_list, &manifest, err);
 
+	if (ret == 0 && manifest)
+		return plan_from_kube_nodes(config, plan, err);
+	if (ret == 0)
+		ret = sim_trace_read_nodes(config->node_list, &config->read, &rows, err);
 	if (ret < 0)
 		return ret;
 	if (rows.skipped > 0)
@@ -169,6 +196,8 @@ static int plan_cluster(const sim_churn_config *config, cluster_plan *plan,
 static int add_nodes(const sim_churn_config *config, const cluster_plan *plan,
 		     sim_engine *engine, score_error *err)
 {
+	if (plan->kube != NULL)
+		return sim_kube_nodes_add(plan->kube, engine, err);
 	for (guint i = 0; i < plan->names->len; i++) {
 		char zone[32];
 		char rack[48];
@@ -197,6 +226,9 @@ typedef struct run_state {
 	score_gpu_typical *typical;
 	sim_generator *generator;
 	sim_trace_source *trace;
+	sim_mapping *mapping;        /* with a generic trace */
+	sim_mapped_source *mapped;   /* with a generic trace */
+	sim_kube_pods *kube_pods;    /* with Pod manifests */
 	int64_t trace_end_ms; /* last departure if no pod waited */
 	sim_source source;
 	sim_engine *engine;
@@ -206,6 +238,7 @@ typedef struct run_state {
 	sim_params params;
 	sim_fit_check *fit;
 	GPtrArray *warnings; /* char *, owned */
+	sim_policy_run policy_run; /* the engine borrows its resources */
 } run_state;
 
 static void run_state_release(run_state *state)
@@ -214,6 +247,9 @@ static void run_state_release(run_state *state)
 	if (state->metrics_ready)
 		sim_metrics_release(&state->metrics);
 	sim_trace_source_free(state->trace);
+	sim_mapped_source_free(state->mapped);
+	sim_mapping_free(state->mapping);
+	sim_kube_pods_free(state->kube_pods);
 	sim_generator_free(state->generator);
 	score_gpu_typical_free(state->typical);
 	score_gpu_models_release(&state->models);
@@ -228,6 +264,7 @@ static void run_state_release(run_state *state)
 	sim_fit_check_free(state->fit);
 	if (state->warnings != NULL)
 		g_ptr_array_free(state->warnings, TRUE);
+	sim_policy_run_release(&state->policy_run);
 }
 
 static bool events_have_gpus(const GPtrArray *events)
@@ -239,6 +276,51 @@ static bool events_have_gpus(const GPtrArray *events)
 			return true;
 	}
 	return false;
+}
+
+/* A generic trace is read twice, like a pod list: once for the typical
+ * pods, the fit check and the sample interval, then for the replay. */
+static int open_mapped_trace(const sim_churn_config *config, run_state *state,
+			     bool gpus, score_error *err)
+{
+	sim_mapped_source *scan = NULL;
+	sim_source source;
+	int ret = sim_mapping_load(config->mapping_path, &state->mapping, err);
+
+	if (ret == 0)
+		ret = sim_mapped_source_open(config->pods_path, state->mapping, &config->read,
+					     &scan, &source, err);
+	if (ret == 0)
+		ret = sim_source_scan(&source, gpus ? &state->typical : NULL, state->fit,
+				      &state->trace_end_ms, err);
+	sim_mapped_source_free(scan);
+	if (ret == 0)
+		ret = sim_mapped_source_open(config->pods_path, state->mapping, &config->read,
+					     &state->mapped, &state->source, err);
+	return ret;
+}
+
+/* Opens Pod manifests; returns 1 without doing anything when the pod
+ * file is a CSV pod list. */
+static int open_kube_pods(const sim_churn_config *config, run_state *state,
+			  bool gpus, score_error *err)
+{
+	bool manifest = false;
+	int ret = sim_kube_sniff(config->pods_path, &manifest, err);
+
+	if (ret < 0)
+		return ret;
+	if (!manifest)
+		return 1;
+	ret = sim_kube_pods_read(config->pods_path, &state->kube_pods, err);
+	if (ret < 0)
+		return ret;
+	sim_kube_pods_source(state->kube_pods, &state->source);
+	ret = sim_source_scan(&state->source, gpus ? &state->typical : NULL, state->fit,
+			      &state->trace_end_ms, err);
+	/* The replay starts from the first pod again. */
+	sim_kube_pods_source(state->kube_pods, &state->source);
+	return ret;
 }
 
 static int open_workload(const sim_churn_config *config, run_state *state,
@@ -253,6 +335,11 @@ static int open_workload(const sim_churn_config *config, run_state *state,
 			state->typical = sim_generator_typical(&config->generator);
 		return 0;
 	}
+	if (config->mapping_path != NULL)
+		return open_mapped_trace(config, state, gpus, err);
+	ret = open_kube_pods(config, state, gpus, err);
+	if (ret <= 0)
+		return ret;
 	/* One pass first, for the typical pods, the pods that fit no node
 	 * and the sample interval. */
 	ret = sim_trace_scan(config->pods_path, &config->read, &state->models,
@@ -380,7 +467,12 @@ static void fill_params(const sim_churn_config *config, const run_state *state,
 
 	if (config->command_line != NULL)
 		sim_params_add(params, "command", "%s", config->command_line);
-	sim_params_add(params, "policy", "%s", sim_policy_name(&config->policy));
+	if (state->policy_run.policy != NULL)
+		sim_params_add(params, "policy", "file %s: policy \"%s\", sha256 %s",
+			       config->policy.path, pol_policy_name(state->policy_run.policy),
+			       pol_policy_digest(state->policy_run.policy));
+	else
+		sim_params_add(params, "policy", "%s", sim_policy_name(&config->policy));
 	sim_params_add(params, "seed", "%u", config->generator.seed);
 	sim_params_add(params, "random numbers",
 		       "glib GRand (Mersenne Twister): the workload from seed %u, Random's draws from seed %u",
@@ -445,7 +537,9 @@ static int engine_setup(const sim_churn_config *config, run_state *state,
 		engine_config->max_samples = AUTO_MAX_SAMPLES;
 	}
 
-	ret = sim_engine_new(engine_config, &state->engine, err);
+	ret = sim_policy_run_init(&state->policy_run, &config->policy, engine_config, err);
+	if (ret == 0)
+		ret = sim_engine_new(engine_config, &state->engine, err);
 	if (ret == 0)
 		ret = add_nodes(config, &state->plan, state->engine, err);
 	for (guint i = 0; ret == 0 && i < state->node_events->len; i++)
@@ -478,6 +572,7 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	run_state state = {0};
 	sim_engine_config engine_config;
 	sim_observer observer;
+	sim_source run_source;
 	const sim_engine_stats *stats;
 	const char *first_skipped = NULL;
 	char *pods_csv = NULL;
@@ -512,6 +607,8 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 		ret = engine_setup(config, &state, gpus, &engine_config, err);
 	if (ret < 0)
 		goto out;
+	if (state.kube_pods != NULL)
+		sim_kube_pods_bind(state.kube_pods, sim_engine_model(state.engine));
 	check_fit_finish(config, &state);
 
 	pods_csv = g_build_filename(config->out_dir, "pods.csv", NULL);
@@ -527,7 +624,9 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	sim_progress_init(&state.progress, stderr, config->progress_terminal,
 			  config->progress, engine_config.end_ms);
 
-	ret = sim_engine_run(state.engine, &state.source, &observer, err);
+	sim_policy_run_attach(&state.policy_run, state.engine, config->pods_path == NULL,
+			      &state.metrics, &state.source, &run_source);
+	ret = sim_engine_run(state.engine, &run_source, &observer, err);
 	if (ret == 0)
 		ret = sim_metrics_close(&state.metrics, err);
 	if (ret < 0)
@@ -537,6 +636,10 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	if (state.trace != NULL &&
 	    sim_trace_source_skipped(state.trace, &first_skipped) > 0)
 		print_skipped(config->pods_path, sim_trace_source_skipped(state.trace, NULL),
+			      first_skipped);
+	if (state.mapped != NULL &&
+	    sim_mapped_source_skipped(state.mapped, &first_skipped) > 0)
+		print_skipped(config->pods_path, sim_mapped_source_skipped(state.mapped, NULL),
 			      first_skipped);
 
 	sim_metrics_summarize(&state.metrics, stats,
@@ -660,6 +763,8 @@ typedef struct run_options {
 	char *max_pods;
 	char *node_events;
 	char *pods;
+	char *trace;
+	char *mapping;
 	char *policy;
 	char *seed;
 	char *duration;
@@ -684,7 +789,8 @@ static void run_options_release(run_options *options)
 	char **fields[] = {
 		&options->out, &options->nodes, &options->cluster, &options->zones,
 		&options->racks, &options->max_pods, &options->node_events,
-		&options->pods, &options->policy, &options->seed, &options->duration,
+		&options->pods, &options->trace, &options->mapping,
+		&options->policy, &options->seed, &options->duration,
 		&options->arrivals, &options->rate, &options->amplitude,
 		&options->peak_hour, &options->max_arrivals, &options->lifetimes,
 		&options->lifetime_sigma, &options->shapes, &options->tenants,
@@ -773,7 +879,14 @@ static int workload_options(const run_options *options, sim_churn_config *config
 	int64_t duration = 0;
 	int ret = 0;
 
-	config->pods_path = options->pods;
+	if (options->trace != NULL && options->pods != NULL)
+		return score_fail(err, -EINVAL,
+				  "--pods and --trace both give the workload: use one");
+	if ((options->trace == NULL) != (options->mapping == NULL))
+		return score_fail(err, -EINVAL,
+				  "--trace and --mapping go together: --trace FILE names the trace, --mapping SPEC the mapping spec that describes its columns");
+	config->pods_path = options->trace != NULL ? options->trace : options->pods;
+	config->mapping_path = options->mapping;
 	if (options->duration != NULL) {
 		ret = sim_parse_duration(options->duration, &duration, err);
 		if (ret == 0 && duration <= 0)
@@ -845,6 +958,10 @@ static int run_config(const run_options *options, sim_churn_config *config,
 		ret = workload_options(options, config, err);
 	if (ret == 0 && options->policy != NULL)
 		ret = sim_policy_parse(options->policy, &config->policy, err);
+	/* A policy file is checked here, so that its errors are usage
+	 * errors; the run loads it again into its own resource table. */
+	if (ret == 0 && config->policy.kind == SIM_POLICY_FILE)
+		ret = sim_policy_file_check(config->policy.path, err);
 	if (ret == 0 && options->seed != NULL) {
 		ret = parse_integer("--seed", options->seed, 0, UINT32_MAX - 1, &number, err);
 		config->generator.seed = (uint32_t)number;
@@ -916,7 +1033,7 @@ int sim_churn_command(int argc, char **argv)
 		{"cluster", 0, 0, G_OPTION_ARG_STRING, &options.cluster,
 		 "Cluster template COUNTxCPU/MEMORY[/PODS[/GPUS[/MODEL]]],... (default " SIM_DEFAULT_TEMPLATE ")", "TEMPLATE"},
 		{"nodes", 0, 0, G_OPTION_ARG_FILENAME, &options.nodes,
-		 "openb node list CSV instead of a template", "FILE"},
+		 "openb node list CSV, or a Kubernetes Node list (YAML or JSON), instead of a template", "FILE"},
 		{"zones", 0, 0, G_OPTION_ARG_STRING, &options.zones,
 		 "Zones the nodes are spread over, round-robin; 0 for no zone labels (default 3 for templates, 0 for node lists)", "N"},
 		{"racks", 0, 0, G_OPTION_ARG_STRING, &options.racks,
@@ -926,9 +1043,13 @@ int sim_churn_command(int argc, char **argv)
 		{"node-events", 0, 0, G_OPTION_ARG_FILENAME, &options.node_events,
 		 "CSV of node events: time,event,node[,shape,zone,rack]", "FILE"},
 		{"pods", 0, 0, G_OPTION_ARG_FILENAME, &options.pods,
-		 "openb pod list CSV to replay instead of synthetic churn", "FILE"},
+		 "openb pod list CSV, or Kubernetes Pod manifests (YAML or JSON), to replay instead of synthetic churn", "FILE"},
+		{"trace", 0, 0, G_OPTION_ARG_FILENAME, &options.trace,
+		 "CSV or JSON-lines pod trace to replay, read through --mapping", "FILE"},
+		{"mapping", 0, 0, G_OPTION_ARG_FILENAME, &options.mapping,
+		 "Mapping spec (YAML) naming the columns and units of --trace", "SPEC"},
 		{"policy", 0, 0, G_OPTION_ARG_STRING, &options.policy,
-		 "kube-default (default), kube-most-allocated, or a GPU policy: Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD", "NAME"},
+		 "kube-default (default), kube-most-allocated, a GPU policy (Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD), or a SchedulingPolicy file", "NAME|FILE"},
 		{"seed", 0, 0, G_OPTION_ARG_STRING, &options.seed,
 		 "Seed of the random generators (default 42)", "N"},
 		{"duration", 0, 0, G_OPTION_ARG_STRING, &options.duration,

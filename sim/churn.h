@@ -40,8 +40,12 @@ typedef struct sim_churn_config {
 	uint32_t racks; /* per zone */
 	int64_t max_pods; /* pod capacity of node-list nodes */
 	const char *node_events; /* may be NULL */
-	/* Workload: an openb pod list when set, else the generator. */
+	/* Workload: a pod file when set, else the generator. The pod file is
+	 * an openb pod list or Kubernetes Pod manifests (told apart by
+	 * content), or, with `mapping_path`, a generic trace read through
+	 * that mapping spec (sim/mapping.h). */
 	const char *pods_path;
+	const char *mapping_path;
 	sim_generator_config generator;
 	/* Stop time for pod lists; -1 runs until the list is done. The
 	 * generator stops at its duration. */

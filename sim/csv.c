@@ -13,6 +13,14 @@ void sim_csv_init(sim_csv *csv, const char *name, const char *text,
 	csv->length = length;
 	csv->fields = g_ptr_array_new();
 	csv->buffer = g_string_sized_new(256);
+	csv->delimiter = ',';
+}
+
+void sim_csv_set_delimiter(sim_csv *csv, char delimiter)
+{
+	g_return_if_fail(delimiter != '"' && delimiter != '\r' &&
+			 delimiter != '\n' && delimiter != '\0');
+	csv->delimiter = delimiter;
 }
 
 void sim_csv_release(sim_csv *csv)
@@ -53,12 +61,12 @@ static int split_line(sim_csv *csv, const char *line, size_t length,
 					g_string_append_c(csv->buffer, line[i++]);
 				}
 			}
-			if (i < length && line[i] != ',')
+			if (i < length && line[i] != csv->delimiter)
 				return score_fail(err, -EINVAL,
-						  "%s:%d: text after a quoted field: put a comma after the closing quote",
+						  "%s:%d: text after a quoted field: put a delimiter after the closing quote",
 						  csv->name, csv->line);
 		} else {
-			while (i < length && line[i] != ',') {
+			while (i < length && line[i] != csv->delimiter) {
 				if (line[i] == '"')
 					return score_fail(err, -EINVAL,
 							  "%s:%d: quote inside an unquoted field: quote the whole field",
@@ -69,7 +77,7 @@ static int split_line(sim_csv *csv, const char *line, size_t length,
 		g_string_append_c(csv->buffer, '\0');
 		if (i >= length)
 			return 0;
-		i++; /* the comma */
+		i++; /* the delimiter */
 	}
 }
 

@@ -1,7 +1,8 @@
 /* A line-at-a-time CSV reader over a buffer, for the trace files.
  *
- * Fields are separated by commas; a field may be quoted with '"' and then
- * contain commas and doubled quotes, but not line breaks. Lines end with
+ * Fields are separated by commas, or by another delimiter set with
+ * sim_csv_set_delimiter(); a field may be quoted with '"' and then contain
+ * delimiters and doubled quotes, but not line breaks. Lines end with
  * "\n" or "\r\n". Lines with no characters are skipped. A UTF-8 byte-order
  * mark at the start of the first line is dropped. The reader keeps line
  * numbers for error messages.
@@ -23,6 +24,7 @@ typedef struct sim_csv {
 	int line;          /* 1-based number of the line last read */
 	GPtrArray *fields; /* char *, pointing into `buffer` */
 	GString *buffer;   /* the unquoted fields of the line last read */
+	char delimiter;    /* ',' unless set */
 } sim_csv;
 
 /* Starts reading `text`; `name` and `text` are borrowed and must outlive
@@ -30,6 +32,10 @@ typedef struct sim_csv {
 void sim_csv_init(sim_csv *csv, const char *name, const char *text,
 		  size_t length);
 void sim_csv_release(sim_csv *csv);
+
+/* Sets the field delimiter, such as '\t' for tab-separated files. It must
+ * not be '"', '\r', '\n' or NUL. */
+void sim_csv_set_delimiter(sim_csv *csv, char delimiter);
 
 /* Reads the next non-empty line into csv->fields. Returns 1 when a line was
  * read, 0 at the end of the text, and -EINVAL for a malformed quoted field

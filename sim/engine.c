@@ -131,6 +131,7 @@ typedef struct node_info {
 struct sim_engine {
 	sim_engine_config config;
 	score_resource_table *resources;
+	bool own_resources;
 	score_model *model;
 	sim_placement *placement;
 	sim_queue queue;
@@ -209,7 +210,10 @@ int sim_engine_new(const sim_engine_config *config, sim_engine **out,
 
 	engine = g_new0(sim_engine, 1);
 	engine->config = *config;
-	engine->resources = score_resource_table_new();
+	engine->resources = config->resources;
+	engine->own_resources = config->resources == NULL;
+	if (engine->own_resources)
+		engine->resources = score_resource_table_new();
 	engine->model = score_model_new(engine->resources);
 	sim_queue_init(&engine->queue, &config->queue, on_backoff, engine);
 	sim_event_heap_init(&engine->heap);
@@ -280,7 +284,8 @@ void sim_engine_free(sim_engine *engine)
 	sim_event_heap_release(&engine->heap);
 	sim_queue_release(&engine->queue);
 	score_model_free(engine->model);
-	score_resource_table_free(engine->resources);
+	if (engine->own_resources)
+		score_resource_table_free(engine->resources);
 	g_free(engine);
 }
 
@@ -315,9 +320,31 @@ static int32_t gpu_model_number(sim_engine *engine, const sim_node_shape *shape,
 	return score_gpu_models_index(engine->config.gpu_models, shape->gpu_model, err);
 }
 
+/* Copies what a Kubernetes Node object adds to a shape: its labels,
+ * taints, unschedulable flag and extended resources. */
+static void copy_node_object(score_node *node, const score_node *from)
+{
+	for (uint32_t i = 0; i < from->labels.count; i++)
+		score_labels_set(&node->labels, from->labels.items[i].key,
+				 from->labels.items[i].value);
+	if (from->n_taints > 0) {
+		node->taints = g_new0(score_taint, from->n_taints);
+		node->n_taints = from->n_taints;
+		for (uint32_t i = 0; i < from->n_taints; i++) {
+			node->taints[i] = from->taints[i];
+			node->taints[i].key = score_intern(from->taints[i].key);
+			node->taints[i].value = score_intern(from->taints[i].value);
+		}
+	}
+	node->unschedulable = from->unschedulable;
+	for (int r = SCORE_RES_FIRST_EXTENDED; r < SCORE_RES_MAX; r++)
+		node->allocatable.v[r] = from->allocatable.v[r];
+}
+
+/* `from` may be NULL; see sim_engine_add_node_object(). */
 static int put_node(sim_engine *engine, const char *name,
 		    const sim_node_shape *shape, const char *zone,
-		    const char *rack, score_error *err)
+		    const char *rack, const score_node *from, score_error *err)
 {
 	score_node *node;
 	int32_t gpu_model;
@@ -346,6 +373,8 @@ static int put_node(sim_engine *engine, const char *name,
 		score_labels_set(&node->labels, SIM_LABEL_ZONE, zone);
 	if (rack != NULL)
 		score_labels_set(&node->labels, SIM_LABEL_RACK, rack);
+	if (from != NULL)
+		copy_node_object(node, from);
 	score_model_put_node(engine->model, node);
 
 	sim_placement_add_node(engine->placement, name, shape->gpus, gpu_model);
@@ -360,7 +389,13 @@ int sim_engine_add_node(sim_engine *engine, const char *name,
 			const sim_node_shape *shape, const char *zone,
 			const char *rack, score_error *err)
 {
-	return put_node(engine, name, shape, zone, rack, err);
+	return put_node(engine, name, shape, zone, rack, NULL, err);
+}
+
+int sim_engine_add_node_object(sim_engine *engine, const score_node *node,
+			       const sim_node_shape *shape, score_error *err)
+{
+	return put_node(engine, node->name, shape, NULL, NULL, node, err);
 }
 
 void sim_engine_add_node_event(sim_engine *engine, sim_node_event *event)
@@ -376,7 +411,8 @@ static void count_on_node(sim_engine *engine, const score_pod *pod, int sign)
 		engine->requested[r] += sign * pod->request.v[r];
 }
 
-/* A pending copy of a running pod, for queueing it again. */
+/* A pending copy of a running pod, for queueing it again, with every
+ * field that filters read. */
 static score_pod *pod_clone_pending(const score_pod *pod)
 {
 	score_pod *copy = score_pod_new();
@@ -398,6 +434,24 @@ static score_pod *pod_clone_pending(const score_pod *pod)
 			copy->tolerations[i].value = score_intern(pod->tolerations[i].value);
 		}
 	}
+	copy->host_network = pod->host_network;
+	copy->host_pid = pod->host_pid;
+	copy->host_ipc = pod->host_ipc;
+	copy->privileged = pod->privileged;
+	copy->uses_host_path = pod->uses_host_path;
+	copy->runtime_class_name = score_intern(pod->runtime_class_name);
+	if (pod->n_host_ports > 0) {
+		copy->host_ports = g_new0(score_host_port, pod->n_host_ports);
+		copy->n_host_ports = pod->n_host_ports;
+		for (uint32_t i = 0; i < pod->n_host_ports; i++) {
+			copy->host_ports[i] = pod->host_ports[i];
+			copy->host_ports[i].host_ip = score_intern(pod->host_ports[i].host_ip);
+		}
+	}
+	copy->owner.kind = score_intern(pod->owner.kind);
+	copy->owner.name = score_intern(pod->owner.name);
+	copy->owner.uid = score_intern(pod->owner.uid);
+	score_pod_set_tenant(copy, pod->tenant);
 	copy->phase = SCORE_POD_PENDING;
 	return copy;
 }
@@ -439,6 +493,8 @@ static void bind_pod(sim_engine *engine, sim_pod *pod, score_node *node)
 	count_on_node(engine, spec, 1);
 	if (was_empty)
 		engine->nodes_used++;
+	if (engine->observer->bound != NULL)
+		engine->observer->bound(engine->observer->data, pod, node);
 
 	pod->state = SIM_POD_RUNNING;
 	pod->pending_ms += waited;
@@ -464,6 +520,8 @@ static void unbind_pod(sim_engine *engine, sim_pod *pod, bool keep)
 	score_node *node = score_model_node(engine->model, spec->node_name);
 	score_pod *copy = keep ? pod_clone_pending(spec) : NULL;
 
+	if (node != NULL && engine->observer->unbound != NULL)
+		engine->observer->unbound(engine->observer->data, pod, node);
 	if (pod->gpu != NULL)
 		sim_placement_unbind_gpu(engine->placement, spec->node_name, pod->gpu);
 	if (engine->gpus)
@@ -626,7 +684,7 @@ static void on_node_event(sim_engine *engine, sim_node_event *event)
 
 	if (event->kind == SIM_NODE_ADD) {
 		if (put_node(engine, event->node, &event->shape, event->zone,
-			     event->rack, &err) < 0) {
+			     event->rack, NULL, &err) < 0) {
 			char *message = g_strdup_printf("%s:%d: %s", file, event->line,
 							err.message);
 

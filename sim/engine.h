@@ -133,6 +133,12 @@ typedef struct sim_sample {
 	uint64_t unschedulable;
 	uint32_t nodes;
 	uint32_t nodes_used; /* nodes with at least one pod */
+	/* Tenant co-residency, filled by the metrics (sim/tenancy.h), not
+	 * the engine: nodes with pods of two tenants or more, and the
+	 * tenant pairs, and untrusted tenant pairs, with pods on one node. */
+	uint32_t shared_nodes;
+	uint32_t tenant_pairs;
+	uint32_t untrusted_pairs;
 } sim_sample;
 
 typedef enum sim_pod_outcome {
@@ -153,6 +159,12 @@ typedef struct sim_observer {
 	 * the node it ran on last, or NULL. */
 	void (*finished)(void *data, const sim_pod *pod, const char *node,
 			 sim_pod_outcome outcome, int64_t now_ms);
+	/* A pod was placed on `node`, its first start or a later one, and
+	 * is counted there already. */
+	void (*bound)(void *data, const sim_pod *pod, const score_node *node);
+	/* A pod is about to leave `node`: it completed or was evicted. It
+	 * is still counted there. */
+	void (*unbound)(void *data, const sim_pod *pod, const score_node *node);
 	/* Called every few thousand events with `progress_data`. */
 	void (*progress)(void *progress_data, int64_t now_ms, uint64_t arrivals,
 			 double fraction);
@@ -196,6 +208,11 @@ typedef struct sim_engine_config {
 	/* GPU model names of nodes and pods; borrowed, may be NULL when no
 	 * node has GPUs. */
 	score_gpu_models *gpu_models;
+	/* The model's resource table; borrowed, and it must outlive the
+	 * engine. NULL makes the engine create its own. A policy file
+	 * (sim/policyfile.h) must be loaded with the table the model uses,
+	 * because its resource names take slots there. */
+	score_resource_table *resources;
 } sim_engine_config;
 
 /* Fills `config` with the defaults: kube-default, the queue defaults,
@@ -216,6 +233,14 @@ int sim_engine_add_node(sim_engine *engine, const char *name,
 			const char *rack, score_error *err);
 
 /* Schedules a node event; takes ownership of `event`. */
+/* Adds a node at time 0 from a Kubernetes Node object (borrowed): CPU,
+ * memory, pods and GPUs come from `shape`, and the node's labels (its
+ * zone included), taints, unschedulable flag and extended resources from
+ * `node`, whose extended resource slots must be those of the engine's
+ * resource table. Fails as sim_engine_add_node() does. */
+int sim_engine_add_node_object(sim_engine *engine, const score_node *node,
+			       const sim_node_shape *shape, score_error *err);
+
 void sim_engine_add_node_event(sim_engine *engine, sim_node_event *event);
 
 /* Runs the simulation: reads the source to its end, or to end_ms.

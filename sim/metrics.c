@@ -157,6 +157,11 @@ int sim_metrics_init(sim_metrics *metrics, const char *pods_csv_path,
 	sim_histogram_init(&metrics->never_started);
 	metrics->warnings = g_ptr_array_new_with_free_func(g_free);
 	metrics->gpus = gpus;
+	metrics->untrusted_met = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						       g_free, NULL);
+	metrics->peer_cost = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+						   g_free);
+	sim_histogram_init(&metrics->peer_costs);
 	if (pods_csv_path == NULL)
 		return 0;
 
@@ -166,7 +171,8 @@ int sim_metrics_init(sim_metrics *metrics, const char *pods_csv_path,
 		return score_fail(err, -errno, "cannot write %s: %s", pods_csv_path,
 				  g_strerror(errno));
 	note_write(metrics, fputs("name,namespace,app,arrival_s,start_s,pending_s,"
-				  "node,end_s,outcome,attempts,evictions\n",
+				  "node,end_s,outcome,attempts,evictions,tenant,"
+				  "untrusted_tenants_on_node,peers,peer_cost\n",
 				  metrics->pods_csv));
 	return 0;
 }
@@ -197,15 +203,113 @@ void sim_metrics_release(sim_metrics *metrics)
 	sim_histogram_release(&metrics->never_started);
 	if (metrics->warnings != NULL)
 		g_ptr_array_free(metrics->warnings, TRUE);
+	if (metrics->untrusted_met != NULL)
+		g_hash_table_destroy(metrics->untrusted_met);
+	if (metrics->peer_cost != NULL)
+		g_hash_table_destroy(metrics->peer_cost);
+	sim_histogram_release(&metrics->peer_costs);
 	g_free(metrics->pods_csv_path);
 	memset(metrics, 0, sizeof(*metrics));
+}
+
+void sim_metrics_track_tenants(sim_metrics *metrics, sim_tenancy *tenancy)
+{
+	metrics->tenancy = tenancy;
+}
+
+void sim_metrics_track_peer_cost(sim_metrics *metrics,
+				 const score_locality_config *locality,
+				 const score_model *model)
+{
+	metrics->locality = locality;
+	metrics->model = model;
+}
+
+/* Stores a placed pod's number of placed peers and its mean cost to them
+ * as two doubles. */
+static void record_peer_cost(sim_metrics *metrics, const sim_pod *pod,
+			     const score_node *node)
+{
+	GHashTable *peers = score_locality_peers(metrics->locality, metrics->model, pod->pod);
+	GHashTableIter iter;
+	gpointer key;
+	double total = 0;
+	double *value;
+	guint n = 0;
+	int64_t index = (int64_t)pod->index;
+
+	g_hash_table_iter_init(&iter, peers);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const score_pod *peer = key;
+		const score_node *peer_node = peer->node_name != NULL ?
+						      score_model_node(metrics->model, peer->node_name) :
+						      NULL;
+
+		if (peer_node == NULL)
+			continue;
+		total += (double)score_locality_cost(metrics->locality, node->name, &node->labels,
+						     peer_node->name, &peer_node->labels);
+		n++;
+	}
+	g_hash_table_unref(peers);
+	if (n == 0) {
+		g_hash_table_remove(metrics->peer_cost, &index);
+		return;
+	}
+	value = g_new(double, 2);
+	value[0] = n;
+	value[1] = total / n;
+	g_hash_table_insert(metrics->peer_cost, g_memdup2(&index, sizeof(index)), value);
 }
 
 static void on_sample(void *data, const sim_sample *sample)
 {
 	sim_metrics *metrics = data;
+	sim_sample kept = *sample;
 
-	g_array_append_val(metrics->samples, *sample);
+	if (metrics->tenancy != NULL) {
+		sim_tenancy_counts counts;
+
+		sim_tenancy_counts_now(metrics->tenancy, &counts);
+		kept.shared_nodes = counts.shared_nodes;
+		kept.tenant_pairs = counts.tenant_pairs;
+		kept.untrusted_pairs = counts.untrusted_pairs;
+	}
+	g_array_append_val(metrics->samples, kept);
+}
+
+static void on_bound(void *data, const sim_pod *pod, const score_node *node)
+{
+	sim_metrics *metrics = data;
+	uint32_t untrusted;
+	gpointer known;
+	int64_t index = (int64_t)pod->index;
+
+	if (metrics->locality != NULL)
+		record_peer_cost(metrics, pod, node);
+	if (metrics->tenancy == NULL)
+		return;
+	untrusted = sim_tenancy_bind(metrics->tenancy, pod->pod, node);
+	if (untrusted == 0)
+		return;
+	metrics->placements_next_to_untrusted++;
+	known = g_hash_table_lookup(metrics->untrusted_met, &index);
+	if (known == NULL) {
+		metrics->pods_next_to_untrusted++;
+		g_hash_table_insert(metrics->untrusted_met, g_memdup2(&index, sizeof(index)),
+				    GUINT_TO_POINTER(untrusted));
+	} else if (GPOINTER_TO_UINT(known) < untrusted) {
+		g_hash_table_insert(metrics->untrusted_met, g_memdup2(&index, sizeof(index)),
+				    GUINT_TO_POINTER(untrusted));
+	}
+}
+
+static void on_unbound(void *data, const sim_pod *pod, const score_node *node)
+{
+	sim_metrics *metrics = data;
+
+	if (metrics->tenancy != NULL)
+		sim_tenancy_unbind(metrics->tenancy, pod->pod, node);
 }
 
 static void on_compact(void *data)
@@ -253,6 +357,42 @@ static const char *const outcome_names[] = {
 	[SIM_OUTCOME_PENDING] = "pending",
 };
 
+/* The tenant and untrusted_tenants_on_node fields of a pod's row; both
+ * empty without a tracker. Forgets what the pod met. */
+static void write_tenancy(sim_metrics *metrics, const sim_pod *pod, FILE *out)
+{
+	int64_t index = (int64_t)pod->index;
+	gpointer met;
+
+	if (metrics->tenancy == NULL) {
+		fputc(',', out);
+		return;
+	}
+	if (pod->pod != NULL)
+		write_field(out, sim_tenancy_pod_tenant(metrics->tenancy, pod->pod));
+	met = g_hash_table_lookup(metrics->untrusted_met, &index);
+	fprintf(out, ",%u", GPOINTER_TO_UINT(met));
+	if (met != NULL)
+		g_hash_table_remove(metrics->untrusted_met, &index);
+}
+
+/* The peers and peer_cost fields; empty for a pod without placed peers.
+ * Adds the pod's cost to the distribution and removes its entry. */
+static void write_peer_cost(sim_metrics *metrics, const sim_pod *pod, FILE *out)
+{
+	int64_t index = (int64_t)pod->index;
+	const double *value = g_hash_table_lookup(metrics->peer_cost, &index);
+
+	fputc(',', out);
+	if (value == NULL) {
+		fputc(',', out);
+		return;
+	}
+	fprintf(out, "%.0f,%.3f", value[0], value[1]);
+	sim_histogram_add(&metrics->peer_costs, value[1]);
+	g_hash_table_remove(metrics->peer_cost, &index);
+}
+
 static void on_finished(void *data, const sim_pod *pod, const char *node,
 			sim_pod_outcome outcome, int64_t now_ms)
 {
@@ -285,8 +425,11 @@ static void on_finished(void *data, const sim_pod *pod, const char *node,
 	fputc(',', out);
 	if (outcome == SIM_OUTCOME_COMPLETED)
 		fprintf(out, "%.3f", (double)now_ms / 1000.0);
-	note_write(metrics, fprintf(out, ",%s,%u,%u\n", outcome_names[outcome],
-				    pod->total_attempts, pod->evictions));
+	fprintf(out, ",%s,%u,%u,", outcome_names[outcome], pod->total_attempts,
+		pod->evictions);
+	write_tenancy(metrics, pod, out);
+	write_peer_cost(metrics, pod, out);
+	note_write(metrics, fputc('\n', out) == EOF ? -1 : 0);
 }
 
 void sim_metrics_observer(sim_metrics *metrics, sim_observer *observer)
@@ -296,6 +439,8 @@ void sim_metrics_observer(sim_metrics *metrics, sim_observer *observer)
 	observer->compact = on_compact;
 	observer->started = on_started;
 	observer->finished = on_finished;
+	observer->bound = on_bound;
+	observer->unbound = on_unbound;
 	observer->data = metrics;
 }
 
@@ -315,6 +460,29 @@ static void pending_stats_of(const sim_histogram *histogram, uint64_t censored,
 	out->p99_s = sim_histogram_quantile(histogram, 0.99);
 	out->max_s = histogram->max;
 	out->mean_s = histogram->sum / (double)histogram->total;
+}
+
+static void summarize_tenancy(const sim_metrics *metrics, sim_summary *summary)
+{
+	guint n = metrics->samples->len;
+
+	summary->tenancy = true;
+	summary->tenants = sim_tenancy_tenants_seen(metrics->tenancy);
+	summary->tenant_pairs_seen = sim_tenancy_pairs_seen(metrics->tenancy);
+	summary->untrusted_pairs_seen = sim_tenancy_untrusted_pairs_seen(metrics->tenancy);
+	summary->placements_next_to_untrusted = metrics->placements_next_to_untrusted;
+	summary->pods_next_to_untrusted = metrics->pods_next_to_untrusted;
+	for (guint i = 0; i < n; i++) {
+		const sim_sample *sample = &g_array_index(metrics->samples, sim_sample, i);
+
+		summary->shared_nodes_mean += (double)sample->shared_nodes / n;
+		summary->tenant_pairs_mean += (double)sample->tenant_pairs / n;
+		summary->untrusted_pairs_mean += (double)sample->untrusted_pairs / n;
+		summary->shared_nodes_max = MAX(summary->shared_nodes_max, sample->shared_nodes);
+		summary->tenant_pairs_max = MAX(summary->tenant_pairs_max, sample->tenant_pairs);
+		summary->untrusted_pairs_max = MAX(summary->untrusted_pairs_max,
+						   sample->untrusted_pairs);
+	}
 }
 
 void sim_metrics_summarize(const sim_metrics *metrics,
@@ -361,6 +529,18 @@ void sim_metrics_summarize(const sim_metrics *metrics,
 	if (n > 0)
 		summary->nodes_at_end =
 			g_array_index(metrics->samples, sim_sample, n - 1).nodes;
+	if (metrics->tenancy != NULL)
+		summarize_tenancy(metrics, summary);
+	if (metrics->locality != NULL) {
+		const sim_histogram *costs = &metrics->peer_costs;
+
+		summary->peer_cost = true;
+		summary->pods_with_peers = costs->total;
+		summary->peer_cost_mean = costs->total > 0 ? costs->sum / (double)costs->total : 0;
+		summary->peer_cost_p50 = sim_histogram_quantile(costs, 0.50);
+		summary->peer_cost_p99 = sim_histogram_quantile(costs, 0.99);
+		summary->peer_cost_max = costs->max;
+	}
 }
 
 const char *sim_format_seconds(double seconds, char *buf, size_t size)
@@ -393,7 +573,10 @@ static GString *timeseries_csv(const sim_metrics *metrics)
 
 	if (metrics->gpus)
 		g_string_append(csv, "gpu_pct,gpu_frag_pct,");
-	g_string_append(csv, "running,pending,unschedulable,nodes,nodes_used\n");
+	g_string_append(csv, "running,pending,unschedulable,nodes,nodes_used");
+	if (metrics->tenancy != NULL)
+		g_string_append(csv, ",shared_nodes,tenant_pairs,untrusted_pairs");
+	g_string_append_c(csv, '\n');
 	for (guint i = 0; i < metrics->samples->len; i++) {
 		const sim_sample *s = &g_array_index(metrics->samples, sim_sample, i);
 
@@ -403,11 +586,15 @@ static GString *timeseries_csv(const sim_metrics *metrics)
 		if (metrics->gpus)
 			g_string_append_printf(csv, "%.2f,%.2f,", s->gpu_pct,
 					       s->gpu_frag_pct);
-		g_string_append_printf(csv, "%llu,%llu,%llu,%u,%u\n",
+		g_string_append_printf(csv, "%llu,%llu,%llu,%u,%u",
 				       (unsigned long long)s->running,
 				       (unsigned long long)s->pending,
 				       (unsigned long long)s->unschedulable, s->nodes,
 				       s->nodes_used);
+		if (metrics->tenancy != NULL)
+			g_string_append_printf(csv, ",%u,%u,%u", s->shared_nodes,
+					       s->tenant_pairs, s->untrusted_pairs);
+		g_string_append_c(csv, '\n');
 	}
 	return csv;
 }
@@ -467,6 +654,62 @@ static bool add_pending(cJSON *root, const sim_summary *summary)
 	return true;
 }
 
+/* {"mean": ..., "max": ...} over the samples. */
+static bool add_mean_max(cJSON *parent, const char *name, double mean, uint32_t max)
+{
+	cJSON *object = cJSON_AddObjectToObject(parent, name);
+
+	if (object == NULL)
+		return false;
+	add_number(object, "mean", mean);
+	add_number(object, "max", max);
+	return true;
+}
+
+static bool add_peer_cost(cJSON *root, const sim_summary *summary)
+{
+	cJSON *cost = cJSON_AddObjectToObject(root, "peer_cost");
+	static const char *const fields[] = {"mean", "p50", "p99", "max"};
+	const double values[] = {summary->peer_cost_mean, summary->peer_cost_p50,
+				 summary->peer_cost_p99, summary->peer_cost_max};
+
+	if (cost == NULL)
+		return false;
+	add_number(cost, "pods_with_peers", (double)summary->pods_with_peers);
+	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
+		if (summary->pods_with_peers > 0)
+			add_number(cost, fields[i], values[i]);
+		else
+			cJSON_AddNullToObject(cost, fields[i]);
+	}
+	cJSON_AddStringToObject(cost, "note",
+				"mean topology cost from each pod's node to its placed peers at its last placement, in the policy's spec.topology units");
+	return true;
+}
+
+static bool add_tenancy(cJSON *root, const sim_summary *summary)
+{
+	cJSON *tenancy = cJSON_AddObjectToObject(root, "tenancy");
+
+	if (tenancy == NULL ||
+	    !add_mean_max(tenancy, "shared_nodes", summary->shared_nodes_mean,
+			  summary->shared_nodes_max) ||
+	    !add_mean_max(tenancy, "tenant_pairs_sharing_a_node", summary->tenant_pairs_mean,
+			  summary->tenant_pairs_max) ||
+	    !add_mean_max(tenancy, "untrusted_pairs_sharing_a_node",
+			  summary->untrusted_pairs_mean, summary->untrusted_pairs_max))
+		return false;
+	add_number(tenancy, "tenants", summary->tenants);
+	add_number(tenancy, "tenant_pairs_ever_sharing", summary->tenant_pairs_seen);
+	add_number(tenancy, "untrusted_pairs_ever_sharing", summary->untrusted_pairs_seen);
+	add_number(tenancy, "placements_next_to_untrusted",
+		   (double)summary->placements_next_to_untrusted);
+	add_number(tenancy, "pods_next_to_untrusted", (double)summary->pods_next_to_untrusted);
+	add_number(tenancy, "pods_next_to_untrusted_pct",
+		   share_pct(summary->pods_next_to_untrusted, summary->started));
+	return true;
+}
+
 static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
 			   const GPtrArray *warnings)
 {
@@ -517,6 +760,14 @@ static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
 	}
 	add_number(root, "mean_nodes_used", summary->nodes_used_mean);
 	add_number(root, "nodes_at_end", summary->nodes_at_end);
+	if (summary->peer_cost && !add_peer_cost(root, summary)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	if (summary->tenancy && !add_tenancy(root, summary)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	return root;
 }
 

@@ -18,7 +18,20 @@
  *                   for pods still running or waiting, so rows are in the
  *                   order pods left the simulation;
  *   summary.json    the parameters, counts, pending-time percentiles,
- *                   mean allocation and the warnings of the run.
+ *                   mean allocation, tenant co-residency and the warnings
+ *                   of the run.
+ *
+ * Tenant co-residency (sim/tenancy.h) is measured when a tracker is set
+ * with sim_metrics_track_tenants(). Each sample counts the nodes shared by
+ * tenants, and the tenant pairs and untrusted pairs sharing a node. Each
+ * pod records how many untrusted tenants were on its node when placed.
+ *
+ * Network cost to peers is measured when a policy's locality config is
+ * set with sim_metrics_track_peer_cost(): at each placement, the mean
+ * topology cost (score_locality_cost()) from the pod's node to the nodes
+ * of its placed peers (score_locality_peers()). A pod keeps the value of
+ * its last placement; pods without placed peers have none. Peers placed
+ * after the pod are not counted for it, but it counts for them.
  */
 #ifndef STOWAGE_SIM_METRICS_H
 #define STOWAGE_SIM_METRICS_H
@@ -31,7 +44,9 @@
 #include <glib.h>
 
 #include "scoring/error.h"
+#include "scoring/locality.h"
 #include "sim/engine.h"
+#include "sim/tenancy.h"
 
 /* ---- Histogram ----------------------------------------------------------- */
 
@@ -109,12 +124,37 @@ typedef struct sim_summary {
 	double gpu_mean_pct;
 	double gpu_frag_mean_pct;
 	double nodes_used_mean;
+	/* Network cost to peers; `peer_cost` false without a locality
+	 * config. The distribution is over pods with placed peers. */
+	bool peer_cost;
+	uint64_t pods_with_peers;
+	double peer_cost_mean;
+	double peer_cost_p50;
+	double peer_cost_p99;
+	double peer_cost_max;
 	uint32_t nodes_at_end;
 	uint64_t peak_pending;
 	double peak_pending_s;
 	double simulated_s;
 	double wall_s;
 	bool gpus;
+
+	/* Tenant co-residency; all 0 and `tenancy` false without a tracker.
+	 * Means and maxima are over the samples. */
+	bool tenancy;
+	uint32_t tenants; /* tenants with at least one placed pod */
+	double shared_nodes_mean;
+	uint32_t shared_nodes_max;
+	double tenant_pairs_mean;
+	uint32_t tenant_pairs_max;
+	double untrusted_pairs_mean;
+	uint32_t untrusted_pairs_max;
+	uint32_t tenant_pairs_seen;    /* pairs that shared a node at any time */
+	uint32_t untrusted_pairs_seen;
+	/* Placements onto a node with pods of an untrusted tenant, and the
+	 * pods that had at least one such placement. */
+	uint64_t placements_next_to_untrusted;
+	uint64_t pods_next_to_untrusted;
 } sim_summary;
 
 typedef struct sim_metrics {
@@ -130,6 +170,18 @@ typedef struct sim_metrics {
 	 * (char *, owned), such as pod shapes that fit no node. */
 	GPtrArray *warnings;
 	bool gpus;
+
+	sim_tenancy *tenancy; /* borrowed; NULL without co-residency metrics */
+	/* Pod index -> the most untrusted tenants met at one of its
+	 * placements, for pods that met any. */
+	GHashTable *untrusted_met;
+	uint64_t placements_next_to_untrusted;
+	uint64_t pods_next_to_untrusted;
+
+	const score_locality_config *locality; /* borrowed; NULL: no peer cost */
+	const score_model *model;              /* borrowed, with `locality` */
+	GHashTable *peer_cost; /* pod index -> double *, at its last placement */
+	sim_histogram peer_costs; /* over pods that left or were reported */
 } sim_metrics;
 
 /* Starts collecting. With `pods_csv_path`, opens that file and writes its
@@ -139,6 +191,17 @@ int sim_metrics_init(sim_metrics *metrics, const char *pods_csv_path,
 /* Closes pods.csv and reports a failed write. */
 int sim_metrics_close(sim_metrics *metrics, score_error *err);
 void sim_metrics_release(sim_metrics *metrics);
+
+/* Measures tenant co-residency with `tenancy` (borrowed: it must outlive
+ * the run). Call it before the run. */
+void sim_metrics_track_tenants(sim_metrics *metrics, sim_tenancy *tenancy);
+
+/* Measures each pod's network cost to its peers with `locality` over
+ * `model` (both borrowed: they must outlive the run). Call it before the
+ * run. */
+void sim_metrics_track_peer_cost(sim_metrics *metrics,
+				 const score_locality_config *locality,
+				 const score_model *model);
 
 /* Fills `observer` with callbacks that feed `metrics`; `progress` is left
  * for the caller. */

@@ -71,6 +71,14 @@ static const char *const kube_names[] = {
 	[SIM_POLICY_KUBE_MOST_ALLOCATED] = "kube-most-allocated",
 };
 
+/* True for a name that can only be meant as a file. */
+static bool looks_like_file(const char *name)
+{
+	return strchr(name, '/') != NULL || g_str_has_suffix(name, ".yaml") ||
+	       g_str_has_suffix(name, ".yml") ||
+	       g_file_test(name, G_FILE_TEST_IS_REGULAR);
+}
+
 int sim_policy_parse(const char *name, sim_policy *policy, score_error *err)
 {
 	memset(policy, 0, sizeof(*policy));
@@ -85,13 +93,20 @@ int sim_policy_parse(const char *name, sim_policy *policy, score_error *err)
 	policy->kind = SIM_POLICY_GPU;
 	if (score_gpu_policy_parse(name, &policy->gpu, NULL) == 0)
 		return 0;
+	if (name[0] != '\0' && looks_like_file(name)) {
+		policy->kind = SIM_POLICY_FILE;
+		policy->path = name;
+		return 0;
+	}
 	return score_fail(err, -EINVAL,
-			  "unknown policy \"%s\": use kube-default, kube-most-allocated, or for GPU clusters Random, DotProd, GpuClustering, GpuPacking, BestFit or FGD",
+			  "unknown policy \"%s\": use kube-default, kube-most-allocated, for GPU clusters Random, DotProd, GpuClustering, GpuPacking, BestFit or FGD, or the path of a policy file (a SchedulingPolicy or a ConfigMap holding one)",
 			  name);
 }
 
 const char *sim_policy_name(const sim_policy *policy)
 {
+	if (policy->kind == SIM_POLICY_FILE)
+		return policy->path;
 	if (policy->kind == SIM_POLICY_GPU)
 		return score_gpu_policy_name(policy->gpu);
 	return kube_names[policy->kind];
@@ -116,12 +131,48 @@ uint32_t sim_feasible_nodes_to_find(uint32_t n_nodes, int percentage)
 
 /* ---- Construction -------------------------------------------------------- */
 
+static void fill_gpu_config(sim_placement *placement)
+{
+	const sim_placement_config *config = &placement->config;
+
+	placement->gpu_config.policy = config->policy.kind == SIM_POLICY_GPU ?
+					       config->policy.gpu : SCORE_GPU_RANDOM;
+	placement->gpu_config.typical = config->typical;
+	placement->gpu_config.nodes = placement->gpu_nodes;
+	placement->gpu_config.pods = placement->gpu_pods;
+	placement->gpu_config.rand = placement->rand;
+}
+
+/* Adds the GPU filter alone on a cluster with GPUs, for the policies that
+ * do not score GPUs. */
+static int add_gpu_filter(sim_placement *placement, score_error *err)
+{
+	const score_filter gpu_filter = {
+		.name = "GpuShare",
+		.run = score_gpu_filter,
+		.config = &placement->gpu_config,
+	};
+
+	if (!placement->config.gpus)
+		return 0;
+	fill_gpu_config(placement);
+	return score_pipeline_add_filter(&placement->pipeline, &gpu_filter, err);
+}
+
 static int build_pipeline(sim_placement *placement, score_error *err)
 {
 	const sim_placement_config *config = &placement->config;
 	int64_t allocation_weight = 1;
 	int64_t balanced_weight = 1;
 	int ret;
+
+	if (config->policy.kind == SIM_POLICY_FILE) {
+		/* The policy's filters and scorers point into the policy,
+		 * which outlives the placement, so a copy of the array is
+		 * enough. */
+		placement->pipeline = *config->pipeline;
+		return add_gpu_filter(placement, err);
+	}
 
 	score_contention_defaults(&placement->contention);
 	if (config->policy.kind == SIM_POLICY_KUBE_MOST_ALLOCATED)
@@ -136,25 +187,14 @@ static int build_pipeline(sim_placement *placement, score_error *err)
 	ret = score_pipeline_add_contention(&placement->pipeline,
 					    &placement->contention,
 					    allocation_weight, balanced_weight, err);
-	if (ret < 0 || !config->gpus)
+	if (ret < 0)
 		return ret;
-
-	placement->gpu_config.policy = config->policy.kind == SIM_POLICY_GPU ?
-					       config->policy.gpu : SCORE_GPU_RANDOM;
-	placement->gpu_config.typical = config->typical;
-	placement->gpu_config.nodes = placement->gpu_nodes;
-	placement->gpu_config.pods = placement->gpu_pods;
-	placement->gpu_config.rand = placement->rand;
-	if (config->policy.kind == SIM_POLICY_GPU)
+	if (config->policy.kind == SIM_POLICY_GPU) {
+		fill_gpu_config(placement);
 		return score_pipeline_add_gpu(&placement->pipeline,
 					      &placement->gpu_config, 1, err);
-
-	const score_filter gpu_filter = {
-		.name = "GpuShare",
-		.run = score_gpu_filter,
-		.config = &placement->gpu_config,
-	};
-	return score_pipeline_add_filter(&placement->pipeline, &gpu_filter, err);
+	}
+	return add_gpu_filter(placement, err);
 }
 
 int sim_placement_new(const sim_placement_config *config, score_model *model,
@@ -172,6 +212,10 @@ int sim_placement_new(const sim_placement_config *config, score_model *model,
 	    config->policy.gpu == SCORE_GPU_FGD && config->typical == NULL)
 		return score_fail(err, -EINVAL,
 				  "policy FGD needs the workload's typical pods, and none were given");
+	if (config->policy.kind == SIM_POLICY_FILE && config->pipeline == NULL)
+		return score_fail(err, -EINVAL,
+				  "policy file %s was not loaded: load it with sim_policy_file_load() and pass its pipeline",
+				  config->policy.path);
 	if (config->percentage_of_nodes_to_score < 0 ||
 	    config->percentage_of_nodes_to_score > 100)
 		return score_fail(err, -EINVAL,
@@ -517,7 +561,7 @@ static bool known_unfit(sim_placement *placement, const score_request *request,
 {
 	uint64_t since;
 
-	if (unfit_mark == 0)
+	if (unfit_mark == 0 || placement->config.nonlocal_filters)
 		return false;
 	since = unfit_mark - 1;
 	/* With the log dropped past `since`, or more entries to check than
@@ -580,6 +624,11 @@ score_node *sim_placement_choose(sim_placement *placement, const score_pod *pod,
 		g_hash_table_insert(placement->gpu_pods, (gpointer)pod->uid,
 				    (gpointer)&gpu->shape);
 
+	/* Criteria with per-request state (a policy's locality finds the
+	 * pod's peers) prepare it once per attempt; the model does not
+	 * change during one. */
+	if (placement->config.policy.kind == SIM_POLICY_FILE)
+		request.cache = score_request_cache_new();
 	if (unfit_mark == NULL || !known_unfit(placement, &request, *unfit_mark)) {
 		find_feasible(placement, &request, unfit_mark != NULL && *unfit_mark != 0);
 		if (placement->feasible->len == 1)
@@ -593,6 +642,7 @@ score_node *sim_placement_choose(sim_placement *placement, const score_pod *pod,
 
 	if (gpu != NULL)
 		g_hash_table_remove(placement->gpu_pods, pod->uid);
+	score_request_cache_free(request.cache);
 	return chosen;
 }
 

@@ -10,9 +10,13 @@
  *   kube-most-allocated  the same with the MostAllocated strategy;
  *   Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD
  *                        the GPU policies of scoring/gpu.h, after the same
- *                        filters and the GPU filter.
- * On a cluster with GPUs the kube policies get the GPU filter too, so that
- * pods only land where their GPU share fits.
+ *                        filters and the GPU filter;
+ *   a policy file        the pipeline that pol_policy_pipeline() builds
+ *                        from a SchedulingPolicy, the one `stowage serve`
+ *                        runs: its contention filters and scorers, host
+ *                        ports, and its isolation filter and scorer.
+ * On a cluster with GPUs the kube policies and policy files get the GPU
+ * filter too, so that pods only land where their GPU share fits.
  *
  * Like kube-scheduler, a placement does not look at every node on a large
  * cluster. It walks its node list from where the previous pod stopped and
@@ -46,6 +50,11 @@
  * was, so skipping it changes nothing for the next pod. Removing a node
  * clears the log, and a pod whose position is no longer in it walks all
  * nodes.
+ * The isolation filters of a policy file keep the proof valid: a tenant,
+ * pool or group conflict only ends when a pod leaves the node, which the
+ * log records. Hard locality rules do not (a node may fit once a distant
+ * peer leaves), so with them every retry walks the nodes
+ * (sim_placement_config.nonlocal_filters).
  *
  * Threads: none. The placement borrows the model and must not outlive it.
  */
@@ -61,24 +70,31 @@
 #include "scoring/error.h"
 #include "scoring/gpu.h"
 #include "scoring/model.h"
+#include "scoring/pipeline.h"
 #include "sim/queue.h"
 
 typedef enum sim_policy_kind {
 	SIM_POLICY_KUBE_DEFAULT = 0,
 	SIM_POLICY_KUBE_MOST_ALLOCATED,
 	SIM_POLICY_GPU,
+	SIM_POLICY_FILE, /* a SchedulingPolicy or ConfigMap file */
 } sim_policy_kind;
 
 typedef struct sim_policy {
 	sim_policy_kind kind;
 	score_gpu_policy gpu; /* for SIM_POLICY_GPU */
+	const char *path;     /* for SIM_POLICY_FILE; borrowed */
 } sim_policy;
 
 /* Parses "kube-default", "kube-most-allocated" or a GPU policy name (any
- * case); the message lists the names. */
+ * case). Any other name that is an existing file, contains a '/' or ends
+ * in .yaml or .yml is a policy file; `policy->path` then borrows `name`,
+ * and the file is read later (sim/policyfile.h). The message lists the
+ * names. */
 int sim_policy_parse(const char *name, sim_policy *policy, score_error *err);
 
-/* Returns the policy's name as sim_policy_parse() accepts it. Static. */
+/* Returns the policy's name as sim_policy_parse() accepts it: the path for
+ * a policy file. Borrowed. */
 const char *sim_policy_name(const sim_policy *policy);
 
 typedef struct sim_placement_config {
@@ -89,12 +105,22 @@ typedef struct sim_placement_config {
 	bool gpus;                        /* the cluster has GPU nodes */
 	const score_gpu_typical *typical; /* borrowed; FGD and fragmentation */
 	uint32_t seed; /* of the GRand behind Random's draws */
+	/* For SIM_POLICY_FILE: the policy's pipeline (pol_policy_pipeline()).
+	 * Borrowed: the caller holds a reference to the policy while the
+	 * placement lives. */
+	const score_pipeline *pipeline;
+	/* A filter of the pipeline can accept a node after a pod left
+	 * another node, as a hard locality rule does when a distant peer
+	 * leaves. That breaks the proof behind the retry shortcut, so every
+	 * retry walks the nodes. */
+	bool nonlocal_filters;
 } sim_placement_config;
 
 typedef struct sim_placement sim_placement;
 
 /* Builds the pipeline for `config` over `model` (borrowed). Fails for FGD
- * without typical pods or a GPU policy on a cluster without GPUs. The
+ * without typical pods, a GPU policy on a cluster without GPUs, or a
+ * policy file without its pipeline. The
  * caller frees it with sim_placement_free(). */
 int sim_placement_new(const sim_placement_config *config, score_model *model,
 		      sim_placement **out, score_error *err);

@@ -37,6 +37,9 @@ typedef struct series_data {
 	double *unschedulable;
 	double *nodes;
 	double *nodes_used;
+	double *shared_nodes;
+	double *tenant_pairs;
+	double *untrusted_pairs;
 } series_data;
 
 static void series_fill(const sim_metrics *metrics, series_data *data)
@@ -53,6 +56,9 @@ static void series_fill(const sim_metrics *metrics, series_data *data)
 	data->unschedulable = g_new(double, n);
 	data->nodes = g_new(double, n);
 	data->nodes_used = g_new(double, n);
+	data->shared_nodes = g_new(double, n);
+	data->tenant_pairs = g_new(double, n);
+	data->untrusted_pairs = g_new(double, n);
 	for (size_t i = 0; i < n; i++) {
 		const sim_sample *s = &g_array_index(metrics->samples, sim_sample, i);
 
@@ -65,6 +71,9 @@ static void series_fill(const sim_metrics *metrics, series_data *data)
 		data->unschedulable[i] = (double)s->unschedulable;
 		data->nodes[i] = s->nodes;
 		data->nodes_used[i] = s->nodes_used;
+		data->shared_nodes[i] = s->shared_nodes;
+		data->tenant_pairs[i] = s->tenant_pairs;
+		data->untrusted_pairs[i] = s->untrusted_pairs;
 	}
 }
 
@@ -79,6 +88,9 @@ static void series_free(series_data *data)
 	g_free(data->unschedulable);
 	g_free(data->nodes);
 	g_free(data->nodes_used);
+	g_free(data->shared_nodes);
+	g_free(data->tenant_pairs);
+	g_free(data->untrusted_pairs);
 }
 
 static void time_plot(sim_svg_plot *plot, const char *title, const char *y_label,
@@ -158,6 +170,27 @@ static void plot_fragmentation(const series_data *data, GString *out)
 			 data->gpu_frag, data->n, false);
 	sim_svg_plot_add(&plot, "allocated", COLOR_GPU, data->time, data->gpu,
 			 data->n, false);
+	sim_svg_write(&plot, out);
+}
+
+static void plot_tenancy(const series_data *data, GString *out)
+{
+	sim_svg_plot plot;
+	double highest = 0;
+
+	time_plot(&plot, "Tenant co-residency", "count", data);
+	for (size_t i = 0; i < data->n; i++)
+		highest = MAX(highest, MAX(data->shared_nodes[i], data->tenant_pairs[i]));
+	plot.y_min = 0;
+	if (highest < 5)
+		plot.y_max = 5;
+	sim_svg_plot_add(&plot, "nodes shared by tenants", COLOR_CPU, data->time,
+			 data->shared_nodes, data->n, false);
+	sim_svg_plot_add(&plot, "tenant pairs sharing a node", COLOR_NODES, data->time,
+			 data->tenant_pairs, data->n, false);
+	sim_svg_plot_add(&plot, "untrusted pairs sharing a node", COLOR_PENDING,
+			 data->time, data->untrusted_pairs, data->n, false);
+	plot.series[plot.n_series - 1].dashed = true;
 	sim_svg_write(&plot, out);
 }
 
@@ -349,6 +382,62 @@ static void summary_table(const sim_summary *summary, GString *out)
 	g_string_append(out, "</table>\n");
 }
 
+static void tenancy_table(const sim_summary *summary, GString *out)
+{
+	char value[256];
+	char a[32];
+	char b[32];
+
+	g_string_append(out, "<table>\n");
+	g_snprintf(value, sizeof(value), "%s", sim_format_count(summary->tenants, a, sizeof(a)));
+	table_row(out, "tenants with placed pods", value);
+	g_snprintf(value, sizeof(value), "mean %.1f, max %u", summary->shared_nodes_mean,
+		   summary->shared_nodes_max);
+	table_row(out, "nodes with pods of two tenants or more", value);
+	g_snprintf(value, sizeof(value), "mean %.1f, max %u; %u at any time",
+		   summary->tenant_pairs_mean, summary->tenant_pairs_max,
+		   summary->tenant_pairs_seen);
+	table_row(out, "tenant pairs sharing a node", value);
+	g_snprintf(value, sizeof(value), "mean %.1f, max %u; %u at any time",
+		   summary->untrusted_pairs_mean, summary->untrusted_pairs_max,
+		   summary->untrusted_pairs_seen);
+	table_row_styled(out, "untrusted tenant pairs sharing a node", value, true,
+			 summary->untrusted_pairs_seen > 0);
+	g_snprintf(value, sizeof(value), "%s pods (%.1f%% of started pods), %s placements",
+		   sim_format_count(summary->pods_next_to_untrusted, a, sizeof(a)),
+		   share_pct(summary->pods_next_to_untrusted, summary->started),
+		   sim_format_count(summary->placements_next_to_untrusted, b, sizeof(b)));
+	table_row(out, "placed next to an untrusted tenant", value);
+	g_string_append(out, "</table>\n");
+	g_string_append(out,
+			"<p class=\"note\">Two tenants are untrusted unless each trusts the other in "
+			"the policy file's spec.tenants.trust; without a policy file no tenants trust "
+			"each other. A pod is placed next to an untrusted tenant when, at one of its "
+			"placements, its node already ran a pod of such a tenant.</p>\n");
+}
+
+static void peer_cost_table(const sim_summary *summary, GString *out)
+{
+	char value[160];
+	char count[32];
+
+	g_string_append(out, "<table>\n");
+	table_row(out, "pods with placed peers",
+		  sim_format_count(summary->pods_with_peers, count, sizeof(count)));
+	if (summary->pods_with_peers > 0)
+		g_snprintf(value, sizeof(value), "%.2f / %.2f / %.2f / %.2f", summary->peer_cost_mean,
+			   summary->peer_cost_p50, summary->peer_cost_p99, summary->peer_cost_max);
+	else
+		g_snprintf(value, sizeof(value), "n/a: no pod had placed peers");
+	table_row(out, "cost to peers, mean / p50 / p99 / max", value);
+	g_string_append(out, "</table>\n");
+	g_string_append(out,
+			"<p class=\"note\">A pod's cost is the mean topology cost (the policy's "
+			"spec.topology) from its node to the nodes of its placed peers "
+			"(NetworkPolicies, locality groups and exposures) at its last placement. "
+			"pods.csv gives it per pod.</p>\n");
+}
+
 static void warnings_html(const GPtrArray *warnings, GString *out)
 {
 	for (guint i = 0; warnings != NULL && i < warnings->len; i++) {
@@ -401,6 +490,16 @@ void sim_report_html(const sim_metrics *metrics, const sim_summary *summary,
 	if (summary->gpus) {
 		g_string_append(out, "<h2>GPUs</h2>\n");
 		plot_fragmentation(&data, out);
+	}
+	if (summary->peer_cost) {
+		g_string_append(out, "<h2>Network cost to peers</h2>\n");
+		peer_cost_table(summary, out);
+	}
+	/* Pods from pod lists have no tenant, so the section would be empty. */
+	if (summary->tenancy && summary->tenants > 0) {
+		g_string_append(out, "<h2>Tenants</h2>\n");
+		tenancy_table(summary, out);
+		plot_tenancy(&data, out);
 	}
 
 	g_string_append(out, "<h2>Parameters</h2>\n");

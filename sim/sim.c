@@ -13,8 +13,11 @@
 
 #include "sim/churn.h"
 #include "sim/inflate.h"
+#include "sim/merge.h"
+#include "sim/plan.h"
 #include "sim/progress.h"
 #include "sim/repro.h"
+#include "sim/sweep.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
 
@@ -26,6 +29,10 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  run         simulate pod churn on a cluster and write a report (the default:\n"
 	"              'stowage sim' alone runs 24 h of synthetic churn on 50 nodes)\n"
+	"  plan        find the smallest cluster that meets a pending-time or\n"
+	"              unschedulable-pod objective (also 'run --min-nodes')\n"
+	"  sweep       run policies x workloads x seeds x clusters from a sweep file\n"
+	"  merge       compare the cells of a sweep in one report\n"
 	"  inflate     run one inflation experiment and print its summary as JSON\n"
 	"  fgd-repro   run the FGD paper's experiment: 4 workloads x 6 policies x 10 seeds\n"
 	"\n"
@@ -583,6 +590,15 @@ static int command_run_default(int argc, char **argv)
 	return status;
 }
 
+static bool has_argument(int argc, char **argv, const char *wanted)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], wanted) == 0)
+			return true;
+	}
+	return false;
+}
+
 int sim_main(int argc, char **argv)
 {
 	const char *command = argc > 1 ? argv[1] : NULL;
@@ -596,8 +612,16 @@ int sim_main(int argc, char **argv)
 	/* No command, or options right after "sim": the default run. */
 	if (command == NULL || command[0] == '-')
 		return command_run_default(argc, argv);
+	if (strcmp(command, "run") == 0 && has_argument(argc, argv, "--min-nodes"))
+		return sim_plan_command(argc - 1, argv + 1);
 	if (strcmp(command, "run") == 0)
 		return sim_churn_command(argc - 1, argv + 1);
+	if (strcmp(command, "plan") == 0)
+		return sim_plan_command(argc - 1, argv + 1);
+	if (strcmp(command, "sweep") == 0)
+		return sim_sweep_command(argc - 1, argv + 1);
+	if (strcmp(command, "merge") == 0)
+		return sim_merge_command(argc - 1, argv + 1);
 	if (strcmp(command, "inflate") == 0)
 		return command_inflate(argc - 1, argv + 1);
 	if (strcmp(command, "fgd-repro") == 0)

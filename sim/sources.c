@@ -248,28 +248,24 @@ static score_gpu_pod fit_pod_of(const sim_arrival *arrival)
 	return pod;
 }
 
-int sim_trace_scan(const char *path, const sim_read_options *options,
-		   score_gpu_models *models, score_gpu_typical **typical,
-		   sim_fit_check *fit, int64_t *end_ms, score_error *err)
+int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
+		    sim_fit_check *fit, int64_t *end_ms, score_error *err)
 {
-	sim_trace_source *trace = NULL;
-	sim_source source;
 	GArray *pods = typical != NULL ? g_array_new(FALSE, TRUE, sizeof(score_gpu_pod)) : NULL;
 	bool gpus = false;
-	int ret;
+	int ret = 0;
 
 	if (typical != NULL)
 		*typical = NULL;
 	*end_ms = 0;
-	ret = sim_trace_source_open(path, options, models, &trace, &source, err);
 	while (ret == 0) {
 		sim_arrival arrival;
 		score_gpu_pod pod = {0};
 
-		ret = source.next(source.data, &arrival, err);
+		ret = source->next(source->data, &arrival, err);
 		if (ret <= 0)
 			break;
-		*end_ms = MAX(*end_ms, arrival.time_ms + arrival.run_ms);
+		*end_ms = MAX(*end_ms, arrival.time_ms + MAX(arrival.run_ms, 0));
 		if (fit != NULL) {
 			score_gpu_pod request = fit_pod_of(&arrival);
 
@@ -291,8 +287,126 @@ int sim_trace_scan(const char *path, const sim_read_options *options,
 					    pods->len, SIM_TYPICAL_COVERAGE_PCT, typical, err);
 	if (pods != NULL)
 		g_array_free(pods, TRUE);
+	return ret;
+}
+
+int sim_trace_scan(const char *path, const sim_read_options *options,
+		   score_gpu_models *models, score_gpu_typical **typical,
+		   sim_fit_check *fit, int64_t *end_ms, score_error *err)
+{
+	sim_trace_source *trace = NULL;
+	sim_source source;
+	int ret;
+
+	if (typical != NULL)
+		*typical = NULL;
+	*end_ms = 0;
+	ret = sim_trace_source_open(path, options, models, &trace, &source, err);
+	if (ret == 0)
+		ret = sim_source_scan(&source, typical, fit, end_ms, err);
 	sim_trace_source_free(trace);
 	return ret;
+}
+
+/* ---- Generic traces ------------------------------------------------------ */
+
+struct sim_mapped_source {
+	sim_mapped_reader *reader;
+	char *path;
+};
+
+static int mapped_next(void *data, sim_arrival *out, score_error *err)
+{
+	sim_mapped_source *trace = data;
+	sim_mapped_pod row;
+	score_pod *pod;
+	char *uid;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = sim_mapped_reader_next(trace->reader, &row, err);
+	if (ret <= 0)
+		return ret;
+
+	pod = score_pod_new();
+	uid = g_strdup_printf("%s/%s", row.namespace, row.name);
+	pod->uid = score_intern(uid);
+	g_free(uid);
+	pod->name = score_intern(row.name);
+	pod->namespace = score_intern(row.namespace);
+	for (guint i = 0; row.labels != NULL && i + 1 < row.labels->len; i += 2)
+		score_labels_set(&pod->labels, row.labels->pdata[i], row.labels->pdata[i + 1]);
+	if (row.tenant != NULL)
+		score_pod_set_tenant(pod, row.tenant);
+	if (row.owner_name != NULL) {
+		char *owner_uid = g_strdup_printf("%s/%s/%s", row.namespace, row.owner_kind,
+						  row.owner_name);
+
+		pod->owner.kind = score_intern(row.owner_kind);
+		pod->owner.name = score_intern(row.owner_name);
+		pod->owner.uid = score_intern(owner_uid);
+		g_free(owner_uid);
+	}
+	set_requests(pod, row.cpu_milli, row.memory);
+
+	out->pod = pod;
+	out->gpu = gpu_binding(row.cpu_milli, row.memory, row.gpu_count, row.gpu_milli, 0);
+	out->time_ms = row.arrival_ms;
+	out->run_ms = row.run_ms;
+	out->line = row.line;
+	sim_mapped_pod_clear(&row);
+	return 1;
+}
+
+static double mapped_fraction(void *data)
+{
+	sim_mapped_source *trace = data;
+
+	return sim_mapped_reader_fraction(trace->reader);
+}
+
+int sim_mapped_source_open(const char *path, const sim_mapping *mapping,
+			   const sim_read_options *options,
+			   sim_mapped_source **out, sim_source *source,
+			   score_error *err)
+{
+	sim_mapped_source *trace = g_new0(sim_mapped_source, 1);
+	int ret;
+
+	*out = NULL;
+	trace->path = g_strdup(path);
+	ret = sim_mapped_reader_open(path, mapping, options, &trace->reader, err);
+	if (ret < 0) {
+		sim_mapped_source_free(trace);
+		return ret;
+	}
+	memset(source, 0, sizeof(*source));
+	source->next = mapped_next;
+	source->fraction = mapped_fraction;
+	source->data = trace;
+	source->name = trace->path;
+	*out = trace;
+	return 0;
+}
+
+void sim_mapped_source_free(sim_mapped_source *trace)
+{
+	if (trace == NULL)
+		return;
+	sim_mapped_reader_free(trace->reader);
+	g_free(trace->path);
+	g_free(trace);
+}
+
+size_t sim_mapped_source_skipped(const sim_mapped_source *trace,
+				 const char **first)
+{
+	return sim_mapped_reader_skipped(trace->reader, first);
+}
+
+size_t sim_mapped_source_filtered(const sim_mapped_source *trace)
+{
+	return sim_mapped_reader_filtered(trace->reader);
 }
 
 /* ---- Node events --------------------------------------------------------- */

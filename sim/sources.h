@@ -29,6 +29,7 @@
 #include "sim/engine.h"
 #include "sim/fitcheck.h"
 #include "sim/generator.h"
+#include "sim/mapping.h"
 #include "sim/trace.h"
 
 /* ---- Generator ----------------------------------------------------------- */
@@ -68,6 +69,34 @@ size_t sim_trace_source_skipped(const sim_trace_source *trace,
 int sim_trace_scan(const char *path, const sim_read_options *options,
 		   score_gpu_models *models, score_gpu_typical **typical,
 		   sim_fit_check *fit, int64_t *end_ms, score_error *err);
+
+/* Reads `source` to its end once, before a replay, as sim_trace_scan()
+ * does for a pod list: the latest departure in `*end_ms` (the arrival for
+ * pods that never leave), the typical pods when `typical` is not NULL, and
+ * every pod passed to `fit` when not NULL. */
+int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
+		    sim_fit_check *fit, int64_t *end_ms, score_error *err);
+
+/* ---- Generic traces ------------------------------------------------------ */
+
+/* A CSV or JSON-lines trace read through a mapping spec (sim/mapping.h).
+ * Pods get the uid NAMESPACE/NAME, their labels, tenant and owner. */
+typedef struct sim_mapped_source sim_mapped_source;
+
+/* Opens `path` for replay with `mapping` (borrowed: it must outlive the
+ * source). Fills `source`; the caller frees `*out` with
+ * sim_mapped_source_free(). */
+int sim_mapped_source_open(const char *path, const sim_mapping *mapping,
+			   const sim_read_options *options,
+			   sim_mapped_source **out, sim_source *source,
+			   score_error *err);
+void sim_mapped_source_free(sim_mapped_source *trace);
+
+/* Rows skipped as malformed so far, and why the first was (borrowed);
+ * rows the spec's filter rejected so far. */
+size_t sim_mapped_source_skipped(const sim_mapped_source *trace,
+				 const char **first);
+size_t sim_mapped_source_filtered(const sim_mapped_source *trace);
 
 /* ---- Node events --------------------------------------------------------- */
 

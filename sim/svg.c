@@ -250,13 +250,13 @@ static void compute_ranges(const sim_svg_plot *plot, frame *f)
 
 /* ---- Drawing ------------------------------------------------------------- */
 
-static void draw_axes(const sim_svg_plot *plot, const frame *f, GString *out)
+/* Y axis: grid lines, tick labels and the axis label. */
+static void draw_y_axis(const sim_svg_plot *plot, const frame *f, GString *out)
 {
 	double ticks[SIM_SVG_MAX_TICKS];
 	size_t n;
 	char label[64];
 
-	/* Y axis: grid lines and labels. */
 	n = sim_svg_linear_ticks(f->y_min, f->y_max, 5, ticks, SIM_SVG_MAX_TICKS);
 	for (size_t i = 0; i < n; i++) {
 		double y = frame_y(f, ticks[i]);
@@ -269,6 +269,23 @@ static void draw_axes(const sim_svg_plot *plot, const frame *f, GString *out)
 			g_strlcat(label, plot->y_suffix, sizeof(label));
 		append_text(out, f->left - 6, y + 4, "end", NULL, label);
 	}
+	if (plot->y_label != NULL) {
+		char transform[80];
+		double cy = (f->top + f->bottom) / 2;
+
+		g_snprintf(transform, sizeof(transform),
+			   " transform=\"rotate(-90 16 %.1f)\"", cy);
+		append_text(out, 16, cy, "middle", transform, plot->y_label);
+	}
+}
+
+static void draw_axes(const sim_svg_plot *plot, const frame *f, GString *out)
+{
+	double ticks[SIM_SVG_MAX_TICKS];
+	size_t n;
+	char label[64];
+
+	draw_y_axis(plot, f, out);
 
 	/* X axis: ticks and labels. */
 	if (plot->x_axis == SIM_SVG_LOG)
@@ -302,14 +319,6 @@ static void draw_axes(const sim_svg_plot *plot, const frame *f, GString *out)
 	if (plot->x_label != NULL)
 		append_text(out, (f->left + f->right) / 2, plot->height - 10, "middle",
 			    NULL, plot->x_label);
-	if (plot->y_label != NULL) {
-		char transform[80];
-		double cy = (f->top + f->bottom) / 2;
-
-		g_snprintf(transform, sizeof(transform),
-			   " transform=\"rotate(-90 16 %.1f)\"", cy);
-		append_text(out, 16, cy, "middle", transform, plot->y_label);
-	}
 }
 
 static void append_point(GString *out, const frame *f, double x, double y)
@@ -363,6 +372,10 @@ static void draw_series(const sim_svg_plot *plot, const frame *f,
 		i = j;
 	}
 	g_string_append(out, "\"/>\n");
+	for (i = 0; series->markers && !decimate && i < series->n; i++)
+		g_string_append_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n",
+				       frame_x(f, series->x[i]), frame_y(f, series->y[i]),
+				       series->color);
 }
 
 static void draw_legend(const sim_svg_plot *plot, const frame *f, GString *out)
@@ -410,5 +423,144 @@ void sim_svg_write(const sim_svg_plot *plot, GString *out)
 	for (size_t s = 0; s < plot->n_series; s++)
 		draw_series(plot, &f, &plot->series[s], out);
 	draw_legend(plot, &f, out);
+	g_string_append(out, "</svg>\n");
+}
+
+/* ---- Bar charts ---------------------------------------------------------- */
+
+const char *sim_svg_color(size_t index)
+{
+	static const char *const palette[] = {
+		"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+		"#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+	};
+
+	return palette[index % G_N_ELEMENTS(palette)];
+}
+
+/* The top of the y range: the highest mean or whisker, plus headroom. */
+static double bars_top(const sim_svg_bars *chart)
+{
+	double highest = 0;
+
+	for (size_t i = 0; i < chart->n_groups * chart->n_series; i++) {
+		if (!isnan(chart->mean[i]))
+			highest = MAX(highest, chart->mean[i]);
+		if (chart->high != NULL && !isnan(chart->high[i]))
+			highest = MAX(highest, chart->high[i]);
+	}
+	return highest > 0 ? highest * 1.08 : 1.0;
+}
+
+static void draw_bar(const sim_svg_bars *chart, const frame *f, size_t group,
+		     size_t series, double x, double width, GString *out)
+{
+	size_t i = group * chart->n_series + series;
+	double mean = chart->mean[i];
+	double low = chart->low != NULL ? chart->low[i] : NAN;
+	double high = chart->high != NULL ? chart->high[i] : NAN;
+	bool whisker = !isnan(low) && !isnan(high);
+	char *tooltip;
+	char *escaped;
+
+	if (isnan(mean))
+		return;
+	if (whisker)
+		tooltip = g_strdup_printf("%s, %s: %.4g (%.4g to %.4g)", chart->groups[group],
+					  chart->series[series], mean, low, high);
+	else
+		tooltip = g_strdup_printf("%s, %s: %.4g", chart->groups[group],
+					  chart->series[series], mean);
+	escaped = g_markup_escape_text(tooltip, -1);
+	g_string_append_printf(out,
+			       "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s</title></rect>\n",
+			       x, frame_y(f, mean), width, frame_y(f, 0) - frame_y(f, mean),
+			       sim_svg_color(series), escaped);
+	if (whisker) {
+		double center = x + width / 2;
+
+		g_string_append_printf(out,
+				       "<path d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f\" stroke=\"#222\" fill=\"none\"/>\n",
+				       center, frame_y(f, low), frame_y(f, high),
+				       center - 4, frame_y(f, low), center + 4,
+				       center - 4, frame_y(f, high), center + 4);
+	}
+	g_free(escaped);
+	g_free(tooltip);
+}
+
+static void draw_bars_legend(const sim_svg_bars *chart, const frame *f, GString *out)
+{
+	double x = f->right;
+
+	/* Right-aligned entries, laid out from the right edge leftwards. */
+	for (size_t s = chart->n_series; s-- > 0;) {
+		double width = 26 + 7.0 * (double)g_utf8_strlen(chart->series[s], -1);
+
+		x -= width;
+		g_string_append_printf(out,
+				       "<rect x=\"%.1f\" y=\"%d\" width=\"14\" height=\"10\" fill=\"%s\"/>\n",
+				       x, MARGIN_TOP - 19, sim_svg_color(s));
+		append_text(out, x + 20, MARGIN_TOP - 10, "start", NULL, chart->series[s]);
+		x -= 10;
+	}
+}
+
+/* A category label, one line per '\n'-separated part. */
+static void append_group_label(GString *out, double x, double y, const char *label)
+{
+	char **lines = g_strsplit(label, "\n", -1);
+
+	for (guint i = 0; lines[i] != NULL; i++)
+		append_text(out, x, y + 14.0 * i, "middle", NULL, lines[i]);
+	g_strfreev(lines);
+}
+
+void sim_svg_bars_write(const sim_svg_bars *chart, GString *out)
+{
+	sim_svg_plot axes;
+	frame f;
+	double slot;
+	char *title = g_markup_escape_text(chart->title != NULL ? chart->title : "", -1);
+
+	/* The y axis comes from the line plots' code. */
+	sim_svg_plot_init(&axes);
+	axes.y_label = chart->y_label;
+	axes.y_suffix = chart->y_suffix;
+	axes.width = chart->width > 0 ? chart->width : 760;
+	axes.height = chart->height > 0 ? chart->height : 320;
+	f.left = MARGIN_LEFT;
+	f.right = axes.width - MARGIN_RIGHT;
+	f.top = MARGIN_TOP;
+	f.bottom = axes.height - MARGIN_BOTTOM;
+	f.x_axis = SIM_SVG_LINEAR;
+	f.x_min = 0;
+	f.x_max = 1;
+	f.y_min = 0;
+	f.y_max = bars_top(chart);
+
+	g_string_append_printf(out,
+			       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\" font-family=\"sans-serif\" font-size=\"12\">\n"
+			       "<title>%s</title>\n"
+			       "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n"
+			       "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">%s</text>\n",
+			       axes.width, axes.height, axes.width, axes.height, title, title,
+			       MARGIN_LEFT, title);
+	g_free(title);
+	draw_y_axis(&axes, &f, out);
+
+	slot = (f.right - f.left) / (double)MAX(chart->n_groups, 1);
+	for (size_t g = 0; g < chart->n_groups; g++) {
+		double left = f.left + slot * (double)g;
+		double bar = slot * 0.8 / (double)MAX(chart->n_series, 1);
+
+		for (size_t s = 0; s < chart->n_series; s++)
+			draw_bar(chart, &f, g, s, left + slot * 0.1 + bar * (double)s, bar, out);
+		append_group_label(out, left + slot / 2, f.bottom + 18, chart->groups[g]);
+	}
+	g_string_append_printf(out,
+			       "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#555\"/>\n",
+			       f.left, f.top, f.right - f.left, f.bottom - f.top);
+	draw_bars_legend(chart, &f, out);
 	g_string_append(out, "</svg>\n");
 }

@@ -8,6 +8,10 @@
  * axes, whose values are seconds. A series with more
  * points than twice the plot's width in pixels is drawn with the minimum
  * and maximum of each pixel column, which keeps its peaks.
+ *
+ * Bar charts (sim_svg_bars_write()) compare categories: one group of bars
+ * per category, one bar per series in each, with a whisker from a low to
+ * a high value, such as the minimum and maximum over seeds.
  */
 #ifndef STOWAGE_SIM_SVG_H
 #define STOWAGE_SIM_SVG_H
@@ -37,6 +41,7 @@ typedef struct sim_svg_series {
 	size_t n;
 	bool step; /* hold each value until the next x, as a CDF is drawn */
 	bool dashed;
+	bool markers; /* a dot on each point, unless the series is decimated */
 } sim_svg_series;
 
 typedef struct sim_svg_plot {
@@ -65,6 +70,33 @@ void sim_svg_plot_add(sim_svg_plot *plot, const char *name, const char *color,
 
 /* Appends the plot as one <svg> element to `out`. Text is escaped. */
 void sim_svg_write(const sim_svg_plot *plot, GString *out);
+
+/* A bar chart: `n_groups` categories along the x axis, each with one bar
+ * per series. Values are indexed [group * n_series + series]; a NAN mean
+ * leaves its bar out, and NAN low or high its whisker. Every pointer is
+ * borrowed. */
+typedef struct sim_svg_bars {
+	const char *title;
+	const char *y_label;
+	const char *y_suffix; /* may be NULL */
+	const char *const *groups; /* n_groups category labels; '\n' breaks lines */
+	size_t n_groups;
+	const char *const *series; /* n_series legend names */
+	size_t n_series;
+	const double *mean;
+	const double *low;  /* may be NULL: no whiskers */
+	const double *high; /* may be NULL: no whiskers */
+	int width;  /* pixels; 0 for 760 */
+	int height; /* pixels; 0 for 320 */
+} sim_svg_bars;
+
+/* Appends the chart as one <svg> element to `out`. Text is escaped; each
+ * bar has a tooltip with its value and whisker. */
+void sim_svg_bars_write(const sim_svg_bars *chart, GString *out);
+
+/* Returns a color for series `index` from a fixed palette of 10,
+ * repeating after that. Static. */
+const char *sim_svg_color(size_t index);
 
 /* Writes up to `max` nice tick values covering [min, max_value] on a
  * linear axis, about `target` of them; returns how many. */

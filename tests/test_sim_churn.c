@@ -157,7 +157,7 @@ Test(churn, default_run_writes_report_in_current_directory, .init = redirect, .t
 
 	cr_assert(g_file_get_contents("stowage-sim-report/report.html", &report, NULL, NULL),
 		  "report.html written");
-	cr_assert_eq(count_of(report, "<svg "), 4, "four plots");
+	cr_assert_eq(count_of(report, "<svg "), 5, "four plots and tenant co-residency");
 	g_free(report);
 
 	g_free(w.out);
@@ -242,7 +242,9 @@ Test(churn, outputs_and_progress_line, .init = redirect)
 	pods = read_output(&w, "pods.csv");
 	json = read_output(&w, "summary.json");
 	cr_assert(g_str_has_prefix(pods, "name,namespace,app,arrival_s,start_s,pending_s,node,"
-					 "end_s,outcome,attempts,evictions\n"), "pods.csv header");
+					 "end_s,outcome,attempts,evictions,tenant,"
+					 "untrusted_tenants_on_node,peers,peer_cost\n"),
+		  "pods.csv header");
 	cr_assert(strstr(pods, ",tenant-0") != NULL, "namespaces are tenants");
 	cr_assert(strstr(json, "\"seed\":\t\"9\"") != NULL, "seed recorded: %s", json);
 	cr_assert(strstr(json, "\"pending_seconds\"") != NULL);

@@ -1,0 +1,792 @@
+/* Kubernetes Node lists and Pod manifests as simulator inputs; see
+ * kube_input.h. */
+#include "sim/kube_input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <glib.h>
+
+#include "informer/cluster_file.h"
+#include "informer/decode.h"
+#include "scoring/gpu.h"
+#include "sim/generator.h"
+
+/* ---- Content detection ----------------------------------------------------- */
+
+/* Bytes looked at to tell a manifest from a CSV file. */
+#define SNIFF_BYTES 4096
+
+static bool yaml_key_line(const char *line, size_t length)
+{
+	for (size_t i = 0; i < length; i++) {
+		if (line[i] == ',')
+			return false;
+		if (line[i] == ':' && (i + 1 == length || line[i + 1] == ' ' || line[i + 1] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+int sim_kube_sniff(const char *path, bool *manifest, score_error *err)
+{
+	char buffer[SNIFF_BYTES];
+	FILE *file = fopen(path, "r");
+	size_t n;
+	size_t pos = 0;
+
+	*manifest = false;
+	if (file == NULL)
+		return score_fail(err, -errno, "cannot read %s: %s", path, g_strerror(errno));
+	n = fread(buffer, 1, sizeof(buffer), file);
+	fclose(file);
+	if (n >= 3 && memcmp(buffer, "\xEF\xBB\xBF", 3) == 0)
+		pos = 3;
+
+	/* The first line that is not blank or a comment decides. */
+	while (pos < n) {
+		const char *line = buffer + pos;
+		const char *end = memchr(line, '\n', n - pos);
+		size_t length = end != NULL ? (size_t)(end - line) : n - pos;
+		size_t start = 0;
+
+		pos += length + 1;
+		while (start < length && g_ascii_isspace(line[start]))
+			start++;
+		if (start == length || line[start] == '#')
+			continue;
+		*manifest = line[start] == '{' || line[start] == '[' ||
+			    g_str_has_prefix(line + start, "---") ||
+			    yaml_key_line(line + start, length - start);
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- Documents and objects ----------------------------------------------- */
+
+/* Called for each object: `document_line` is the first line of its YAML
+ * document (1 for JSON), `item` its index in a List or -1. */
+typedef int (*object_fn)(void *data, const cJSON *object, const char *kind,
+			 size_t document_line, int item, score_error *err);
+
+typedef struct object_walk {
+	const char *name;
+	object_fn fn;
+	void *data;
+} object_walk;
+
+static const char *object_kind(const cJSON *object)
+{
+	const cJSON *kind = inf_json_member(object, "kind");
+
+	return cJSON_IsString(kind) ? kind->valuestring : "";
+}
+
+/* Visits the object of one document, or each item of a List. */
+static int walk_root(const object_walk *walk, const cJSON *root, size_t line,
+		     score_error *err)
+{
+	const char *kind = object_kind(root);
+	const cJSON *items;
+	int index = 0;
+	int ret;
+
+	if (!cJSON_IsObject(root))
+		return score_fail(err, -EINVAL,
+				  "%s:%zu: the document is %s, expected a Kubernetes object or List",
+				  walk->name, line, inf_json_type_name(root));
+	if (!g_str_has_suffix(kind, "List"))
+		return walk->fn(walk->data, root, kind, line, -1, err);
+
+	items = inf_json_member(root, "items");
+	if (items != NULL && !cJSON_IsNull(items) && !cJSON_IsArray(items))
+		return score_fail(err, -EINVAL,
+				  "%s:%zu: %s items is %s, expected an array",
+				  walk->name, line, kind, inf_json_type_name(items));
+	for (const cJSON *item = items != NULL ? items->child : NULL; item != NULL;
+	     item = item->next, index++) {
+		if (!cJSON_IsObject(item))
+			return score_fail(err, -EINVAL,
+					  "%s:%zu: item %d of the %s is %s, expected an object",
+					  walk->name, line, index, kind, inf_json_type_name(item));
+		ret = walk->fn(walk->data, item, object_kind(item), line, index, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void offset_to_line(const char *text, size_t offset, size_t *line,
+			   size_t *column)
+{
+	size_t line_start = 0;
+
+	*line = 1;
+	for (size_t i = 0; i < offset; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			line_start = i + 1;
+		}
+	}
+	*column = offset - line_start + 1;
+}
+
+static int walk_json(const object_walk *walk, const char *text, size_t length,
+		     score_error *err)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, length, &end, false);
+	int ret;
+
+	if (root == NULL) {
+		size_t line;
+		size_t column;
+
+		offset_to_line(text, end != NULL && end >= text ? (size_t)(end - text) : 0,
+			       &line, &column);
+		return score_fail(err, -EINVAL, "%s:%zu:%zu: invalid JSON", walk->name, line,
+				  column);
+	}
+	ret = walk_root(walk, root, 1, err);
+	cJSON_Delete(root);
+	return ret;
+}
+
+/* True for a YAML document marker line: "---" or "..." alone or before a
+ * space. Such a line cannot be inside a scalar, so splitting there is
+ * safe. */
+static bool document_marker(const char *line, size_t length)
+{
+	return length >= 3 &&
+	       (memcmp(line, "---", 3) == 0 || memcmp(line, "...", 3) == 0) &&
+	       (length == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+/* True when the text has nothing but blank lines, comments and markers. */
+static bool document_empty(const char *text, size_t length)
+{
+	size_t pos = 0;
+
+	while (pos < length) {
+		const char *line = text + pos;
+		const char *end = memchr(line, '\n', length - pos);
+		size_t n = end != NULL ? (size_t)(end - line) : length - pos;
+		size_t start = 0;
+
+		pos += n + 1;
+		while (start < n && g_ascii_isspace(line[start]))
+			start++;
+		if (start < n && line[start] != '#' && !document_marker(line, n))
+			return false;
+	}
+	return true;
+}
+
+/* Converts one YAML document starting on `first_line` and walks it. The
+ * converter counts lines from the document, so its "line N, column C"
+ * is moved to the file's line. */
+static int walk_yaml_document(const object_walk *walk, const char *text,
+			      size_t length, size_t first_line, score_error *err)
+{
+	cJSON *root = NULL;
+	score_error yaml_err = {0};
+	size_t line = 0;
+	size_t column = 0;
+	int consumed = 0;
+	int ret;
+
+	if (document_empty(text, length))
+		return 0;
+	ret = inf_yaml_to_json(text, length, &root, &yaml_err);
+	if (ret < 0) {
+		if (sscanf(yaml_err.message, "line %zu, column %zu: %n", &line, &column,
+			   &consumed) == 2 && consumed > 0)
+			return score_fail(err, ret, "%s:%zu:%zu: %s", walk->name,
+					  first_line + line - 1, column, yaml_err.message + consumed);
+		return score_fail(err, ret, "%s: in the YAML document starting on line %zu: %s",
+				  walk->name, first_line, yaml_err.message);
+	}
+	ret = walk_root(walk, root, first_line, err);
+	cJSON_Delete(root);
+	return ret;
+}
+
+static int walk_yaml(const object_walk *walk, const char *text, size_t length,
+		     score_error *err)
+{
+	size_t start = 0;
+	size_t start_line = 1;
+	size_t pos = 0;
+	size_t line_number = 1;
+	int ret;
+
+	while (pos < length) {
+		const char *line = text + pos;
+		const char *end = memchr(line, '\n', length - pos);
+		size_t n = end != NULL ? (size_t)(end - line) : length - pos;
+
+		if (document_marker(line, n) && pos > start) {
+			ret = walk_yaml_document(walk, text + start, pos - start, start_line, err);
+			if (ret < 0)
+				return ret;
+			start = pos;
+			start_line = line_number;
+		}
+		pos += n + (end != NULL ? 1 : 0);
+		line_number++;
+	}
+	return walk_yaml_document(walk, text + start, length - start, start_line, err);
+}
+
+static int walk_objects(const char *name, const char *text, size_t length,
+			object_fn fn, void *data, score_error *err)
+{
+	object_walk walk = {.name = name, .fn = fn, .data = data};
+	size_t i = 0;
+
+	if (length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	if (memchr(text, '\0', length) != NULL)
+		return score_fail(err, -EINVAL, "%s: NUL byte in the file: it is not text", name);
+	while (i < length && g_ascii_isspace(text[i]))
+		i++;
+	if (i < length && (text[i] == '{' || text[i] == '['))
+		return walk_json(&walk, text + i, length - i, err);
+	return walk_yaml(&walk, text, length, err);
+}
+
+static int read_whole_file(const char *path, gchar **text, gsize *length,
+			   score_error *err)
+{
+	GError *error = NULL;
+	int ret;
+
+	if (!g_file_get_contents(path, text, length, &error)) {
+		ret = score_fail(err, -EIO, "cannot read %s: %s", path, error->message);
+		g_error_free(error);
+		return ret;
+	}
+	if ((long long)*length > SIM_KUBE_MAX_FILE_BYTES) {
+		g_free(*text);
+		*text = NULL;
+		return score_fail(err, -EFBIG,
+				  "%s: %zu bytes, over the limit of %lld MiB for Kubernetes object files: split it or use a CSV trace",
+				  path, (size_t)*length, SIM_KUBE_MAX_FILE_BYTES >> 20);
+	}
+	return 0;
+}
+
+/* "FILE:LINE: item I (KIND NAME)" for messages about one object. */
+static void describe_object(char *buf, size_t size, const char *file,
+			    size_t line, int item, const char *kind,
+			    const cJSON *object)
+{
+	const cJSON *metadata = inf_json_member(object, "metadata");
+	const cJSON *name = cJSON_IsObject(metadata) ? inf_json_member(metadata, "name") : NULL;
+	const cJSON *ns = cJSON_IsObject(metadata) ? inf_json_member(metadata, "namespace") : NULL;
+	char where[32] = "";
+
+	if (item >= 0)
+		g_snprintf(where, sizeof(where), " item %d", item);
+	g_snprintf(buf, size, "%s:%zu:%s %s %s%s%s", file, line, where, kind,
+		   cJSON_IsString(ns) ? ns->valuestring : "", cJSON_IsString(ns) ? "/" : "",
+		   cJSON_IsString(name) ? name->valuestring : "(no name)");
+}
+
+/* ---- Nodes --------------------------------------------------------------- */
+
+typedef struct kube_node {
+	score_node *object; /* owned, in the file's resource table */
+	sim_node_shape shape;
+} kube_node;
+
+struct sim_kube_nodes {
+	score_resource_table *resources; /* owned */
+	GArray *nodes;                   /* kube_node */
+	GHashTable *names;               /* borrowed name -> line */
+	int64_t default_pods;
+	size_t skipped;
+};
+
+void sim_kube_nodes_free(sim_kube_nodes *nodes)
+{
+	if (nodes == NULL)
+		return;
+	for (guint i = 0; nodes->nodes != NULL && i < nodes->nodes->len; i++) {
+		kube_node *node = &g_array_index(nodes->nodes, kube_node, i);
+
+		score_node_free(node->object);
+		sim_node_shape_release(&node->shape);
+	}
+	if (nodes->nodes != NULL)
+		g_array_free(nodes->nodes, TRUE);
+	if (nodes->names != NULL)
+		g_hash_table_destroy(nodes->names);
+	score_resource_table_free(nodes->resources);
+	g_free(nodes);
+}
+
+static int64_t allocatable_of(const sim_kube_nodes *nodes, const score_node *node,
+			      const char *resource)
+{
+	int index = score_resource_find(nodes->resources, resource);
+
+	return index >= 0 ? node->allocatable.v[index] : 0;
+}
+
+static int node_shape(const sim_kube_nodes *nodes, const score_node *object,
+		      const char *where, sim_node_shape *shape, score_error *err)
+{
+	int64_t gpus = allocatable_of(nodes, object, SIM_RESOURCE_GPU);
+	const char *type = score_labels_get(&object->labels, SIM_LABEL_INSTANCE_TYPE);
+	const char *product = score_labels_get(&object->labels, SIM_LABEL_GPU_PRODUCT);
+
+	memset(shape, 0, sizeof(*shape));
+	if (gpus < 0 || gpus > SCORE_GPU_MAX_DEVICES)
+		return score_fail(err, -EINVAL,
+				  "%s: allocatable %s is %lld: the GPU model takes 0 to %d GPUs per node",
+				  where, SIM_RESOURCE_GPU, (long long)gpus, SCORE_GPU_MAX_DEVICES);
+	shape->cpu_milli = object->allocatable.v[SCORE_RES_CPU];
+	shape->memory = object->allocatable.v[SCORE_RES_MEMORY];
+	shape->pods = object->allocatable.v[SCORE_RES_PODS] > 0 ?
+			      object->allocatable.v[SCORE_RES_PODS] : nodes->default_pods;
+	shape->gpus = (int32_t)gpus;
+	if (gpus > 0)
+		shape->gpu_model = g_strdup(product != NULL ? product : "gpu");
+	shape->name = type != NULL ? g_strdup(type) :
+				     g_strdup_printf("%lldm-%lldMi", (long long)shape->cpu_milli,
+						     (long long)(shape->memory >> 20));
+	return 0;
+}
+
+/* The file name travels with the walk through this context. */
+typedef struct node_context {
+	sim_kube_nodes *nodes;
+	const char *file;
+} node_context;
+
+static int add_node_object(void *data, const cJSON *object, const char *kind,
+			   size_t line, int item, score_error *err)
+{
+	node_context *context = data;
+	sim_kube_nodes *nodes = context->nodes;
+	kube_node node = {0};
+	score_error decode_err = {0};
+	char where[SCORE_ERROR_MESSAGE_MAX / 2];
+	gpointer first;
+	int ret;
+
+	if (strcmp(kind, "Node") != 0) {
+		nodes->skipped++;
+		return 0;
+	}
+	describe_object(where, sizeof(where), context->file, line, item, kind, object);
+	ret = inf_decode_node(object, nodes->resources, &node.object, &decode_err);
+	if (ret < 0)
+		return score_fail(err, ret, "%s: %s", where, decode_err.message);
+	first = g_hash_table_lookup(nodes->names, node.object->name);
+	if (first != NULL) {
+		ret = score_fail(err, -EEXIST,
+				 "%s: duplicate node name, first in the document on line %d: node names must be unique",
+				 where, GPOINTER_TO_INT(first));
+		score_node_free(node.object);
+		return ret;
+	}
+	ret = node_shape(nodes, node.object, where, &node.shape, err);
+	if (ret < 0) {
+		score_node_free(node.object);
+		return ret;
+	}
+	g_array_append_val(nodes->nodes, node);
+	g_hash_table_insert(nodes->names, (gpointer)node.object->name,
+			    GINT_TO_POINTER((int)line));
+	return 0;
+}
+
+int sim_kube_nodes_parse(const char *name, const char *text, size_t length,
+			 int64_t default_pods, sim_kube_nodes **out,
+			 score_error *err)
+{
+	sim_kube_nodes *nodes = g_new0(sim_kube_nodes, 1);
+	node_context context = {.nodes = nodes, .file = name};
+	int ret;
+
+	*out = NULL;
+	nodes->resources = score_resource_table_new();
+	nodes->nodes = g_array_new(FALSE, TRUE, sizeof(kube_node));
+	nodes->names = g_hash_table_new(g_str_hash, g_str_equal);
+	nodes->default_pods = default_pods;
+
+	ret = walk_objects(name, text, length, add_node_object, &context, err);
+	if (ret == 0 && nodes->nodes->len == 0)
+		ret = score_fail(err, -EINVAL,
+				 "%s: no Node objects (%zu objects of other kinds): give a NodeList, a List of Nodes or Node documents",
+				 name, nodes->skipped);
+	if (ret < 0) {
+		sim_kube_nodes_free(nodes);
+		return ret;
+	}
+	*out = nodes;
+	return 0;
+}
+
+int sim_kube_nodes_read(const char *path, int64_t default_pods,
+			sim_kube_nodes **out, score_error *err)
+{
+	gchar *text = NULL;
+	gsize length = 0;
+	int ret = read_whole_file(path, &text, &length, err);
+
+	*out = NULL;
+	if (ret == 0)
+		ret = sim_kube_nodes_parse(path, text, length, default_pods, out, err);
+	g_free(text);
+	return ret;
+}
+
+size_t sim_kube_nodes_count(const sim_kube_nodes *nodes)
+{
+	return nodes->nodes->len;
+}
+
+const char *sim_kube_nodes_name(const sim_kube_nodes *nodes, size_t i)
+{
+	return g_array_index(nodes->nodes, kube_node, i).object->name;
+}
+
+const sim_node_shape *sim_kube_nodes_shape(const sim_kube_nodes *nodes, size_t i)
+{
+	return &g_array_index(nodes->nodes, kube_node, i).shape;
+}
+
+const score_node *sim_kube_nodes_object(const sim_kube_nodes *nodes, size_t i)
+{
+	return g_array_index(nodes->nodes, kube_node, i).object;
+}
+
+int sim_kube_nodes_add(const sim_kube_nodes *nodes, sim_engine *engine,
+		       score_error *err)
+{
+	score_resource_table *target = score_model_resources(sim_engine_model(engine));
+
+	for (guint i = 0; i < nodes->nodes->len; i++) {
+		const kube_node *node = &g_array_index(nodes->nodes, kube_node, i);
+		/* A shallow copy whose extended resources use the engine's
+		 * slots; labels and taints are borrowed for the call. */
+		score_node object = *node->object;
+		int ret;
+
+		for (int r = SCORE_RES_FIRST_EXTENDED; r < SCORE_RES_MAX; r++)
+			object.allocatable.v[r] = 0;
+		for (int r = SCORE_RES_FIRST_EXTENDED; r < SCORE_RES_MAX; r++) {
+			const char *resource = score_resource_name(nodes->resources, r);
+			int slot;
+
+			if (resource == NULL)
+				break;
+			/* GPUs are devices of the GPU model, not a counted resource. */
+			if (strcmp(resource, SIM_RESOURCE_GPU) == 0 ||
+			    node->object->allocatable.v[r] == 0)
+				continue;
+			slot = score_resource_index(target, resource, err);
+			if (slot < 0)
+				return slot;
+			object.allocatable.v[slot] = node->object->allocatable.v[r];
+		}
+		ret = sim_engine_add_node_object(engine, &object, &node->shape, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- Pods ---------------------------------------------------------------- */
+
+typedef struct kube_pod {
+	cJSON *object; /* owned: the Pod, decoded again on delivery */
+	int64_t arrival_ms;
+	int64_t run_ms; /* -1: runs until the end */
+	size_t line;    /* the first line of its document */
+	size_t order;   /* position in the file, for a stable sort */
+} kube_pod;
+
+typedef struct kube_namespace {
+	const char *name; /* interned */
+	score_labels labels;
+} kube_namespace;
+
+struct sim_kube_pods {
+	char *name;
+	score_resource_table *own;       /* owned: for checks and scans */
+	score_resource_table *resources; /* borrowed after bind, else `own` */
+	GArray *pods;                    /* kube_pod, sorted by arrival */
+	GArray *namespaces;              /* kube_namespace */
+	size_t skipped;
+	guint next; /* the source's position */
+};
+
+void sim_kube_pods_free(sim_kube_pods *pods)
+{
+	if (pods == NULL)
+		return;
+	for (guint i = 0; pods->pods != NULL && i < pods->pods->len; i++)
+		cJSON_Delete(g_array_index(pods->pods, kube_pod, i).object);
+	if (pods->pods != NULL)
+		g_array_free(pods->pods, TRUE);
+	for (guint i = 0; pods->namespaces != NULL && i < pods->namespaces->len; i++) {
+		kube_namespace *ns = &g_array_index(pods->namespaces, kube_namespace, i);
+
+		score_unintern(ns->name);
+		score_labels_release(&ns->labels);
+	}
+	if (pods->namespaces != NULL)
+		g_array_free(pods->namespaces, TRUE);
+	score_resource_table_free(pods->own);
+	g_free(pods->name);
+	g_free(pods);
+}
+
+/* Reads a duration annotation into `*out`, and "never" as -1 when `never`
+ * is set. Returns 1 when the annotation is absent. */
+static int read_annotation(const cJSON *object, const char *key, bool never,
+			   const char *where, int64_t *out, score_error *err)
+{
+	const cJSON *metadata = inf_json_member(object, "metadata");
+	const cJSON *annotations = cJSON_IsObject(metadata) ?
+					   inf_json_member(metadata, "annotations") : NULL;
+	const cJSON *value = cJSON_IsObject(annotations) ?
+				     cJSON_GetObjectItemCaseSensitive(annotations, key) : NULL;
+
+	if (value == NULL)
+		return 1;
+	if (!cJSON_IsString(value))
+		return score_fail(err, -EINVAL,
+				  "%s: annotation %s is %s: annotation values are strings, so quote it",
+				  where, key, inf_json_type_name(value));
+	if (never && strcmp(value->valuestring, "never") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (sim_parse_duration(value->valuestring, out, NULL) < 0)
+		return score_fail(err, -EINVAL,
+				  "%s: annotation %s: invalid duration \"%s\": give one such as 90s or 1h30m%s",
+				  where, key, value->valuestring, never ? ", or never" : "");
+	return 0;
+}
+
+typedef struct pod_context {
+	sim_kube_pods *pods;
+	const char *file;
+} pod_context;
+
+static int add_namespace(pod_context *context, const cJSON *object,
+			 const char *where, score_error *err)
+{
+	kube_namespace ns = {0};
+	score_error decode_err = {0};
+	int ret = inf_decode_namespace(object, &ns.name, &ns.labels, &decode_err);
+
+	if (ret < 0)
+		return score_fail(err, ret, "%s: %s", where, decode_err.message);
+	g_array_append_val(context->pods->namespaces, ns);
+	return 0;
+}
+
+static int add_pod_object(void *data, const cJSON *object, const char *kind,
+			  size_t line, int item, score_error *err)
+{
+	pod_context *context = data;
+	sim_kube_pods *pods = context->pods;
+	kube_pod pod = {.line = line, .order = pods->pods->len, .run_ms = -1};
+	score_pod *decoded = NULL;
+	score_error decode_err = {0};
+	char where[SCORE_ERROR_MESSAGE_MAX / 2];
+	int ret;
+
+	describe_object(where, sizeof(where), context->file, line, item, kind, object);
+	if (strcmp(kind, "Namespace") == 0)
+		return add_namespace(context, object, where, err);
+	if (strcmp(kind, "Pod") != 0) {
+		pods->skipped++;
+		return 0;
+	}
+
+	/* Decoded once here so that errors show before the run. */
+	ret = inf_decode_pod(object, pods->own, &decoded, &decode_err);
+	if (ret < 0)
+		return score_fail(err, ret, "%s: %s", where, decode_err.message);
+	score_pod_free(decoded);
+	ret = read_annotation(object, SIM_ANNOTATION_ARRIVAL, false, where, &pod.arrival_ms, err);
+	if (ret > 0)
+		pod.arrival_ms = 0;
+	if (ret >= 0)
+		ret = read_annotation(object, SIM_ANNOTATION_LIFETIME, true, where, &pod.run_ms,
+				      err);
+	if (ret < 0)
+		return ret;
+	pod.object = cJSON_Duplicate(object, true);
+	if (pod.object == NULL)
+		return score_fail(err, -ENOMEM, "%s: out of memory copying the pod", where);
+	g_array_append_val(pods->pods, pod);
+	return 0;
+}
+
+static gint compare_arrival(gconstpointer a, gconstpointer b)
+{
+	const kube_pod *x = a;
+	const kube_pod *y = b;
+
+	if (x->arrival_ms != y->arrival_ms)
+		return x->arrival_ms < y->arrival_ms ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int sim_kube_pods_parse(const char *name, const char *text, size_t length,
+			sim_kube_pods **out, score_error *err)
+{
+	sim_kube_pods *pods = g_new0(sim_kube_pods, 1);
+	pod_context context = {.pods = pods, .file = name};
+	int ret;
+
+	*out = NULL;
+	pods->name = g_strdup(name);
+	pods->own = score_resource_table_new();
+	pods->resources = pods->own;
+	pods->pods = g_array_new(FALSE, TRUE, sizeof(kube_pod));
+	pods->namespaces = g_array_new(FALSE, TRUE, sizeof(kube_namespace));
+
+	ret = walk_objects(name, text, length, add_pod_object, &context, err);
+	if (ret == 0 && pods->pods->len == 0)
+		ret = score_fail(err, -EINVAL,
+				 "%s: no Pod objects (%zu objects of other kinds): give a PodList, a List of Pods or Pod documents",
+				 name, pods->skipped);
+	if (ret < 0) {
+		sim_kube_pods_free(pods);
+		return ret;
+	}
+	g_array_sort(pods->pods, compare_arrival);
+	*out = pods;
+	return 0;
+}
+
+int sim_kube_pods_read(const char *path, sim_kube_pods **out, score_error *err)
+{
+	gchar *text = NULL;
+	gsize length = 0;
+	int ret = read_whole_file(path, &text, &length, err);
+
+	*out = NULL;
+	if (ret == 0)
+		ret = sim_kube_pods_parse(path, text, length, out, err);
+	g_free(text);
+	return ret;
+}
+
+size_t sim_kube_pods_count(const sim_kube_pods *pods)
+{
+	return pods->pods->len;
+}
+
+int64_t sim_kube_pods_end_ms(const sim_kube_pods *pods)
+{
+	int64_t end = 0;
+
+	for (guint i = 0; i < pods->pods->len; i++) {
+		const kube_pod *pod = &g_array_index(pods->pods, kube_pod, i);
+
+		end = MAX(end, pod->arrival_ms + MAX(pod->run_ms, 0));
+	}
+	return end;
+}
+
+void sim_kube_pods_bind(sim_kube_pods *pods, score_model *model)
+{
+	pods->resources = score_model_resources(model);
+	for (guint i = 0; i < pods->namespaces->len; i++) {
+		const kube_namespace *ns = &g_array_index(pods->namespaces, kube_namespace, i);
+
+		score_model_put_namespace(model, ns->name, &ns->labels);
+	}
+}
+
+/* Takes nvidia.com/gpu out of the pod's requests into a GPU binding. */
+static int take_gpus(const sim_kube_pods *pods, score_pod *pod, const char *where,
+		     sim_gpu_binding **out, score_error *err)
+{
+	int slot = score_resource_find(pods->resources, SIM_RESOURCE_GPU);
+	int64_t count;
+	sim_gpu_binding *gpu;
+
+	*out = NULL;
+	if (slot < 0 || pod->request.v[slot] == 0)
+		return 0;
+	count = pod->request.v[slot];
+	if (count < 0 || count > SCORE_GPU_MAX_DEVICES)
+		return score_fail(err, -EINVAL,
+				  "%s: requests %lld %s: the GPU model takes 0 to %d GPUs per pod",
+				  where, (long long)count, SIM_RESOURCE_GPU, SCORE_GPU_MAX_DEVICES);
+	pod->request.v[slot] = 0;
+	pod->nonzero_request.v[slot] = 0;
+	gpu = g_new0(sim_gpu_binding, 1);
+	gpu->shape.cpu_milli = pod->request.v[SCORE_RES_CPU];
+	gpu->shape.memory = pod->request.v[SCORE_RES_MEMORY];
+	gpu->shape.gpu_count = (int32_t)count;
+	gpu->shape.gpu_milli = 1000;
+	*out = gpu;
+	return 0;
+}
+
+static int kube_next(void *data, sim_arrival *out, score_error *err)
+{
+	sim_kube_pods *pods = data;
+	const kube_pod *entry;
+	score_pod *pod = NULL;
+	score_error decode_err = {0};
+	char where[SCORE_ERROR_MESSAGE_MAX / 2];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (pods->next >= pods->pods->len)
+		return 0;
+	entry = &g_array_index(pods->pods, kube_pod, pods->next);
+	pods->next++;
+	describe_object(where, sizeof(where), pods->name, entry->line, -1, "Pod", entry->object);
+
+	ret = inf_decode_pod(entry->object, pods->resources, &pod, &decode_err);
+	if (ret < 0)
+		return score_fail(err, ret, "%s: %s", where, decode_err.message);
+	ret = take_gpus(pods, pod, where, &out->gpu, err);
+	if (ret < 0) {
+		score_pod_free(pod);
+		return ret;
+	}
+	/* Every pod arrives pending, whatever its nodeName and status. */
+	score_unintern(pod->node_name);
+	pod->node_name = NULL;
+	pod->phase = SCORE_POD_PENDING;
+	out->pod = pod;
+	out->time_ms = entry->arrival_ms;
+	out->run_ms = entry->run_ms;
+	out->line = (int)entry->line;
+	return 1;
+}
+
+static double kube_fraction(void *data)
+{
+	const sim_kube_pods *pods = data;
+
+	return pods->pods->len > 0 ? (double)pods->next / (double)pods->pods->len : 1.0;
+}
+
+void sim_kube_pods_source(sim_kube_pods *pods, sim_source *source)
+{
+	pods->next = 0;
+	memset(source, 0, sizeof(*source));
+	source->next = kube_next;
+	source->fraction = kube_fraction;
+	source->data = pods;
+	source->name = pods->name;
+}

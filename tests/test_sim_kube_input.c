@@ -1,0 +1,348 @@
+/* Tests for sim/kube_input.c: Node lists and Pod manifests from the
+ * fixtures, content detection, multi-document YAML with line numbers in
+ * messages, annotations, GPUs, extended resources, and bad input. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "sim/engine.h"
+#include "sim/kube_input.h"
+
+TestSuite(kube_input, .timeout = 60);
+
+static char *fixture_path(const char *name)
+{
+	const char *dir = g_getenv("STOWAGE_FIXTURES");
+
+	return g_build_filename(dir != NULL && dir[0] != '\0' ? dir : "tests/fixtures",
+				"traces", name, NULL);
+}
+
+static void expect_nodes_error(const char *text, const char *expected)
+{
+	sim_kube_nodes *nodes = NULL;
+	score_error err = {0};
+	int ret = sim_kube_nodes_parse("nodes.yaml", text, strlen(text), 110, &nodes, &err);
+
+	cr_assert_lt(ret, 0, "expected a failure for:\n%s", text);
+	cr_assert_null(nodes, "nothing returned on failure");
+	cr_assert(strstr(err.message, expected) != NULL,
+		  "expected \"%s\" in the message, got: %s", expected, err.message);
+}
+
+static void expect_pods_error(const char *text, const char *expected)
+{
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	int ret = sim_kube_pods_parse("pods.yaml", text, strlen(text), &pods, &err);
+
+	cr_assert_lt(ret, 0, "expected a failure for:\n%s", text);
+	cr_assert_null(pods, "nothing returned on failure");
+	cr_assert(strstr(err.message, expected) != NULL,
+		  "expected \"%s\" in the message, got: %s", expected, err.message);
+}
+
+/* ---- Detection --------------------------------------------------------------- */
+
+Test(kube_input, sniff_tells_manifests_from_csv)
+{
+	static const struct {
+		const char *text;
+		bool manifest;
+	} cases[] = {
+		{"sn,cpu_milli,memory_mib,gpu,model\nn1,1000,1024,0,\n", false},
+		{"\xEF\xBB\xBFname,cpu_milli\n", false},
+		{"apiVersion: v1\nkind: NodeList\n", true},
+		{"# nodes\n\n---\nkind: Node\n", true},
+		{"  {\"kind\": \"Node\"}", true},
+		{"time,event,node\n0s,add,a\n", false},
+		{"", false},
+	};
+	char *dir = g_dir_make_tmp("stowage-sniff-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "input", NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		score_error err = {0};
+		bool manifest = !cases[i].manifest;
+
+		cr_assert(g_file_set_contents(path, cases[i].text, -1, NULL));
+		cr_assert_eq(sim_kube_sniff(path, &manifest, &err), 0, "%s", err.message);
+		cr_assert_eq(manifest, cases[i].manifest, "case %zu: expected %d for \"%s\"", i,
+			     cases[i].manifest, cases[i].text);
+	}
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+Test(kube_input, sniff_missing_file)
+{
+	bool manifest = true;
+	score_error err = {0};
+
+	cr_assert_eq(sim_kube_sniff("/nonexistent/nodes.yaml", &manifest, &err), -ENOENT);
+	cr_assert(strstr(err.message, "cannot read /nonexistent/nodes.yaml") != NULL,
+		  "message: %s", err.message);
+}
+
+/* ---- Nodes ------------------------------------------------------------------- */
+
+Test(kube_input, node_list_fixture)
+{
+	char *path = fixture_path("kube-nodes.yaml");
+	sim_kube_nodes *nodes = NULL;
+	score_error err = {0};
+	const sim_node_shape *shape;
+	const score_node *node;
+
+	cr_assert_eq(sim_kube_nodes_read(path, 110, &nodes, &err), 0, "failed: %s", err.message);
+	cr_assert_eq(sim_kube_nodes_count(nodes), 3, "the Pod is skipped, got %zu",
+		     sim_kube_nodes_count(nodes));
+
+	cr_assert_str_eq(sim_kube_nodes_name(nodes, 0), "cpu-a1");
+	shape = sim_kube_nodes_shape(nodes, 0);
+	cr_assert_eq(shape->cpu_milli, 7910, "got %lld", (long long)shape->cpu_milli);
+	cr_assert_eq(shape->memory, 30LL << 30, "got %lld", (long long)shape->memory);
+	cr_assert_eq(shape->pods, 58, "allocatable pods, got %lld", (long long)shape->pods);
+	cr_assert_eq(shape->gpus, 0, "got %d", shape->gpus);
+	cr_assert_str_eq(shape->name, "m5.2xlarge", "the instance type names the shape");
+	node = sim_kube_nodes_object(nodes, 0);
+	cr_assert_str_eq(score_labels_get(&node->labels, "topology.stowage.io/rack"), "rack-7");
+
+	shape = sim_kube_nodes_shape(nodes, 1);
+	cr_assert_eq(shape->gpus, 8, "nvidia.com/gpu is the GPU devices, got %d", shape->gpus);
+	cr_assert_str_eq(shape->gpu_model, "A100-SXM4-40GB");
+	node = sim_kube_nodes_object(nodes, 1);
+	cr_assert_eq(node->n_taints, 1, "got %u taints", node->n_taints);
+	cr_assert_str_eq(node->taints[0].key, "nvidia.com/gpu");
+
+	shape = sim_kube_nodes_shape(nodes, 2);
+	cr_assert_str_eq(sim_kube_nodes_name(nodes, 2), "cpu-a2", "the second document");
+	cr_assert_eq(shape->pods, 110, "no allocatable pods takes the default, got %lld",
+		     (long long)shape->pods);
+	cr_assert_eq(shape->cpu_milli, 4000, "capacity without allocatable, got %lld",
+		     (long long)shape->cpu_milli);
+	cr_assert(sim_kube_nodes_object(nodes, 2)->unschedulable, "spec.unschedulable kept");
+	sim_kube_nodes_free(nodes);
+	g_free(path);
+}
+
+Test(kube_input, nodes_added_to_engine_keep_objects)
+{
+	char *path = fixture_path("kube-nodes.yaml");
+	sim_kube_nodes *nodes = NULL;
+	sim_engine_config config;
+	sim_engine *engine = NULL;
+	score_gpu_models models;
+	score_error err = {0};
+	score_model *model;
+	const score_node *node;
+	int fpga;
+
+	score_gpu_models_init(&models);
+	sim_engine_defaults(&config);
+	config.placement.gpus = true;
+	config.gpu_models = &models;
+	cr_assert_eq(sim_kube_nodes_read(path, 110, &nodes, &err), 0, "%s", err.message);
+	cr_assert_eq(sim_engine_new(&config, &engine, &err), 0, "%s", err.message);
+	cr_assert_eq(sim_kube_nodes_add(nodes, engine, &err), 0, "%s", err.message);
+
+	model = sim_engine_model(engine);
+	node = score_model_node(model, "gpu-b1");
+	cr_assert_not_null(node, "gpu-b1 in the model");
+	cr_assert_str_eq(score_labels_get(&node->labels, "topology.kubernetes.io/zone"), "eu-west-1b");
+	cr_assert_eq(node->n_taints, 1, "got %u taints", node->n_taints);
+	fpga = score_resource_find(score_model_resources(model), "example.com/fpga");
+	cr_assert_geq(fpga, SCORE_RES_FIRST_EXTENDED, "the extended resource has a slot");
+	cr_assert_eq(node->allocatable.v[fpga], 2, "got %lld", (long long)node->allocatable.v[fpga]);
+	cr_assert_lt(score_resource_find(score_model_resources(model), "nvidia.com/gpu"), 0,
+		     "GPUs are devices, not a counted resource");
+	node = score_model_node(model, "cpu-a2");
+	cr_assert(node->unschedulable, "cpu-a2 is cordoned");
+	cr_assert_str_eq(score_labels_get(&node->labels, "kubernetes.io/hostname"), "cpu-a2");
+
+	sim_engine_free(engine);
+	score_gpu_models_release(&models);
+	sim_kube_nodes_free(nodes);
+	g_free(path);
+}
+
+Test(kube_input, node_errors)
+{
+	expect_nodes_error("kind: NodeList\nitems: []\n",
+			   "nodes.yaml: no Node objects (0 objects of other kinds)");
+	expect_nodes_error("kind: Node\nmetadata: {name: a}\n---\nkind: Node\nmetadata: {name: a}\n",
+			   "nodes.yaml:3: Node a: duplicate node name, first in the document on line 1");
+	expect_nodes_error("kind: Node\nmetadata: {name: a}\nstatus:\n  allocatable: {cpu: lots}\n",
+			   "nodes.yaml:1: Node a:");
+	expect_nodes_error("kind: Node\nmetadata: {name: a}\nstatus:\n  allocatable: {nvidia.com/gpu: \"17\"}\n",
+			   "allocatable nvidia.com/gpu is 17");
+	expect_nodes_error("kind: Node\nmetadata: {name: a}\n---\nkind: Node\nmetadata: [\n",
+			   "nodes.yaml:6:");
+	expect_nodes_error("{\"kind\": \"Node\",", "nodes.yaml:1:");
+	expect_nodes_error("kind: NodeList\nitems: 3\n", "items is a number, expected an array");
+	expect_nodes_error("- a\n- b\n", "the document is an array");
+}
+
+/* ---- Pods -------------------------------------------------------------------- */
+
+typedef struct arrivals {
+	GPtrArray *items; /* sim_arrival * */
+} arrivals;
+
+static void read_arrivals(sim_kube_pods *pods, arrivals *out)
+{
+	sim_source source;
+	score_error err = {0};
+	int ret;
+
+	out->items = g_ptr_array_new();
+	sim_kube_pods_source(pods, &source);
+	for (;;) {
+		sim_arrival *arrival = g_new0(sim_arrival, 1);
+
+		ret = source.next(source.data, arrival, &err);
+		if (ret <= 0) {
+			g_free(arrival);
+			break;
+		}
+		g_ptr_array_add(out->items, arrival);
+	}
+	cr_assert_eq(ret, 0, "source failed: %s", err.message);
+}
+
+static void arrivals_release(arrivals *list)
+{
+	for (guint i = 0; i < list->items->len; i++) {
+		sim_arrival_release(list->items->pdata[i]);
+		g_free(list->items->pdata[i]);
+	}
+	g_ptr_array_free(list->items, TRUE);
+}
+
+Test(kube_input, pod_manifests_fixture)
+{
+	char *path = fixture_path("kube-pods.yaml");
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	arrivals list;
+	const sim_arrival *arrival;
+
+	cr_assert_eq(sim_kube_pods_read(path, &pods, &err), 0, "failed: %s", err.message);
+	cr_assert_eq(sim_kube_pods_count(pods), 3, "got %zu", sim_kube_pods_count(pods));
+	cr_assert_eq(sim_kube_pods_end_ms(pods), 2 * 3600 * 1000, "train-1 leaves last, got %lld",
+		     (long long)sim_kube_pods_end_ms(pods));
+	read_arrivals(pods, &list);
+	cr_assert_eq(list.items->len, 3, "got %u", list.items->len);
+
+	/* Sorted by arrival: train-1 at 0, batch-1 at 30 s, web-1 at 90 s. */
+	arrival = list.items->pdata[0];
+	cr_assert_str_eq(arrival->pod->name, "train-1");
+	cr_assert_eq(arrival->time_ms, 0, "no annotation arrives at 0, got %lld",
+		     (long long)arrival->time_ms);
+	cr_assert_eq(arrival->run_ms, 7200000, "got %lld", (long long)arrival->run_ms);
+	cr_assert_not_null(arrival->gpu, "nvidia.com/gpu becomes a GPU request");
+	cr_assert_eq(arrival->gpu->shape.gpu_count, 2, "got %d", arrival->gpu->shape.gpu_count);
+	cr_assert_eq(arrival->gpu->shape.gpu_milli, 1000, "whole GPUs, got %d",
+		     arrival->gpu->shape.gpu_milli);
+	cr_assert_null(arrival->pod->node_name, "nodeName is ignored");
+	cr_assert_eq(arrival->pod->phase, SCORE_POD_PENDING, "status is ignored");
+	cr_assert_eq(arrival->pod->n_tolerations, 1, "got %u", arrival->pod->n_tolerations);
+	cr_assert_eq(arrival->pod->request.v[SCORE_RES_CPU], 8000, "got %lld",
+		     (long long)arrival->pod->request.v[SCORE_RES_CPU]);
+
+	arrival = list.items->pdata[1];
+	cr_assert_str_eq(arrival->pod->name, "batch-1");
+	cr_assert_str_eq(arrival->pod->namespace, "default");
+	cr_assert_eq(arrival->time_ms, 30000, "got %lld", (long long)arrival->time_ms);
+	cr_assert_eq(arrival->run_ms, -1, "no lifetime runs until the end, got %lld",
+		     (long long)arrival->run_ms);
+
+	arrival = list.items->pdata[2];
+	cr_assert_str_eq(arrival->pod->name, "web-1");
+	cr_assert_str_eq(arrival->pod->namespace, "team-a");
+	cr_assert_str_eq(score_labels_get(&arrival->pod->labels, "app"), "web");
+	cr_assert_str_eq(arrival->pod->owner.kind, "ReplicaSet");
+	cr_assert_eq(arrival->time_ms, 90000, "got %lld", (long long)arrival->time_ms);
+	cr_assert_eq(arrival->line, 8, "its document starts on line 8 with ---, got %d",
+		     arrival->line);
+	arrivals_release(&list);
+	sim_kube_pods_free(pods);
+	g_free(path);
+}
+
+Test(kube_input, pods_bind_namespaces_and_resources)
+{
+	char *path = fixture_path("kube-pods.yaml");
+	sim_kube_pods *pods = NULL;
+	score_resource_table *table = score_resource_table_new();
+	score_model *model = score_model_new(table);
+	score_error err = {0};
+	const score_labels *labels;
+	arrivals list;
+	const sim_arrival *train;
+	int fpga;
+
+	/* A slot taken first, so that the model's slots differ from the
+	 * file's. */
+	cr_assert_geq(score_resource_index(table, "example.com/other", &err), 0);
+	cr_assert_eq(sim_kube_pods_read(path, &pods, &err), 0, "failed: %s", err.message);
+	sim_kube_pods_bind(pods, model);
+	labels = score_model_namespace_labels(model, "team-a");
+	cr_assert_not_null(labels, "the Namespace is in the model");
+	cr_assert_str_eq(score_labels_get(labels, "stowage.io/tenant"), "alpha");
+
+	read_arrivals(pods, &list);
+	train = list.items->pdata[0];
+	fpga = score_resource_find(table, "example.com/fpga");
+	cr_assert_geq(fpga, SCORE_RES_FIRST_EXTENDED, "decoded into the model's table");
+	cr_assert_eq(train->pod->request.v[fpga], 1, "got %lld",
+		     (long long)train->pod->request.v[fpga]);
+	arrivals_release(&list);
+	sim_kube_pods_free(pods);
+	score_model_free(model);
+	score_resource_table_free(table);
+	g_free(path);
+}
+
+Test(kube_input, pod_errors)
+{
+	expect_pods_error("kind: Namespace\nmetadata: {name: a}\n",
+			  "pods.yaml: no Pod objects (0 objects of other kinds)");
+	expect_pods_error("kind: Pod\nmetadata:\n  name: a\n  annotations: {stowage.io/sim-arrival: soon}\n",
+			  "pods.yaml:1: Pod a: annotation stowage.io/sim-arrival: invalid duration \"soon\"");
+	expect_pods_error("kind: Pod\nmetadata:\n  name: a\n  annotations: {stowage.io/sim-lifetime: \"-1h\"}\n",
+			  "invalid duration \"-1h\": give one such as 90s or 1h30m, or never");
+	expect_pods_error("kind: Pod\nmetadata:\n  name: a\n  annotations: {stowage.io/sim-arrival: 90}\n",
+			  "annotation stowage.io/sim-arrival is a number: annotation values are strings");
+	expect_pods_error("---\nkind: Pod\nmetadata: {name: a}\n---\nkind: PodList\nitems:\n- kind: Pod\n"
+			  "  metadata: {name: b}\n  spec:\n    containers:\n    - name: c\n"
+			  "      resources: {requests: {cpu: many}}\n",
+			  "pods.yaml:4: item 0 Pod b:");
+	expect_pods_error("kind: Pod\nmetadata: {name: a}\n---\nkind: Pod\n  bad: indent\n",
+			  "pods.yaml:5:");
+	expect_pods_error("", "no Pod objects");
+}
+
+Test(kube_input, pod_gpu_request_out_of_range)
+{
+	static const char text[] =
+		"kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n"
+		"    resources: {limits: {nvidia.com/gpu: \"20\"}}\n";
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	sim_source source;
+	sim_arrival arrival;
+
+	cr_assert_eq(sim_kube_pods_parse("pods.yaml", text, strlen(text), &pods, &err), 0, "%s",
+		     err.message);
+	sim_kube_pods_source(pods, &source);
+	cr_assert_eq(source.next(source.data, &arrival, &err), -EINVAL);
+	cr_assert(strstr(err.message, "requests 20 nvidia.com/gpu") != NULL, "message: %s",
+		  err.message);
+	sim_kube_pods_free(pods);
+}
