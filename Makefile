@@ -2,8 +2,11 @@
 #
 #   make            build ./stowage
 #   make test       build and run the unit and integration tests
-#   make check      the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check      the tests under AddressSanitizer + UndefinedBehaviorSanitizer,
+#                   then a short fuzz pass (make fuzz-short)
 #   make bench      build and run the benchmarks (see docs/benchmarks.md)
+#   make soak       load steps and a 30-minute soak on 127.0.0.1 (bench/soak.sh)
+#   make valgrind   the release tests under valgrind memcheck
 #   make install    install the binary and manifests under $(PREFIX)
 #   make deps       install the Debian packages the build needs (.ci/setup)
 #
@@ -63,9 +66,6 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test check bench install clean
-# Keep intermediate objects, so make does not delete them after the tests
-# and print that below the test summary.
-.SECONDARY:
 all: stowage
 
 stowage: $(BUILD)/stowage
@@ -99,6 +99,12 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Keep the objects that only pattern rules name, so make does not delete
+# them after the tests and print that below the test summary. Listed by
+# name: a bare .SECONDARY would also stop make from rebuilding a test
+# program whose new test file's object is missing.
+.SECONDARY: $(TEST_TOOLS:%=%.o) $(BENCH_BIN:%=%.o)
+
 # The tests find the binary, the tools and the fixtures through these.
 TEST_ENV = STOWAGE_BIN=$(abspath $(BUILD)/stowage) \
 	STOWAGE_TEST_TOOLS=$(abspath $(BUILD)/tests/tools) \
@@ -111,8 +117,64 @@ test: $(TEST_BIN) $(BUILD)/stowage $(TEST_TOOLS)
 	@if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $(BUILD)/test.log; then \
 		echo "sanitizer reports in $(BUILD)/test.log: failing the run" >&2; exit 1; fi
 
+# After the sanitized suite, a short fuzz pass (fuzz-short, below).
 check:
 	$(MAKE) --no-print-directory SANITIZE=address,undefined test
+	$(MAKE) --no-print-directory fuzz-short
+
+# ---- load and soak -------------------------------------------------------
+# bench/soak.sh against the test API server on 127.0.0.1: rising rates of
+# 30 s each, then SOAK_SECONDS at 1,600 pods/s with a verdict on RSS and
+# errors (docs/reliability.md). SOAK_FLAGS passes more options, e.g.
+# SOAK_FLAGS=--no-steps.
+SOAK_SECONDS ?= 1800
+SOAK_FLAGS ?=
+
+.PHONY: soak
+soak: $(BUILD)/stowage $(BUILD)/tests/tools/apiserver $(BUILD)/tests/tools/loadgen
+	BUILD=$(BUILD) bench/soak.sh --soak-seconds $(SOAK_SECONDS) $(SOAK_FLAGS)
+
+# ---- valgrind ---------------------------------------------------------------
+# The release test suite under valgrind memcheck, one test at a time.
+# Criterion runs each test in a worker it starts with exec, and the tests
+# start stowage and the test API server, so children are traced too. A
+# definite leak or a memory error in any process fails the run; each
+# process writes its report to $(VALGRIND_DIR)/processes/PID.log. The tests' own
+# deadlines were sized for native speed, so tests that wait for a child
+# process can time out under valgrind: the summary separates those from
+# memcheck errors.
+VALGRIND ?= valgrind
+VALGRIND_DIR := build/valgrind
+VALGRIND_FLAGS ?= --tool=memcheck --leak-check=full \
+	--errors-for-leak-kinds=definite --error-exitcode=1 \
+	--trace-children=yes --num-callers=30 \
+	--log-file=$(abspath $(VALGRIND_DIR))/processes/%p.log
+# Seconds each test may take under valgrind, for the tests without a
+# timeout of their own.
+VALGRIND_TEST_TIMEOUT ?= 600
+
+.PHONY: valgrind
+valgrind:
+ifdef SANITIZE
+	$(error make valgrind runs the release build; unset SANITIZE)
+endif
+	$(MAKE) --no-print-directory $(TEST_BIN) $(BUILD)/stowage $(TEST_TOOLS)
+	@rm -rf $(VALGRIND_DIR); mkdir -p $(VALGRIND_DIR)/processes
+	@set -o pipefail; status=0; \
+	$(TEST_ENV) G_SLICE=always-malloc $(VALGRIND) $(VALGRIND_FLAGS) \
+		$(TEST_BIN) --jobs 1 --timeout $(VALGRIND_TEST_TIMEOUT) 2>&1 \
+		| tee $(VALGRIND_DIR)/test.log || status=$$?; \
+	reports=$$(grep -lE 'ERROR SUMMARY: [1-9]' $(VALGRIND_DIR)/processes/*.log || true); \
+	if [ -n "$$reports" ]; then \
+		echo "valgrind found errors; the reports:" >&2; \
+		for r in $$reports; do echo "  $$r: $$(grep -m1 'Command:' $$r)" >&2; done; \
+		exit 1; \
+	fi; \
+	if [ $$status -ne 0 ]; then \
+		echo "no memcheck errors, but tests failed under valgrind (exit status $$status): see $(VALGRIND_DIR)/test.log" >&2; \
+		exit $$status; \
+	fi; \
+	echo "valgrind: no memcheck errors and no definite leaks in $$(ls $(VALGRIND_DIR)/processes | wc -l) process reports"
 
 bench: $(BENCH_BIN) $(BUILD)/stowage $(TEST_TOOLS)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
@@ -163,7 +225,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB := $(FUZZ_DIR)/libstowage-fuzz.a
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build fuzz-short
 fuzz-build: $(FUZZ_BIN)
 
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -176,6 +238,8 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o $(FUZZ_LIB)
 	$(FUZZ_CC) -fsanitize=fuzzer,$(FUZZ_SANITIZERS) -o $@ $^ $(LDLIBS)
+
+.SECONDARY: $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/obj/tests/fuzz/%.o)
 
 # -rss_limit_mb bounds each run's memory; -timeout reports an input that
 # takes longer than 10 s as a hang.
@@ -193,3 +257,51 @@ fuzz: fuzz-build
 			|| { tail -n 60 $(FUZZ_DIR)/$$t.log; exit 1; }; \
 		grep -E '^(#[0-9]+[[:space:]]+DONE|Done )' $(FUZZ_DIR)/$$t.log; \
 	done
+
+# A short, repeatable pass for CI (make check runs it): each target first
+# runs every input of its seed corpus once, then FUZZ_SHORT_RUNS inputs
+# generated with -seed=FUZZ_SEED from an empty working corpus, so that two
+# runs of the same binary try the same inputs. FUZZ_SHORT_MAX_SECONDS caps
+# a target on a slow machine; a run cut by it is no longer repeatable. A
+# crash, leak, hang or sanitizer report fails the target: the log tail and
+# the path of the input are printed, and the build fails after the last
+# target. FUZZ_CORPUS points at another seed directory, e.g. to check this
+# recipe with a target that crashes.
+FUZZ_SHORT_RUNS ?= 50000
+FUZZ_SHORT_MAX_SECONDS ?= 60
+FUZZ_SEED ?= 1
+FUZZ_CORPUS ?= tests/fuzz/corpus
+
+fuzz-short: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+	@failed=; \
+	for t in $(FUZZ_TARGETS); do \
+		work=$(FUZZ_DIR)/short/$$t; \
+		rm -rf $$work; mkdir -p $$work/corpus $$work/artifacts; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		flags="-timeout=10 -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) $$dict -artifact_prefix=$$work/artifacts/"; \
+		start=$$(date +%s); \
+		log=$$work/seeds.log; \
+		$(FUZZ_DIR)/$$t -runs=0 $$flags $(FUZZ_CORPUS)/$$t > $$log 2>&1; \
+		status=$$?; \
+		if [ $$status -eq 0 ]; then \
+			log=$$work/fuzz.log; \
+			$(FUZZ_DIR)/$$t -seed=$(FUZZ_SEED) -runs=$(FUZZ_SHORT_RUNS) \
+				-max_total_time=$(FUZZ_SHORT_MAX_SECONDS) -print_final_stats=1 \
+				$$flags $$work/corpus $(FUZZ_CORPUS)/$$t > $$log 2>&1; \
+			status=$$?; \
+		fi; \
+		if [ $$status -eq 0 ]; then \
+			echo "== $$t: seed corpus and $(FUZZ_SHORT_RUNS) runs (-seed=$(FUZZ_SEED)) passed in $$(( $$(date +%s) - start )) s"; \
+			continue; \
+		fi; \
+		failed="$$failed $$t"; \
+		echo "== $$t FAILED (exit status $$status); the last lines of $$log:" >&2; \
+		tail -n 40 $$log >&2; \
+		found=; \
+		for input in $$work/artifacts/*; do \
+			[ -e "$$input" ] || continue; found=1; \
+			echo "fuzz-short: $$t failed on the input $$input; reproduce with: $(FUZZ_DIR)/$$t $$input" >&2; \
+		done; \
+		[ -n "$$found" ] || echo "fuzz-short: $$t wrote no input to $$work/artifacts; see $$log" >&2; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz-short: failed:$$failed" >&2; exit 1; fi

@@ -4,7 +4,10 @@
  * files (policies/check.h), `version` prints the version.
  *
  * Exit status: 0 on success, 1 when the command fails at run time (a port
- * in use, a cluster file that does not load), 2 for a bad command line. */
+ * in use, a cluster file that does not load), 2 for a bad command line.
+ * `serve` stopped by SIGTERM or SIGINT exits 0 when every request in
+ * progress finished, and 1 when --shutdown-timeout ran out first and
+ * requests were closed without a response. */
 #include <errno.h>
 #include <locale.h>
 #include <pthread.h>
@@ -77,6 +80,7 @@ typedef struct cli_options {
 	int max_connections_per_ip;
 	char *max_header_bytes;
 	int header_timeout_s;
+	int shutdown_timeout_s;
 } cli_options;
 
 /* What the options parse to. */
@@ -99,6 +103,7 @@ static void cli_options_init(cli_options *options)
 	options->max_connections = SCHED_SERVER_DEFAULT_MAX_CONNECTIONS;
 	options->max_connections_per_ip = SCHED_SERVER_DEFAULT_MAX_CONNECTIONS_PER_IP;
 	options->header_timeout_s = SCHED_SERVER_DEFAULT_HEADER_TIMEOUT_S;
+	options->shutdown_timeout_s = SCHED_SERVER_DEFAULT_SHUTDOWN_TIMEOUT_S;
 }
 
 static void cli_options_release(cli_options *options)
@@ -175,11 +180,11 @@ static GOptionContext *serve_context(cli_options *o)
 		{"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
 		 "Serve HTTPS with this PEM certificate (the server certificate "
 		 "first, then its intermediates); needs --tls-key; read again "
-		 "when the file changes",
+		 "when the file changes and on SIGHUP",
 		 "FILE"},
 		{"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key,
 		 "PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1, "
-		 "unencrypted); read again when the file changes",
+		 "unencrypted); read again when the file changes and on SIGHUP",
 		 "FILE"},
 		{"client-ca", 0, 0, G_OPTION_ARG_FILENAME, &o->client_ca,
 		 "Require client certificates signed by a CA in this PEM file, "
@@ -205,6 +210,11 @@ static GOptionContext *serve_context(cli_options *o)
 		 "TLS handshake included, counted from accept or from the end of "
 		 "its previous request (default 10)",
 		 "SECONDS"},
+		{"shutdown-timeout", 0, 0, G_OPTION_ARG_INT, &o->shutdown_timeout_s,
+		 "Seconds to wait after SIGTERM for requests in progress before "
+		 "closing their connections and exiting with status 1; keep it "
+		 "below the pod's terminationGracePeriodSeconds (default 20)",
+		 "SECONDS"},
 		{NULL, 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL},
 	};
 	GOptionContext *context = g_option_context_new("- run the extender");
@@ -214,7 +224,9 @@ static GOptionContext *serve_context(cli_options *o)
 		"Serves kube-scheduler's extender verbs (POST /filter, "
 		"/prioritize,\n/preempt, /bind under --url-prefix), plus GET "
 		"/healthz, /readyz and /metrics.\nStops on SIGINT or SIGTERM "
-		"after the requests in progress finish.");
+		"after the requests in progress finish, or after\n"
+		"--shutdown-timeout. SIGHUP reloads the policy file and the TLS "
+		"files.");
 	g_option_context_add_main_entries(context, entries, NULL);
 	return context;
 }
@@ -360,6 +372,17 @@ static int validate_options(const char *command, const cli_options *o,
 
 	/* sched_server_start() checks the ranges and names these flags;
 	 * negative numbers must not reach its unsigned fields. */
+	if (o->shutdown_timeout_s <= 0 ||
+	    o->shutdown_timeout_s > SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S) {
+		fprintf(stderr,
+			"stowage %s: invalid value %d for --shutdown-timeout: give "
+			"a number of seconds from 1 to %d, below the pod's "
+			"terminationGracePeriodSeconds\n",
+			command, o->shutdown_timeout_s,
+			SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S);
+		return -EINVAL;
+	}
+	config->server.shutdown_timeout_s = (unsigned)o->shutdown_timeout_s;
 	if (o->max_connections < 0 || o->max_connections_per_ip < 0 ||
 	    o->header_timeout_s <= 0) {
 		fprintf(stderr,
@@ -647,10 +670,36 @@ static void check_sync(sched_server *server, inf_informer *informer,
 		  SCHED_INT("waited_s", *waited_ms / 1000), SCHED_STR("error", err.message));
 }
 
-/* Runs until SIGINT or SIGTERM and returns it. SIGHUP reloads the policy,
- * and so does a change to its file. Once a second it drops stale
- * assumptions and checks the informer's sync. The signals are blocked in
- * every thread and read from a signalfd, so no handler runs. */
+/* Reloads the TLS files on SIGHUP; a failure keeps the running
+ * certificate. */
+static void reload_tls(sched_server *server, sched_log *log)
+{
+	score_error err = {0};
+
+	if (sched_server_reload_tls(server, &err) < 0)
+		SCHED_LOG(log, SCHED_LOG_ERROR, "tls",
+			  "reload failed; still serving the previous certificate",
+			  SCHED_STR("trigger", "SIGHUP"),
+			  SCHED_STR("error", err.message));
+}
+
+static void handle_sighup(sched_cluster *cluster, sched_server *server, sched_log *log)
+{
+	if (cluster->policy != NULL)
+		reload_policy(cluster->policy, false, log);
+	if (sched_server_uses_tls(server))
+		reload_tls(server, log);
+	if (cluster->policy == NULL && !sched_server_uses_tls(server))
+		SCHED_LOG(log, SCHED_LOG_INFO, "main",
+			  "SIGHUP ignored: no --policy file and no TLS files to reload",
+			  SCHED_STR("signal", "SIGHUP"));
+}
+
+/* Runs until SIGINT or SIGTERM and returns it. SIGHUP reloads the policy
+ * and the TLS files; a change to the policy file reloads the policy. Once
+ * a second it drops stale assumptions and checks the informer's sync. The
+ * signals are blocked in every thread and read from a signalfd, so no
+ * handler runs. */
 static int serve_until_stopped(int signal_fd, sched_cluster *cluster,
 			       sched_server *server, inf_informer *informer,
 			       sched_log *log)
@@ -676,12 +725,7 @@ static int serve_until_stopped(int signal_fd, sched_cluster *cluster,
 			if (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
 				if (info.ssi_signo != SIGHUP)
 					return (int)info.ssi_signo;
-				if (cluster->policy != NULL)
-					reload_policy(cluster->policy, false, log);
-				else
-					SCHED_LOG(log, SCHED_LOG_INFO, "main",
-						  "SIGHUP ignored: no --policy file to reload",
-						  SCHED_STR("signal", "SIGHUP"));
+				handle_sighup(cluster, server, log);
 			}
 		}
 		if (ready > 0 && watch_fd >= 0 && (fds[1].revents & POLLIN))
@@ -693,6 +737,73 @@ static int serve_until_stopped(int signal_fd, sched_cluster *cluster,
 		expire_assumptions(cluster, log);
 		check_sync(server, informer, &waited_ms, log);
 	}
+}
+
+/* Seconds the stop may take beyond --shutdown-timeout: a handler still
+ * running at the deadline (a /bind, at most BIND_DEADLINE_MS), then
+ * stopping the informer. 20 s by default plus this stays under
+ * Kubernetes' default grace period of 30 s. */
+#define STOP_MARGIN_S 8
+
+/* Ends the process when the stop hangs, so that it exits with a log line
+ * before the kubelet's SIGKILL, which would leave no trace. */
+typedef struct stop_watchdog {
+	GMutex lock;
+	GCond finished_cond;
+	bool finished;
+	gint64 deadline_us; /* monotonic */
+	unsigned limit_s;
+	sched_log *log;     /* borrowed */
+	GThread *thread;
+} stop_watchdog;
+
+static gpointer run_stop_watchdog(gpointer data)
+{
+	stop_watchdog *w = data;
+	bool finished;
+
+	g_mutex_lock(&w->lock);
+	while (!w->finished) {
+		if (!g_cond_wait_until(&w->finished_cond, &w->lock, w->deadline_us))
+			break;
+	}
+	finished = w->finished;
+	g_mutex_unlock(&w->lock);
+	if (!finished) {
+		SCHED_LOG(w->log, SCHED_LOG_ERROR, "main",
+			  "stop did not finish in time; exiting without it",
+			  SCHED_INT("limit_s", w->limit_s),
+			  SCHED_INT("exit_status", EXIT_FAILURE));
+		_exit(EXIT_FAILURE);
+	}
+	return NULL;
+}
+
+static void stop_watchdog_start(stop_watchdog *w, unsigned limit_s, sched_log *log)
+{
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->finished_cond);
+	w->finished = false;
+	w->limit_s = limit_s;
+	w->deadline_us = g_get_monotonic_time() + (gint64)limit_s * G_USEC_PER_SEC;
+	w->log = log;
+	w->thread = g_thread_new("stop-watchdog", run_stop_watchdog, w);
+}
+
+/* Call before the log is freed. Does nothing when the watchdog was never
+ * started. */
+static void stop_watchdog_finish(stop_watchdog *w)
+{
+	if (w->thread == NULL)
+		return;
+	g_mutex_lock(&w->lock);
+	w->finished = true;
+	g_cond_signal(&w->finished_cond);
+	g_mutex_unlock(&w->lock);
+	g_thread_join(w->thread);
+	w->thread = NULL;
+	g_cond_clear(&w->finished_cond);
+	g_mutex_clear(&w->lock);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -708,9 +819,10 @@ static int cmd_serve(int argc, char **argv)
 	inf_informer *informer = NULL;
 	pol_loader *policy = NULL;
 	score_error err = {0};
+	stop_watchdog watchdog = {0};
 	sigset_t signals;
 	int signal_fd = -1;
-	int signal_number;
+	int signal_number = 0;
 	int ret;
 
 	cli_options_init(&options);
@@ -795,8 +907,11 @@ static int cmd_serve(int argc, char **argv)
 		  "stopping: no new connections, finishing requests in "
 		  "progress",
 		  SCHED_STR("signal", signal_number == SIGINT ? "SIGINT"
-							      : "SIGTERM"));
-	ret = EXIT_SUCCESS;
+							      : "SIGTERM"),
+		  SCHED_INT("shutdown_timeout_s", config.server.shutdown_timeout_s));
+	stop_watchdog_start(&watchdog, config.server.shutdown_timeout_s + STOP_MARGIN_S, log);
+	sched_server_stop(server);
+	ret = sched_server_abandoned_requests(server) > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
 out:
 	/* The server first: a /bind in progress may still use the informer. */
@@ -805,11 +920,12 @@ out:
 	inf_rest_config_free(rest);
 	cluster.policy = NULL;
 	pol_loader_free(policy);
-	if (ret == EXIT_SUCCESS)
+	if (signal_number != 0)
 		SCHED_LOG(log, SCHED_LOG_INFO, "main", "stopped",
 			  SCHED_INT("exit_status", ret));
 	sched_metrics_free(metrics);
 	sched_cluster_release(&cluster);
+	stop_watchdog_finish(&watchdog);
 	sched_log_free(log);
 out_options:
 	if (signal_fd >= 0)

@@ -61,6 +61,8 @@ struct sched_server {
 	uint16_t port;
 	size_t max_body_bytes;
 	unsigned read_timeout_s;
+	unsigned shutdown_timeout_s;
+	unsigned abandoned; /* written by sched_server_stop() */
 
 	atomic_bool ready;
 	atomic_bool stopping;
@@ -280,6 +282,7 @@ void sched_server_config_init(sched_server_config *config)
 		SCHED_SERVER_DEFAULT_MAX_CONNECTIONS_PER_IP;
 	config->max_header_bytes = SCHED_SERVER_DEFAULT_MAX_HEADER_BYTES;
 	config->header_timeout_s = SCHED_SERVER_DEFAULT_HEADER_TIMEOUT_S;
+	config->shutdown_timeout_s = SCHED_SERVER_DEFAULT_SHUTDOWN_TIMEOUT_S;
 	config->tls_cert_file = NULL;
 	config->tls_key_file = NULL;
 	config->client_ca_file = NULL;
@@ -1004,6 +1007,25 @@ static void handle_mhd_log(void *cls, const char *format, va_list args)
 
 /* ---- Lifecycle ---------------------------------------------------------- */
 
+/* sched_metrics_collector_fn: the connection and request gauges. A scrape
+ * counts itself as a request in progress. */
+static void render_server_metrics(void *data, GString *out)
+{
+	sched_server *server = data;
+
+	g_string_append_printf(
+		out,
+		"# HELP stowage_http_connections Open client connections.\n"
+		"# TYPE stowage_http_connections gauge\n"
+		"stowage_http_connections %u\n"
+		"# HELP stowage_http_requests_in_progress Requests whose headers "
+		"have arrived and whose response is not finished.\n"
+		"# TYPE stowage_http_requests_in_progress gauge\n"
+		"stowage_http_requests_in_progress %u\n",
+		sched_server_connections(server),
+		sched_server_requests_in_progress(server));
+}
+
 static int validate_config(const sched_server_config *config,
 			   score_error *err)
 {
@@ -1062,6 +1084,14 @@ static int validate_limits(const sched_server_config *config,
 		return score_fail(err, -EINVAL,
 				  "invalid --header-timeout 0: give a "
 				  "positive number of seconds");
+	if (config->shutdown_timeout_s == 0 ||
+	    config->shutdown_timeout_s > SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S)
+		return score_fail(err, -EINVAL,
+				  "invalid --shutdown-timeout %u: give a number "
+				  "of seconds from 1 to %d, below the pod's "
+				  "terminationGracePeriodSeconds",
+				  config->shutdown_timeout_s,
+				  SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S);
 	return 0;
 }
 
@@ -1230,6 +1260,7 @@ static sched_server *server_new(const sched_server_config *config,
 	server->max_body_bytes = config->max_body_bytes;
 	server->read_timeout_s = config->read_timeout_s;
 	server->header_timeout_s = config->header_timeout_s;
+	server->shutdown_timeout_s = config->shutdown_timeout_s;
 	g_mutex_init(&server->lock);
 	g_cond_init(&server->idle);
 	atomic_init(&server->ready, false);
@@ -1298,6 +1329,8 @@ int sched_server_start(const sched_server_config *config,
 	g_mutex_unlock(&server->lock);
 	server->address = format_address(&addr, server->port);
 	server->sweeper = g_thread_new("http-sweeper", run_sweeper, server);
+	if (metrics != NULL)
+		sched_metrics_add_collector(metrics, render_server_metrics, server);
 
 	SCHED_LOG(log, SCHED_LOG_INFO, "http", "listening",
 		  SCHED_STR("address", server->address),
@@ -1312,6 +1345,7 @@ int sched_server_start(const sched_server_config *config,
 		  SCHED_INT("max_body_bytes", (int64_t)config->max_body_bytes),
 		  SCHED_INT("read_timeout_s", config->read_timeout_s),
 		  SCHED_INT("header_timeout_s", config->header_timeout_s),
+		  SCHED_INT("shutdown_timeout_s", config->shutdown_timeout_s),
 		  SCHED_INT("max_connections", config->max_connections),
 		  SCHED_INT("max_connections_per_ip",
 			    config->max_connections_per_ip),
@@ -1377,6 +1411,20 @@ bool sched_server_uses_tls(const sched_server *server)
 	return server->tls != NULL;
 }
 
+int sched_server_reload_tls(sched_server *server, score_error *err)
+{
+	if (server->tls == NULL)
+		return score_fail(err, -EINVAL,
+				  "the server speaks plain HTTP: there are no "
+				  "TLS files to reload");
+	return sched_tls_reload(server->tls, err);
+}
+
+unsigned sched_server_abandoned_requests(const sched_server *server)
+{
+	return server->abandoned;
+}
+
 static void stop_sweeper(sched_server *server)
 {
 	if (server->sweeper == NULL)
@@ -1412,10 +1460,11 @@ void sched_server_stop(sched_server *server)
 		  "stopped accepting connections",
 		  SCHED_STR("address", server->address));
 
-	/* A request still receiving its body is dropped by the read timeout
-	 * at the latest, so this wait ends. */
+	/* A client that stalls mid-request is dropped by the read timeout,
+	 * but that can be longer than the pod's grace period, so the wait
+	 * has its own deadline. */
 	deadline = g_get_monotonic_time() +
-		   ((gint64)server->read_timeout_s + 1) * G_USEC_PER_SEC;
+		   (gint64)server->shutdown_timeout_s * G_USEC_PER_SEC;
 	g_mutex_lock(&server->lock);
 	waiting = server->in_flight;
 	while (server->in_flight > 0) {
@@ -1425,10 +1474,16 @@ void sched_server_stop(sched_server *server)
 	remaining = server->in_flight;
 	g_mutex_unlock(&server->lock);
 
+	/* MHD_stop_daemon() closes the connections still open, and waits for
+	 * a handler still running to return first. */
+	server->abandoned = remaining;
 	if (remaining > 0)
 		SCHED_LOG(server->log, SCHED_LOG_WARN, "http",
-			  "stopping with requests still in progress",
-			  SCHED_INT("requests", remaining));
+			  "shutdown timeout reached: closing connections "
+			  "with requests still in progress",
+			  SCHED_INT("requests_abandoned", remaining),
+			  SCHED_INT("shutdown_timeout_s",
+				    server->shutdown_timeout_s));
 	stop_sweeper(server);
 	MHD_stop_daemon(server->daemon);
 	server->daemon = NULL;
@@ -1437,7 +1492,8 @@ void sched_server_stop(sched_server *server)
 
 	SCHED_LOG(server->log, SCHED_LOG_INFO, "http", "stopped",
 		  SCHED_STR("address", server->address),
-		  SCHED_INT("requests_waited_for", waiting));
+		  SCHED_INT("requests_waited_for", waiting),
+		  SCHED_INT("requests_abandoned", remaining));
 }
 
 void sched_server_free(sched_server *server)
@@ -1445,6 +1501,9 @@ void sched_server_free(sched_server *server)
 	if (server == NULL)
 		return;
 	sched_server_stop(server);
+	/* Does nothing when the server failed before adding it. */
+	if (server->metrics != NULL)
+		sched_metrics_remove_collector(server->metrics, render_server_metrics, server);
 	/* Every connection, and with it every reference to the TLS
 	 * credentials, ended with MHD_stop_daemon(). */
 	sched_tls_free(server->tls);

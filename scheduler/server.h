@@ -38,8 +38,8 @@
  * certificate signed by one of those CAs, as kube-scheduler sends with
  * tlsConfig certFile and keyFile. New connections check the three files
  * for changes at most once a second, and changed files are reloaded (see
- * scheduler/tls.h). Connections already open keep the certificate they
- * started with.
+ * scheduler/tls.h); sched_server_reload_tls() reloads them at once.
+ * Connections already open keep the certificate they started with.
  *
  * Threads: requests run on a pool of `threads` libmicrohttpd threads. Each
  * thread polls its own connections, so a stalled client occupies its
@@ -121,6 +121,13 @@
  * TLS handshakes on loopback or a cluster network take milliseconds. */
 #define SCHED_SERVER_DEFAULT_HEADER_TIMEOUT_S 10
 
+/* Kubernetes kills a container terminationGracePeriodSeconds (30 s by
+ * default) after SIGTERM. 20 s leaves 10 s for a handler still running at
+ * the deadline (a /bind takes at most 4 s) and for the rest of the stop.
+ * Requests need milliseconds, so only a stalled client waits that long. */
+#define SCHED_SERVER_DEFAULT_SHUTDOWN_TIMEOUT_S 20
+#define SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S 3600
+
 typedef struct sched_server_config {
 	const char *listen;     /* "ADDR:PORT" or "[ADDR]:PORT"; port 0 picks
 				   a free port, see sched_server_port() */
@@ -135,6 +142,9 @@ typedef struct sched_server_config {
 	/* SCHED_SERVER_MIN_HEADER_BYTES..SCHED_SERVER_MAX_HEADER_LIMIT */
 	size_t max_header_bytes;
 	unsigned header_timeout_s; /* > 0 */
+	/* 1..SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S: how long
+	 * sched_server_stop() waits for requests in progress */
+	unsigned shutdown_timeout_s;
 
 	/* PEM files; NULL or "" for plain HTTP. The certificate file contains
 	 * the server certificate first, then its intermediates. */
@@ -196,11 +206,25 @@ unsigned sched_server_requests_in_progress(sched_server *server);
 /* Returns true when the server speaks HTTPS. */
 bool sched_server_uses_tls(const sched_server *server);
 
-/* Stops gracefully: closes the listening socket, waits for requests in
- * progress to finish (at most read_timeout_s + 1 seconds, since a stalled
- * one is dropped by then), then stops the threads. Responses sent while
- * stopping carry "Connection: close". Safe to call more than once. */
+/* Reads the TLS certificate, key and client CA files again now, whether or
+ * not they changed (for SIGHUP). Returns 0, -EINVAL when the server speaks
+ * plain HTTP, or the load error with `err` naming the file. After an error
+ * the previous credentials stay in use. New connections get the new
+ * credentials, and open ones keep theirs. */
+int sched_server_reload_tls(sched_server *server, score_error *err);
+
+/* Stops gracefully: closes the listening socket and waits for requests in
+ * progress to finish, at most shutdown_timeout_s seconds. Then it stops
+ * the threads, closing the connections still open. A handler running at
+ * that moment (a /bind waiting for the API server) is waited for, so the
+ * stop can take that much longer. Responses sent while stopping carry
+ * "Connection: close". Safe to call more than once. */
 void sched_server_stop(sched_server *server);
+
+/* Returns the number of requests that were still in progress when the
+ * shutdown timeout ran out and were closed without a response: 0 until
+ * sched_server_stop() and after a clean stop. */
+unsigned sched_server_abandoned_requests(const sched_server *server);
 
 /* Stops the server if it still runs and frees it. */
 void sched_server_free(sched_server *server);

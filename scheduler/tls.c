@@ -443,14 +443,37 @@ bool sched_tls_requires_client_cert(const sched_tls *tls)
 	return tls->paths[FILE_CLIENT_CA] != NULL;
 }
 
+/* Loads the files whose identities were read as `now` and switches to
+ * them. Called with the lock held; the files are read under it, which
+ * delays other handshakes for the few milliseconds a reload takes. On
+ * failure the identities are remembered, so that the periodic check does
+ * not try the same files again. */
+static int reload_locked(sched_tls *tls, const file_identity *now,
+			 score_error *err)
+{
+	sched_tls_credentials *fresh = NULL;
+	int ret;
+
+	ret = load_credentials(tls, &fresh, err);
+	if (ret < 0) {
+		memcpy(tls->rejected, now, sizeof(tls->rejected));
+		tls->has_rejected = true;
+		return ret;
+	}
+	sched_tls_credentials_unref(tls->current);
+	tls->current = fresh;
+	memcpy(tls->loaded, now, sizeof(tls->loaded));
+	tls->has_rejected = false;
+	tls->generation++;
+	log_certificate(tls, fresh, "reloaded TLS certificate");
+	return 0;
+}
+
 /* Reloads the credentials when the files changed since the last load and
- * since the last failed attempt. Called with the lock held; the files are
- * read under it, which delays other handshakes for the few milliseconds a
- * reload takes, once per change. */
+ * since the last failed attempt. Called with the lock held. */
 static void reload_if_changed(sched_tls *tls)
 {
 	file_identity now[FILE_COUNT];
-	sched_tls_credentials *fresh = NULL;
 	score_error err = {0};
 
 	read_identities(tls, now);
@@ -459,21 +482,27 @@ static void reload_if_changed(sched_tls *tls)
 	if (tls->has_rejected && same_identities(now, tls->rejected))
 		return;
 
-	if (load_credentials(tls, &fresh, &err) < 0) {
-		memcpy(tls->rejected, now, sizeof(now));
-		tls->has_rejected = true;
+	if (reload_locked(tls, now, &err) < 0)
 		SCHED_LOG(tls->log, SCHED_LOG_WARN, COMPONENT,
 			  "TLS files changed but could not be loaded; still "
 			  "serving the previous certificate",
 			  SCHED_STR("error", err.message));
-		return;
-	}
-	sched_tls_credentials_unref(tls->current);
-	tls->current = fresh;
-	memcpy(tls->loaded, now, sizeof(now));
-	tls->has_rejected = false;
-	tls->generation++;
-	log_certificate(tls, fresh, "reloaded TLS certificate");
+}
+
+int sched_tls_reload(sched_tls *tls, score_error *err)
+{
+	file_identity now[FILE_COUNT];
+	int ret;
+
+	g_mutex_lock(&tls->lock);
+	/* Read before the files, so that a change made while loading is
+	 * seen at the next check. */
+	read_identities(tls, now);
+	ret = reload_locked(tls, now, err);
+	tls->next_check_us = g_get_monotonic_time() +
+			     SCHED_TLS_CHECK_INTERVAL_MS * 1000;
+	g_mutex_unlock(&tls->lock);
+	return ret;
 }
 
 sched_tls_credentials *sched_tls_acquire(sched_tls *tls)

@@ -63,6 +63,14 @@ bool sched_tls_requires_client_cert(const sched_tls *tls);
  * sched_tls_credentials_unref(). */
 sched_tls_credentials *sched_tls_acquire(sched_tls *tls);
 
+/* Loads the files now, even when the check interval has not passed or
+ * stat() shows no change, and switches to them when they load and the key
+ * matches. Logs "reloaded TLS certificate" on success. Returns 0, or a
+ * negative errno with `err` naming the file and the problem. Then the
+ * previous credentials stay in use, and the periodic check does not retry
+ * the same files. */
+int sched_tls_reload(sched_tls *tls, score_error *err);
+
 /* Returns how many times the credentials were loaded: 1 after
  * sched_tls_new(), plus one per successful reload. */
 uint64_t sched_tls_generation(sched_tls *tls);

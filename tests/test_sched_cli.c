@@ -1,12 +1,17 @@
 /* Tests for scheduler/main.c: the `stowage` command as a user runs it,
  * through the built binary ($STOWAGE_BIN). */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -345,4 +350,177 @@ Test(cli, serve_without_policy_ignores_sighup)
 	kill(p.pid, SIGHUP);
 	wait_for_log(&p, at, "SIGHUP ignored", 10000);
 	cr_assert_eq(stop_serve(&p), 0, "serve must exit 0 on SIGTERM");
+}
+
+/* ---- Stopping within --shutdown-timeout, and SIGHUP for TLS ------------- */
+
+/* Copies ADDR:PORT from the "listening address=" line into `address`. */
+static void read_listen_address(server_process *p, char *address, size_t size)
+{
+	size_t at = wait_for_log(p, 0, "listening address=", 10000);
+	size_t length = strcspn(p->log->str + at, " \n");
+
+	cr_assert(length > 0 && length < size, "no address after \"listening address=\":\n%s",
+		  p->log->str);
+	g_strlcpy(address, p->log->str + at, length + 1);
+}
+
+/* Connects to ADDR:PORT (IPv4) and returns the socket. */
+static int connect_to(const char *address)
+{
+	char *colon = strrchr(address, ':');
+	char *host = g_strndup(address, (gsize)(colon - address));
+	struct sockaddr_in addr = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0, "socket failed: %s", strerror(errno));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)atoi(colon + 1));
+	cr_assert_eq(inet_pton(AF_INET, host, &addr.sin_addr), 1, "bad address %s", address);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0, "connect to %s: %s",
+		     address, strerror(errno));
+	g_free(host);
+	return fd;
+}
+
+static size_t append_body(char *data, size_t size, size_t n, void *user)
+{
+	g_string_append_len(user, data, (gssize)(size * n));
+	return size * n;
+}
+
+/* Returns stowage_http_requests_in_progress from GET /metrics, or -1. The
+ * scrape itself counts as one. */
+static long requests_in_progress(const char *address)
+{
+	static const char series[] = "\nstowage_http_requests_in_progress ";
+	CURL *curl = curl_easy_init();
+	GString *body = g_string_new(NULL);
+	char *url = g_strdup_printf("http://%s/metrics", address);
+	const char *found;
+	long value = -1;
+
+	cr_assert_not_null(curl, "curl_easy_init failed");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	if (curl_easy_perform(curl) == CURLE_OK &&
+	    (found = strstr(body->str, series)) != NULL)
+		value = strtol(found + strlen(series), NULL, 10);
+	curl_easy_cleanup(curl);
+	g_string_free(body, TRUE);
+	g_free(url);
+	return value;
+}
+
+Test(cli, serve_shutdown_timeout_abandons_stalled_request)
+{
+	const char *args[] = {"--listen", "127.0.0.1:0", "--shutdown-timeout", "1", NULL};
+	const char *stalled = "POST /filter HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			      "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+			      "{\"Pod\":";
+	server_process p = start_serve(args);
+	char address[64];
+	gint64 deadline, sent_us, exited_us;
+	int status = 0;
+	int fd;
+
+	read_listen_address(&p, address, sizeof(address));
+	wait_for_log(&p, 0, "ready", 10000);
+	fd = connect_to(address);
+	cr_assert_eq(send(fd, stalled, strlen(stalled), MSG_NOSIGNAL), (ssize_t)strlen(stalled),
+		     "send failed: %s", strerror(errno));
+	/* The scrape counts itself, so 2 means the stalled request is in. */
+	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (requests_in_progress(address) < 2) {
+		cr_assert_lt(g_get_monotonic_time(), deadline,
+			     "the stalled request never showed up in /metrics");
+		g_usleep(10 * 1000); /* polling interval, not synchronization */
+	}
+
+	sent_us = g_get_monotonic_time();
+	kill(p.pid, SIGTERM);
+	wait_for_log(&p, 0, "stopped exit_status=1", 10000);
+	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid, "waitpid failed");
+	exited_us = g_get_monotonic_time();
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		  "exit status 1 after abandoning a request, got %d", status);
+	cr_assert_lt(exited_us - sent_us, 5 * G_USEC_PER_SEC,
+		     "stopped %" G_GINT64_FORMAT " us after SIGTERM, not about 1 s",
+		     exited_us - sent_us);
+	cr_assert_not_null(strstr(p.log->str, "requests_abandoned=1"),
+			   "the log counts the abandoned request:\n%s", p.log->str);
+	close(fd);
+	g_spawn_close_pid(p.pid);
+	close(p.err_fd);
+	g_string_free(p.log, TRUE);
+}
+
+static char *copy_tls_fixture(const char *dir, const char *name, const char *as)
+{
+	const char *fixtures = g_getenv("STOWAGE_FIXTURES");
+	char *source = g_build_filename(fixtures != NULL ? fixtures : "tests/fixtures", "tls", name,
+					NULL);
+	char *target = g_build_filename(dir, as, NULL);
+	char *contents = NULL;
+	gsize length = 0;
+
+	cr_assert(g_file_get_contents(source, &contents, &length, NULL), "cannot read %s", source);
+	cr_assert(g_file_set_contents(target, contents, (gssize)length, NULL), "cannot write %s",
+		  target);
+	g_free(contents);
+	g_free(source);
+	return target;
+}
+
+Test(cli, serve_sighup_reloads_tls_and_keeps_it_on_error)
+{
+	char *dir = g_dir_make_tmp("stowage-cli-XXXXXX", NULL);
+	char *cert = copy_tls_fixture(dir, "server.crt", "tls.crt");
+	char *key = copy_tls_fixture(dir, "server.key", "tls.key");
+	const char *args[] = {"--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
+			      NULL};
+	server_process p = start_serve(args);
+	size_t at;
+
+	at = wait_for_log(&p, 0, "loaded TLS certificate", 10000);
+	at = wait_for_log(&p, at, "ready", 10000);
+
+	/* The rotated pair: SIGHUP loads it. */
+	g_free(copy_tls_fixture(dir, "server2.crt", "tls.crt"));
+	g_free(copy_tls_fixture(dir, "server2.key", "tls.key"));
+	kill(p.pid, SIGHUP);
+	at = wait_for_log(&p, at, "reloaded TLS certificate", 10000);
+	at = wait_for_log(&p, at, "serial=1002", 10000);
+
+	/* A key that is not PEM: the reload fails, naming the file. */
+	cr_assert(g_file_set_contents(key, "not a key\n", -1, NULL), "cannot write %s", key);
+	kill(p.pid, SIGHUP);
+	at = wait_for_log(&p, at, "reload failed; still serving the previous certificate", 10000);
+	wait_for_log(&p, at, key, 10000);
+
+	cr_assert_eq(stop_serve(&p), 0, "serve must exit 0 on SIGTERM");
+	g_unlink(cert);
+	g_unlink(key);
+	g_rmdir(dir);
+	g_free(cert);
+	g_free(key);
+	g_free(dir);
+}
+
+Test(cli, serve_rejects_bad_shutdown_timeout)
+{
+	static const char *const values[] = {"0", "-5", "3601"};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+		const char *args[] = {"serve", "--shutdown-timeout", values[i], NULL};
+		run_result r = run_stowage(args);
+
+		cr_assert_eq(r.exit_status, 2, "--shutdown-timeout %s: exit status %d", values[i],
+			     r.exit_status);
+		assert_contains(r.err, "--shutdown-timeout", "stderr");
+		run_result_release(&r);
+	}
 }

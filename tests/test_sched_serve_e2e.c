@@ -396,3 +396,82 @@ Test(serve_e2e, rejected_credentials_keep_readyz_503)
 	test_apiserver_stop(&server);
 	g_free(kubeconfig);
 }
+
+/* A /bind sent from a thread: no Criterion assertions off the main
+ * thread, so the result is only recorded. */
+typedef struct bind_call {
+	const serve_process *p;
+	long status;
+	CURLcode result;
+} bind_call;
+
+static size_t discard_body(char *data, size_t size, size_t n, void *user)
+{
+	(void)data;
+	(void)user;
+	return size * n;
+}
+
+static gpointer send_bind(gpointer data)
+{
+	bind_call *call = data;
+	CURL *curl = curl_easy_init();
+	char *url = g_strdup_printf("http://%s/bind", call->p->address);
+
+	if (curl == NULL) {
+		call->result = CURLE_FAILED_INIT;
+		g_free(url);
+		return NULL;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+			 "{\"PodName\":\"pending-2\",\"PodNamespace\":\"default\","
+			 "\"PodUID\":\"uid-pending-2\",\"Node\":\"node-a\"}");
+	call->result = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &call->status);
+	curl_easy_cleanup(curl);
+	g_free(url);
+	return NULL;
+}
+
+static bool binding_started(const void *data)
+{
+	return test_stat(data, NULL, "bindingRequests") >= 1;
+}
+
+Test(serve_e2e, sigterm_waits_for_bind_in_flight)
+{
+	test_apiserver server;
+	serve_process p;
+	bind_call call = {0};
+	GThread *client;
+	char *kubeconfig;
+
+	test_apiserver_start(&server, FIXTURE, NULL);
+	kubeconfig = write_kubeconfig(server.url, TOKEN);
+	serve_start(&p, kubeconfig);
+	cr_assert(test_wait_until(ready, &p, READY_MS), "/readyz did not turn 200 within %d ms",
+		  READY_MS);
+	/* The API server delays the binding by 1.5 s, so SIGTERM arrives
+	 * while the bind is in flight. */
+	test_control(&server, "/control/faults",
+		     "{\"method\":\"POST\",\"path\":\"/api/v1/namespaces/default/pods/pending-2/binding\","
+		     "\"times\":1,\"delayMs\":1500}");
+	call.p = &p;
+	client = g_thread_new("bind-client", send_bind, &call);
+	cr_assert(test_wait_until(binding_started, &server, START_MS),
+		  "the binding did not reach the API server within %d ms", START_MS);
+
+	cr_assert_eq(serve_stop(&p), 0, "stowage serve exits 0 once the bind finished");
+	g_thread_join(client);
+	cr_assert_eq(call.result, CURLE_OK, "the bind call failed: %s",
+		     curl_easy_strerror(call.result));
+	cr_assert_eq(call.status, 200, "the bind in flight gets 200, got %ld", call.status);
+	cr_assert_eq(test_stat(&server, NULL, "bindings"), 1, "the pod was bound once");
+	serve_release(&p);
+	test_apiserver_stop(&server);
+	g_free(kubeconfig);
+}

@@ -2033,3 +2033,237 @@ Test(server, idle_keepalive_closed_after_header_timeout)
 		  TEST_DEADLINE_S, sched_server_connections(env.server));
 	env_finish(&env);
 }
+
+/* ---- Shutdown timeout and TLS reload on request ------------------------- */
+
+/* How long slow_bind() takes, in ms. */
+#define SLOW_BIND_MS 800
+
+static gint slow_bind_started;
+
+/* A bind that takes SLOW_BIND_MS, as one waiting on a slow API server. */
+static int slow_bind(void *data, const char *pod_namespace, const char *pod_name,
+		     const char *pod_uid, const char *node, score_error *err)
+{
+	(void)data;
+	(void)pod_namespace;
+	(void)pod_name;
+	(void)pod_uid;
+	(void)node;
+	(void)err;
+	g_atomic_int_set(&slow_bind_started, 1);
+	g_usleep(SLOW_BIND_MS * 1000);
+	return 0;
+}
+
+static bool await_slow_bind(void)
+{
+	gint64 deadline = g_get_monotonic_time() + TEST_DEADLINE_S * G_USEC_PER_SEC;
+
+	while (!g_atomic_int_get(&slow_bind_started)) {
+		if (g_get_monotonic_time() >= deadline)
+			return false;
+		g_usleep(1000); /* polling interval, not synchronization */
+	}
+	return true;
+}
+
+Test(server, stop_abandons_stalled_request_at_shutdown_timeout)
+{
+	sched_server_config config;
+	test_env env;
+	stop_run run = {0};
+	GThread *stopper;
+	GString *reply;
+	bool closed = false;
+	gint64 start_us, took_us;
+	int fd;
+	char *log;
+	const char *request = "POST /filter HTTP/1.1\r\n"
+			      "Host: 127.0.0.1\r\n"
+			      "Content-Type: application/json\r\n"
+			      "Content-Length: 1000\r\n\r\n"
+			      "{\"Pod\":{\"metadata\":{\"name\":\"half";
+
+	/* The read timeout alone would keep the stop waiting for 30 s. */
+	test_config(&config);
+	config.read_timeout_s = 30;
+	config.shutdown_timeout_s = 1;
+	env_start_with(&env, &config);
+	run.server = env.server;
+
+	fd = raw_connect(&env);
+	raw_send(fd, request, strlen(request));
+	cr_assert(await_requests_in_progress(&env, 1),
+		  "the server did not start the request within %d s", TEST_DEADLINE_S);
+	start_us = g_get_monotonic_time();
+	stopper = g_thread_new("stopper", run_stop, &run);
+	reply = raw_read_until_close(fd, TEST_DEADLINE_S * 1000, &closed);
+	g_thread_join(stopper);
+	took_us = run.returned_us - start_us;
+
+	cr_assert(closed, "the stalled connection is closed by the stop");
+	cr_assert_eq(reply->len, 0, "no response to the stalled request, got \"%.80s\"",
+		     reply->str);
+	cr_assert_geq(took_us, G_USEC_PER_SEC * 9 / 10,
+		      "stop waited %" G_GINT64_FORMAT " us, less than the shutdown timeout of 1 s",
+		      took_us);
+	cr_assert_lt(took_us, 3 * G_USEC_PER_SEC,
+		     "stop took %" G_GINT64_FORMAT " us, expected about 1 s", took_us);
+	cr_assert_eq(sched_server_abandoned_requests(env.server), 1,
+		     "one request abandoned, got %u", sched_server_abandoned_requests(env.server));
+
+	g_string_free(reply, TRUE);
+	close(fd);
+	log = env_stop(&env);
+	cr_assert_not_null(strstr(log, "shutdown timeout reached"),
+			   "the log says why connections were closed:\n%s", log);
+	cr_assert_not_null(strstr(log, "requests_abandoned=1"),
+			   "the log counts the abandoned request:\n%s", log);
+	g_free(log);
+}
+
+Test(server, stop_waits_for_bind_in_flight)
+{
+	sched_server_config config;
+	test_env env;
+	stop_run run = {0};
+	GThread *stopper;
+	GString *reply;
+	bool closed = false;
+	gint64 start_us;
+	char *request;
+	int fd;
+
+	test_config(&config);
+	config.shutdown_timeout_s = 5;
+	env_start_with(&env, &config);
+	env.extender.bind = slow_bind;
+	g_atomic_int_set(&slow_bind_started, 0);
+	run.server = env.server;
+
+	request = g_strdup_printf("POST /bind HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				  "Content-Type: application/json\r\n"
+				  "Content-Length: %zu\r\n\r\n%s",
+				  strlen(bind_body), bind_body);
+	fd = raw_connect(&env);
+	raw_send(fd, request, strlen(request));
+	cr_assert(await_slow_bind(), "the bind did not start within %d s", TEST_DEADLINE_S);
+	start_us = g_get_monotonic_time();
+	stopper = g_thread_new("stopper", run_stop, &run);
+	reply = raw_read_until_close(fd, TEST_DEADLINE_S * 1000, &closed);
+	g_thread_join(stopper);
+
+	cr_assert(g_str_has_prefix(reply->str, "HTTP/1.1 200"),
+		  "the bind in flight gets its 200, got \"%.120s\"", reply->str);
+	cr_assert(strstr(reply->str, "Connection: close") != NULL ||
+			  strstr(reply->str, "connection: close") != NULL,
+		  "with Connection: close while stopping, got \"%s\"", reply->str);
+	cr_assert_lt(run.returned_us - start_us, 5 * G_USEC_PER_SEC,
+		     "stop returned once the bind finished, before the shutdown timeout: %"
+		     G_GINT64_FORMAT " us", run.returned_us - start_us);
+	cr_assert_eq(sched_server_abandoned_requests(env.server), 0,
+		     "nothing abandoned, got %u", sched_server_abandoned_requests(env.server));
+
+	g_string_free(reply, TRUE);
+	close(fd);
+	g_free(request);
+	env_finish(&env);
+}
+
+Test(server, shutdown_timeout_validated)
+{
+	static const unsigned bad[] = {0, SCHED_SERVER_MAX_SHUTDOWN_TIMEOUT_S + 1};
+	sched_server_config config;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		score_error err = {0};
+		sched_extender extender = {0};
+		sched_server *server = NULL;
+		int ret;
+
+		test_config(&config);
+		config.shutdown_timeout_s = bad[i];
+		ret = sched_server_start(&config, &extender, NULL, NULL, &server, &err);
+		cr_assert_eq(ret, -EINVAL, "shutdown timeout %u: expected -EINVAL, got %d", bad[i],
+			     ret);
+		cr_assert_null(server, "no server for shutdown timeout %u", bad[i]);
+		cr_assert_not_null(strstr(err.message, "--shutdown-timeout"),
+				   "the error names the flag: %s", err.message);
+	}
+}
+
+Test(server, reload_tls_now_switches_or_keeps_pair)
+{
+	sched_server_config config;
+	test_env env;
+	https_result r;
+	score_error err = {0};
+	char *dir = g_dir_make_tmp("stowage-tls-XXXXXX", NULL);
+	char *cert = g_build_filename(dir, "tls.crt", NULL);
+	char *key = g_build_filename(dir, "tls.key", NULL);
+	char *log;
+	int ret;
+
+	cr_assert_not_null(dir, "cannot create a temporary directory");
+	install_fixture("server.crt", cert);
+	install_fixture("server.key", key);
+	test_config(&config);
+	config.tls_cert_file = cert;
+	config.tls_key_file = key;
+	env_start_with(&env, &config);
+
+	/* A handshake first, so that the periodic check has just run and
+	 * will not run again within the next second. */
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_str_eq(r.serial, "1001", "before: serial 1001, got \"%s\"", r.serial);
+	http_result_release(&r.http);
+
+	/* Half a rotation: the reload fails and the old pair stays. */
+	install_fixture("server2.crt", cert);
+	ret = sched_server_reload_tls(env.server, &err);
+	cr_assert_lt(ret, 0, "reloading a mismatched pair fails, got %d", ret);
+	cr_assert_not_null(strstr(err.message, key),
+			   "the error names the key file %s: %s", key, err.message);
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_eq(r.http.status, 200, "still served after the failed reload: %ld",
+		     r.http.status);
+	cr_assert_str_eq(r.serial, "1001", "the old serial 1001 stays, got \"%s\"", r.serial);
+	http_result_release(&r.http);
+
+	/* The rotation completes: the next handshake gets the new pair at
+	 * once, without waiting for the periodic check. */
+	install_fixture("server2.key", key);
+	memset(&err, 0, sizeof(err));
+	ret = sched_server_reload_tls(env.server, &err);
+	cr_assert_eq(ret, 0, "reloading the matching pair succeeds: %s", err.message);
+	https_get(&env, "/healthz", &(tls_client){.ca = "ca.crt"}, &r);
+	cr_assert_str_eq(r.serial, "1002", "the new serial 1002 right after the reload, got \"%s\"",
+			 r.serial);
+	http_result_release(&r.http);
+
+	log = env_stop(&env);
+	cr_assert_not_null(strstr(log, "reloaded TLS certificate"),
+			   "the reload is logged:\n%s", log);
+	g_free(log);
+	g_unlink(cert);
+	g_unlink(key);
+	g_rmdir(dir);
+	g_free(cert);
+	g_free(key);
+	g_free(dir);
+}
+
+Test(server, reload_tls_without_tls_fails)
+{
+	test_env env;
+	score_error err = {0};
+	int ret;
+
+	env_start(&env);
+	ret = sched_server_reload_tls(env.server, &err);
+	cr_assert_eq(ret, -EINVAL, "plain HTTP: expected -EINVAL, got %d", ret);
+	cr_assert_not_null(strstr(err.message, "plain HTTP"), "the error says why: %s",
+			   err.message);
+	env_finish(&env);
+}
