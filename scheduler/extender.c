@@ -841,25 +841,17 @@ static void record_top_scores(call *c, const node_set *set,
 static void record_explanations(call *c, const score_request *request)
 {
 	const score_pipeline *pipeline = c->pipeline;
-	GString *text;
 
 	if (c->explain == NULL)
 		return;
-	text = g_string_new(NULL);
 	for (size_t s = 0; s < pipeline->n_scorers; s++) {
-		cJSON *object;
+		cJSON *object = score_pipeline_explain(pipeline, request, s);
 
-		g_string_truncate(text, 0);
-		if (!score_pipeline_explain(pipeline, request, s, text))
-			continue;
-		object = cJSON_ParseWithLength(text->str, text->len);
-		if (object == NULL)
-			continue;
-		if (!cJSON_AddItemToObject(c->explain, pipeline->scorers[s].name,
+		if (object != NULL &&
+		    !cJSON_AddItemToObject(c->explain, pipeline->scorers[s].name,
 					   object))
 			cJSON_Delete(object);
 	}
-	g_string_free(text, TRUE);
 }
 
 /* Handles filter and prioritize, which share ExtenderArgs. Returns the

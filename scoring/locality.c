@@ -1251,25 +1251,10 @@ void score_locality_normalize(const void *data, int64_t *scores, size_t n)
 
 /* ---- Explanation -------------------------------------------------------------- */
 
-static void append_json_string(GString *out, const char *text)
-{
-	g_string_append_c(out, '"');
-	for (const char *p = text; *p != '\0'; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '"' || ch == '\\')
-			g_string_append_printf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			g_string_append_printf(out, "\\u%04x", ch);
-		else
-			g_string_append_c(out, (char)ch);
-	}
-	g_string_append_c(out, '"');
-}
-
-/* Appends the EXPLAIN_DOMAINS busiest values of level `level`. */
-static void append_level_domains(GString *out, const peer_counts *counts,
-				 int32_t level)
+/* Adds the EXPLAIN_DOMAINS busiest values of level `level` to `out` as
+ * value: peer count. */
+static void add_level_domains(cJSON *out, const peer_counts *counts,
+			      int32_t level)
 {
 	const domain *top[EXPLAIN_DOMAINS] = {NULL};
 
@@ -1286,22 +1271,17 @@ static void append_level_domains(GString *out, const peer_counts *counts,
 		memmove(&top[at + 1], &top[at], sizeof(top[0]) * (EXPLAIN_DOMAINS - 1 - at));
 		top[at] = d;
 	}
-	g_string_append_c(out, '{');
-	for (int i = 0; i < EXPLAIN_DOMAINS && top[i] != NULL; i++) {
-		if (i > 0)
-			g_string_append_c(out, ',');
-		append_json_string(out, top[i]->value);
-		g_string_append_printf(out, ":%u", top[i]->count);
-	}
-	g_string_append_c(out, '}');
+	for (int i = 0; i < EXPLAIN_DOMAINS && top[i] != NULL; i++)
+		cJSON_AddNumberToObject(out, top[i]->value, top[i]->count);
 }
 
 void score_locality_explain(const void *data, const score_request *request,
-			    GString *out)
+			    cJSON *out)
 {
 	const locality_state *state = data;
 	const peer_counts *all = &state->all;
 	unsigned by_source[3] = {0};
+	cJSON *sources, *domains;
 	GHashTableIter iter;
 	gpointer bits;
 
@@ -1315,18 +1295,25 @@ void score_locality_explain(const void *data, const score_request *request,
 				by_source[s]++;
 		}
 	}
-	g_string_append_printf(out,
-			       "{\"peers\":%u,\"nodes\":%u,\"sources\":{\"networkPolicies\":%u,\"groups\":%u,\"exposure\":%u},\"domains\":{",
-			       all->n, g_hash_table_size(all->nodes), by_source[0],
-			       by_source[1], by_source[2]);
-	for (uint32_t i = 0; i < MIN(state->config->n_levels, MAX_LEVELS); i++) {
-		if (i > 0)
-			g_string_append_c(out, ',');
-		append_json_string(out, state->config->levels[i].key);
-		g_string_append_c(out, ':');
-		append_level_domains(out, all, (int32_t)i);
+	/* cJSON's Add functions return NULL on allocation failure and then
+	 * leave `out` as it was, so a short explanation is the worst case. */
+	cJSON_AddNumberToObject(out, "peers", all->n);
+	cJSON_AddNumberToObject(out, "nodes", g_hash_table_size(all->nodes));
+	sources = cJSON_AddObjectToObject(out, "sources");
+	if (sources != NULL) {
+		cJSON_AddNumberToObject(sources, "networkPolicies", by_source[0]);
+		cJSON_AddNumberToObject(sources, "groups", by_source[1]);
+		cJSON_AddNumberToObject(sources, "exposure", by_source[2]);
 	}
-	g_string_append(out, "}}");
+	domains = cJSON_AddObjectToObject(out, "domains");
+	for (uint32_t i = 0; domains != NULL &&
+			     i < MIN(state->config->n_levels, MAX_LEVELS); i++) {
+		cJSON *level = cJSON_AddObjectToObject(
+			domains, state->config->levels[i].key);
+
+		if (level != NULL)
+			add_level_domains(level, all, (int32_t)i);
+	}
 }
 
 /* ---- Pipeline ----------------------------------------------------------------- */

@@ -190,11 +190,11 @@ int64_t score_locality(const void *state, const score_request *request,
 		       const score_node *node, const score_usage *usage);
 void score_locality_normalize(const void *state, int64_t *scores, size_t n);
 
-/* Appends a JSON object such as {"peers":12,"nodes":4,"sources":{...},
- * "domains":{"topology.kubernetes.io/zone":{"eu-1b":12}}} describing the
+/* Adds members to `out` such as "peers": 12, "nodes": 4, "sources": {...},
+ * "domains": {"topology.kubernetes.io/zone": {"eu-1b": 12}} describing the
  * pod's peers, or nothing when it has none. */
 void score_locality_explain(const void *state, const score_request *request,
-			    GString *out);
+			    cJSON *out);
 
 /* Adds the Locality filter when a hard group or hard NetworkPolicy
  * derivation exists, and the Locality scorer with `weight` when `weight`

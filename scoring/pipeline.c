@@ -304,25 +304,30 @@ void score_pipeline_score(const score_pipeline *pipeline,
 	g_free(usages);
 }
 
-bool score_pipeline_explain(const score_pipeline *pipeline,
-			    const score_request *request, size_t index,
-			    GString *out)
+cJSON *score_pipeline_explain(const score_pipeline *pipeline,
+			      const score_request *request, size_t index)
 {
 	const score_scorer *scorer;
 	score_request_cache local = {0};
 	const void *argument;
-	size_t before = out->len;
+	cJSON *out;
 
-	if (index >= pipeline->n_scorers)
-		return false;
+	if (index >= pipeline->n_scorers ||
+	    pipeline->scorer_hooks[index].explain == NULL)
+		return NULL;
+	out = cJSON_CreateObject();
+	if (out == NULL)
+		return NULL;
 	scorer = &pipeline->scorers[index];
-	if (pipeline->scorer_hooks[index].explain == NULL)
-		return false;
 	argument = criterion_argument(&pipeline->scorer_hooks[index],
 				      scorer->config, request, &local);
 	pipeline->scorer_hooks[index].explain(argument, request, out);
 	cache_release(&local);
-	return out->len > before;
+	if (out->child == NULL) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	return out;
 }
 
 void score_result_release(score_result *result)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <glib.h>
 
 #include "scoring/model.h"
@@ -133,11 +134,11 @@ typedef void *(*score_prepare_fn)(const void *config,
 				  const score_request *request);
 typedef void (*score_release_fn)(void *state);
 
-/* Appends a one-line JSON object that explains the criterion's scores for
- * the request (for the decision log), or nothing when there is nothing to
- * say. */
+/* Adds members to `out`, a JSON object, that explain the criterion's
+ * scores for the request (for the decision log); adds nothing when there
+ * is nothing to say. */
 typedef void (*score_explain_fn)(const void *config,
-				 const score_request *request, GString *out);
+				 const score_request *request, cJSON *out);
 
 /* Optional functions of a filter or scorer; all may be NULL. */
 typedef struct score_hooks {
@@ -210,12 +211,11 @@ void score_pipeline_score(const score_pipeline *pipeline,
 
 void score_result_release(score_result *result);
 
-/* Appends scorer `index`'s explanation of `request` (a JSON object, see
- * score_explain_fn) to `out`. Returns false, appending nothing, when the
- * scorer has no explain function or nothing to say. */
-bool score_pipeline_explain(const score_pipeline *pipeline,
-			    const score_request *request, size_t index,
-			    GString *out);
+/* Returns scorer `index`'s explanation of `request` as a new JSON object
+ * the caller frees with cJSON_Delete(), or NULL when the scorer has no
+ * explain function or nothing to say. */
+cJSON *score_pipeline_explain(const score_pipeline *pipeline,
+			      const score_request *request, size_t index);
 
 /* Computes the usage a candidate is evaluated with. */
 void score_candidate_usage(const score_candidate *candidate,

@@ -584,7 +584,8 @@ Test(locality, score_prefers_rack_then_zone_then_other_zone)
 	run_result run;
 	static const char *const names[] = {"far", "zone", "rack", "same"};
 	score_pod *self;
-	GString *explanation = g_string_new(NULL);
+	cJSON *explanation;
+	char *text;
 	score_request request;
 
 	config.network_policies = true;
@@ -618,13 +619,15 @@ Test(locality, score_prefers_rack_then_zone_then_other_zone)
 		     (long long)run.result.nodes[3].criteria[0]);
 
 	request = (score_request){.model = model, .pod = self};
-	cr_assert(score_pipeline_explain(&run.pipeline, &request, 0, explanation),
-		  "the scorer explains itself");
-	cr_assert_str_eq(explanation->str,
+	explanation = score_pipeline_explain(&run.pipeline, &request, 0);
+	cr_assert_not_null(explanation, "the scorer explains itself");
+	text = cJSON_PrintUnformatted(explanation);
+	cr_assert_str_eq(text,
 			 "{\"peers\":3,\"nodes\":2,\"sources\":{\"networkPolicies\":3,\"groups\":0,\"exposure\":0},"
 			 "\"domains\":{\"" RACK "\":{\"r1\":3},\"" ZONE "\":{\"z1\":3},\"" REGION "\":{\"eu\":3}}}",
-			 "explanation: %s", explanation->str);
-	g_string_free(explanation, TRUE);
+			 "explanation: %s", text);
+	cJSON_free(text);
+	cJSON_Delete(explanation);
 	score_result_release(&run.result);
 }
 
@@ -633,6 +636,7 @@ Test(locality, pod_without_peers_skips)
 	run_result run;
 	static const char *const names[] = {"a1"};
 	score_pod *self;
+	score_request request;
 
 	config.network_policies = true;
 	add_node("a1", "r1", "z1", "eu");
@@ -642,6 +646,9 @@ Test(locality, pod_without_peers_skips)
 	run_pipeline(&run, self, names, 1);
 	cr_assert_eq(run.result.nodes[0].criteria[0], SCORE_SKIP, "no peers: skipped, got %lld",
 		     (long long)run.result.nodes[0].criteria[0]);
+	request = (score_request){.model = model, .pod = self};
+	cr_assert_null(score_pipeline_explain(&run.pipeline, &request, 0),
+		       "nothing to explain without peers");
 	score_result_release(&run.result);
 }
 
