@@ -17,9 +17,10 @@
  * that a separation rule can keep internet-reachable pods apart from
  * restricted data without labelling pods.
  *
- * NOTE: nothing is cached. The isolation filter checks every pod on the
- * candidate node, so a node with P pods in namespaces with S Services
- * each costs O(P * S) selector matches per candidate.
+ * Nothing is cached here. A check costs O(S) selector matches for a pod
+ * in a namespace with S Services. The isolation criterion keeps the
+ * result per node in its digests until a pod there or any Service
+ * changes.
  */
 #ifndef STOWAGE_SCORE_EXPOSURE_H
 #define STOWAGE_SCORE_EXPOSURE_H

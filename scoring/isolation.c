@@ -14,6 +14,9 @@
 
 /* ---- Config -------------------------------------------------------------- */
 
+static score_isolation_cache *cache_new(void);
+static void cache_free(score_isolation_cache *cache);
+
 static void trust_set_free(gpointer data)
 {
 	g_hash_table_destroy(data);
@@ -38,6 +41,7 @@ void score_isolation_init(score_isolation_config *config)
 			(gpointer)score_intern("kube-system"));
 	config->sandbox_runtime_classes =
 		g_ptr_array_new_with_free_func(unintern_item);
+	config->cache = cache_new();
 }
 
 void score_isolation_release(score_isolation_config *config)
@@ -67,6 +71,7 @@ void score_isolation_release(score_isolation_config *config)
 	for (uint32_t i = 0; i < config->n_separations; i++)
 		g_free(config->separations[i].rule);
 	g_free(config->separations);
+	cache_free(config->cache);
 	memset(config, 0, sizeof(*config));
 }
 
@@ -762,70 +767,739 @@ score_fit score_filter_host_ports(const void *config,
 	return reason->len > start ? SCORE_REJECT_RESOLVABLE : SCORE_FIT;
 }
 
+/* ---- Per-request state --------------------------------------------------- */
+
+/* Bits of tenant_summary.kinds: which kinds of pods a tenant has on a
+ * node. A tenant's conflict with the incoming pod depends only on these,
+ * on trust, and on the incoming pod. */
+enum {
+	KIND_HOST_ACCESS = 1, /* a pod with host access */
+	KIND_SANDBOXED = 2,   /* a sandboxed pod without host access */
+	KIND_UNSANDBOXED = 4, /* an unsandboxed pod without host access */
+	N_KIND_SETS = 8,
+};
+
+/* What the filter and scorer derive from the incoming pod, once per
+ * request. */
+typedef struct isolation_request {
+	const score_isolation_config *config;
+	pod_view self;
+	uint64_t separated_groups; /* groups named by any separation rule */
+	uint64_t self_groups;      /* the pod's groups among those */
+	uint64_t hard_opposing;    /* groups a hard rule keeps off the pod's node */
+	bool soft_tenancy;
+	bool soft_separation;
+
+	bool use_digests;
+	/* Tenant rules apply to the pod: tenancy is on, the pod is not in an
+	 * infrastructure namespace, and it has a tenant or host access. */
+	bool tenant_rules;
+	/* Bit k set: another tenant whose kinds equal k conflicts with the
+	 * pod unless the two tenants trust each other both ways. */
+	uint8_t untrusted_kinds;
+	/* Bit k set: the same for a tenant that trusts the pod's both ways. */
+	uint8_t trusted_kinds;
+	/* Tenants that the pod's tenant trusts and that trust it back, the
+	 * pod's own tenant excepted, sorted by pointer. Borrowed from the
+	 * config. */
+	GPtrArray *mutual;
+	/* Interned, borrowed from the model: the node the pod itself counts
+	 * on, where the digest would count it as its own neighbour. */
+	const char *self_node;
+	/* The model's generations the digests depend on, 0 for those the
+	 * rules never read. */
+	uint64_t namespace_generation;
+	uint64_t service_generation;
+} isolation_request;
+
+static uint64_t hard_opposing_groups(const score_isolation_config *config,
+				     uint64_t self_groups)
+{
+	uint64_t opposing = 0;
+
+	for (uint32_t r = 0; r < config->n_separations; r++) {
+		if (config->separations[r].hard)
+			opposing |= opposing_groups(&config->separations[r],
+						    self_groups);
+	}
+	return opposing;
+}
+
+static bool has_soft_separation(const score_isolation_config *config,
+				uint64_t self_groups)
+{
+	for (uint32_t r = 0; r < config->n_separations; r++) {
+		if (!config->separations[r].hard &&
+		    opposing_groups(&config->separations[r], self_groups) != 0)
+			return true;
+	}
+	return false;
+}
+
+static gint compare_pointers(gconstpointer a, gconstpointer b)
+{
+	uintptr_t left = (uintptr_t)*(const void *const *)a;
+	uintptr_t right = (uintptr_t)*(const void *const *)b;
+
+	return left < right ? -1 : left > right;
+}
+
+static GPtrArray *mutual_trust(const score_isolation_config *config,
+			       const char *tenant)
+{
+	GPtrArray *mutual = g_ptr_array_new();
+	GHashTable *trusted;
+	GHashTableIter iter;
+	gpointer other;
+
+	trusted = tenant != NULL ? g_hash_table_lookup(config->trust, tenant)
+				 : NULL;
+	if (trusted == NULL)
+		return mutual;
+	g_hash_table_iter_init(&iter, trusted);
+	while (g_hash_table_iter_next(&iter, &other, NULL)) {
+		if (other != tenant &&
+		    score_isolation_trusts(config, other, tenant))
+			g_ptr_array_add(mutual, other);
+	}
+	g_ptr_array_sort(mutual, compare_pointers);
+	return mutual;
+}
+
+/* The kind sets that conflict with the pod, following
+ * find_tenant_conflict() for a neighbour of another tenant: host access on
+ * either side wins over trust, and sandboxes matter only between
+ * untrusting tenants. */
+static void conflicting_kinds(isolation_request *req)
+{
+	const score_isolation_config *config = req->config;
+	bool tenant = req->self.tenant != NULL;
+	bool access = req->self.access[0] != '\0';
+	bool sandboxed = req->self.sandboxed;
+	bool allow = config->allow_sharing_with_unsandboxed;
+
+	req->untrusted_kinds = 0;
+	req->trusted_kinds = 0;
+	for (unsigned k = 1; k < N_KIND_SETS; k++) {
+		bool host = (k & KIND_HOST_ACCESS) && (tenant || access);
+		bool plain = (k & (KIND_SANDBOXED | KIND_UNSANDBOXED)) && access;
+		bool untrusted = host || plain ||
+				 ((k & KIND_SANDBOXED) && tenant &&
+				  !(sandboxed || allow)) ||
+				 ((k & KIND_UNSANDBOXED) && tenant &&
+				  !(sandboxed && allow));
+
+		if (untrusted)
+			req->untrusted_kinds |= (uint8_t)(1u << k);
+		if (host || plain)
+			req->trusted_kinds |= (uint8_t)(1u << k);
+	}
+}
+
+/* The model generations that the config's rules read: namespace labels
+ * for tenants and namespace selectors, Services for exposure. */
+static void read_generations(isolation_request *req, const score_model *model)
+{
+	const score_isolation_config *config = req->config;
+	bool namespaces = config->tenants_enabled &&
+			  config->tenant_source != SCORE_TENANT_FROM_POD;
+	bool services = false;
+
+	for (uint32_t i = 0; i < config->n_groups; i++) {
+		if (!(req->separated_groups & (UINT64_C(1) << i)))
+			continue;
+		namespaces = namespaces || config->groups[i].has_namespace_selector;
+		services = services || config->groups[i].has_exposure;
+	}
+	req->namespace_generation =
+		namespaces ? score_model_namespace_generation(model) : 0;
+	req->service_generation =
+		services ? score_model_service_generation(model) : 0;
+}
+
+static void build_all_digests(const isolation_request *req,
+			      const score_model *model);
+
+static void request_init(isolation_request *req,
+			 const score_isolation_config *config,
+			 const score_request *request, bool use_digests)
+{
+	const score_model *model = request->model;
+	const score_pod *pod = request->pod;
+
+	memset(req, 0, sizeof(*req));
+	req->config = config;
+	view_pod(config, model, pod, &req->self);
+	req->separated_groups = all_separated_groups(config);
+	if (config->n_separations > 0)
+		req->self_groups = pod_groups(config, model, pod,
+					      req->separated_groups);
+	req->hard_opposing = hard_opposing_groups(config, req->self_groups);
+	req->soft_separation = has_soft_separation(config, req->self_groups);
+	req->tenant_rules = config->tenants_enabled &&
+			    config->tenancy != SCORE_TENANCY_NONE &&
+			    !req->self.infrastructure &&
+			    (req->self.tenant != NULL ||
+			     req->self.access[0] != '\0');
+	req->soft_tenancy = req->tenant_rules &&
+			    config->tenancy == SCORE_TENANCY_PREFERRED;
+
+	req->use_digests = use_digests && config->cache != NULL && model != NULL;
+	if (!req->use_digests)
+		return;
+	conflicting_kinds(req);
+	req->mutual = mutual_trust(config, req->self.tenant);
+	if (pod->uid != NULL) {
+		const score_pod *known = score_model_pod(model, pod->uid);
+
+		if (known != NULL && score_pod_counts(known))
+			req->self_node = known->node_name;
+	}
+	read_generations(req, model);
+	build_all_digests(req, model);
+}
+
+static void request_release(isolation_request *req)
+{
+	if (req->mutual != NULL)
+		g_ptr_array_unref(req->mutual);
+	req->mutual = NULL;
+}
+
+/* ---- Per-node digests ---------------------------------------------------- */
+
+typedef struct tenant_summary {
+	const char *tenant; /* interned; the digest holds a reference */
+	uint8_t kinds;      /* KIND_* bits */
+} tenant_summary;
+
+/* What the rules need from the pods counted on one node. Infrastructure
+ * pods are left out of the tenant fields, as the rules exempt them, but
+ * count for groups. */
+typedef struct node_digest {
+	uint64_t pods_version;
+	uint64_t namespace_generation;
+	uint64_t service_generation;
+	tenant_summary *tenants; /* owned, sorted by tenant pointer */
+	uint32_t n_tenants;
+	uint32_t kind_sets[N_KIND_SETS]; /* number of tenants per kinds value */
+	uint32_t untenanted_host_access; /* pods with host access, no tenant */
+	uint64_t groups; /* separated groups with a member on the node */
+} node_digest;
+
+struct score_isolation_cache {
+	GMutex lock;
+	/* Node name (interned; the table holds a reference) -> node_digest,
+	 * owned. A digest is read only under `lock`, so replacing or freeing
+	 * one needs no reference counting. */
+	GHashTable *digests;
+	/* The model and generations of the last full build. The model is
+	 * compared, never dereferenced. */
+	const score_model *built_for;
+	uint64_t namespace_generation;
+	uint64_t service_generation;
+	bool building;
+};
+
+static void digest_free(gpointer data)
+{
+	node_digest *digest = data;
+
+	for (uint32_t i = 0; i < digest->n_tenants; i++)
+		score_unintern(digest->tenants[i].tenant);
+	g_free(digest->tenants);
+	g_free(digest);
+}
+
+static GHashTable *digest_table_new(void)
+{
+	return g_hash_table_new_full(g_direct_hash, g_direct_equal,
+				     unintern_item, digest_free);
+}
+
+static score_isolation_cache *cache_new(void)
+{
+	score_isolation_cache *cache = g_new0(score_isolation_cache, 1);
+
+	g_mutex_init(&cache->lock);
+	cache->digests = digest_table_new();
+	return cache;
+}
+
+static void cache_free(score_isolation_cache *cache)
+{
+	if (cache == NULL)
+		return;
+	g_hash_table_destroy(cache->digests);
+	g_mutex_clear(&cache->lock);
+	g_free(cache);
+}
+
+/* Takes a reference to an interned string without the intern table's
+ * lookup: the caller's copy keeps it alive meanwhile. */
+static const char *acquire_interned(const char *s)
+{
+	return g_ref_string_acquire((char *)(uintptr_t)s);
+}
+
+typedef struct pod_kind {
+	const char *tenant;
+	uint8_t kind;
+} pod_kind;
+
+static gint compare_pod_kinds(gconstpointer a, gconstpointer b)
+{
+	uintptr_t left = (uintptr_t)((const pod_kind *)a)->tenant;
+	uintptr_t right = (uintptr_t)((const pod_kind *)b)->tenant;
+
+	return left < right ? -1 : left > right;
+}
+
+/* Merges the per-pod kinds, sorted by tenant, into one summary per
+ * tenant. */
+static void summarize_tenants(node_digest *digest, pod_kind *kinds, size_t n)
+{
+	qsort(kinds, n, sizeof(kinds[0]), compare_pod_kinds);
+	digest->tenants = g_new(tenant_summary, n > 0 ? n : 1);
+	for (size_t i = 0; i < n; i++) {
+		tenant_summary *last = digest->n_tenants > 0
+			? &digest->tenants[digest->n_tenants - 1] : NULL;
+
+		if (last != NULL && last->tenant == kinds[i].tenant) {
+			last->kinds |= kinds[i].kind;
+			continue;
+		}
+		digest->tenants[digest->n_tenants++] = (tenant_summary){
+			acquire_interned(kinds[i].tenant), kinds[i].kind};
+	}
+	for (uint32_t i = 0; i < digest->n_tenants; i++)
+		digest->kind_sets[digest->tenants[i].kinds]++;
+}
+
+static node_digest *digest_new(const isolation_request *req,
+			       const score_model *model,
+			       const score_node *node)
+{
+	const score_isolation_config *config = req->config;
+	bool tenancy = config->tenants_enabled &&
+		       config->tenancy != SCORE_TENANCY_NONE;
+	node_digest *digest = g_new0(node_digest, 1);
+	pod_kind *kinds = g_new(pod_kind, node->pods->len + 1);
+	size_t n = 0;
+
+	digest->pods_version = node->pods_version;
+	digest->namespace_generation = req->namespace_generation;
+	digest->service_generation = req->service_generation;
+
+	for (guint i = 0; i < node->pods->len; i++) {
+		const score_pod *pod = g_ptr_array_index(node->pods, i);
+		uint64_t unseen = req->separated_groups & ~digest->groups;
+		const char *tenant;
+		uint8_t kind;
+
+		if (unseen != 0)
+			digest->groups |= pod_groups(config, model, pod, unseen);
+		if (!tenancy || listed(config->infrastructure_namespaces,
+				       pod->namespace))
+			continue;
+
+		tenant = score_isolation_pod_tenant(config, model, pod);
+		if (has_host_access(pod))
+			kind = KIND_HOST_ACCESS;
+		else if (config->sandbox_enabled &&
+			 listed(config->sandbox_runtime_classes,
+				pod->runtime_class_name))
+			kind = KIND_SANDBOXED;
+		else
+			kind = KIND_UNSANDBOXED;
+		if (tenant == NULL) {
+			if (kind == KIND_HOST_ACCESS)
+				digest->untenanted_host_access++;
+			continue;
+		}
+		kinds[n++] = (pod_kind){tenant, kind};
+	}
+	summarize_tenants(digest, kinds, n);
+	g_free(kinds);
+	return digest;
+}
+
+static bool digest_valid(const node_digest *digest,
+			 const isolation_request *req, const score_node *node)
+{
+	return digest->pods_version == node->pods_version &&
+	       digest->namespace_generation == req->namespace_generation &&
+	       digest->service_generation == req->service_generation;
+}
+
+typedef struct build_all {
+	const isolation_request *req;
+	const score_model *model;
+	GHashTable *digests;
+} build_all;
+
+static void build_node_digest(score_node *node, void *data)
+{
+	build_all *all = data;
+
+	if (node->pods == NULL || node->pods_version == 0)
+		return;
+	g_hash_table_insert(all->digests, (gpointer)acquire_interned(node->name),
+			    digest_new(all->req, all->model, node));
+}
+
+/* Builds the digest of every present node when the model or its
+ * generations differ from the last full build, so that a new policy or a
+ * namespace relabel costs one request a full pass instead of slowing
+ * the next few dozen requests. Other requests meanwhile build the
+ * digests they need one by one.
+ * NOTE: the pass walks every counted pod once, about 30 ms for the
+ * 150,000 pods of bench/bench_policy.c, and every namespace or Service
+ * change that the rules read starts another on the next request. */
+static void build_all_digests(const isolation_request *req,
+			      const score_model *model)
+{
+	score_isolation_cache *cache = req->config->cache;
+	build_all all = {req, model, NULL};
+	GHashTable *old;
+	bool stale;
+
+	g_mutex_lock(&cache->lock);
+	stale = !cache->building &&
+		(cache->built_for != model ||
+		 cache->namespace_generation != req->namespace_generation ||
+		 cache->service_generation != req->service_generation ||
+		 g_hash_table_size(cache->digests) == 0);
+	if (stale)
+		cache->building = true;
+	g_mutex_unlock(&cache->lock);
+	if (!stale)
+		return;
+
+	all.digests = digest_table_new();
+	score_model_foreach_node(model, build_node_digest, &all);
+
+	g_mutex_lock(&cache->lock);
+	old = cache->digests;
+	cache->digests = all.digests;
+	cache->built_for = model;
+	cache->namespace_generation = req->namespace_generation;
+	cache->service_generation = req->service_generation;
+	cache->building = false;
+	g_mutex_unlock(&cache->lock);
+	g_hash_table_destroy(old);
+}
+
+/* Drops the digests of nodes the model no longer has, once they could
+ * outnumber the present ones. Called with the cache lock held. */
+static void prune_digests(score_isolation_cache *cache,
+			  const score_model *model)
+{
+	GHashTableIter iter;
+	gpointer name;
+
+	if (g_hash_table_size(cache->digests) <=
+	    2 * score_model_node_count(model) + 64)
+		return;
+	g_hash_table_iter_init(&iter, cache->digests);
+	while (g_hash_table_iter_next(&iter, &name, NULL)) {
+		if (score_model_node(model, name) == NULL)
+			g_hash_table_iter_remove(&iter);
+	}
+}
+
+/* ---- Decisions from a digest --------------------------------------------- */
+
+/* What a digest tells about one node for the incoming pod. */
+typedef struct node_facts {
+	uint32_t conflicting_tenants; /* distinct tenants */
+	bool untenanted_conflict;     /* a pod without tenant, with host access */
+	uint64_t groups;
+} node_facts;
+
+static bool kinds_in(uint8_t set, uint8_t kinds)
+{
+	return (set >> kinds) & 1u;
+}
+
+static gint compare_summary(gconstpointer key, gconstpointer item)
+{
+	uintptr_t tenant = (uintptr_t)key;
+	uintptr_t other = (uintptr_t)((const tenant_summary *)item)->tenant;
+
+	return tenant < other ? -1 : tenant > other;
+}
+
+static const tenant_summary *find_summary(const node_digest *digest,
+					  const char *tenant)
+{
+	if (tenant == NULL || digest->n_tenants == 0)
+		return NULL;
+	return bsearch(tenant, digest->tenants, digest->n_tenants,
+		       sizeof(digest->tenants[0]), compare_summary);
+}
+
+static gint compare_with_pointer(gconstpointer key, gconstpointer item)
+{
+	uintptr_t left = (uintptr_t)key;
+	uintptr_t right = (uintptr_t)*(const void *const *)item;
+
+	return left < right ? -1 : left > right;
+}
+
+static bool is_mutual(const isolation_request *req, const char *tenant)
+{
+	return bsearch(tenant, req->mutual->pdata, req->mutual->len,
+		       sizeof(gpointer), compare_with_pointer) != NULL;
+}
+
+/* How much counting `summary` as untrusting overstates its conflict. */
+static uint32_t trust_correction(const isolation_request *req,
+				 const tenant_summary *summary)
+{
+	return kinds_in(req->untrusted_kinds, summary->kinds) -
+	       kinds_in(req->trusted_kinds, summary->kinds);
+}
+
+/* Counts the conflicting tenants as count_tenant_conflicts() does: every
+ * tenant on the node whose kinds conflict as an untrusting tenant, less
+ * the pod's own tenant, corrected for the mutually trusted ones present.
+ * The correction walks the shorter of the two tenant lists. */
+static uint32_t digest_conflicts(const isolation_request *req,
+				 const node_digest *digest)
+{
+	const tenant_summary *own = find_summary(digest, req->self.tenant);
+	uint32_t conflicts = 0;
+
+	for (unsigned k = 1; k < N_KIND_SETS; k++) {
+		if (kinds_in(req->untrusted_kinds, (uint8_t)k))
+			conflicts += digest->kind_sets[k];
+	}
+	if (own != NULL && kinds_in(req->untrusted_kinds, own->kinds))
+		conflicts--;
+
+	if (req->mutual->len <= digest->n_tenants) {
+		for (guint i = 0; i < req->mutual->len; i++) {
+			const tenant_summary *summary = find_summary(
+				digest, g_ptr_array_index(req->mutual, i));
+
+			if (summary != NULL)
+				conflicts -= trust_correction(req, summary);
+		}
+	} else {
+		for (uint32_t i = 0; i < digest->n_tenants; i++) {
+			if (is_mutual(req, digest->tenants[i].tenant))
+				conflicts -= trust_correction(
+					req, &digest->tenants[i]);
+		}
+	}
+	return conflicts;
+}
+
+static void read_facts(const isolation_request *req, const node_digest *digest,
+		       node_facts *facts)
+{
+	facts->groups = digest->groups;
+	facts->conflicting_tenants = 0;
+	facts->untenanted_conflict = false;
+	if (!req->tenant_rules)
+		return;
+	facts->conflicting_tenants = digest_conflicts(req, digest);
+	facts->untenanted_conflict = req->self.tenant != NULL &&
+				     digest->untenanted_host_access > 0;
+}
+
+/* Fills `facts` from the node's digest, building it when missing or
+ * stale. Returns false when the digest cannot decide for this candidate
+ * and the caller must walk the node's pods. */
+static bool node_facts_from_digest(const isolation_request *req,
+				   const score_request *request,
+				   const score_node *node,
+				   const score_usage *usage, node_facts *facts)
+{
+	score_isolation_cache *cache = req->config->cache;
+	const node_digest *digest;
+	node_digest *fresh;
+
+	if (!req->use_digests || usage->n_victims > 0 || node->pods == NULL ||
+	    node->pods_version == 0 || node->name == NULL ||
+	    node->name == req->self_node)
+		return false;
+
+	g_mutex_lock(&cache->lock);
+	digest = g_hash_table_lookup(cache->digests, node->name);
+	if (digest != NULL && digest_valid(digest, req, node)) {
+		read_facts(req, digest, facts);
+		g_mutex_unlock(&cache->lock);
+		return true;
+	}
+	g_mutex_unlock(&cache->lock);
+
+	/* Built outside the lock: it walks the node's pods. */
+	fresh = digest_new(req, request->model, node);
+	g_mutex_lock(&cache->lock);
+	read_facts(req, fresh, facts);
+	g_hash_table_replace(cache->digests,
+			     (gpointer)acquire_interned(node->name), fresh);
+	prune_digests(cache, request->model);
+	g_mutex_unlock(&cache->lock);
+	return true;
+}
+
+static int64_t soft_separations_from_groups(const score_isolation_config *config,
+					    uint64_t self_groups,
+					    uint64_t node_groups)
+{
+	int64_t violated = 0;
+
+	for (uint32_t r = 0; r < config->n_separations; r++) {
+		const score_separation *rule = &config->separations[r];
+
+		if (!rule->hard &&
+		    (opposing_groups(rule, self_groups) & node_groups) != 0)
+			violated++;
+	}
+	return violated;
+}
+
 /* ---- Filter and scorer --------------------------------------------------- */
+
+static score_fit filter_prepared(const void *state,
+				 const score_request *request,
+				 const score_node *node,
+				 const score_usage *usage, GString *reason)
+{
+	const isolation_request *req = state;
+	const score_isolation_config *config = req->config;
+	size_t start = reason->len;
+	bool tenants = node->pods != NULL && config->tenants_enabled &&
+		       config->tenancy == SCORE_TENANCY_STRICT &&
+		       !req->self.infrastructure;
+	bool separation = node->pods != NULL && config->n_separations > 0;
+	bool decided = false;
+	node_facts facts;
+
+	if (config->tenants_enabled)
+		check_pools(config, &req->self, node, reason, start);
+	if (tenants || separation)
+		decided = node_facts_from_digest(req, request, node, usage,
+						 &facts);
+
+	/* The pods are walked only to write the reason, or when the digest
+	 * cannot decide. */
+	if (tenants && (!decided || facts.conflicting_tenants > 0 ||
+			facts.untenanted_conflict))
+		check_tenants(config, request, &req->self, node, usage, reason,
+			      start);
+	if (separation && (!decided || (req->hard_opposing & facts.groups) != 0))
+		check_separation(config, request, request->pod, node, usage,
+				 reason, start);
+
+	return reason->len > start ? SCORE_REJECT_UNRESOLVABLE : SCORE_FIT;
+}
+
+static int64_t score_prepared(const void *state, const score_request *request,
+			      const score_node *node, const score_usage *usage)
+{
+	const isolation_request *req = state;
+	const score_isolation_config *config = req->config;
+	int64_t conflicts = 0;
+	bool decided;
+	node_facts facts;
+
+	if (!req->soft_tenancy && !req->soft_separation)
+		return SCORE_SKIP;
+	if (node->pods == NULL)
+		return SCORE_MAX_NODE_SCORE;
+
+	decided = node_facts_from_digest(req, request, node, usage, &facts);
+	if (req->soft_tenancy) {
+		/* Past MAX_DISTINCT_TENANTS the walk counts differently. */
+		if (decided && facts.conflicting_tenants <= MAX_DISTINCT_TENANTS)
+			conflicts += facts.conflicting_tenants +
+				     (facts.untenanted_conflict ? 1 : 0);
+		else
+			conflicts += count_tenant_conflicts(config, request,
+							    &req->self, node,
+							    usage);
+	}
+	if (req->soft_separation) {
+		if (decided)
+			conflicts += soft_separations_from_groups(
+				config, req->self_groups, facts.groups);
+		else
+			conflicts += count_soft_separations(
+				config, request, req->self_groups, node, usage);
+	}
+	return SCORE_MAX_NODE_SCORE / (1 + conflicts);
+}
+
+static void *prepare_isolation(const void *config,
+			       const score_request *request)
+{
+	isolation_request *req = g_new(isolation_request, 1);
+
+	request_init(req, config, request, true);
+	return req;
+}
+
+static void release_isolation(void *state)
+{
+	request_release(state);
+	g_free(state);
+}
 
 score_fit score_filter_isolation(const void *config,
 				 const score_request *request,
 				 const score_node *node,
 				 const score_usage *usage, GString *reason)
 {
-	const score_isolation_config *isolation = config;
-	size_t start = reason->len;
-	pod_view self;
+	isolation_request req;
+	score_fit fit;
 
-	view_pod(isolation, request->model, request->pod, &self);
-	if (isolation->tenants_enabled)
-		check_pools(isolation, &self, node, reason, start);
+	request_init(&req, config, request, true);
+	fit = filter_prepared(&req, request, node, usage, reason);
+	request_release(&req);
+	return fit;
+}
 
-	/* The remaining rules compare with the pods already on the node. */
-	if (node->pods != NULL && isolation->tenants_enabled &&
-	    isolation->tenancy == SCORE_TENANCY_STRICT && !self.infrastructure)
-		check_tenants(isolation, request, &self, node, usage, reason,
-			      start);
-	if (node->pods != NULL && isolation->n_separations > 0)
-		check_separation(isolation, request, request->pod, node, usage,
-				 reason, start);
+score_fit score_filter_isolation_walk(const void *config,
+				      const score_request *request,
+				      const score_node *node,
+				      const score_usage *usage,
+				      GString *reason)
+{
+	isolation_request req;
+	score_fit fit;
 
-	return reason->len > start ? SCORE_REJECT_UNRESOLVABLE : SCORE_FIT;
+	request_init(&req, config, request, false);
+	fit = filter_prepared(&req, request, node, usage, reason);
+	request_release(&req);
+	return fit;
 }
 
 int64_t score_isolation(const void *config, const score_request *request,
 			const score_node *node, const score_usage *usage)
 {
-	const score_isolation_config *isolation = config;
-	uint64_t self_groups = 0;
-	bool soft_tenancy;
-	bool soft_separation = false;
-	int64_t conflicts = 0;
-	pod_view self;
+	isolation_request req;
+	int64_t score;
 
-	view_pod(isolation, request->model, request->pod, &self);
-	soft_tenancy = isolation->tenants_enabled &&
-		       isolation->tenancy == SCORE_TENANCY_PREFERRED &&
-		       !self.infrastructure &&
-		       (self.tenant != NULL || self.access[0] != '\0');
+	request_init(&req, config, request, true);
+	score = score_prepared(&req, request, node, usage);
+	request_release(&req);
+	return score;
+}
 
-	if (isolation->n_separations > 0)
-		self_groups = pod_groups(isolation, request->model,
-					 request->pod,
-					 all_separated_groups(isolation));
-	for (uint32_t r = 0; r < isolation->n_separations; r++) {
-		if (!isolation->separations[r].hard &&
-		    opposing_groups(&isolation->separations[r], self_groups) != 0)
-			soft_separation = true;
-	}
-	if (!soft_tenancy && !soft_separation)
-		return SCORE_SKIP;
-	if (node->pods == NULL)
-		return SCORE_MAX_NODE_SCORE;
+int64_t score_isolation_walk(const void *config, const score_request *request,
+			     const score_node *node, const score_usage *usage)
+{
+	isolation_request req;
+	int64_t score;
 
-	if (soft_tenancy)
-		conflicts += count_tenant_conflicts(isolation, request, &self,
-						    node, usage);
-	if (soft_separation)
-		conflicts += count_soft_separations(isolation, request,
-						    self_groups, node, usage);
-	return SCORE_MAX_NODE_SCORE / (1 + conflicts);
+	request_init(&req, config, request, false);
+	score = score_prepared(&req, request, node, usage);
+	request_release(&req);
+	return score;
 }
 
 static bool has_hard_rule(const score_isolation_config *config)
@@ -857,23 +1531,27 @@ int score_pipeline_add_isolation(score_pipeline *pipeline,
 				 int64_t weight, score_error *err)
 {
 	const score_filter ports = {"NodePorts", score_filter_host_ports, config};
-	const score_filter isolation = {"Isolation", score_filter_isolation,
-					config};
+	const score_filter isolation = {"Isolation", filter_prepared, config};
+	/* One prepared state per request, shared by the filter and the
+	 * scorer when the request has a cache. */
+	const score_hooks hooks = {prepare_isolation, release_isolation, NULL};
 	int rc;
 
 	rc = score_pipeline_add_filter(pipeline, &ports, err);
 	if (rc < 0)
 		return rc;
 	if (has_hard_rule(config)) {
-		rc = score_pipeline_add_filter(pipeline, &isolation, err);
+		rc = score_pipeline_add_filter_with_hooks(pipeline, &isolation,
+							  &hooks, err);
 		if (rc < 0)
 			return rc;
 	}
 	if (weight > 0 && has_soft_rule(config)) {
-		const score_scorer scorer = {"Isolation", score_isolation, NULL,
+		const score_scorer scorer = {"Isolation", score_prepared, NULL,
 					     config, weight};
 
-		rc = score_pipeline_add_scorer(pipeline, &scorer, err);
+		rc = score_pipeline_add_scorer_with_hooks(pipeline, &scorer,
+							  &hooks, err);
 		if (rc < 0)
 			return rc;
 	}

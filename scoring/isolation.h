@@ -28,11 +28,23 @@
  * such as kube-proxy and CNI agents run privileged on every node. Security
  * groups and host ports apply to them as to any pod.
  *
- * Every check walks only the candidate node's pods (node->pods) and skips
- * the candidate's preemption victims and the pod itself.
+ * Every check looks only at the candidate node's pods (node->pods) and
+ * skips the candidate's preemption victims and the pod itself. Walking
+ * those pods for every candidate is slow, because each pod costs hash
+ * lookups. So the config keeps a digest per node: the tenants there with
+ * the kinds of pods each runs, and the security groups with members
+ * there. A digest is valid while the node's pods_version and
+ * the model's namespace and Service generations stay the same, and the
+ * filter and scorer decide from it in O(tenants trusted by the pod) plus
+ * one lookup of the pod's own tenant. They walk the pods instead when
+ * the candidate has victims, when the pod itself counts on the node, and,
+ * for the scorer, past MAX_DISTINCT_TENANTS conflicting tenants. The
+ * filter also walks to write the reason of a rejected node, so reasons
+ * are the same either way.
  *
- * Threads: a config is immutable once built; the filter and scorer only
- * read it and the model.
+ * Threads: a config is immutable once built, except for its digest cache,
+ * which has its own lock. Any number of threads may run the filter and
+ * scorer at once over a model they hold for reading.
  */
 #ifndef STOWAGE_SCORE_ISOLATION_H
 #define STOWAGE_SCORE_ISOLATION_H
@@ -88,6 +100,9 @@ typedef struct score_security_group {
 	score_port_filter exposure;
 } score_security_group;
 
+/* Per-node digests of one config; defined in isolation.c. */
+typedef struct score_isolation_cache score_isolation_cache;
+
 typedef struct score_separation {
 	uint64_t groups; /* bit i: config->groups[i]; two bits or more */
 	bool hard;
@@ -117,6 +132,10 @@ typedef struct score_isolation_config {
 	uint32_t n_groups;
 	score_separation *separations; /* owned */
 	uint32_t n_separations;
+
+	/* Owned; created by score_isolation_init(). NULL turns the digests
+	 * off, and every check then walks the node's pods. */
+	score_isolation_cache *cache;
 } score_isolation_config;
 
 /* Initializes an empty config: no tenant rules, no groups, the default
@@ -186,6 +205,17 @@ score_fit score_filter_isolation(const void *config,
  * Returns SCORE_SKIP when no soft rule applies to the pod. */
 int64_t score_isolation(const void *config, const score_request *request,
 			const score_node *node, const score_usage *usage);
+
+/* For tests: score_filter_isolation() and score_isolation() computed by
+ * walking the node's pods, without the digests. The results must be
+ * equal. */
+score_fit score_filter_isolation_walk(const void *config,
+				      const score_request *request,
+				      const score_node *node,
+				      const score_usage *usage,
+				      GString *reason);
+int64_t score_isolation_walk(const void *config, const score_request *request,
+			     const score_node *node, const score_usage *usage);
 
 /* Adds the NodePorts filter, the isolation filter when a hard rule exists,
  * and the isolation scorer with `weight` when a soft rule exists and

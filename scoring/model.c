@@ -4,6 +4,7 @@
 #include "scoring/netpol.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,6 +34,9 @@ struct score_model {
 	 * key=value; buckets own their arrays, the pods are borrowed. */
 	GHashTable *namespace_pods;
 	GHashTable *label_pods;
+	/* The label index split by namespace: buckets keyed by namespace
+	 * and label key=value, for selectors confined to one namespace. */
+	GHashTable *namespace_label_pods;
 	/* Key (borrowed from the policy) -> score_network_policy, one
 	 * reference each. */
 	GHashTable *network_policies;
@@ -42,7 +46,21 @@ struct score_model {
 	/* Policies with a namespaceSelector peer, borrowed. */
 	GPtrArray *cross_namespace_policies;
 	uint64_t network_policy_generation;
+	uint64_t namespace_generation; /* a stamp, see next_stamp() */
+	uint64_t service_generation;   /* a stamp, see next_stamp() */
 };
+
+/* Process-wide source of node versions and generations. Sharing one
+ * counter between all models makes every stamp unique, so a cache that
+ * outlives a model, or serves several, never mistakes one model's node
+ * for another's. Atomic because models in different threads draw from
+ * it. */
+static atomic_uint_fast64_t stamp_counter = 1;
+
+static uint64_t next_stamp(void)
+{
+	return atomic_fetch_add_explicit(&stamp_counter, 1, memory_order_relaxed);
+}
 
 /* ---- Pods ---------------------------------------------------------------- */
 
@@ -243,8 +261,10 @@ static void namespace_labels_free(gpointer data)
 
 /* ---- Pod indexes --------------------------------------------------------- */
 
-/* The pods of one namespace, or of one label key=value. */
+/* The pods of one namespace, of one label key=value, or of one label
+ * key=value in one namespace. */
 typedef struct pod_bucket {
+	const char *scope; /* interned namespace in namespace_label_pods, else NULL */
 	const char *key;   /* interned: the namespace, or the label key */
 	const char *value; /* interned label value; NULL in the namespace index */
 	score_pod **pods;
@@ -262,6 +282,8 @@ static guint bucket_hash(gconstpointer data)
 
 	if (bucket->value != NULL)
 		hash = hash * 31 + g_str_hash(bucket->value);
+	if (bucket->scope != NULL)
+		hash = hash * 31 + g_str_hash(bucket->scope);
 	return hash;
 }
 
@@ -278,13 +300,15 @@ static gboolean bucket_equal(gconstpointer a, gconstpointer b)
 	const pod_bucket *right = b;
 
 	return same_string(left->key, right->key) &&
-	       same_string(left->value, right->value);
+	       same_string(left->value, right->value) &&
+	       same_string(left->scope, right->scope);
 }
 
 static void bucket_free(gpointer data)
 {
 	pod_bucket *bucket = data;
 
+	score_unintern(bucket->scope);
 	score_unintern(bucket->key);
 	score_unintern(bucket->value);
 	g_free(bucket->pods);
@@ -297,22 +321,31 @@ static GHashTable *pod_index_new(void)
 				     NULL);
 }
 
-static pod_bucket *bucket_find(GHashTable *index, const char *key,
-			       const char *value)
+static pod_bucket *bucket_find_scoped(GHashTable *index, const char *scope,
+				      const char *key, const char *value)
 {
-	pod_bucket probe = {.key = key, .value = value};
+	pod_bucket probe = {.scope = scope, .key = key, .value = value};
 
 	return g_hash_table_lookup(index, &probe);
 }
 
-/* Appends `pod` to the bucket of key/value and returns its position. */
-static uint32_t bucket_add(GHashTable *index, const char *key,
-			   const char *value, score_pod *pod)
+static pod_bucket *bucket_find(GHashTable *index, const char *key,
+			       const char *value)
 {
-	pod_bucket *bucket = bucket_find(index, key, value);
+	return bucket_find_scoped(index, NULL, key, value);
+}
+
+/* Appends `pod` to the bucket of scope/key/value and returns its
+ * position. */
+static uint32_t bucket_add_scoped(GHashTable *index, const char *scope,
+				  const char *key, const char *value,
+				  score_pod *pod)
+{
+	pod_bucket *bucket = bucket_find_scoped(index, scope, key, value);
 
 	if (bucket == NULL) {
 		bucket = g_new0(pod_bucket, 1);
+		bucket->scope = score_intern(scope);
 		bucket->key = score_intern(key);
 		bucket->value = score_intern(value);
 		g_hash_table_add(index, bucket);
@@ -323,6 +356,12 @@ static uint32_t bucket_add(GHashTable *index, const char *key,
 	}
 	bucket->pods[bucket->n] = pod;
 	return bucket->n++;
+}
+
+static uint32_t bucket_add(GHashTable *index, const char *key,
+			   const char *value, score_pod *pod)
+{
+	return bucket_add_scoped(index, NULL, key, value, pod);
 }
 
 /* Returns the position of `key` in the sorted labels, or -1. */
@@ -347,10 +386,11 @@ static int label_position(const score_labels *labels, const char *key)
 
 /* Removes the entry at `position` by moving the last entry there, and
  * updates the moved pod's slot for this bucket. */
-static void bucket_remove(GHashTable *index, const char *key,
-			  const char *value, uint32_t position)
+static void bucket_remove_scoped(GHashTable *index, const char *scope,
+				 const char *key, const char *value,
+				 uint32_t position)
 {
-	pod_bucket *bucket = bucket_find(index, key, value);
+	pod_bucket *bucket = bucket_find_scoped(index, scope, key, value);
 	score_pod *moved;
 
 	g_return_if_fail(bucket != NULL && position < bucket->n);
@@ -360,8 +400,12 @@ static void bucket_remove(GHashTable *index, const char *key,
 		bucket->pods[position] = moved;
 		if (value == NULL)
 			moved->index_slots[0] = position;
-		else
+		else if (scope == NULL)
 			moved->index_slots[1 + label_position(&moved->labels, key)] =
+				position;
+		else
+			moved->index_slots[1 + moved->labels.count +
+					   label_position(&moved->labels, key)] =
 				position;
 	}
 	if (bucket->n == 0)
@@ -372,19 +416,37 @@ static void bucket_remove(GHashTable *index, const char *key,
 	}
 }
 
+static void bucket_remove(GHashTable *index, const char *key,
+			  const char *value, uint32_t position)
+{
+	bucket_remove_scoped(index, NULL, key, value, position);
+}
+
+/* Slots: 0 for the namespace index, 1 + i for labels.items[i] in the
+ * label index, and 1 + count + i for it in the namespace-label index
+ * (NO_SLOT for a pod without a namespace). */
 static void pod_index_add(score_model *model, score_pod *pod)
 {
+	uint32_t count = pod->labels.count;
+
 	g_free(pod->index_slots);
-	pod->index_slots = g_new(uint32_t, 1 + pod->labels.count);
+	pod->index_slots = g_new(uint32_t, 1 + 2 * count);
 	pod->index_slots[0] = NO_SLOT;
 	if (pod->namespace != NULL)
 		pod->index_slots[0] = bucket_add(model->namespace_pods,
 						 pod->namespace, NULL, pod);
-	for (uint32_t i = 0; i < pod->labels.count; i++)
-		pod->index_slots[1 + i] = bucket_add(model->label_pods,
-						     pod->labels.items[i].key,
-						     pod->labels.items[i].value,
-						     pod);
+	for (uint32_t i = 0; i < count; i++) {
+		const score_label *label = &pod->labels.items[i];
+
+		pod->index_slots[1 + i] = bucket_add(model->label_pods, label->key,
+						     label->value, pod);
+		pod->index_slots[1 + count + i] =
+			pod->namespace == NULL
+				? NO_SLOT
+				: bucket_add_scoped(model->namespace_label_pods,
+						    pod->namespace, label->key,
+						    label->value, pod);
+	}
 }
 
 static void pod_index_remove(score_model *model, score_pod *pod)
@@ -394,9 +456,16 @@ static void pod_index_remove(score_model *model, score_pod *pod)
 	if (pod->index_slots[0] != NO_SLOT)
 		bucket_remove(model->namespace_pods, pod->namespace, NULL,
 			      pod->index_slots[0]);
-	for (uint32_t i = 0; i < pod->labels.count; i++)
+	for (uint32_t i = 0; i < pod->labels.count; i++) {
 		bucket_remove(model->label_pods, pod->labels.items[i].key,
 			      pod->labels.items[i].value, pod->index_slots[1 + i]);
+		if (pod->namespace != NULL)
+			bucket_remove_scoped(model->namespace_label_pods,
+					     pod->namespace,
+					     pod->labels.items[i].key,
+					     pod->labels.items[i].value,
+					     pod->index_slots[1 + pod->labels.count + i]);
+	}
 	g_free(pod->index_slots);
 	pod->index_slots = NULL;
 }
@@ -430,10 +499,17 @@ static void pod_index_move(score_model *model, score_pod *old, score_pod *pod)
 	if (pod->index_slots[0] != NO_SLOT)
 		bucket_find(model->namespace_pods, pod->namespace, NULL)
 			->pods[pod->index_slots[0]] = pod;
-	for (uint32_t i = 0; i < pod->labels.count; i++)
+	for (uint32_t i = 0; i < pod->labels.count; i++) {
 		bucket_find(model->label_pods, pod->labels.items[i].key,
 			    pod->labels.items[i].value)
 			->pods[pod->index_slots[1 + i]] = pod;
+		if (pod->namespace != NULL)
+			bucket_find_scoped(model->namespace_label_pods,
+					   pod->namespace, pod->labels.items[i].key,
+					   pod->labels.items[i].value)
+				->pods[pod->index_slots[1 + pod->labels.count + i]] =
+				pod;
+	}
 }
 
 static score_pod *const *bucket_pods(const pod_bucket *bucket, size_t *n)
@@ -468,6 +544,7 @@ score_model *score_model_new(score_resource_table *resources)
 		(GDestroyNotify)g_ptr_array_unref);
 	model->namespace_pods = pod_index_new();
 	model->label_pods = pod_index_new();
+	model->namespace_label_pods = pod_index_new();
 	model->network_policies = g_hash_table_new_full(
 		g_str_hash, g_str_equal, NULL,
 		(GDestroyNotify)score_network_policy_unref);
@@ -475,6 +552,8 @@ score_model *score_model_new(score_resource_table *resources)
 		g_str_hash, g_str_equal, (GDestroyNotify)score_unintern,
 		(GDestroyNotify)g_ptr_array_unref);
 	model->cross_namespace_policies = g_ptr_array_new();
+	model->namespace_generation = next_stamp();
+	model->service_generation = next_stamp();
 	return model;
 }
 
@@ -494,6 +573,7 @@ void score_model_free(score_model *model)
 	g_hash_table_destroy(model->services);
 	g_hash_table_destroy(model->namespace_pods);
 	g_hash_table_destroy(model->label_pods);
+	g_hash_table_destroy(model->namespace_label_pods);
 	g_hash_table_destroy(model->namespace_network_policies);
 	g_ptr_array_unref(model->cross_namespace_policies);
 	g_hash_table_destroy(model->network_policies);
@@ -595,6 +675,7 @@ static score_node *node_slot(score_model *model, const char *name)
 	node->name = score_intern(name);
 	node->present = false;
 	node->pods = g_ptr_array_new();
+	node->pods_version = next_stamp();
 	g_hash_table_insert(model->nodes, (gpointer)node->name, node);
 	return node;
 }
@@ -622,6 +703,7 @@ static void account_pod(score_model *model, score_pod *pod)
 	g_ptr_array_add(node->pods, pod);
 	if (pod->assumed)
 		node->assumed_pods++;
+	node->pods_version = next_stamp();
 }
 
 static void unaccount_pod(score_model *model, score_pod *pod)
@@ -642,6 +724,7 @@ static void unaccount_pod(score_model *model, score_pod *pod)
 	g_ptr_array_remove_fast(node->pods, pod);
 	if (pod->assumed)
 		node->assumed_pods--;
+	node->pods_version = next_stamp();
 	node_slot_drop_if_unused(model, node);
 }
 
@@ -663,6 +746,7 @@ void score_model_put_node(score_model *model, score_node *node)
 		node->assumed_pods = 0;
 		node->ingress_bandwidth_requested = 0;
 		node->egress_bandwidth_requested = 0;
+		node->pods_version = next_stamp();
 		model->present_nodes++;
 	} else {
 		node->requested = old->requested;
@@ -672,6 +756,7 @@ void score_model_put_node(score_model *model, score_node *node)
 		node->ingress_bandwidth_requested =
 			old->ingress_bandwidth_requested;
 		node->egress_bandwidth_requested = old->egress_bandwidth_requested;
+		node->pods_version = old->pods_version;
 		if (!old->present)
 			model->present_nodes++;
 		else
@@ -860,11 +945,20 @@ void score_model_put_namespace(score_model *model, const char *name,
 	/* Replaces the key too, so the old interned name is released. */
 	g_hash_table_replace(model->namespaces, (gpointer)score_intern(name),
 			     copy);
+	model->namespace_generation = next_stamp();
 }
 
 bool score_model_remove_namespace(score_model *model, const char *name)
 {
-	return g_hash_table_remove(model->namespaces, name);
+	if (!g_hash_table_remove(model->namespaces, name))
+		return false;
+	model->namespace_generation = next_stamp();
+	return true;
+}
+
+uint64_t score_model_namespace_generation(const score_model *model)
+{
+	return model->namespace_generation;
 }
 
 const score_labels *score_model_namespace_labels(const score_model *model,
@@ -983,6 +1077,7 @@ void score_model_put_service(score_model *model, score_service *service)
 				    list);
 	}
 	g_ptr_array_add(list, service);
+	model->service_generation = next_stamp();
 }
 
 bool score_model_remove_service(score_model *model, const char *namespace,
@@ -995,6 +1090,7 @@ bool score_model_remove_service(score_model *model, const char *namespace,
 	if (found) {
 		namespace_services_remove(model, service);
 		g_hash_table_remove(model->services, key);
+		model->service_generation = next_stamp();
 	}
 	g_free(key);
 	return found;
@@ -1006,6 +1102,11 @@ const GPtrArray *score_model_namespace_services(const score_model *model,
 	if (namespace == NULL)
 		return NULL;
 	return g_hash_table_lookup(model->namespace_services, namespace);
+}
+
+uint64_t score_model_service_generation(const score_model *model)
+{
+	return model->service_generation;
 }
 
 size_t score_model_service_count(const score_model *model)
@@ -1034,6 +1135,20 @@ score_pod *const *score_model_label_pods(const score_model *model,
 		return NULL;
 	}
 	return bucket_pods(bucket_find(model->label_pods, key, value), n);
+}
+
+score_pod *const *score_model_namespace_label_pods(const score_model *model,
+						   const char *namespace,
+						   const char *key,
+						   const char *value, size_t *n)
+{
+	if (namespace == NULL || key == NULL || value == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	return bucket_pods(bucket_find_scoped(model->namespace_label_pods,
+					      namespace, key, value),
+			   n);
 }
 
 void score_model_foreach_pod_namespace(const score_model *model,

@@ -272,6 +272,12 @@ typedef struct score_node {
 	/* Sums of the counted pods' bandwidth annotations, bits per second. */
 	int64_t ingress_bandwidth_requested;
 	int64_t egress_bandwidth_requested;
+	/* Maintained by the model: a stamp that changes whenever a pod starts
+	 * or stops counting here or a pod counted here is replaced. Stamps
+	 * come from one counter shared by every model in the process, so a
+	 * (node name, stamp) pair never recurs and a cache may key on it.
+	 * 0 for a node that no model maintains. */
+	uint64_t pods_version;
 
 	bool present; /* false while only pods name this node */
 } score_node;
@@ -359,11 +365,17 @@ const score_labels *score_model_namespace_labels(const score_model *model,
 
 size_t score_model_namespace_count(const score_model *model);
 
+/* Returns a stamp that changes with every put and remove of a namespace.
+ * Stamps come from the counter of score_node.pods_version, so two models
+ * never return the same one. */
+uint64_t score_model_namespace_generation(const score_model *model);
+
 /* ---- Pod indexes --------------------------------------------------------- */
 
-/* The model indexes every pod it holds, bound or not, by namespace and by
- * each label (key=value), and keeps both indexes on every put and remove,
- * so that selector lookups never scan all pods. */
+/* The model indexes every pod it holds, bound or not, by namespace, by
+ * each label (key=value) and by each label within its namespace, and keeps
+ * the indexes on every put and remove, so that selector lookups never scan
+ * all pods. */
 
 /* Returns the pods of namespace `name` and stores their number in `*n`;
  * NULL with *n = 0 when there are none. Borrowed: valid until the next
@@ -377,6 +389,14 @@ score_pod *const *score_model_namespace_pods(const score_model *model,
 score_pod *const *score_model_label_pods(const score_model *model,
 					 const char *key, const char *value,
 					 size_t *n);
+
+/* Returns the pods of namespace `namespace` with label `key`=`value` and
+ * stores their number in `*n`; NULL with *n = 0 when there are none.
+ * Borrowed: valid until the next write. */
+score_pod *const *score_model_namespace_label_pods(const score_model *model,
+						   const char *namespace,
+						   const char *key,
+						   const char *value, size_t *n);
 
 /* Calls `fn` once per namespace that has pods in the model, with its name
  * and pods, in no particular order. */
@@ -495,5 +515,9 @@ const GPtrArray *score_model_namespace_services(const score_model *model,
 						const char *namespace);
 
 size_t score_model_service_count(const score_model *model);
+
+/* Returns a stamp that changes with every put and remove of a Service,
+ * drawn like score_model_namespace_generation()'s. */
+uint64_t score_model_service_generation(const score_model *model);
 
 #endif

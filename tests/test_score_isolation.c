@@ -321,7 +321,12 @@ Test(isolation, infrastructure_namespaces_are_exempt)
 	expect_fit(score_filter_isolation, incoming, "n1");
 	expect_fit(score_filter_isolation, daemon, "n2");
 
-	/* Without the exemption kube-proxy is a host-access neighbour. */
+	/* Without the exemption kube-proxy is a host-access neighbour. A
+	 * config is immutable once used, so the test builds a new one. */
+	score_isolation_release(&c.config);
+	score_isolation_init(&c.config);
+	c.config.tenants_enabled = true;
+	c.config.tenancy = SCORE_TENANCY_STRICT;
 	g_ptr_array_set_size(c.config.infrastructure_namespaces, 0);
 	expect_reject(score_filter_isolation, incoming, "n1",
 		      SCORE_REJECT_UNRESOLVABLE,

@@ -537,3 +537,188 @@ Test(model, indexes_follow_updates_relabels_moves_deletes)
 	cr_assert_null(score_model_label_pods(model, "app", "db", &(size_t){0}),
 		       "an empty bucket is dropped");
 }
+
+/* Checks the namespace-label bucket namespace/key=value against a count
+ * over the namespace index: the same pods, each once and current. */
+static void assert_namespace_label_bucket(const char *namespace,
+					  const char *key, const char *value)
+{
+	size_t n, in_namespace, expected = 0;
+	score_pod *const *pods = score_model_namespace_label_pods(model, namespace,
+								  key, value, &n);
+	score_pod *const *all = score_model_namespace_pods(model, namespace,
+							   &in_namespace);
+
+	for (size_t i = 0; i < in_namespace; i++) {
+		const char *got = score_labels_get(&all[i]->labels, key);
+
+		if (got != NULL && strcmp(got, value) == 0)
+			expected++;
+	}
+	cr_assert_eq(n, expected, "%s/%s=%s: expected %zu pods, got %zu", namespace,
+		     key, value, expected, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *got = score_labels_get(&pods[i]->labels, key);
+
+		cr_assert_str_eq(pods[i]->namespace, namespace,
+				 "%s/%s=%s holds pod %s of namespace %s", namespace,
+				 key, value, pods[i]->uid, pods[i]->namespace);
+		cr_assert(got != NULL && strcmp(got, value) == 0,
+			  "%s/%s=%s holds pod %s with value %s", namespace, key,
+			  value, pods[i]->uid, got != NULL ? got : "(none)");
+		cr_assert_eq(score_model_pod(model, pods[i]->uid), pods[i],
+			     "%s/%s=%s holds the model's current pod %s", namespace,
+			     key, value, pods[i]->uid);
+		for (size_t k = 0; k < i; k++)
+			cr_assert_neq(pods[k], pods[i], "pod %s listed twice",
+				      pods[i]->uid);
+	}
+}
+
+static void assert_namespace_label_buckets(void)
+{
+	static const char *const namespaces[] = {"odd", "even", "other"};
+	static const char *const labels[][2] = {
+		{"app", "web"}, {"app", "db"}, {"tier", "front"}};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(namespaces); i++) {
+		for (size_t k = 0; k < G_N_ELEMENTS(labels); k++)
+			assert_namespace_label_bucket(namespaces[i], labels[k][0],
+						      labels[k][1]);
+	}
+}
+
+Test(model, namespace_label_index_follows_changes)
+{
+	char uid[16];
+	score_pod *pod;
+	size_t n = 1;
+
+	score_model_put_node(model, node_named("a", 4000));
+	for (int i = 0; i < 40; i++) {
+		g_snprintf(uid, sizeof(uid), "p%d", i);
+		score_model_put_pod(model, labelled_pod(uid, i % 2 ? "odd" : "even", "a",
+							i % 4 ? "web" : "db",
+							i < 10 ? "front" : NULL));
+	}
+	assert_namespace_label_buckets();
+	score_model_namespace_label_pods(model, "odd", "app", "web", &n);
+	cr_assert_eq(n, 20, "odd/app=web: expected 20 pods, got %zu", n);
+	score_model_namespace_label_pods(model, "even", "app", "db", &n);
+	cr_assert_eq(n, 10, "even/app=db: expected 10 pods, got %zu", n);
+
+	/* A status update keeps the entries, a relabel moves them. */
+	score_model_put_pod(model, labelled_pod("p5", "odd", "a", "web", "front"));
+	score_model_put_pod(model, labelled_pod("p1", "odd", "a", "db", NULL));
+	assert_namespace_label_buckets();
+
+	/* A namespace change with the same labels moves the pod too. */
+	score_model_put_pod(model, labelled_pod("p3", "other", "a", "web", "front"));
+	assert_namespace_label_buckets();
+	score_model_namespace_label_pods(model, "other", "app", "web", &n);
+	cr_assert_eq(n, 1, "other/app=web: expected 1 pod, got %zu", n);
+
+	/* A pod without a namespace is in no namespace-label bucket. */
+	pod = labelled_pod("p41", "odd", "a", "web", NULL);
+	score_unintern(pod->namespace);
+	pod->namespace = NULL;
+	score_model_put_pod(model, pod);
+	assert_namespace_label_buckets();
+	cr_assert(score_model_remove_pod(model, "p41"), "pod p41 removed");
+
+	/* Deletes from the front, middle and end of the buckets. */
+	for (int i = 0; i < 40; i += 3) {
+		g_snprintf(uid, sizeof(uid), "p%d", i);
+		cr_assert(score_model_remove_pod(model, uid), "pod %s removed", uid);
+		assert_namespace_label_buckets();
+	}
+
+	for (int i = 0; i < 40; i++) {
+		g_snprintf(uid, sizeof(uid), "p%d", i);
+		score_model_remove_pod(model, uid);
+	}
+	cr_assert_null(score_model_namespace_label_pods(model, "odd", "app", "web", &n),
+		       "an empty bucket is dropped");
+	cr_assert_eq(n, 0, "odd/app=web: expected 0 pods, got %zu", n);
+	cr_assert_null(score_model_namespace_label_pods(model, NULL, "app", "web", &n),
+		       "a NULL namespace has no bucket");
+}
+
+static uint64_t version_of(const char *node)
+{
+	const score_node *n = score_model_node(model, node);
+
+	cr_assert_not_null(n, "node %s missing", node);
+	return n->pods_version;
+}
+
+Test(model, pods_version_changes_with_counted_pods)
+{
+	score_error err = {0};
+	score_labels labels = {0};
+	uint64_t before, after;
+
+	score_model_put_node(model, node_named("a", 4000));
+	score_model_put_node(model, node_named("b", 4000));
+	before = version_of("a");
+	cr_assert_neq(before, 0, "a node in a model has a version");
+	cr_assert_neq(before, version_of("b"), "versions of two nodes differ");
+
+	score_model_put_pod(model, pod_on("p1", "a", 500));
+	after = version_of("a");
+	cr_assert_neq(after, before, "a new pod changes the version");
+
+	/* A node update keeps its pods and so its version. */
+	score_model_put_node(model, node_named("a", 8000));
+	cr_assert_eq(version_of("a"), after, "expected %llu after a node update, got %llu",
+		     (unsigned long long)after, (unsigned long long)version_of("a"));
+
+	before = version_of("b");
+	score_model_put_pod(model, pod_on("p1", "b", 500));
+	cr_assert_neq(version_of("a"), after, "a pod moving off changes the version");
+	cr_assert_neq(version_of("b"), before, "a pod moving on changes the version");
+
+	before = version_of("b");
+	score_model_put_pod(model, pod_on("p2", NULL, 100));
+	cr_assert_eq(score_model_assume(model, "p2", "b", 0, &err), 0,
+		     "assume failed: %s", err.message);
+	cr_assert_neq(version_of("b"), before, "an assumed pod changes the version");
+	before = version_of("b");
+	cr_assert_eq(score_model_expire_assumed(model, 10, 5), 1, "one assumption expires");
+	cr_assert_neq(version_of("b"), before, "an expired pod changes the version");
+
+	before = version_of("b");
+	cr_assert(score_model_remove_pod(model, "p1"), "p1 removed");
+	cr_assert_neq(version_of("b"), before, "a removed pod changes the version");
+
+	before = score_model_namespace_generation(model);
+	score_model_put_namespace(model, "shop", &labels);
+	cr_assert_neq(score_model_namespace_generation(model), before,
+		      "a namespace put changes the generation");
+	before = score_model_namespace_generation(model);
+	cr_assert_not(score_model_remove_namespace(model, "absent"), "no such namespace");
+	cr_assert_eq(score_model_namespace_generation(model), before,
+		     "removing an absent namespace keeps the generation");
+}
+
+Test(model, service_generation_changes_and_differs_between_models)
+{
+	score_resource_table *other_table = score_resource_table_new();
+	score_model *other = score_model_new(other_table);
+	score_service *service = score_service_new();
+	uint64_t before = score_model_service_generation(model);
+
+	cr_assert_neq(score_model_service_generation(other), before,
+		      "two models never share a generation");
+	service->namespace = score_intern("shop");
+	service->name = score_intern("web");
+	score_model_put_service(model, service);
+	cr_assert_neq(score_model_service_generation(model), before,
+		      "a Service put changes the generation");
+	before = score_model_service_generation(model);
+	cr_assert(score_model_remove_service(model, "shop", "web"), "web removed");
+	cr_assert_neq(score_model_service_generation(model), before,
+		      "a Service remove changes the generation");
+	score_model_free(other);
+	score_resource_table_free(other_table);
+}

@@ -1,0 +1,512 @@
+/* Tests that the isolation filter and scorer give the same fit, reason
+ * and score with their per-node digests (scoring/isolation.c) as when
+ * walking every pod. Clusters and configs are random from fixed seeds.
+ * Pods, namespaces and Services change between rounds, so a stale digest
+ * would show. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "scoring/isolation.h"
+
+#define N_TENANTS 6
+#define N_NAMESPACES 8
+#define N_NODES 5
+#define N_APPS 4
+
+typedef struct world {
+	GRand *rand;
+	score_resource_table *resources;
+	score_model *model;
+	score_isolation_config config;
+	GPtrArray *uids; /* interned uids of the pods put in the model */
+	int next_uid;
+} world;
+
+TestSuite(isolation_digest, .timeout = 60);
+
+static bool chance(world *w, double p)
+{
+	return g_rand_double(w->rand) < p;
+}
+
+static int pick(world *w, int n)
+{
+	return g_rand_int_range(w->rand, 0, n);
+}
+
+static void name_of(char *buf, size_t size, const char *prefix, int i)
+{
+	g_snprintf(buf, size, "%s%d", prefix, i);
+}
+
+/* Namespace ns0..ns5 of tenants, ns6 without a tenant, ns7 the second
+ * infrastructure namespace; kube-system is the default one. */
+static const char *namespace_name(int i, char *buf, size_t size)
+{
+	if (i == N_NAMESPACES - 1)
+		return "kube-system";
+	name_of(buf, size, "ns", i);
+	return buf;
+}
+
+static void put_namespace(world *w, int i)
+{
+	score_labels labels = {0};
+	char buf[16], tenant[16];
+	const char *name = namespace_name(i, buf, sizeof(buf));
+
+	score_labels_set(&labels, "kubernetes.io/metadata.name", name);
+	if (i < N_TENANTS && chance(w, 0.8)) {
+		name_of(tenant, sizeof(tenant), "t", chance(w, 0.8) ? i : pick(w, N_TENANTS));
+		score_labels_set(&labels, SCORE_DEFAULT_TENANT_LABEL, tenant);
+	}
+	if (chance(w, 0.5))
+		score_labels_set(&labels, "env", chance(w, 0.5) ? "prod" : "dev");
+	score_model_put_namespace(w->model, name, &labels);
+	score_labels_release(&labels);
+}
+
+static void put_node(world *w, int i)
+{
+	score_node *node = score_node_new();
+	char name[16];
+
+	name_of(name, sizeof(name), "n", i);
+	node->name = score_intern(name);
+	node->allocatable.v[SCORE_RES_CPU] = 64000;
+	node->allocatable.v[SCORE_RES_PODS] = 250;
+	if (i == 0)
+		score_labels_set(&node->labels, "pool", "t0");
+	score_model_put_node(w->model, node);
+}
+
+static score_pod *random_pod(world *w)
+{
+	score_pod *pod = score_pod_new();
+	char buf[32];
+
+	g_snprintf(buf, sizeof(buf), "uid-%d", ++w->next_uid);
+	pod->uid = score_intern(buf);
+	pod->name = score_intern(buf + 4);
+	pod->namespace = score_intern(namespace_name(pick(w, N_NAMESPACES), buf,
+						     sizeof(buf)));
+	pod->phase = SCORE_POD_RUNNING;
+	pod->request.v[SCORE_RES_PODS] = 1;
+	pod->nonzero_request = pod->request;
+	name_of(buf, sizeof(buf), "app", pick(w, N_APPS));
+	score_labels_set(&pod->labels, "app", buf);
+	if (chance(w, 0.3)) {
+		name_of(buf, sizeof(buf), "t", pick(w, N_TENANTS));
+		score_labels_set(&pod->labels, SCORE_DEFAULT_TENANT_LABEL, buf);
+	}
+	if (chance(w, 0.1)) {
+		name_of(buf, sizeof(buf), "t", pick(w, N_TENANTS));
+		score_pod_set_tenant(pod, buf);
+	}
+	pod->host_network = chance(w, 0.06);
+	pod->privileged = chance(w, 0.06);
+	pod->uses_host_path = chance(w, 0.04);
+	if (chance(w, 0.3))
+		pod->runtime_class_name = score_intern(chance(w, 0.7) ? "gvisor" : "runc");
+	if (chance(w, 0.1)) {
+		pod->host_ports = g_new(score_host_port, 1);
+		pod->host_ports[0] = (score_host_port){NULL, 8000 + pick(w, 3),
+						       SCORE_PROTOCOL_TCP};
+		pod->n_host_ports = 1;
+	}
+	return pod;
+}
+
+static void place_random_pod(world *w)
+{
+	score_pod *pod = random_pod(w);
+	char node[16];
+
+	name_of(node, sizeof(node), "n", pick(w, N_NODES));
+	pod->node_name = score_intern(node);
+	g_ptr_array_add(w->uids, (gpointer)score_intern(pod->uid));
+	score_model_put_pod(w->model, pod);
+}
+
+static void put_service(world *w)
+{
+	score_service *service = score_service_new();
+	char buf[16];
+
+	service->namespace = score_intern(namespace_name(pick(w, N_NAMESPACES), buf,
+							 sizeof(buf)));
+	name_of(buf, sizeof(buf), "svc", pick(w, 3));
+	service->name = score_intern(buf);
+	service->type = (score_service_type)pick(w, 3);
+	name_of(buf, sizeof(buf), "app", pick(w, N_APPS));
+	score_labels_set(&service->selector, "app", buf);
+	service->ports = g_new(score_service_port, 1);
+	service->ports[0] = (score_service_port){SCORE_PROTOCOL_TCP, 443,
+						 service->type == SCORE_SERVICE_CLUSTER_IP ? 0 : 30443};
+	service->n_ports = 1;
+	service->has_external_ips = chance(w, 0.2);
+	score_model_put_service(w->model, service);
+}
+
+static void add_group(world *w, int index)
+{
+	score_security_group *group = NULL;
+	score_error err = {0};
+	char name[16], app[16];
+
+	name_of(name, sizeof(name), "g", index);
+	cr_assert_eq(score_isolation_add_group(&w->config, name, &group, &err), 0,
+		     "adding group %s failed: %s", name, err.message);
+	if (chance(w, 0.7)) {
+		const char *value;
+
+		name_of(app, sizeof(app), "app", pick(w, N_APPS));
+		value = app;
+		group->has_pod_selector = true;
+		score_selector_add(&group->pod_selector, "app", SCORE_SELECTOR_IN,
+				   &value, 1);
+	}
+	if (chance(w, 0.3)) {
+		const char *value = "prod";
+
+		group->has_namespace_selector = true;
+		score_selector_add(&group->namespace_selector, "env",
+				   SCORE_SELECTOR_IN, &value, 1);
+	}
+	if (chance(w, 0.4) || (!group->has_pod_selector &&
+			       !group->has_namespace_selector)) {
+		group->has_exposure = true;
+		group->exposure.any_protocol = true;
+	}
+}
+
+static void random_config(world *w)
+{
+	score_isolation_config *config = &w->config;
+	char a[16], b[16];
+	int n_groups;
+
+	score_isolation_init(config);
+	config->tenants_enabled = chance(w, 0.85);
+	config->tenancy = (score_tenancy)pick(w, 3);
+	config->tenant_source = (score_tenant_source)pick(w, 3);
+	if (chance(w, 0.5))
+		g_ptr_array_add(config->infrastructure_namespaces,
+				(gpointer)score_intern("ns6"));
+	config->sandbox_enabled = chance(w, 0.5);
+	g_ptr_array_add(config->sandbox_runtime_classes,
+			(gpointer)score_intern("gvisor"));
+	config->allow_sharing_with_unsandboxed = chance(w, 0.5);
+	for (int i = pick(w, 10); i > 0; i--) {
+		name_of(a, sizeof(a), "t", pick(w, N_TENANTS));
+		name_of(b, sizeof(b), "t", pick(w, N_TENANTS));
+		score_isolation_add_trust(config, a, b);
+		if (chance(w, 0.6))
+			score_isolation_add_trust(config, b, a);
+	}
+	if (chance(w, 0.3)) {
+		score_dedicated_pool *pool =
+			score_isolation_add_pool(config, "t0", "pool-t0");
+		const char *value = "t0";
+
+		score_selector_add(&pool->node_selector, "pool",
+				   SCORE_SELECTOR_IN, &value, 1);
+	}
+	n_groups = pick(w, 4);
+	for (int i = 0; i < n_groups; i++)
+		add_group(w, i);
+	for (int i = n_groups >= 2 ? 1 + pick(w, 2) : 0; i > 0; i--) {
+		uint64_t groups = 0;
+
+		while (__builtin_popcountll(groups) < 2)
+			groups |= UINT64_C(1) << pick(w, n_groups);
+		score_isolation_add_separation(config, groups, chance(w, 0.5),
+					       "random-rule");
+	}
+}
+
+static void world_init(world *w, guint32 seed)
+{
+	memset(w, 0, sizeof(*w));
+	w->rand = g_rand_new_with_seed(seed);
+	w->resources = score_resource_table_new();
+	w->model = score_model_new(w->resources);
+	w->uids = g_ptr_array_new_with_free_func((GDestroyNotify)score_unintern);
+	random_config(w);
+	for (int i = 0; i < N_NAMESPACES; i++)
+		put_namespace(w, i);
+	for (int i = 0; i < N_NODES; i++)
+		put_node(w, i);
+	for (int i = pick(w, 60); i > 0; i--)
+		place_random_pod(w);
+	for (int i = pick(w, 4); i > 0; i--)
+		put_service(w);
+}
+
+static void world_release(world *w)
+{
+	g_ptr_array_unref(w->uids);
+	score_isolation_release(&w->config);
+	score_model_free(w->model);
+	score_resource_table_free(w->resources);
+	g_rand_free(w->rand);
+}
+
+/* Returns a random pod of the model, or NULL when it has none. */
+static score_pod *random_model_pod(world *w)
+{
+	for (int tries = 0; tries < 8 && w->uids->len > 0; tries++) {
+		const char *uid = g_ptr_array_index(w->uids, pick(w, w->uids->len));
+		score_pod *pod = score_model_pod(w->model, uid);
+
+		if (pod != NULL)
+			return pod;
+	}
+	return NULL;
+}
+
+/* Replaces a model pod with a copy that differs in node, phase or host
+ * access. */
+static void change_pod(world *w)
+{
+	score_pod *old = random_model_pod(w);
+	score_pod *pod;
+	char node[16];
+
+	if (old == NULL)
+		return;
+	pod = score_pod_new();
+	pod->uid = score_intern(old->uid);
+	pod->name = score_intern(old->name);
+	pod->namespace = score_intern(old->namespace);
+	for (uint32_t i = 0; i < old->labels.count; i++)
+		score_labels_set(&pod->labels, old->labels.items[i].key,
+				 old->labels.items[i].value);
+	score_pod_set_tenant(pod, old->tenant);
+	pod->request = old->request;
+	pod->nonzero_request = old->request;
+	pod->runtime_class_name = score_intern(old->runtime_class_name);
+	pod->phase = chance(w, 0.2) ? SCORE_POD_SUCCEEDED : SCORE_POD_RUNNING;
+	pod->privileged = chance(w, 0.1);
+	if (chance(w, 0.8)) {
+		name_of(node, sizeof(node), "n", pick(w, N_NODES));
+		pod->node_name = score_intern(node);
+	}
+	score_model_put_pod(w->model, pod);
+}
+
+static void assume_pod(world *w)
+{
+	score_pod *pod = random_pod(w);
+	score_error err = {0};
+	char node[16];
+	int rc;
+
+	g_ptr_array_add(w->uids, (gpointer)score_intern(pod->uid));
+	score_model_put_pod(w->model, pod);
+	name_of(node, sizeof(node), "n", pick(w, N_NODES));
+	rc = score_model_assume(w->model, g_ptr_array_index(w->uids, w->uids->len - 1),
+				node, 1000, &err);
+	cr_assert_eq(rc, 0, "assume on %s failed: %s", node, err.message);
+}
+
+/* One random change of the kinds that must invalidate digests. */
+static void mutate(world *w)
+{
+	char namespace[16], name[16];
+	int change = pick(w, 9);
+
+	switch (change) {
+	case 0:
+		place_random_pod(w);
+		break;
+	case 1:
+	case 2:
+		change_pod(w);
+		break;
+	case 3:
+		if (w->uids->len > 0)
+			score_model_remove_pod(w->model,
+					       g_ptr_array_index(w->uids, pick(w, w->uids->len)));
+		break;
+	case 4:
+		put_namespace(w, pick(w, N_NAMESPACES));
+		break;
+	case 5:
+		put_service(w);
+		break;
+	case 6:
+		name_of(name, sizeof(name), "svc", pick(w, 3));
+		score_model_remove_service(w->model,
+					   namespace_name(pick(w, N_NAMESPACES), namespace,
+							  sizeof(namespace)),
+					   name);
+		break;
+	case 7:
+		assume_pod(w);
+		if (chance(w, 0.5))
+			score_model_expire_assumed(w->model, 5000, 1000);
+		break;
+	default:
+		score_model_remove_namespace(w->model,
+					     namespace_name(pick(w, N_NAMESPACES), namespace,
+							    sizeof(namespace)));
+		break;
+	}
+}
+
+/* Compares both paths for `pod` on every node; `victim` (may be NULL) is
+ * evicted on the node that runs it. */
+static void compare_all_nodes(world *w, const score_pod *pod,
+			      const score_pod *victim, guint32 seed, int round)
+{
+	score_request request = {.model = w->model, .pod = pod};
+
+	for (int i = 0; i < N_NODES; i++) {
+		char name[16];
+		const score_node *node;
+		const score_pod *victims[1] = {victim};
+		score_candidate candidate = {0};
+		score_usage usage;
+		GString *fast = g_string_new(NULL);
+		GString *walk = g_string_new(NULL);
+		score_fit fast_fit, walk_fit;
+		int64_t fast_score, walk_score;
+
+		name_of(name, sizeof(name), "n", i);
+		node = score_model_node(w->model, name);
+		candidate = (score_candidate){name, node, NULL, 0};
+		if (victim != NULL && victim->node_name == node->name) {
+			candidate.victims = victims;
+			candidate.n_victims = 1;
+		}
+		score_candidate_usage(&candidate, &usage);
+
+		fast_fit = score_filter_isolation(&w->config, &request, node, &usage, fast);
+		walk_fit = score_filter_isolation_walk(&w->config, &request, node,
+						       &usage, walk);
+		fast_score = score_isolation(&w->config, &request, node, &usage);
+		walk_score = score_isolation_walk(&w->config, &request, node, &usage);
+
+		cr_assert_eq(fast_fit, walk_fit,
+			     "seed %u round %d pod %s node %s: digest fit %d, walk fit %d",
+			     seed, round, pod->uid, name, fast_fit, walk_fit);
+		cr_assert_str_eq(fast->str, walk->str,
+				 "seed %u round %d pod %s node %s:\n  digest %s\n  walk   %s",
+				 seed, round, pod->uid, name, fast->str, walk->str);
+		cr_assert_eq(fast_score, walk_score,
+			     "seed %u round %d pod %s node %s: digest score %lld, walk score %lld",
+			     seed, round, pod->uid, name, (long long)fast_score,
+			     (long long)walk_score);
+		g_string_free(fast, TRUE);
+		g_string_free(walk, TRUE);
+	}
+}
+
+static void compare_round(world *w, guint32 seed, int round)
+{
+	for (int p = 0; p < 6; p++) {
+		score_pod *incoming = random_pod(w);
+		const score_pod *victim = chance(w, 0.2) ? random_model_pod(w) : NULL;
+
+		compare_all_nodes(w, incoming, victim, seed, round);
+		score_pod_free(incoming);
+	}
+	/* A pod already counted on a node is its own neighbour nowhere. */
+	{
+		const score_pod *known = random_model_pod(w);
+
+		if (known != NULL)
+			compare_all_nodes(w, known, NULL, seed, round);
+	}
+}
+
+Test(isolation_digest, random_clusters_match_walk)
+{
+	for (guint32 seed = 1; seed <= 300; seed++) {
+		world w;
+
+		world_init(&w, seed);
+		for (int round = 0; round < 8; round++) {
+			compare_round(&w, seed, round);
+			for (int m = 1 + pick(&w, 3); m > 0; m--)
+				mutate(&w);
+		}
+		world_release(&w);
+	}
+}
+
+/* Digests must not leak across models: with one config, two models with
+ * equal node names each get their own result. */
+Test(isolation_digest, one_config_two_models)
+{
+	world a, b;
+
+	world_init(&a, 1001);
+	world_init(&b, 1002);
+	for (int round = 0; round < 6; round++) {
+		score_isolation_config swap = b.config;
+
+		compare_round(&a, 1001, round);
+		/* b runs with a's config, whose digests describe a. */
+		b.config = a.config;
+		compare_round(&b, 1002, round);
+		b.config = swap;
+		mutate(&a);
+		mutate(&b);
+	}
+	world_release(&a);
+	world_release(&b);
+}
+
+/* The preferred scorer in the pipeline shares one prepared state between
+ * requests' filter and scorer; compare it with the walk. */
+Test(isolation_digest, pipeline_matches_walk)
+{
+	for (guint32 seed = 2001; seed <= 2040; seed++) {
+		world w;
+		score_pipeline pipeline;
+		score_error err = {0};
+		score_candidate candidates[N_NODES];
+		char names[N_NODES][16];
+
+		world_init(&w, seed);
+		score_pipeline_init(&pipeline);
+		cr_assert_eq(score_pipeline_add_isolation(&pipeline, &w.config, 1, &err), 0,
+			     "adding isolation failed: %s", err.message);
+		for (int round = 0; round < 4; round++) {
+			score_pod *incoming = random_pod(&w);
+			score_request request = {.model = w.model, .pod = incoming};
+			score_result result = {0};
+
+			request.cache = score_request_cache_new();
+			for (int i = 0; i < N_NODES; i++) {
+				name_of(names[i], sizeof(names[i]), "n", i);
+				candidates[i] = (score_candidate){
+					names[i], score_model_node(w.model, names[i]), NULL, 0};
+			}
+			score_pipeline_filter(&pipeline, &request, candidates, N_NODES, &result);
+			score_pipeline_score(&pipeline, &request, candidates, &result);
+			for (int i = 0; i < N_NODES; i++) {
+				const score_node_result *node = &result.nodes[i];
+				score_usage usage;
+				int64_t expected;
+
+				score_candidate_usage(&candidates[i], &usage);
+				if (node->fit != SCORE_FIT || pipeline.n_scorers == 0)
+					continue;
+				expected = score_isolation_walk(&w.config, &request,
+								candidates[i].node, &usage);
+				cr_assert_eq(node->criteria[0], expected,
+					     "seed %u round %d node %s: pipeline score %lld, walk %lld",
+					     seed, round, names[i], (long long)node->criteria[0],
+					     (long long)expected);
+			}
+			score_result_release(&result);
+			score_request_cache_free(request.cache);
+			score_pod_free(incoming);
+			mutate(&w);
+		}
+		world_release(&w);
+	}
+}
