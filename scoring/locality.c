@@ -13,6 +13,8 @@
 #define MAX_LEVELS 16
 /* The explanation lists this many domains per level. */
 #define EXPLAIN_DOMAINS 3
+/* Label sets up to this size are scanned rather than bisected. */
+#define LINEAR_LABEL_SCAN 32
 
 /* ---- Config -------------------------------------------------------------- */
 
@@ -156,9 +158,21 @@ void score_locality_add_exposure(score_locality_config *config,
 
 /* ---- Cost between two nodes ---------------------------------------------- */
 
+/* Returns the value of `key` (interned) in `labels`, or NULL. Label keys
+ * are interned too, so a scan comparing pointers finds the key without
+ * the strcmp() calls of score_labels_get()'s bisection, which cost more
+ * on the label sets nodes and pods usually have. */
 static const char *label_of(const score_labels *labels, const char *key)
 {
-	return labels != NULL ? score_labels_get(labels, key) : NULL;
+	if (labels == NULL)
+		return NULL;
+	if (labels->count > LINEAR_LABEL_SCAN)
+		return score_labels_get(labels, key);
+	for (uint32_t i = 0; i < labels->count; i++) {
+		if (labels->items[i].key == key)
+			return labels->items[i].value;
+	}
+	return NULL;
 }
 
 static const score_pair_cost *find_pair(const score_pair_cost *pairs,
@@ -682,8 +696,9 @@ typedef struct query_run {
 } query_run;
 
 /* Returns the smallest index bucket of a single-valued In requirement of
- * `selector` (a matchLabels entry), or false when it has none. */
-static bool narrowest_label(const score_model *model,
+ * `selector` (a matchLabels entry), from the namespace-label index when
+ * `namespace` is not NULL, or false when it has none. */
+static bool narrowest_label(const score_model *model, const char *namespace,
 			    const score_selector *selector,
 			    score_pod *const **pods, size_t *n)
 {
@@ -696,7 +711,12 @@ static bool narrowest_label(const score_model *model,
 
 		if (r->op != SCORE_SELECTOR_IN || r->n_values != 1)
 			continue;
-		bucket = score_model_label_pods(model, r->key, r->values[0], &size);
+		if (namespace != NULL)
+			bucket = score_model_namespace_label_pods(
+				model, namespace, r->key, r->values[0], &size);
+		else
+			bucket = score_model_label_pods(model, r->key, r->values[0],
+							&size);
 		if (!found || size < *n) {
 			*pods = bucket;
 			*n = size;
@@ -734,19 +754,26 @@ static void run_query(const score_model *model, const pod_query *query,
 	size_t n = 0;
 	GHashTable *namespace_matches;
 
-	if (narrowest_label(model, query->pods, &pods, &n)) {
-		size_t in_namespace = 0;
-		score_pod *const *namespace_pods = NULL;
+	if (query->namespace != NULL &&
+	    narrowest_label(model, query->namespace, query->pods, &pods, &n)) {
+		/* Every pod of the bucket meets the requirement it was looked
+		 * up by, so a selector of that one requirement needs no check;
+		 * that skips reading the labels of each pod. */
+		bool checked = query->pods->n_requirements > 1;
 
-		if (query->namespace != NULL) {
-			namespace_pods = score_model_namespace_pods(
-				model, query->namespace, &in_namespace);
-			if (in_namespace < n) {
-				visit_namespace(query->namespace, namespace_pods,
-						in_namespace, &run);
-				return;
-			}
+		for (size_t i = 0; i < n; i++) {
+			if (!checked || pod_selector_matches(query, pods[i]))
+				visit(pods[i], data);
 		}
+		return;
+	}
+	if (query->namespace != NULL) {
+		pods = score_model_namespace_pods(model, query->namespace, &n);
+		visit_namespace(query->namespace, pods, n, &run);
+		return;
+	}
+
+	if (narrowest_label(model, NULL, query->pods, &pods, &n)) {
 		/* Remembers each namespace's match, so the selector runs
 		 * once per namespace, not once per pod. */
 		namespace_matches = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -755,10 +782,7 @@ static void run_query(const score_model *model, const pod_query *query,
 			gpointer known;
 			bool match;
 
-			if (query->namespace != NULL) {
-				match = pod->namespace != NULL &&
-					strcmp(pod->namespace, query->namespace) == 0;
-			} else if (query->namespaces == NULL) {
+			if (query->namespaces == NULL) {
 				match = true;
 			} else if (g_hash_table_lookup_extended(namespace_matches,
 								pod->namespace, NULL,
@@ -775,12 +799,6 @@ static void run_query(const score_model *model, const pod_query *query,
 				visit(pod, data);
 		}
 		g_hash_table_unref(namespace_matches);
-		return;
-	}
-
-	if (query->namespace != NULL) {
-		pods = score_model_namespace_pods(model, query->namespace, &n);
-		visit_namespace(query->namespace, pods, n, &run);
 		return;
 	}
 	/* NOTE: a selector without a matchLabels entry and without a single

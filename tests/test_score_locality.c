@@ -327,6 +327,45 @@ Test(locality, peers_from_ingress_and_egress_rules)
 	assert_peers(api, "db-1,web-1");
 }
 
+Test(locality, peers_follow_relabels_and_deletes)
+{
+	score_pod *api, *web;
+
+	config.network_policies = true;
+	add_node("n1", "r1", "z1", "eu");
+	api = add_pod("shop", "api-1", NULL, "app=api");
+	add_pod("shop", "web-1", "n1", "app=web,tier=front");
+	add_pod("shop", "web-2", "n1", "app=web,tier=back");
+	add_pod("other", "web-3", "n1", "app=web,tier=front");
+	add_network_policy(
+		"{\"metadata\":{\"name\":\"api\",\"namespace\":\"shop\"},\"spec\":{"
+		"\"podSelector\":{\"matchLabels\":{\"app\":\"api\"}},"
+		"\"ingress\":[{\"from\":[{\"podSelector\":{"
+		"\"matchLabels\":{\"app\":\"web\"},"
+		"\"matchExpressions\":[{\"key\":\"tier\",\"operator\":\"In\","
+		"\"values\":[\"front\"]}]}}]}]}}");
+
+	/* Every requirement of the selector holds, in the policy's
+	 * namespace only. */
+	assert_peers(api, "web-1");
+
+	/* A relabel and a new pod change the peers on the next request. */
+	web = score_pod_new();
+	web->uid = score_intern(score_model_pod(model, "uid-2")->uid);
+	web->name = score_intern("web-2");
+	web->namespace = score_intern("shop");
+	web->node_name = score_intern("n1");
+	web->phase = SCORE_POD_RUNNING;
+	parse_labels(&web->labels, "app=web,tier=front");
+	score_model_put_pod(model, web);
+	add_pod("shop", "web-4", "n1", "app=web,tier=front");
+	assert_peers(api, "web-1,web-2,web-4");
+
+	/* A deleted pod is no peer. */
+	cr_assert(score_model_remove_pod(model, "uid-1"), "pod uid-1 removed");
+	assert_peers(api, "web-2,web-4");
+}
+
 Test(locality, peers_in_reverse_direction)
 {
 	score_pod *web;
