@@ -56,6 +56,9 @@ typedef struct resource_ops {
 				    score_resource_table *resources, void **out,
 				    char **key, GPtrArray *warnings,
 				    score_error *err);
+	/* Optional: records in the model that the object with `key` could
+	 * not be decoded, under the write lock. */
+	void (*reject)(inf_reflector *r, const char *key, const char *problem);
 } resource_ops;
 
 static const char *metadata_string(const cJSON *object, const char *key)
@@ -195,6 +198,16 @@ static void remove_node(inf_reflector *r, const char *key)
 	score_model_remove_node(model_of(r), key);
 }
 
+/* Records why a node that was never decoded is missing from the model, so
+ * filters give this reason instead of "not in the cluster view yet". A
+ * node decoded before keeps its last good copy, with nothing to record. */
+static void reject_node(inf_reflector *r, const char *key, const char *problem)
+{
+	if (score_model_node(model_of(r), key) == NULL ||
+	    !score_model_node(model_of(r), key)->present)
+		score_model_set_node_problem(model_of(r), key, problem);
+}
+
 static void remove_pod(inf_reflector *r, const char *key)
 {
 	score_model_remove_pod(model_of(r), key);
@@ -279,7 +292,8 @@ static bool put_takes_object(const resource_ops *ops)
 
 static const resource_ops ops_table[INF_RESOURCE_COUNT] = {
 	[INF_RESOURCE_NODES] = {"nodes", "/api/v1/nodes", "", true, name_key,
-				decode_node, put_node, remove_node, free_node},
+				decode_node, put_node, remove_node, free_node,
+				NULL, reject_node},
 	[INF_RESOURCE_PODS] = {"pods", "/api/v1/pods", "", true, pod_key,
 			       decode_pod, put_pod, remove_pod, free_pod,
 			       decode_pod_with_warnings},
@@ -365,6 +379,7 @@ typedef struct change {
 	char *key;
 	void *object; /* CHANGE_PUT only, owned until applied */
 	char *resource_version;
+	char *problem; /* CHANGE_KEEP only: why the object was not decoded */
 } change;
 
 static bool stopping(const inf_reflector *r)
@@ -504,6 +519,7 @@ static void change_free(gpointer data)
 
 	g_free(c->key);
 	g_free(c->resource_version);
+	g_free(c->problem);
 	g_free(c);
 }
 
@@ -560,6 +576,7 @@ static change *decode_change(inf_reflector *r, const cJSON *object,
 
 	c->kind = CHANGE_KEEP;
 	c->key = r->ops->key(object);
+	c->problem = g_strdup(err.message);
 	g_mutex_lock(&r->mutex);
 	r->stats.decode_failures++;
 	g_mutex_unlock(&r->mutex);
@@ -602,6 +619,8 @@ static void apply_changes(inf_reflector *r, GPtrArray *changes)
 			break;
 		case CHANGE_KEEP:
 			g_hash_table_add(r->store, (gpointer)score_intern(c->key));
+			if (r->ops->reject != NULL)
+				r->ops->reject(r, c->key, c->problem);
 			break;
 		case CHANGE_NONE:
 			break;
@@ -659,6 +678,8 @@ static void replace_all(inf_reflector *r, GPtrArray *changes, const char *rv)
 		if (c->kind == CHANGE_PUT) {
 			put_object(r, c->object);
 			c->object = NULL;
+		} else if (c->kind == CHANGE_KEEP && r->ops->reject != NULL) {
+			r->ops->reject(r, c->key, c->problem);
 		}
 	}
 	unlock_target(r);

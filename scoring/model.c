@@ -48,6 +48,9 @@ struct score_model {
 	uint64_t network_policy_generation;
 	uint64_t namespace_generation; /* a stamp, see next_stamp() */
 	uint64_t service_generation;   /* a stamp, see next_stamp() */
+	/* Node name (owned) -> why its object could not be read (owned),
+	 * for nodes the model has no copy of. */
+	GHashTable *node_problems;
 };
 
 /* Process-wide source of node versions and generations. Sharing one
@@ -528,6 +531,8 @@ score_model *score_model_new(score_resource_table *resources)
 	model->pods = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					    (GDestroyNotify)score_pod_free);
 	model->assumed = g_hash_table_new(g_str_hash, g_str_equal);
+	model->node_problems = g_hash_table_new_full(g_str_hash, g_str_equal,
+						     g_free, g_free);
 	model->namespaces = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  (GDestroyNotify)score_unintern,
 						  namespace_labels_free);
@@ -567,6 +572,7 @@ void score_model_free(score_model *model)
 	g_hash_table_destroy(model->pods);
 	g_hash_table_destroy(model->nodes);
 	g_hash_table_destroy(model->namespaces);
+	g_hash_table_destroy(model->node_problems);
 	g_hash_table_destroy(model->owners);
 	g_hash_table_destroy(model->label_domains);
 	g_hash_table_destroy(model->namespace_services);
@@ -734,6 +740,7 @@ void score_model_put_node(score_model *model, score_node *node)
 
 	if (old == node)
 		return;
+	g_hash_table_remove(model->node_problems, node->name);
 	node->present = true;
 	if (node->pods != NULL)
 		g_ptr_array_unref(node->pods);
@@ -771,6 +778,7 @@ bool score_model_remove_node(score_model *model, const char *name)
 {
 	score_node *node = g_hash_table_lookup(model->nodes, name);
 
+	g_hash_table_remove(model->node_problems, name);
 	if (node == NULL || !node->present)
 		return false;
 	node->present = false;
@@ -882,6 +890,22 @@ size_t score_model_expire_assumed(score_model *model, int64_t now_ms,
 		expired++;
 	}
 	return expired;
+}
+
+void score_model_set_node_problem(score_model *model, const char *name,
+				  const char *problem)
+{
+	if (problem == NULL)
+		g_hash_table_remove(model->node_problems, name);
+	else
+		g_hash_table_replace(model->node_problems, g_strdup(name),
+				     g_strdup(problem));
+}
+
+const char *score_model_node_problem(const score_model *model,
+				     const char *name)
+{
+	return g_hash_table_lookup(model->node_problems, name);
 }
 
 size_t score_model_node_count(const score_model *model)

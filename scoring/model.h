@@ -333,6 +333,17 @@ int score_model_assume(score_model *model, const char *uid,
 size_t score_model_expire_assumed(score_model *model, int64_t now_ms,
 				  int64_t ttl_ms);
 
+/* Records why the object of node `name` could not be read (NULL clears
+ * it), so that a filter can say so instead of "not in the cluster view".
+ * Putting or removing the node clears it. The text is copied. */
+void score_model_set_node_problem(score_model *model, const char *name,
+				  const char *problem);
+
+/* Returns the problem recorded for node `name`, or NULL. Borrowed: valid
+ * until the next write. */
+const char *score_model_node_problem(const score_model *model,
+				     const char *name);
+
 size_t score_model_node_count(const score_model *model);
 size_t score_model_pod_count(const score_model *model);
 

@@ -176,9 +176,18 @@ static void filter_one(const score_pipeline *pipeline,
 	out->node = candidate->node;
 
 	if (candidate->node == NULL) {
+		const char *problem = request->model != NULL
+			? score_model_node_problem(request->model, candidate->name)
+			: NULL;
+
 		out->fit = SCORE_REJECT_RESOLVABLE;
-		out->reason = g_strdup_printf(
-			"node %s is not in stowage's cluster view yet", candidate->name);
+		if (problem != NULL)
+			out->reason = g_strdup_printf(
+				"node %s is not in stowage's cluster view: its Node object could not be read (%s)",
+				candidate->name, problem);
+		else
+			out->reason = g_strdup_printf(
+				"node %s is not in stowage's cluster view yet", candidate->name);
 		return;
 	}
 

@@ -557,6 +557,46 @@ Test(reflector, undecodable_object_skipped)
 	cr_assert(test_wait_until(pod_absent, "uid-good-1", WAIT_MS), "good-1 deleted");
 }
 
+static bool node_has_problem(const void *name)
+{
+	bool found;
+
+	g_rw_lock_reader_lock(&fx.lock);
+	found = score_model_node_problem(fx.model, name) != NULL;
+	g_rw_lock_reader_unlock(&fx.lock);
+	return found;
+}
+
+static bool node_problem_cleared(const void *name)
+{
+	return !node_has_problem(name) && has_node(name);
+}
+
+Test(reflector, undecodable_node_problem_recorded)
+{
+	char *problem;
+
+	start_both_and_sync();
+	test_control(&fx.server, "/control/objects",
+		     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-bad\"},"
+		     "\"status\":{\"allocatable\":{\"cpu\":\"lots\"}}}}");
+	cr_assert(test_wait_until(node_has_problem, "node-bad", WAIT_MS),
+		  "the model records why node-bad is missing");
+	g_rw_lock_reader_lock(&fx.lock);
+	problem = g_strdup(score_model_node_problem(fx.model, "node-bad"));
+	g_rw_lock_reader_unlock(&fx.lock);
+	cr_assert(strstr(problem, "lots") != NULL,
+		  "the problem names the bad value: %s", problem);
+	g_free(problem);
+	cr_assert(!has_node("node-bad"), "the undecodable node is not in the model");
+
+	test_control(&fx.server, "/control/objects",
+		     "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Node\",\"metadata\":{\"name\":\"node-bad\"},"
+		     "\"status\":{\"allocatable\":{\"cpu\":\"2\"}}}}");
+	cr_assert(test_wait_until(node_problem_cleared, "node-bad", WAIT_MS),
+		  "a good copy replaces the problem");
+}
+
 Test(reflector, stop_interrupts_open_watch)
 {
 	gint64 started;

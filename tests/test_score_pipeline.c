@@ -126,6 +126,40 @@ Test(pipeline, unknown_node_is_resolvable)
 	score_result_release(&result);
 }
 
+Test(pipeline, unreadable_node_gives_its_problem)
+{
+	score_resource_table *resources = score_resource_table_new();
+	score_model *model = score_model_new(resources);
+	score_pipeline pipeline;
+	score_request request = {.model = model};
+	score_candidate candidate = {.name = "ghost", .node = NULL};
+	score_node *node;
+	score_result result;
+
+	score_model_set_node_problem(model, "ghost",
+				     "status.allocatable.cpu: invalid quantity \"lots\"");
+	score_pipeline_init(&pipeline);
+	score_pipeline_filter(&pipeline, &request, &candidate, 1, &result);
+	cr_assert_eq(result.nodes[0].fit, SCORE_REJECT_RESOLVABLE);
+	cr_assert_str_eq(result.nodes[0].reason,
+			 "node ghost is not in stowage's cluster view: its Node object could not be read (status.allocatable.cpu: invalid quantity \"lots\")");
+	score_result_release(&result);
+
+	/* A good copy of the node clears the problem. */
+	node = score_node_new();
+	node->name = score_intern("ghost");
+	score_model_put_node(model, node);
+	cr_assert_null(score_model_node_problem(model, "ghost"),
+		       "putting the node clears its problem");
+	score_model_set_node_problem(model, "other", "bad");
+	cr_assert_str_eq(score_model_node_problem(model, "other"), "bad");
+	score_model_remove_node(model, "other");
+	cr_assert_null(score_model_node_problem(model, "other"),
+		       "removing the node clears its problem");
+	score_model_free(model);
+	score_resource_table_free(resources);
+}
+
 Test(pipeline, weighted_mean_with_skip_and_normalize)
 {
 	score_pipeline pipeline;
