@@ -679,6 +679,9 @@ typedef struct cluster_batch {
 	GPtrArray *namespaces; /* decoded_namespace, owned */
 	GPtrArray *network_policies; /* score_network_policy, one reference */
 	GPtrArray *services;   /* score_service, owned */
+	/* "Kind namespace/name" (owned) -> where the object was first seen
+	 * (owned), to reject an object listed twice. */
+	GHashTable *seen;
 	size_t skipped;
 } cluster_batch;
 
@@ -772,6 +775,24 @@ static void describe_object(const cJSON *object, object_kind kind, char *buf,
 		g_snprintf(buf, size, "Pod %s/%s", namespace, name);
 }
 
+/* Fails when the batch already contains the object described as
+ * `description` ("Node node-a", "Pod shop/web-1"). A file that lists an
+ * object twice is usually two files joined by mistake, and loading one
+ * copy silently would hide which one stowage uses. */
+static int check_unique(cluster_batch *batch, const char *description,
+			const char *position, score_error *err)
+{
+	const char *first = g_hash_table_lookup(batch->seen, description);
+
+	if (first != NULL)
+		return score_fail(err, -EINVAL,
+				  "%s is in the file twice, first at %s; remove one of them",
+				  description, first);
+	g_hash_table_insert(batch->seen, g_strdup(description),
+			    g_strdup(position));
+	return 0;
+}
+
 /* Decodes one object into `batch`. `index` is its position in the List's
  * items, or -1 for a file holding a single object. */
 static int collect_object(const cJSON *object, int index,
@@ -801,6 +822,13 @@ static int collect_object(const cJSON *object, int index,
 	if (kind == OBJECT_OTHER) {
 		batch->skipped++;
 		return 0;
+	}
+	describe_object(object, kind, description, sizeof(description));
+	if (strchr(description, ' ') != NULL) {
+		rc = check_unique(batch, description,
+				  index >= 0 ? position : "the top level", err);
+		if (rc < 0)
+			goto fail;
 	}
 	if (kind == OBJECT_NODE) {
 		rc = inf_decode_node(object, resources, &node, err);
@@ -943,6 +971,7 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 	cJSON *root = NULL;
 	int rc;
 
+	batch.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	batch.nodes = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)score_node_free);
 	batch.pods = g_ptr_array_new_with_free_func(
@@ -1016,6 +1045,7 @@ out:
 	g_ptr_array_unref(batch.namespaces);
 	g_ptr_array_unref(batch.network_policies);
 	g_ptr_array_unref(batch.services);
+	g_hash_table_unref(batch.seen);
 	cJSON_Delete(root);
 	return rc;
 }

@@ -649,6 +649,12 @@ static const load_error_case load_error_cases[] = {
 	{"{\"kind\": \"List\",\n \"items\": [}\n", "f.yaml: line 2, column 12: invalid JSON"},
 	{"{\"kind\": \"Node\", \"metadata\": {\"name\": \"n\"}} x\n",
 	 "f.yaml: line 1, column 45: unexpected data after the JSON object"},
+	{"kind: NodeList\nitems:\n- {metadata: {name: n1}}\n- {metadata: {name: n2}}\n- {metadata: {name: n1}}\n",
+	 "f.yaml: items[2]: Node n1 is in the file twice, first at items[0]; remove one of them"},
+	{"kind: List\nitems:\n- {kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: []}}\n"
+	 "- {kind: Pod, metadata: {name: p, namespace: other}, spec: {containers: []}}\n"
+	 "- {kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: []}}\n",
+	 "f.yaml: items[2]: Pod shop/p is in the file twice, first at items[0]; remove one of them"},
 };
 
 Test(cluster_file, load_errors)
