@@ -180,10 +180,12 @@ bench: $(BENCH_BIN) $(BUILD)/stowage $(TEST_TOOLS)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
 install: stowage
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/manifests/policies
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/manifests/policies \
+		$(DESTDIR)$(DATADIR)/manifests/tls
 	install -m 0755 stowage $(DESTDIR)$(BINDIR)/stowage
 	install -m 0644 manifests/*.yaml $(DESTDIR)$(DATADIR)/manifests/
 	install -m 0644 manifests/policies/*.yaml $(DESTDIR)$(DATADIR)/manifests/policies/
+	install -m 0644 manifests/tls/*.yaml $(DESTDIR)$(DATADIR)/manifests/tls/
 
 # Installs the Debian packages the build and tests need (.ci/setup has the
 # list); as root, or through sudo.
