@@ -201,9 +201,9 @@ static int deadline_passed(const attempt *a, score_error *err)
 	return -ETIMEDOUT;
 }
 
-/* The API server asked for a wait (Retry-After) that ends past the bind
- * deadline: give up now instead of sleeping into it, and say so, since
- * the last attempt's error alone reads like a transient failure. */
+/* Fails the bind when the API server's Retry-After ends past the bind
+ * deadline. Sleeping would only reach the deadline, and the message names
+ * the wait because the last error alone reads like a transient failure. */
 static int retry_after_too_long(const attempt *a, int64_t delay_ms,
 				score_error *err)
 {

@@ -3,6 +3,7 @@
  * FILE:LINE:COLUMN messages for malformed ones. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policies/policy.h"
@@ -1207,4 +1208,97 @@ Test(policy, exposed_to_errors)
 		      "  - {name: d, exposedTo: {from: world, port: 443}}\n"
 		      "  - {name: e, exposedTo: {from: world, protocol: HTTP}}\n",
 		      expected);
+}
+
+/* ---- Criteria that pull in opposite directions --------------------------- */
+
+/* Two replicas of ReplicaSet web run on n-a (zone a); n-b (zone b) is
+ * empty. The replicas are each other's peers through a locality group, so
+ * locality pulls a third replica to n-a, while spread over zones pushes it
+ * to n-b. The weights decide; contention is off so only these two score. */
+static const char *tug_of_war_winner(int64_t locality, int64_t spread)
+{
+	char *text = g_strdup_printf(
+		HEADER
+		"spec:\n"
+		"  weights: {contention: 0, isolation: 0, locality: %" G_GINT64_FORMAT
+		", spread: %" G_GINT64_FORMAT "}\n"
+		"  topology:\n"
+		"    levels:\n"
+		"    - {key: topology.kubernetes.io/zone, cost: 4}\n"
+		"    defaultCost: 100\n"
+		"  locality:\n"
+		"    groups:\n"
+		"    - name: web\n"
+		"      members:\n"
+		"      - podSelector: {matchLabels: {app: web}}\n"
+		"      maxCost: 100\n"
+		"  spread: {level: topology.kubernetes.io/zone, maxSkew: 1, mode: soft}\n",
+		locality, spread);
+	pol_policy *policy = parse_ok(text);
+	score_model *model = score_model_new(resources);
+	const char *names[] = {"n-a", "n-b"};
+	score_candidate candidates[2];
+	score_pod *incoming = NULL;
+	score_request request;
+	score_result result;
+	const char *winner;
+
+	for (int i = 0; i < 2; i++) {
+		score_node *node = score_node_new();
+
+		node->name = score_intern(names[i]);
+		node->allocatable.v[SCORE_RES_CPU] = 4000;
+		node->allocatable.v[SCORE_RES_MEMORY] = 8LL << 30;
+		node->allocatable.v[SCORE_RES_PODS] = 110;
+		score_labels_set(&node->labels, "topology.kubernetes.io/zone",
+				 i == 0 ? "a" : "b");
+		score_labels_set(&node->labels, "kubernetes.io/hostname", names[i]);
+		score_model_put_node(model, node);
+	}
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+		score_pod *pod;
+
+		snprintf(name, sizeof(name), "web-%d", i);
+		pod = pod_in("shop", name, NULL, i < 2 ? "n-a" : NULL);
+		score_labels_set(&pod->labels, "app", "web");
+		pod->owner.kind = score_intern("ReplicaSet");
+		pod->owner.name = score_intern("web");
+		pod->owner.uid = score_intern("rs-web");
+		if (i < 2)
+			score_model_put_pod(model, pod);
+		else
+			incoming = pod;
+	}
+	for (int i = 0; i < 2; i++)
+		candidates[i] = (score_candidate){names[i],
+						  score_model_node(model, names[i]),
+						  NULL, 0};
+	request = (score_request){.model = model, .pod = incoming};
+	score_pipeline_filter(pol_policy_pipeline(policy), &request, candidates, 2,
+			      &result);
+	cr_assert_eq(result.n_fit, 2, "both nodes fit, got %zu", result.n_fit);
+	score_pipeline_score(pol_policy_pipeline(policy), &request, candidates,
+			     &result);
+	cr_assert_neq(result.nodes[0].total, result.nodes[1].total,
+		      "the weights %lld/%lld must break the tie: both scored %lld",
+		      (long long)locality, (long long)spread,
+		      (long long)result.nodes[0].total);
+	winner = result.nodes[0].total > result.nodes[1].total ? "n-a" : "n-b";
+
+	score_result_release(&result);
+	score_pod_free(incoming);
+	score_model_free(model);
+	pol_policy_unref(policy);
+	g_free(text);
+	return winner;
+}
+
+Test(policy, locality_and_spread_weights_decide)
+{
+	cr_assert_str_eq(tug_of_war_winner(3, 1), "n-a",
+			 "locality 3, spread 1: the replica joins its peers in zone a");
+	cr_assert_str_eq(tug_of_war_winner(1, 3), "n-b",
+			 "locality 1, spread 3: the replica goes to the empty zone b");
 }
