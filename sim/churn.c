@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include <glib.h>
 
+#include "scoring/bandwidth.h"
 #include "sim/engine.h"
 #include "sim/fitcheck.h"
 #include "sim/kube_input.h"
@@ -367,6 +369,69 @@ static void check_fit_start(run_state *state)
 	}
 }
 
+/* True when the policy's pipeline has the bandwidth filter, which it has
+ * only with spec.bandwidth. */
+static bool policy_filters_bandwidth(const sim_policy_run *run)
+{
+	const score_pipeline *pipeline;
+
+	if (run->policy == NULL)
+		return false;
+	pipeline = pol_policy_pipeline(run->policy);
+	for (size_t i = 0; i < pipeline->n_filters; i++) {
+		if (pipeline->filters[i].run == score_filter_bandwidth)
+			return true;
+	}
+	return false;
+}
+
+/* Warns about pods whose bandwidth annotations exceed every node's
+ * capacity in one direction. Nodes that node events add have no labels,
+ * so the policy's default capacity applies to them. */
+static void check_bandwidth_fit(const sim_churn_config *config, run_state *state)
+{
+	const score_bandwidth_config *bandwidth;
+	const score_model *model = sim_engine_model(state->engine);
+	score_node unlabeled = {0};
+
+	if (!policy_filters_bandwidth(&state->policy_run))
+		return;
+	bandwidth = pol_policy_bandwidth(state->policy_run.policy);
+	for (int d = 0; d < 2; d++) {
+		bool ingress = d == 0;
+		bool limited = true;
+		int64_t largest = -1;
+		const char *largest_node = NULL;
+		int64_t capacity;
+
+		for (guint i = 0; limited && i < state->plan.names->len; i++) {
+			const score_node *node = score_model_node(model, state->plan.names->pdata[i]);
+
+			if (node == NULL)
+				continue;
+			limited = score_bandwidth_capacity(bandwidth, node, ingress, &capacity);
+			if (limited && capacity > largest) {
+				largest = capacity;
+				largest_node = node->name;
+			}
+		}
+		for (guint i = 0; limited && i < state->node_events->len; i++) {
+			const sim_node_event *event = state->node_events->pdata[i];
+
+			if (event->kind != SIM_NODE_ADD)
+				continue;
+			limited = score_bandwidth_capacity(bandwidth, &unlabeled, ingress, &capacity);
+			if (limited && capacity > largest) {
+				largest = capacity;
+				largest_node = event->node;
+			}
+		}
+		if (limited && largest_node != NULL)
+			sim_fit_check_bandwidth_warnings(state->fit, config->pods_path, ingress,
+							 largest, largest_node, state->warnings);
+	}
+}
+
 /* Collects the warnings of the fit check and prints them at once, so
  * that a long run that cannot place some pods can be stopped early. */
 static void check_fit_finish(const sim_churn_config *config, run_state *state)
@@ -374,6 +439,7 @@ static void check_fit_finish(const sim_churn_config *config, run_state *state)
 	sim_fit_check_warnings(state->fit, config->pods_path,
 			       config->pods_path == NULL ? &config->generator : NULL,
 			       state->warnings);
+	check_bandwidth_fit(config, state);
 	for (guint i = 0; i < state->warnings->len; i++)
 		fprintf(stderr, "stowage sim run: warning: %s\n",
 			(const char *)state->warnings->pdata[i]);
@@ -523,6 +589,7 @@ static int engine_setup(const sim_churn_config *config, run_state *state,
 	engine_config->placement.typical = state->typical;
 	engine_config->placement.seed = config->generator.seed + 1;
 	engine_config->gpu_models = &state->models;
+	engine_config->stop = config->stop;
 	engine_config->end_ms = config->pods_path == NULL ? config->generator.duration_ms :
 							    config->end_ms;
 	if (config->sample_ms > 0) {
@@ -564,6 +631,21 @@ static int write_outputs(const sim_churn_config *config, run_state *state,
 		result->report_path = g_steal_pointer(&report);
 	g_free(report);
 	return ret;
+}
+
+/* Warns, on stderr and in the outputs, when the policy's locality rules
+ * found no peer: a run whose selectors match nothing otherwise looks
+ * like one under the default scheduler. */
+static void add_unused_locality_warning(run_state *state, const sim_summary *summary)
+{
+	char *warning = sim_policy_run_unused_locality(&state->policy_run, summary,
+						       sim_engine_model(state->engine));
+
+	if (warning == NULL)
+		return;
+	fprintf(stderr, "stowage sim run: warning: %s\n", warning);
+	g_ptr_array_add(state->metrics.warnings, g_strdup(warning));
+	g_ptr_array_add(state->warnings, warning);
 }
 
 int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
@@ -645,6 +727,7 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	sim_metrics_summarize(&state.metrics, stats,
 			      (double)(g_get_monotonic_time() - state.progress.start_us) / 1e6,
 			      &result->summary);
+	add_unused_locality_warning(&state, &result->summary);
 	result->nodes = state.plan.names->len;
 	result->workload = describe_workload(config, stats);
 	result->warnings = g_steal_pointer(&state.warnings);
@@ -727,6 +810,7 @@ void sim_churn_print_summary(const sim_churn_config *config,
 	char waiting[48];
 	char attempts[48];
 	char failed[32];
+	char nodes_used[96];
 
 	fprintf(out, "stowage sim: %s, %s, policy %s, seed %u\n",
 		sim_format_count_noun(result->nodes, "node", "nodes", nodes, sizeof(nodes)),
@@ -741,8 +825,8 @@ void sim_churn_print_summary(const sim_churn_config *config,
 	if (s->gpus)
 		fprintf(out, ", gpu %.1f%% (%.1f%% of GPUs fragmented)", s->gpu_mean_pct,
 			s->gpu_frag_mean_pct);
-	fprintf(out, "\n  mean nodes used: %.1f of %s; %s, %s failed\n", s->nodes_used_mean,
-		sim_format_count(s->nodes_at_end, nodes, sizeof(nodes)),
+	fprintf(out, "\n  mean nodes used: %s; %s, %s failed\n",
+		sim_format_nodes_used(s, nodes_used, sizeof(nodes_used)),
 		sim_format_count_noun(s->attempts, "scheduling attempt", "scheduling attempts",
 				      attempts, sizeof(attempts)),
 		sim_format_count(s->failed_attempts, failed, sizeof(failed)));
@@ -981,8 +1065,11 @@ static int run_config(const run_options *options, sim_churn_config *config,
 	return ret;
 }
 
-/* Parses `argv` (argv[0] is the subcommand) with `entries`. */
-static int parse_arguments(GOptionEntry *entries, int argc, char **argv)
+/* Parses `argv` (argv[0] is the subcommand) with `entries`. With `help`
+ * false, --help is an unknown option instead of printing the help and
+ * ending the process. */
+static int parse_arguments(GOptionEntry *entries, int argc, char **argv, bool help,
+			   score_error *err)
 {
 	GOptionContext *context = g_option_context_new("- simulate pod churn on a cluster and write a report");
 	char **args = g_new0(char *, argc + 1);
@@ -991,18 +1078,17 @@ static int parse_arguments(GOptionEntry *entries, int argc, char **argv)
 	int ret = 0;
 
 	g_option_context_add_main_entries(context, entries, NULL);
+	g_option_context_set_help_enabled(context, help);
 	g_option_context_set_description(context,
 		"Without options: 50 nodes in 3 zones, 24 h of diurnal synthetic churn,\n"
 		"policy kube-default, seed 42, outputs in ./" SIM_DEFAULT_OUT_DIR ".\n"
 		"docs/simulator.md describes every option and output.");
 	memcpy(args, argv, sizeof(*args) * (size_t)argc);
 	if (!g_option_context_parse(context, &n_args, &args, &error)) {
-		fprintf(stderr, "stowage sim run: %s\n", error->message);
+		ret = score_fail(err, -EINVAL, "%s", error->message);
 		g_error_free(error);
-		ret = -EINVAL;
 	} else if (n_args > 1) {
-		fprintf(stderr, "stowage sim run: unexpected argument \"%s\"\n", args[1]);
-		ret = -EINVAL;
+		ret = score_fail(err, -EINVAL, "unexpected argument \"%s\"", args[1]);
 	}
 	g_free(args);
 	g_option_context_free(context);
@@ -1024,66 +1110,146 @@ static char *command_text(int argc, char **argv)
 	return g_string_free(line, FALSE);
 }
 
-int sim_churn_command(int argc, char **argv)
+/* Parses the options of `run` (argv[0] is "run") into `config`, which
+ * borrows strings from `options`. Fails with -EINVAL and a message in
+ * `err`; `help` as parse_arguments() takes it. */
+static int parse_run(int argc, char **argv, bool help, run_options *options,
+		     sim_churn_config *config, score_error *err)
 {
-	run_options options = {0};
 	GOptionEntry entries[] = {
-		{"out", 0, 0, G_OPTION_ARG_FILENAME, &options.out,
+		{"out", 0, 0, G_OPTION_ARG_FILENAME, &options->out,
 		 "Output directory, created when missing (default ./" SIM_DEFAULT_OUT_DIR ")", "DIR"},
-		{"cluster", 0, 0, G_OPTION_ARG_STRING, &options.cluster,
+		{"cluster", 0, 0, G_OPTION_ARG_STRING, &options->cluster,
 		 "Cluster template COUNTxCPU/MEMORY[/PODS[/GPUS[/MODEL]]],... (default " SIM_DEFAULT_TEMPLATE ")", "TEMPLATE"},
-		{"nodes", 0, 0, G_OPTION_ARG_FILENAME, &options.nodes,
+		{"nodes", 0, 0, G_OPTION_ARG_FILENAME, &options->nodes,
 		 "openb node list CSV, or a Kubernetes Node list (YAML or JSON), instead of a template", "FILE"},
-		{"zones", 0, 0, G_OPTION_ARG_STRING, &options.zones,
+		{"zones", 0, 0, G_OPTION_ARG_STRING, &options->zones,
 		 "Zones the nodes are spread over, round-robin; 0 for no zone labels (default 3 for templates, 0 for node lists)", "N"},
-		{"racks", 0, 0, G_OPTION_ARG_STRING, &options.racks,
+		{"racks", 0, 0, G_OPTION_ARG_STRING, &options->racks,
 		 "Racks per zone (default 2)", "N"},
-		{"max-pods", 0, 0, G_OPTION_ARG_STRING, &options.max_pods,
+		{"max-pods", 0, 0, G_OPTION_ARG_STRING, &options->max_pods,
 		 "Pod capacity of node-list nodes (default 110)", "N"},
-		{"node-events", 0, 0, G_OPTION_ARG_FILENAME, &options.node_events,
+		{"node-events", 0, 0, G_OPTION_ARG_FILENAME, &options->node_events,
 		 "CSV of node events: time,event,node[,shape,zone,rack]", "FILE"},
-		{"pods", 0, 0, G_OPTION_ARG_FILENAME, &options.pods,
+		{"pods", 0, 0, G_OPTION_ARG_FILENAME, &options->pods,
 		 "openb pod list CSV, or Kubernetes Pod manifests (YAML or JSON), to replay instead of synthetic churn", "FILE"},
-		{"trace", 0, 0, G_OPTION_ARG_FILENAME, &options.trace,
+		{"trace", 0, 0, G_OPTION_ARG_FILENAME, &options->trace,
 		 "CSV or JSON-lines pod trace to replay, read through --mapping", "FILE"},
-		{"mapping", 0, 0, G_OPTION_ARG_FILENAME, &options.mapping,
+		{"mapping", 0, 0, G_OPTION_ARG_FILENAME, &options->mapping,
 		 "Mapping spec (YAML) naming the columns and units of --trace", "SPEC"},
-		{"policy", 0, 0, G_OPTION_ARG_STRING, &options.policy,
+		{"policy", 0, 0, G_OPTION_ARG_STRING, &options->policy,
 		 "kube-default (default), kube-most-allocated, a GPU policy (Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD), or a SchedulingPolicy file", "NAME|FILE"},
-		{"seed", 0, 0, G_OPTION_ARG_STRING, &options.seed,
+		{"seed", 0, 0, G_OPTION_ARG_STRING, &options->seed,
 		 "Seed of the random generators (default 42)", "N"},
-		{"duration", 0, 0, G_OPTION_ARG_STRING, &options.duration,
+		{"duration", 0, 0, G_OPTION_ARG_STRING, &options->duration,
 		 "Simulated time: arrivals for synthetic churn (default 24h), a stop time for pod lists", "DURATION"},
-		{"arrivals", 0, 0, G_OPTION_ARG_STRING, &options.arrivals,
+		{"arrivals", 0, 0, G_OPTION_ARG_STRING, &options->arrivals,
 		 "Arrival process: diurnal (default) or poisson", "PROCESS"},
-		{"rate", 0, 0, G_OPTION_ARG_STRING, &options.rate,
+		{"rate", 0, 0, G_OPTION_ARG_STRING, &options->rate,
 		 "Mean arrival rate in pods per hour (default 190)", "PODS_PER_HOUR"},
-		{"amplitude", 0, 0, G_OPTION_ARG_STRING, &options.amplitude,
+		{"amplitude", 0, 0, G_OPTION_ARG_STRING, &options->amplitude,
 		 "Diurnal swing of the rate, 0 to 1 (default 0.5)", "X"},
-		{"peak-hour", 0, 0, G_OPTION_ARG_STRING, &options.peak_hour,
+		{"peak-hour", 0, 0, G_OPTION_ARG_STRING, &options->peak_hour,
 		 "Hour of the highest diurnal rate, 0 to 24 (default 14)", "H"},
-		{"max-arrivals", 0, 0, G_OPTION_ARG_STRING, &options.max_arrivals,
+		{"max-arrivals", 0, 0, G_OPTION_ARG_STRING, &options->max_arrivals,
 		 "Stop synthetic arrivals after this many pods", "N"},
-		{"lifetimes", 0, 0, G_OPTION_ARG_STRING, &options.lifetimes,
+		{"lifetimes", 0, 0, G_OPTION_ARG_STRING, &options->lifetimes,
 		 "Lifetime mix WEIGHT:MEDIAN,... (default " SIM_DEFAULT_LIFETIMES ")", "MIX"},
-		{"lifetime-sigma", 0, 0, G_OPTION_ARG_STRING, &options.lifetime_sigma,
+		{"lifetime-sigma", 0, 0, G_OPTION_ARG_STRING, &options->lifetime_sigma,
 		 "Sigma of the lognormal lifetimes (default 0.5)", "X"},
-		{"shapes", 0, 0, G_OPTION_ARG_STRING, &options.shapes,
+		{"shapes", 0, 0, G_OPTION_ARG_STRING, &options->shapes,
 		 "Pod shapes WEIGHT:CPU/MEMORY[/GPU],... (default " SIM_DEFAULT_SHAPES ")", "TABLE"},
-		{"tenants", 0, 0, G_OPTION_ARG_STRING, &options.tenants,
+		{"tenants", 0, 0, G_OPTION_ARG_STRING, &options->tenants,
 		 "Tenants (namespaces) of synthetic pods (default 8)", "N"},
-		{"apps", 0, 0, G_OPTION_ARG_STRING, &options.apps,
+		{"apps", 0, 0, G_OPTION_ARG_STRING, &options->apps,
 		 "App labels per tenant (default 4)", "N"},
-		{"percentage-of-nodes-to-score", 0, 0, G_OPTION_ARG_STRING, &options.percentage,
+		{"percentage-of-nodes-to-score", 0, 0, G_OPTION_ARG_STRING, &options->percentage,
 		 "kube-scheduler's percentageOfNodesToScore, 1 to 100; 0 for its adaptive default (default 0)", "N"},
-		{"sample-interval", 0, 0, G_OPTION_ARG_STRING, &options.sample_interval,
+		{"sample-interval", 0, 0, G_OPTION_ARG_STRING, &options->sample_interval,
 		 "Time between samples of the time series (default: about 1440 samples)", "DURATION"},
-		{"skip-bad-rows", 0, 0, G_OPTION_ARG_NONE, &options.skip_bad_rows,
+		{"skip-bad-rows", 0, 0, G_OPTION_ARG_NONE, &options->skip_bad_rows,
 		 "Count and skip malformed trace rows instead of failing", NULL},
-		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &options.quiet,
+		{"quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
 		 "Print no progress on stderr", NULL},
 		G_OPTION_ENTRY_NULL,
 	};
+
+	int ret = parse_arguments(entries, argc, argv, help, err);
+
+	if (ret == 0)
+		ret = run_config(options, config, err);
+	return ret;
+}
+
+int sim_churn_check_args(const GPtrArray *args, score_error *err)
+{
+	run_options options = {0};
+	sim_churn_config config;
+	GPtrArray *argv = g_ptr_array_new();
+	int ret;
+
+	g_ptr_array_add(argv, (gpointer) "run");
+	for (guint i = 0; i < args->len; i++)
+		g_ptr_array_add(argv, args->pdata[i]);
+	g_ptr_array_add(argv, NULL);
+	ret = parse_run((int)argv->len - 1, (char **)argv->pdata, false, &options, &config, err);
+	g_ptr_array_free(argv, TRUE);
+	run_options_release(&options);
+	return ret;
+}
+
+/* The number of the SIGINT or SIGTERM that asked `run` to stop, else 0. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int signal_number)
+{
+	stop_signal = signal_number;
+}
+
+/* Lets SIGINT and SIGTERM end the run early with its outputs written;
+ * `old` keeps the previous handlers. A second signal ends the process at
+ * once (SA_RESETHAND). */
+static void catch_stop_signals(struct sigaction old[2])
+{
+	struct sigaction action;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = on_stop_signal;
+	sigemptyset(&action.sa_mask);
+	action.sa_flags = SA_RESTART | SA_RESETHAND;
+	stop_signal = 0;
+	sigaction(SIGINT, &action, &old[0]);
+	sigaction(SIGTERM, &action, &old[1]);
+}
+
+static void restore_stop_signals(const struct sigaction old[2])
+{
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+}
+
+/* Prints the summary of a finished run, or of one a signal stopped, and
+ * returns the exit status: 0, or 128 plus the signal number. */
+static int finish_run(const sim_churn_config *config, const sim_churn_result *result)
+{
+	char clock[32];
+
+	sim_churn_print_summary(config, result, stdout);
+	if (!result->summary.interrupted)
+		return 0;
+	fflush(stdout);
+	fprintf(stderr,
+		"stowage sim run: interrupted by %s at simulated time %s; the outputs in %s cover the run until then, and summary.json has \"interrupted\": true\n",
+		stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+		sim_format_clock((int64_t)(result->summary.simulated_s * 1000), clock, sizeof(clock)),
+		config->out_dir);
+	return 128 + (stop_signal != 0 ? stop_signal : SIGTERM);
+}
+
+int sim_churn_command(int argc, char **argv)
+{
+	run_options options = {0};
+	struct sigaction old_signals[2];
 	sim_churn_config config;
 	sim_churn_result result;
 	score_error err = {0};
@@ -1097,20 +1263,21 @@ int sim_churn_command(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
 
-	if (parse_arguments(entries, argc, argv) < 0) {
-		status = EXIT_USAGE;
-	} else if (run_config(&options, &config, &err) < 0) {
+	if (parse_run(argc, argv, true, &options, &config, &err) < 0) {
 		fprintf(stderr, "stowage sim run: %s\n", err.message);
 		status = EXIT_USAGE;
 	} else {
 		config.command_line = command_line;
+		config.stop = &stop_signal;
+		catch_stop_signals(old_signals);
 		if (sim_churn_run(&config, &result, &err) < 0) {
 			fprintf(stderr, "stowage sim run: %s\n", err.message);
 			status = 1;
 		} else {
-			sim_churn_print_summary(&config, &result, stdout);
+			status = finish_run(&config, &result);
 			sim_churn_result_release(&result);
 		}
+		restore_stop_signals(old_signals);
 	}
 
 	run_options_release(&options);

@@ -17,6 +17,7 @@
 #ifndef STOWAGE_SIM_CHURN_H
 #define STOWAGE_SIM_CHURN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +58,9 @@ typedef struct sim_churn_config {
 	bool progress;          /* print progress and the final line */
 	bool progress_terminal; /* stderr is a terminal: draw the bar */
 	const char *command_line; /* for the report; may be NULL */
+	/* NULL, or a flag a signal handler sets to end the run early; see
+	 * sim_engine_config.stop. */
+	const volatile sig_atomic_t *stop;
 } sim_churn_config;
 
 typedef struct sim_churn_result {
@@ -85,5 +89,11 @@ void sim_churn_print_summary(const sim_churn_config *config,
 /* Runs `stowage sim run`; argv[0] is "run". Returns the exit status: 0, 1
  * when the run failed, 2 for a usage error. */
 int sim_churn_command(int argc, char **argv);
+
+/* Checks `args` (char *, the options after "run") as `stowage sim run`
+ * parses and checks them, without running: unknown options, invalid
+ * values and invalid policy files fail with -EINVAL and a message in
+ * `err`. Input files other than a policy file are not opened. */
+int sim_churn_check_args(const GPtrArray *args, score_error *err);
 
 #endif

@@ -950,11 +950,16 @@ int sim_engine_run(sim_engine *engine, const sim_source *source,
 			engine->events_at_progress = engine->stats.events;
 			report_progress(engine);
 		}
+		if (engine->config.stop != NULL && *engine->config.stop != 0) {
+			engine->stats.interrupted = true;
+			break;
+		}
 	}
 	if (engine->failed != 0)
 		return engine->failed;
 
-	end_ms = engine->config.end_ms >= 0 ? engine->config.end_ms : engine->now_ms;
+	end_ms = engine->config.end_ms >= 0 && !engine->stats.interrupted ? engine->config.end_ms :
+									      engine->now_ms;
 	engine->now_ms = MAX(engine->now_ms, end_ms);
 	sample_until(engine, end_ms, true);
 	engine->stats.end_ms = end_ms;

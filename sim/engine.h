@@ -25,6 +25,7 @@
 #ifndef STOWAGE_SIM_ENGINE_H
 #define STOWAGE_SIM_ENGINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -186,6 +187,7 @@ typedef struct sim_engine_stats {
 	int64_t peak_pending_ms; /* time of the first peak */
 	uint64_t nodes_evaluated;
 	int64_t end_ms;          /* simulated time at the end */
+	bool interrupted;        /* ended early by config.stop */
 	int64_t sample_ms;       /* the sample interval in the end */
 } sim_engine_stats;
 
@@ -213,6 +215,10 @@ typedef struct sim_engine_config {
 	 * (sim/policyfile.h) must be loaded with the table the model uses,
 	 * because its resource names take slots there. */
 	score_resource_table *resources;
+	/* NULL, or a flag that a signal handler sets: once it is nonzero,
+	 * the run ends after the events of the current simulated time, as if
+	 * that were its end time, and stats.interrupted is set. */
+	const volatile sig_atomic_t *stop;
 } sim_engine_config;
 
 /* Fills `config` with the defaults: kube-default, the queue defaults,

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "scoring/bandwidth.h"
 #include "sim/progress.h"
 
 /* Warnings listed one by one for a pod list; the rest are counted in one
@@ -26,10 +27,20 @@ typedef struct unfit_shape {
 	int first_line;
 } unfit_shape;
 
+/* The pods of a list with one bandwidth request in one direction. */
+typedef struct bandwidth_request {
+	int64_t bits; /* bits per second */
+	uint64_t count;
+	int first_line;
+} bandwidth_request;
+
 struct sim_fit_check {
 	const score_gpu_models *models; /* borrowed, may be NULL */
 	GArray *kinds;                  /* node_kind */
 	GHashTable *unfit;              /* shape key -> unfit_shape *, both owned */
+	/* Per direction (0 ingress, 1 egress): bits -> bandwidth_request *,
+	 * both owned, for the pods with that annotation. */
+	GHashTable *bandwidth[2];
 };
 
 sim_fit_check *sim_fit_check_new(const score_gpu_models *models)
@@ -39,6 +50,9 @@ sim_fit_check *sim_fit_check_new(const score_gpu_models *models)
 	check->models = models;
 	check->kinds = g_array_new(FALSE, TRUE, sizeof(node_kind));
 	check->unfit = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (int d = 0; d < 2; d++)
+		check->bandwidth[d] = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+							    g_free);
 	return check;
 }
 
@@ -55,6 +69,8 @@ void sim_fit_check_free(sim_fit_check *check)
 	}
 	g_array_free(check->kinds, TRUE);
 	g_hash_table_destroy(check->unfit);
+	for (int d = 0; d < 2; d++)
+		g_hash_table_destroy(check->bandwidth[d]);
 	g_free(check);
 }
 
@@ -142,6 +158,28 @@ void sim_fit_check_add_pods(sim_fit_check *check, const score_gpu_pod *pod,
 	g_hash_table_insert(check->unfit, key, shape);
 }
 
+void sim_fit_check_add_bandwidth(sim_fit_check *check, int64_t ingress,
+				 int64_t egress, int line)
+{
+	const int64_t bits[2] = {ingress, egress};
+
+	for (int d = 0; d < 2; d++) {
+		bandwidth_request *request;
+
+		if (bits[d] <= 0)
+			continue;
+		request = g_hash_table_lookup(check->bandwidth[d], &bits[d]);
+		if (request == NULL) {
+			request = g_new0(bandwidth_request, 1);
+			request->bits = bits[d];
+			request->first_line = line;
+			/* The key points into the value, so both go together. */
+			g_hash_table_insert(check->bandwidth[d], &request->bits, request);
+		}
+		request->count++;
+	}
+}
+
 /* ---- Messages ------------------------------------------------------------ */
 
 static void append_cpu(GString *out, int64_t milli)
@@ -169,6 +207,30 @@ static void append_memory(GString *out, int64_t bytes)
 		}
 	}
 	g_string_append_printf(out, "%lld", (long long)bytes);
+}
+
+/* Appends a memory size for a sentence: "16Gi", or "16 bytes" where no
+ * binary suffix divides it. */
+static void append_memory_text(GString *out, int64_t bytes)
+{
+	size_t start = out->len;
+
+	append_memory(out, bytes);
+	if (g_ascii_isdigit(out->str[out->len - 1]) && out->len > start)
+		g_string_append(out, bytes == 1 ? " byte" : " bytes");
+}
+
+/* Memory below this is taken for a quantity whose unit was left out. */
+#define FORGOTTEN_UNIT_BYTES (INT64_C(1) << 20)
+
+/* Appends a hint when `bytes` looks like a count of Gi written without
+ * its unit, as "memory: 16" for 16Gi. */
+static void append_unit_hint(GString *out, const char *what, int64_t bytes)
+{
+	if (bytes <= 0 || bytes >= FORGOTTEN_UNIT_BYTES)
+		return;
+	g_string_append_printf(out, " (%s memory is %lld bytes: was %lldGi meant? Quantities without a unit are bytes)",
+			       what, (long long)bytes, (long long)bytes);
 }
 
 const char *sim_format_pod_shape(const score_gpu_pod *pod, char *buf,
@@ -243,11 +305,12 @@ static void describe_misfit(const sim_fit_check *check, const score_gpu_pod *pod
 	if (pod->memory > memory->memory) {
 		append_separator(out, start);
 		g_string_append(out, "it requests ");
-		append_memory(out, pod->memory);
+		append_memory_text(out, pod->memory);
 		g_string_append(out, " of memory, and the largest node, ");
 		append_node(out, memory);
 		g_string_append(out, ", has ");
-		append_memory(out, memory->memory);
+		append_memory_text(out, memory->memory);
+		append_unit_hint(out, "the node's", memory->memory);
 	}
 	if (pod->gpu_count > 0 && gpus->gpus == 0) {
 		append_separator(out, start);
@@ -360,6 +423,47 @@ static void list_warnings(const sim_fit_check *check, const char *source,
 						sim_format_count_noun(rest_pods, "pod", "pods", rest,
 								      sizeof(rest))));
 	g_list_free(shapes);
+}
+
+void sim_fit_check_bandwidth_warnings(const sim_fit_check *check,
+				      const char *source, bool ingress,
+				      int64_t capacity, const char *node,
+				      GPtrArray *warnings)
+{
+	GHashTableIter iter;
+	gpointer value;
+	const bandwidth_request *largest_request = NULL;
+	uint64_t pods = 0;
+	int first_line = 0;
+	char requested[32];
+	char largest[32];
+	char count[48];
+
+	g_hash_table_iter_init(&iter, check->bandwidth[ingress ? 0 : 1]);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const bandwidth_request *request = value;
+
+		if (request->bits <= capacity)
+			continue;
+		pods += request->count;
+		if (first_line == 0 || (request->first_line > 0 && request->first_line < first_line))
+			first_line = request->first_line;
+		if (largest_request == NULL || request->bits > largest_request->bits)
+			largest_request = request;
+	}
+	if (pods == 0)
+		return;
+	g_ptr_array_add(warnings,
+			g_strdup_printf("%s: %s %s bandwidth above every node's capacity (up to %s bits/s, the first on line %d), and the largest capacity, on node %s, is %s bits/s; %s will never start",
+					source != NULL ? source : "the workload",
+					sim_format_count_noun(pods, "pod requests", "pods request", count,
+							      sizeof(count)),
+					ingress ? "ingress" : "egress",
+					score_bandwidth_format(largest_request->bits, requested,
+							       sizeof(requested)),
+					first_line,
+					node, score_bandwidth_format(capacity, largest, sizeof(largest)),
+					pods == 1 ? "it" : "they"));
 }
 
 void sim_fit_check_warnings(const sim_fit_check *check, const char *source,

@@ -11,6 +11,12 @@
  * the conditions of the resource and GPU filters (scoring/contention.h,
  * scoring/gpu.h) on a node without pods.
  *
+ * Under a policy with spec.bandwidth, a pod whose ingress or egress
+ * bandwidth annotation exceeds the capacity of every node in that
+ * direction can never start either (scoring/bandwidth.h); the check keeps
+ * the pods' annotations and warns about those once the capacities are
+ * known.
+ *
  * Threads: none.
  */
 #ifndef STOWAGE_SIM_FITCHECK_H
@@ -44,6 +50,20 @@ bool sim_fit_check_fits(const sim_fit_check *check, const score_gpu_pod *pod);
  * for generated pods); those that fit no node go into the warnings. */
 void sim_fit_check_add_pods(sim_fit_check *check, const score_gpu_pod *pod,
 			    uint64_t count, int line);
+
+/* Records a pod of the list with `ingress` and `egress` bandwidth
+ * annotations, in bits per second (0: none), from `line`. */
+void sim_fit_check_add_bandwidth(sim_fit_check *check, int64_t ingress,
+				 int64_t egress, int line);
+
+/* Appends one warning (char *, to be freed with g_free()) when pods
+ * request more ingress (or, with `ingress` false, egress) bandwidth than
+ * `capacity`, the largest capacity of any node in that direction, which
+ * node `node` has. Call it only when every node limits that direction. */
+void sim_fit_check_bandwidth_warnings(const sim_fit_check *check,
+				      const char *source, bool ingress,
+				      int64_t capacity, const char *node,
+				      GPtrArray *warnings);
 
 /* Appends one warning (char *, to be freed with g_free()) per pod shape
  * that fits no node to `warnings`. `source` is the pod list's path, or

@@ -36,6 +36,9 @@ static int parse_weight(const char *text, double *out)
 	return 0;
 }
 
+/* The longest duration accepted, in milliseconds. */
+#define MAX_DURATION_MS 3.2e14
+
 int sim_parse_duration(const char *text, int64_t *ms, score_error *err)
 {
 	const char *p = text;
@@ -51,8 +54,9 @@ int sim_parse_duration(const char *text, int64_t *ms, score_error *err)
 		if (!g_ascii_isdigit(*p) && *p != '.')
 			goto bad;
 		value = g_ascii_strtod(p, &end);
-		if (end == p || !isfinite(value) || value < 0)
+		if (end == p || value < 0)
 			goto bad;
+		/* An overflow gives infinity, which the limit below rejects. */
 		p = end;
 		if (g_str_has_prefix(p, "ms")) {
 			unit = 1.0;
@@ -74,8 +78,10 @@ int sim_parse_duration(const char *text, int64_t *ms, score_error *err)
 		total += value * unit;
 	}
 	/* Ten thousand years is far past any trace. */
-	if (total > 3.2e14)
-		goto bad;
+	if (total > MAX_DURATION_MS)
+		return score_fail(err, -ERANGE,
+				  "invalid duration \"%s\": too large, the maximum is %.0fd (3.2e14 ms, about ten thousand years)",
+				  text, floor(MAX_DURATION_MS / 86400e3));
 	*ms = (int64_t)llround(total);
 	return 0;
 

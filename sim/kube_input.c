@@ -11,6 +11,7 @@
 
 #include "informer/cluster_file.h"
 #include "informer/decode.h"
+#include "informer/network_policy.h"
 #include "scoring/gpu.h"
 #include "sim/generator.h"
 
@@ -40,6 +41,10 @@ int sim_kube_sniff(const char *path, bool *manifest, score_error *err)
 	*manifest = false;
 	if (file == NULL)
 		return score_fail(err, -errno, "cannot read %s: %s", path, g_strerror(errno));
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		fclose(file);
+		return score_fail(err, -EISDIR, "%s is a directory: give a file", path);
+	}
 	n = fread(buffer, 1, sizeof(buffer), file);
 	fclose(file);
 	if (n >= 3 && memcmp(buffer, "\xEF\xBB\xBF", 3) == 0)
@@ -62,6 +67,10 @@ int sim_kube_sniff(const char *path, bool *manifest, score_error *err)
 			    yaml_key_line(line + start, length - start);
 		return 0;
 	}
+	/* Nothing but blank lines and comments: the name decides, so that an
+	 * empty YAML file is reported as one. */
+	*manifest = g_str_has_suffix(path, ".yaml") || g_str_has_suffix(path, ".yml") ||
+		    g_str_has_suffix(path, ".json");
 	return 0;
 }
 
@@ -85,11 +94,29 @@ static const char *object_kind(const cJSON *object)
 	return cJSON_IsString(kind) ? kind->valuestring : "";
 }
 
+/* Returns the kind of the items of a typed list ("Node" for a NodeList),
+ * or "" for a plain List. The API server leaves out each item's kind in
+ * a typed list, so a missing kind means this one. */
+static const char *implied_item_kind(const char *list_kind)
+{
+	static const char *const kinds[] = {"Node", "Pod", "Namespace", "NetworkPolicy",
+					    "Service"};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		size_t n = strlen(kinds[i]);
+
+		if (strncmp(list_kind, kinds[i], n) == 0 && strcmp(list_kind + n, "List") == 0)
+			return kinds[i];
+	}
+	return "";
+}
+
 /* Visits the object of one document, or each item of a List. */
 static int walk_root(const object_walk *walk, const cJSON *root, size_t line,
 		     score_error *err)
 {
 	const char *kind = object_kind(root);
+	const char *implied;
 	const cJSON *items;
 	int index = 0;
 	int ret;
@@ -101,6 +128,7 @@ static int walk_root(const object_walk *walk, const cJSON *root, size_t line,
 	if (!g_str_has_suffix(kind, "List"))
 		return walk->fn(walk->data, root, kind, line, -1, err);
 
+	implied = implied_item_kind(kind);
 	items = inf_json_member(root, "items");
 	if (items != NULL && !cJSON_IsNull(items) && !cJSON_IsArray(items))
 		return score_fail(err, -EINVAL,
@@ -112,7 +140,10 @@ static int walk_root(const object_walk *walk, const cJSON *root, size_t line,
 			return score_fail(err, -EINVAL,
 					  "%s:%zu: item %d of the %s is %s, expected an object",
 					  walk->name, line, index, kind, inf_json_type_name(item));
-		ret = walk->fn(walk->data, item, object_kind(item), line, index, err);
+		const char *item_kind = object_kind(item);
+
+		ret = walk->fn(walk->data, item, item_kind[0] != '\0' ? item_kind : implied, line,
+			       index, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -134,6 +165,33 @@ static void offset_to_line(const char *text, size_t offset, size_t *line,
 	*column = offset - line_start + 1;
 }
 
+/* Returns the deepest nesting of arrays and objects in the first
+ * `length` bytes of JSON text, skipping strings. */
+static size_t json_depth(const char *text, size_t length)
+{
+	size_t depth = 0;
+	size_t deepest = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < length; i++) {
+		char c = text[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			deepest = MAX(deepest, ++depth);
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
 static int walk_json(const object_walk *walk, const char *text, size_t length,
 		     score_error *err)
 {
@@ -142,11 +200,15 @@ static int walk_json(const object_walk *walk, const char *text, size_t length,
 	int ret;
 
 	if (root == NULL) {
+		size_t offset = end != NULL && end >= text ? (size_t)(end - text) : 0;
 		size_t line;
 		size_t column;
 
-		offset_to_line(text, end != NULL && end >= text ? (size_t)(end - text) : 0,
-			       &line, &column);
+		offset_to_line(text, offset, &line, &column);
+		if (json_depth(text, MIN(offset + 1, length)) > CJSON_NESTING_LIMIT)
+			return score_fail(err, -EINVAL,
+					  "%s:%zu:%zu: JSON nested deeper than %d levels, the limit of the JSON parser (cJSON)",
+					  walk->name, line, column, CJSON_NESTING_LIMIT);
 		return score_fail(err, -EINVAL, "%s:%zu:%zu: invalid JSON", walk->name, line,
 				  column);
 	}
@@ -296,6 +358,114 @@ static void describe_object(char *buf, size_t size, const char *file,
 		   cJSON_IsString(name) ? name->valuestring : "(no name)");
 }
 
+/* ---- Namespaces, NetworkPolicies and Services ------------------------------- */
+
+/* The objects of a node or pod file that the scoring model keeps besides
+ * nodes and pods: namespace labels resolve tenants and namespace
+ * selectors, NetworkPolicies give locality peers, and Services decide
+ * exposure. */
+typedef struct kube_namespace {
+	const char *name; /* interned */
+	score_labels labels;
+} kube_namespace;
+
+typedef struct kube_objects {
+	GArray *namespaces;   /* kube_namespace */
+	GPtrArray *policies;  /* score_network_policy *, one reference each */
+	GPtrArray *services;  /* cJSON *, owned: decoded again for each model */
+} kube_objects;
+
+static void kube_objects_init(kube_objects *objects)
+{
+	objects->namespaces = g_array_new(FALSE, TRUE, sizeof(kube_namespace));
+	objects->policies = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)score_network_policy_unref);
+	objects->services = g_ptr_array_new_with_free_func((GDestroyNotify)cJSON_Delete);
+}
+
+static void kube_objects_release(kube_objects *objects)
+{
+	for (guint i = 0; objects->namespaces != NULL && i < objects->namespaces->len; i++) {
+		kube_namespace *ns = &g_array_index(objects->namespaces, kube_namespace, i);
+
+		score_unintern(ns->name);
+		score_labels_release(&ns->labels);
+	}
+	if (objects->namespaces != NULL)
+		g_array_free(objects->namespaces, TRUE);
+	if (objects->policies != NULL)
+		g_ptr_array_free(objects->policies, TRUE);
+	if (objects->services != NULL)
+		g_ptr_array_free(objects->services, TRUE);
+	memset(objects, 0, sizeof(*objects));
+}
+
+/* Keeps `object` when it is a Namespace, NetworkPolicy or Service and
+ * returns 1, or returns 0 for other kinds. Decodes each one here so that
+ * errors show before the run. */
+static int kube_objects_add(kube_objects *objects, const cJSON *object,
+			    const char *kind, const char *where, score_error *err)
+{
+	score_error decode_err = {0};
+	int ret;
+
+	if (strcmp(kind, "Namespace") == 0) {
+		kube_namespace ns = {0};
+
+		ret = inf_decode_namespace(object, &ns.name, &ns.labels, &decode_err);
+		if (ret < 0)
+			return score_fail(err, ret, "%s: %s", where, decode_err.message);
+		g_array_append_val(objects->namespaces, ns);
+		return 1;
+	}
+	if (strcmp(kind, "NetworkPolicy") == 0) {
+		score_network_policy *policy = NULL;
+
+		ret = inf_network_policy_decode(object, &policy, &decode_err);
+		if (ret < 0)
+			return score_fail(err, ret, "%s: %s", where, decode_err.message);
+		g_ptr_array_add(objects->policies, policy);
+		return 1;
+	}
+	if (strcmp(kind, "Service") == 0) {
+		score_service *service = NULL;
+		cJSON *copy;
+
+		ret = inf_decode_service(object, &service, &decode_err);
+		if (ret < 0)
+			return score_fail(err, ret, "%s: %s", where, decode_err.message);
+		score_service_free(service);
+		copy = cJSON_Duplicate(object, true);
+		if (copy == NULL)
+			return score_fail(err, -ENOMEM, "%s: out of memory copying the Service",
+					  where);
+		g_ptr_array_add(objects->services, copy);
+		return 1;
+	}
+	return 0;
+}
+
+/* Stores the objects in `model`, replacing earlier ones of the same name. */
+static void kube_objects_put(const kube_objects *objects, score_model *model)
+{
+	for (guint i = 0; i < objects->namespaces->len; i++) {
+		const kube_namespace *ns = &g_array_index(objects->namespaces, kube_namespace, i);
+
+		score_model_put_namespace(model, ns->name, &ns->labels);
+	}
+	for (guint i = 0; i < objects->policies->len; i++)
+		score_model_put_network_policy(model,
+					       score_network_policy_ref(objects->policies->pdata[i]));
+	for (guint i = 0; i < objects->services->len; i++) {
+		score_service *service = NULL;
+		score_error unused = {0};
+
+		/* Decoded once when the file was read, so this cannot fail. */
+		if (inf_decode_service(objects->services->pdata[i], &service, &unused) == 0)
+			score_model_put_service(model, service);
+	}
+}
+
 /* ---- Nodes --------------------------------------------------------------- */
 
 typedef struct kube_node {
@@ -307,6 +477,7 @@ struct sim_kube_nodes {
 	score_resource_table *resources; /* owned */
 	GArray *nodes;                   /* kube_node */
 	GHashTable *names;               /* borrowed name -> line */
+	kube_objects objects;
 	int64_t default_pods;
 	size_t skipped;
 };
@@ -325,6 +496,7 @@ void sim_kube_nodes_free(sim_kube_nodes *nodes)
 		g_array_free(nodes->nodes, TRUE);
 	if (nodes->names != NULL)
 		g_hash_table_destroy(nodes->names);
+	kube_objects_release(&nodes->objects);
 	score_resource_table_free(nodes->resources);
 	g_free(nodes);
 }
@@ -356,9 +528,15 @@ static int node_shape(const sim_kube_nodes *nodes, const score_node *object,
 	shape->gpus = (int32_t)gpus;
 	if (gpus > 0)
 		shape->gpu_model = g_strdup(product != NULL ? product : "gpu");
-	shape->name = type != NULL ? g_strdup(type) :
-				     g_strdup_printf("%lldm-%lldMi", (long long)shape->cpu_milli,
-						     (long long)(shape->memory >> 20));
+	if (type != NULL)
+		shape->name = g_strdup(type);
+	else if (shape->memory % (INT64_C(1) << 20) == 0)
+		shape->name = g_strdup_printf("%lldm-%lldMi", (long long)shape->cpu_milli,
+					      (long long)(shape->memory >> 20));
+	else
+		/* Memory below 1Mi or not in whole Mi, as "memory: 32" gives. */
+		shape->name = g_strdup_printf("%lldm-%lldB", (long long)shape->cpu_milli,
+					      (long long)shape->memory);
 	return 0;
 }
 
@@ -379,11 +557,13 @@ static int add_node_object(void *data, const cJSON *object, const char *kind,
 	gpointer first;
 	int ret;
 
-	if (strcmp(kind, "Node") != 0) {
-		nodes->skipped++;
-		return 0;
-	}
 	describe_object(where, sizeof(where), context->file, line, item, kind, object);
+	if (strcmp(kind, "Node") != 0) {
+		ret = kube_objects_add(&nodes->objects, object, kind, where, err);
+		if (ret == 0)
+			nodes->skipped++;
+		return MIN(ret, 0);
+	}
 	ret = inf_decode_node(object, nodes->resources, &node.object, &decode_err);
 	if (ret < 0)
 		return score_fail(err, ret, "%s: %s", where, decode_err.message);
@@ -418,6 +598,7 @@ int sim_kube_nodes_parse(const char *name, const char *text, size_t length,
 	nodes->resources = score_resource_table_new();
 	nodes->nodes = g_array_new(FALSE, TRUE, sizeof(kube_node));
 	nodes->names = g_hash_table_new(g_str_hash, g_str_equal);
+	kube_objects_init(&nodes->objects);
 	nodes->default_pods = default_pods;
 
 	ret = walk_objects(name, text, length, add_node_object, &context, err);
@@ -500,6 +681,7 @@ int sim_kube_nodes_add(const sim_kube_nodes *nodes, sim_engine *engine,
 		if (ret < 0)
 			return ret;
 	}
+	kube_objects_put(&nodes->objects, sim_engine_model(engine));
 	return 0;
 }
 
@@ -513,17 +695,12 @@ typedef struct kube_pod {
 	size_t order;   /* position in the file, for a stable sort */
 } kube_pod;
 
-typedef struct kube_namespace {
-	const char *name; /* interned */
-	score_labels labels;
-} kube_namespace;
-
 struct sim_kube_pods {
 	char *name;
 	score_resource_table *own;       /* owned: for checks and scans */
 	score_resource_table *resources; /* borrowed after bind, else `own` */
 	GArray *pods;                    /* kube_pod, sorted by arrival */
-	GArray *namespaces;              /* kube_namespace */
+	kube_objects objects;
 	size_t skipped;
 	guint next; /* the source's position */
 };
@@ -536,14 +713,7 @@ void sim_kube_pods_free(sim_kube_pods *pods)
 		cJSON_Delete(g_array_index(pods->pods, kube_pod, i).object);
 	if (pods->pods != NULL)
 		g_array_free(pods->pods, TRUE);
-	for (guint i = 0; pods->namespaces != NULL && i < pods->namespaces->len; i++) {
-		kube_namespace *ns = &g_array_index(pods->namespaces, kube_namespace, i);
-
-		score_unintern(ns->name);
-		score_labels_release(&ns->labels);
-	}
-	if (pods->namespaces != NULL)
-		g_array_free(pods->namespaces, TRUE);
+	kube_objects_release(&pods->objects);
 	score_resource_table_free(pods->own);
 	g_free(pods->name);
 	g_free(pods);
@@ -582,19 +752,6 @@ typedef struct pod_context {
 	const char *file;
 } pod_context;
 
-static int add_namespace(pod_context *context, const cJSON *object,
-			 const char *where, score_error *err)
-{
-	kube_namespace ns = {0};
-	score_error decode_err = {0};
-	int ret = inf_decode_namespace(object, &ns.name, &ns.labels, &decode_err);
-
-	if (ret < 0)
-		return score_fail(err, ret, "%s: %s", where, decode_err.message);
-	g_array_append_val(context->pods->namespaces, ns);
-	return 0;
-}
-
 static int add_pod_object(void *data, const cJSON *object, const char *kind,
 			  size_t line, int item, score_error *err)
 {
@@ -607,11 +764,11 @@ static int add_pod_object(void *data, const cJSON *object, const char *kind,
 	int ret;
 
 	describe_object(where, sizeof(where), context->file, line, item, kind, object);
-	if (strcmp(kind, "Namespace") == 0)
-		return add_namespace(context, object, where, err);
 	if (strcmp(kind, "Pod") != 0) {
-		pods->skipped++;
-		return 0;
+		ret = kube_objects_add(&pods->objects, object, kind, where, err);
+		if (ret == 0)
+			pods->skipped++;
+		return MIN(ret, 0);
 	}
 
 	/* Decoded once here so that errors show before the run. */
@@ -656,7 +813,7 @@ int sim_kube_pods_parse(const char *name, const char *text, size_t length,
 	pods->own = score_resource_table_new();
 	pods->resources = pods->own;
 	pods->pods = g_array_new(FALSE, TRUE, sizeof(kube_pod));
-	pods->namespaces = g_array_new(FALSE, TRUE, sizeof(kube_namespace));
+	kube_objects_init(&pods->objects);
 
 	ret = walk_objects(name, text, length, add_pod_object, &context, err);
 	if (ret == 0 && pods->pods->len == 0)
@@ -705,11 +862,7 @@ int64_t sim_kube_pods_end_ms(const sim_kube_pods *pods)
 void sim_kube_pods_bind(sim_kube_pods *pods, score_model *model)
 {
 	pods->resources = score_model_resources(model);
-	for (guint i = 0; i < pods->namespaces->len; i++) {
-		const kube_namespace *ns = &g_array_index(pods->namespaces, kube_namespace, i);
-
-		score_model_put_namespace(model, ns->name, &ns->labels);
-	}
+	kube_objects_put(&pods->objects, model);
 }
 
 /* Takes nvidia.com/gpu out of the pod's requests into a GPU binding. */

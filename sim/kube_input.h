@@ -4,9 +4,14 @@
  * Objects are decoded by informer/decode.h, so a Node or Pod reads the
  * same in `stowage serve` and in the simulator.
  *
- * Accepted shapes: a List, NodeList, PodList or NamespaceList with items,
- * or single objects, in any number of YAML documents separated by "---".
- * Objects of other kinds are counted and skipped.
+ * Accepted shapes: a List, NodeList, PodList, NamespaceList,
+ * NetworkPolicyList or ServiceList with items, or single objects, in any
+ * number of YAML documents separated by "---". Items of a typed list may
+ * leave out their kind, as the API server writes them. Namespaces,
+ * NetworkPolicies and Services in either file go into the engine's
+ * model: namespace labels resolve tenants, NetworkPolicies give
+ * locality peers, and Services decide exposure. Objects of other kinds
+ * are counted and skipped.
  *
  * Nodes keep their name, labels (zones, racks, instance types), taints,
  * spec.unschedulable and allocatable resources, extended ones included.
@@ -20,8 +25,7 @@
  * stowage.io/sim-lifetime the run time once started ("1h", or "never",
  * the default, for a pod that runs until the end). A request of
  * nvidia.com/gpu requests that many whole GPUs. spec.nodeName and the
- * status are ignored: every pod arrives pending. Namespace objects in the
- * same file give their labels to the model, for tenant resolution.
+ * status are ignored: every pod arrives pending.
  *
  * A pod file is read into memory whole and its pods sorted by arrival
  * (stable, so equal arrivals keep file order): it is meant for hand-written
@@ -50,7 +54,9 @@
 
 /* Sets `*manifest` to true when the file at `path` contains Kubernetes
  * objects (JSON, or YAML with a "key:" line) and false when it looks like
- * a CSV file. Fails only when the file cannot be read. */
+ * a CSV file. A file of only blank lines and comments counts as objects
+ * when its name ends in .yaml, .yml or .json. Fails when the file cannot
+ * be read or is a directory. */
 int sim_kube_sniff(const char *path, bool *manifest, score_error *err);
 
 /* ---- Nodes --------------------------------------------------------------- */
@@ -78,7 +84,8 @@ const sim_node_shape *sim_kube_nodes_shape(const sim_kube_nodes *nodes,
 const score_node *sim_kube_nodes_object(const sim_kube_nodes *nodes, size_t i);
 
 /* Adds every node to `engine` at time 0 with its labels, taints and
- * extended resources, moved into the engine's resource table. */
+ * extended resources, moved into the engine's resource table, and the
+ * file's Namespaces, NetworkPolicies and Services to its model. */
 int sim_kube_nodes_add(const sim_kube_nodes *nodes, sim_engine *engine,
 		       score_error *err);
 
@@ -86,9 +93,10 @@ int sim_kube_nodes_add(const sim_kube_nodes *nodes, sim_engine *engine,
 
 typedef struct sim_kube_pods sim_kube_pods;
 
-/* Reads the Pods and Namespaces of `path`. Fails for a file without pods,
- * an invalid object or annotation, naming the file, document, item and
- * field. The caller frees `*out` with sim_kube_pods_free(). */
+/* Reads the Pods, Namespaces, NetworkPolicies and Services of `path`.
+ * Fails for a file without pods, an invalid object or annotation, naming
+ * the file, document, item and field. The caller frees `*out` with
+ * sim_kube_pods_free(). */
 int sim_kube_pods_read(const char *path, sim_kube_pods **out,
 		       score_error *err);
 int sim_kube_pods_parse(const char *name, const char *text, size_t length,
@@ -103,7 +111,8 @@ size_t sim_kube_pods_count(const sim_kube_pods *pods);
 void sim_kube_pods_source(sim_kube_pods *pods, sim_source *source);
 
 /* Moves later arrivals' extended resources into the resource table of
- * `model` and stores the file's namespace labels in `model`. */
+ * `model` and stores the file's Namespaces, NetworkPolicies and Services
+ * in `model`. */
 void sim_kube_pods_bind(sim_kube_pods *pods, score_model *model);
 
 /* Returns the time the last pod would leave if all started at once. */

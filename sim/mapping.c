@@ -1514,8 +1514,14 @@ static int convert_time(const sim_mapped_reader *reader, const field_ref *ref,
 					  err);
 		return 0;
 	}
-	if (!parse_decimal(text, out) || fabs(*out * ref->unit->factor) > MAX_TIME_MS)
+	if (!parse_decimal(text, out))
 		return fail_value(reader, ref, text, expected, err);
+	if (fabs(*out * ref->unit->factor) > MAX_TIME_MS) {
+		g_snprintf(expected, sizeof(expected),
+			   "out of range: the maximum time is 10^10 seconds (about 317 years), and the column is read as %s",
+			   ref->unit->meaning);
+		return fail_value(reader, ref, text, expected, err);
+	}
 	*out *= ref->unit->factor;
 	return 0;
 }
@@ -1532,9 +1538,14 @@ static int convert_duration(const sim_mapped_reader *reader, const field_ref *re
 			return fail_value(reader, ref, text, expected, err);
 		return 0;
 	}
-	if (!parse_decimal(text, &value) || value < 0 ||
-	    value * ref->unit->factor > MAX_TIME_MS)
+	if (!parse_decimal(text, &value) || value < 0)
 		return fail_value(reader, ref, text, expected, err);
+	if (value * ref->unit->factor > MAX_TIME_MS) {
+		g_snprintf(expected, sizeof(expected),
+			   "out of range: the maximum duration is 10^10 seconds (about 317 years), and the column is read as %s",
+			   ref->unit->meaning);
+		return fail_value(reader, ref, text, expected, err);
+	}
 	*out = llround(value * ref->unit->factor);
 	return 0;
 }

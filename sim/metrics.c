@@ -8,6 +8,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "sim/progress.h"
+
 /* Bucket b >= 1 contains values in [GROWTH^(b-1), GROWTH^b) milliseconds; the
  * values are kept in milliseconds so that sub-second waits have buckets. */
 #define GROWTH 1.01
@@ -485,6 +487,21 @@ static void summarize_tenancy(const sim_metrics *metrics, sim_summary *summary)
 	}
 }
 
+const char *sim_format_nodes_used(const sim_summary *summary, char *buf, size_t size)
+{
+	char peak[32];
+	char end[32];
+
+	sim_format_count(summary->nodes_peak, peak, sizeof(peak));
+	if (summary->nodes_peak == summary->nodes_at_end)
+		g_snprintf(buf, size, "%.1f of %s", summary->nodes_used_mean, peak);
+	else
+		g_snprintf(buf, size, "%.1f of %s at the peak (%s at the end)",
+			   summary->nodes_used_mean, peak,
+			   sim_format_count(summary->nodes_at_end, end, sizeof(end)));
+	return buf;
+}
+
 void sim_metrics_summarize(const sim_metrics *metrics,
 			   const sim_engine_stats *stats, double wall_s,
 			   sim_summary *summary)
@@ -514,6 +531,7 @@ void sim_metrics_summarize(const sim_metrics *metrics,
 	summary->peak_pending = stats->peak_pending;
 	summary->peak_pending_s = (double)stats->peak_pending_ms / 1000.0;
 	summary->simulated_s = (double)stats->end_ms / 1000.0;
+	summary->interrupted = stats->interrupted;
 	summary->wall_s = wall_s;
 	summary->gpus = metrics->gpus;
 
@@ -525,6 +543,7 @@ void sim_metrics_summarize(const sim_metrics *metrics,
 		summary->gpu_mean_pct += sample->gpu_pct / n;
 		summary->gpu_frag_mean_pct += sample->gpu_frag_pct / n;
 		summary->nodes_used_mean += (double)sample->nodes_used / n;
+		summary->nodes_peak = MAX(summary->nodes_peak, sample->nodes);
 	}
 	if (n > 0)
 		summary->nodes_at_end =
@@ -737,6 +756,7 @@ static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
 		cJSON_AddItemToArray(warning_list, cJSON_CreateString(warnings->pdata[i]));
 
 	add_number(root, "simulated_seconds", summary->simulated_s);
+	cJSON_AddBoolToObject(root, "interrupted", summary->interrupted);
 	add_number(root, "wall_seconds", summary->wall_s);
 
 	add_number(pods, "arrived", (double)summary->arrived);
@@ -760,6 +780,7 @@ static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
 	}
 	add_number(root, "mean_nodes_used", summary->nodes_used_mean);
 	add_number(root, "nodes_at_end", summary->nodes_at_end);
+	add_number(root, "nodes_peak", summary->nodes_peak);
 	if (summary->peer_cost && !add_peer_cost(root, summary)) {
 		cJSON_Delete(root);
 		return NULL;

@@ -133,6 +133,12 @@ typedef struct sim_summary {
 	double peer_cost_p99;
 	double peer_cost_max;
 	uint32_t nodes_at_end;
+	/* The most nodes in any sample; above nodes_at_end when node events
+	 * removed nodes. */
+	uint32_t nodes_peak;
+	/* The run was stopped by a signal; the figures cover it up to
+	 * simulated_s. */
+	bool interrupted;
 	uint64_t peak_pending;
 	double peak_pending_s;
 	double simulated_s;
@@ -211,6 +217,12 @@ void sim_metrics_observer(sim_metrics *metrics, sim_observer *observer);
 void sim_metrics_summarize(const sim_metrics *metrics,
 			   const sim_engine_stats *stats, double wall_s,
 			   sim_summary *summary);
+
+/* Formats the mean nodes used against the node count: "2.4 of 50", or
+ * "2.4 of 50 at the peak (0 at the end)" when nodes were removed.
+ * Returns `buf`. */
+const char *sim_format_nodes_used(const sim_summary *summary, char *buf,
+				  size_t size);
 
 /* Writes timeseries.csv and summary.json into `dir`, which must exist. */
 int sim_metrics_write(const sim_metrics *metrics, const sim_summary *summary,

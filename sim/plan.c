@@ -245,6 +245,10 @@ typedef struct probe {
 	uint64_t arrived;
 	double nodes_used_mean;
 	bool meets;
+	/* Owned, NULL when none: the run's first warning about pods that fit
+	 * no node of the cluster, which adding nodes of the same shapes
+	 * cannot change. */
+	char *unfit_warning;
 	char *dir; /* owned */
 } probe;
 
@@ -264,6 +268,7 @@ static int read_probe_summary(probe *result, score_error *err)
 	char *path = g_build_filename(result->dir, "summary.json", NULL);
 	char *text = NULL;
 	cJSON *root = NULL;
+	const cJSON *warning;
 	int ret = 0;
 
 	if (!g_file_get_contents(path, &text, NULL, NULL) ||
@@ -277,6 +282,12 @@ static int read_probe_summary(probe *result, score_error *err)
 	result->arrived = (uint64_t)json_number(root, "pods.arrived");
 	result->nodes_used_mean = json_number(root, "mean_nodes_used");
 	result->measured = true;
+	cJSON_ArrayForEach(warning, cJSON_GetObjectItemCaseSensitive(root, "warnings")) {
+		if (cJSON_IsString(warning) && result->unfit_warning == NULL &&
+		    (strstr(warning->valuestring, " fits no node") != NULL ||
+		     strstr(warning->valuestring, " above every node's capacity") != NULL))
+			result->unfit_warning = g_strdup(warning->valuestring);
+	}
 
 out:
 	cJSON_Delete(root);
@@ -300,11 +311,12 @@ static void print_probe(const plan_options *options, const probe *result, size_t
 	char p99[32];
 	char count[32];
 	char arrived[32];
+	char nodes[48];
 
 	if (options->quiet)
 		return;
-	fprintf(stderr, "stowage sim plan: probe %zu: %u nodes: pending p99 %s, %s of %s pods never started: %s\n",
-		number, result->nodes,
+	fprintf(stderr, "stowage sim plan: probe %zu: %s: pending p99 %s, %s of %s pods never started: %s\n",
+		number, sim_format_count_noun(result->nodes, "node", "nodes", nodes, sizeof(nodes)),
 		sim_format_seconds(result->pending_p99_s, p99, sizeof(p99)),
 		sim_format_count(result->never_started, count, sizeof(count)),
 		sim_format_count(result->arrived, arrived, sizeof(arrived)),
@@ -369,9 +381,12 @@ out:
 }
 
 /* The search of plan.h. `*answer` gets the smallest size that met the
- * objectives with the next smaller probed size failing, 0 when none. */
+ * objectives with the next smaller probed size failing, 0 when none.
+ * `*never_fits` gets the warning (borrowed from `probes`) of a pod that
+ * fits no node of the template when that stopped the search, else NULL. */
 static int search(const plan_options *options, uint32_t start, uint32_t max_nodes,
-		  GArray *probes, uint32_t *answer, score_error *err)
+		  GArray *probes, uint32_t *answer, const char **never_fits,
+		  score_error *err)
 {
 	const probe *result = NULL;
 	uint32_t fail = 0; /* largest size known to miss; 0 misses by definition */
@@ -379,9 +394,19 @@ static int search(const plan_options *options, uint32_t start, uint32_t max_node
 	int ret;
 
 	*answer = 0;
+	*never_fits = NULL;
 	ret = run_probe(options, probes, MIN(start, max_nodes), &result, err);
 	if (ret < 0)
 		return ret;
+	/* At the template's size every node shape is present, and larger
+	 * sizes add only nodes of the same shapes, so a pod that fits none
+	 * never starts at any size. Without an allowance for such pods, no
+	 * size can meet the objectives. */
+	if (!result->meets && result->unfit_warning != NULL && result->nodes >= start &&
+	    options->slo_unschedulable && options->slo_unschedulable_pods == 0) {
+		*never_fits = result->unfit_warning;
+		return 0;
+	}
 	if (result->meets)
 		pass = result->nodes;
 	else
@@ -603,10 +628,33 @@ static const char plan_help[] =
 	"\n"
 	"Other options go to each `stowage sim run`; docs/simulator.md describes them.\n";
 
+/* Prints the answer line with the never-started pods of the chosen size,
+ * which objectives on the pending time can leave above 0. */
+static void print_answer(const GArray *probes, uint32_t answer, const char *cluster,
+			 const char *probe_count, const char *out_dir)
+{
+	const probe *chosen = NULL;
+	char never[32];
+	char arrived[48];
+
+	for (guint i = 0; i < probes->len; i++) {
+		if (g_array_index(probes, probe, i).nodes == answer)
+			chosen = &g_array_index(probes, probe, i);
+	}
+	printf("stowage sim plan: %u nodes (%s) meet the objectives", answer, cluster);
+	if (chosen != NULL)
+		printf(", with %s of %s never started",
+		       sim_format_count(chosen->never_started, never, sizeof(never)),
+		       sim_format_count_noun(chosen->arrived, "pod", "pods", arrived, sizeof(arrived)));
+	printf("; %s; plan: %s/plan.html\n", probe_count, out_dir);
+}
+
 static void release_probes(GArray *probes)
 {
-	for (guint i = 0; i < probes->len; i++)
+	for (guint i = 0; i < probes->len; i++) {
 		g_free(g_array_index(probes, probe, i).dir);
+		g_free(g_array_index(probes, probe, i).unfit_warning);
+	}
 	g_array_free(probes, TRUE);
 }
 
@@ -619,6 +667,9 @@ int sim_plan_command(int argc, char **argv)
 	uint32_t start;
 	uint32_t max_nodes;
 	uint32_t answer = 0;
+	const char *never_fits = NULL;
+	char *never_fits_text = NULL;
+	char probe_count[48];
 	int status = EXIT_USAGE;
 
 	for (int i = 1; i < argc; i++) {
@@ -645,24 +696,37 @@ int sim_plan_command(int argc, char **argv)
 	}
 
 	status = 1;
-	if (search(&options, start, max_nodes, probes, &answer, &err) < 0 ||
-	    write_outputs(&options, probes, answer, max_nodes, &err) < 0) {
+	if (search(&options, start, max_nodes, probes, &answer, &never_fits, &err) < 0) {
 		fprintf(stderr, "stowage sim plan: %s\n", err.message);
 		goto out;
 	}
-	if (answer > 0) {
+	/* Copied first: write_outputs() sorts the probes. */
+	never_fits_text = g_strdup(never_fits);
+	if (write_outputs(&options, probes, answer, max_nodes, &err) < 0) {
+		fprintf(stderr, "stowage sim plan: %s\n", err.message);
+		goto out;
+	}
+	sim_format_count_noun(probes->len, "probe", "probes", probe_count, sizeof(probe_count));
+	if (never_fits_text != NULL) {
+		printf("stowage sim plan: no number of nodes can meet the objectives, because a pod fits no node of the template %s: %s; "
+		       "stopped after %s; change the template's node shapes or the workload, or allow never-started pods with --slo-unschedulable; plan: %s/plan.html\n",
+		       options.cluster, never_fits_text, probe_count, options.out);
+	} else if (answer > 0) {
 		char *cluster = sim_plan_scale_template(options.cluster, answer, NULL);
 
-		printf("stowage sim plan: %u nodes (%s) meet the objectives; %u probes; plan: %s/plan.html\n",
-		       answer, cluster, probes->len, options.out);
+		print_answer(probes, answer, cluster, probe_count, options.out);
 		g_free(cluster);
 		status = 0;
 	} else {
-		printf("stowage sim plan: no size up to %u nodes meets the objectives; %u probes; plan: %s/plan.html\n",
-		       max_nodes, probes->len, options.out);
+		char limit[48];
+
+		printf("stowage sim plan: no size up to %s meets the objectives; %s; plan: %s/plan.html\n",
+		       sim_format_count_noun(max_nodes, "node", "nodes", limit, sizeof(limit)),
+		       probe_count, options.out);
 	}
 
 out:
+	g_free(never_fits_text);
 	release_probes(probes);
 	plan_options_release(&options);
 	return status;

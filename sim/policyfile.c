@@ -91,6 +91,42 @@ void sim_policy_run_attach(sim_policy_run *run, sim_engine *engine,
 	sim_tenancy_source(run->tenancy, inner, out);
 }
 
+char *sim_policy_run_unused_locality(const sim_policy_run *run,
+				     const sim_summary *summary,
+				     const score_model *model)
+{
+	const score_locality_config *locality;
+	GString *sources;
+	char *warning;
+
+	if (run->policy == NULL || !summary->peer_cost || summary->pods_with_peers > 0 ||
+	    summary->started == 0)
+		return NULL;
+	locality = pol_policy_locality_config(run->policy);
+	if (locality == NULL ||
+	    (locality->n_groups == 0 && !locality->network_policies && locality->n_exposures == 0))
+		return NULL;
+
+	sources = g_string_new(NULL);
+	if (locality->n_groups > 0)
+		g_string_append_printf(sources, "%u locality group%s", locality->n_groups,
+				       locality->n_groups == 1 ? "" : "s");
+	if (locality->n_exposures > 0)
+		g_string_append_printf(sources, "%s%u exposure%s", sources->len > 0 ? ", " : "",
+				       locality->n_exposures, locality->n_exposures == 1 ? "" : "s");
+	if (locality->network_policies)
+		g_string_append_printf(sources, "%snetworkPolicies with %zu NetworkPolicies in the inputs",
+				       sources->len > 0 ? ", " : "",
+				       score_model_network_policy_count(model));
+	warning = g_strdup_printf(
+		"the policy's locality rules (%s) gave no pod a placed peer, so locality changed no score in this run: "
+		"check that the group selectors match the pods' namespaces and labels, and put NetworkPolicies, "
+		"Services and Namespaces in the --pods or --nodes file",
+		sources->str);
+	g_string_free(sources, TRUE);
+	return warning;
+}
+
 void sim_policy_run_release(sim_policy_run *run)
 {
 	sim_tenancy_free(run->tenancy);

@@ -58,6 +58,15 @@ void sim_policy_run_attach(sim_policy_run *run, sim_engine *engine,
 			   bool synthetic, sim_metrics *metrics,
 			   const sim_source *inner, sim_source *out);
 
+/* Returns a warning when the policy has locality rules (groups,
+ * NetworkPolicy peers or exposures) but no pod of the run had a placed
+ * peer, so that locality could not affect any score; NULL otherwise.
+ * `summary` is the finished run's and `model` the engine's. The caller
+ * frees the text with g_free(). */
+char *sim_policy_run_unused_locality(const sim_policy_run *run,
+				     const sim_summary *summary,
+				     const score_model *model);
+
 void sim_policy_run_release(sim_policy_run *run);
 
 #endif

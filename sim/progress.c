@@ -8,6 +8,7 @@
 #define BAR_WIDTH 20
 #define FIRST_DRAW_US 1000000 /* runs shorter than a second show no bar */
 #define REDRAW_US 100000
+#define PLAIN_INTERVAL_US 10000000 /* plain lines off a terminal */
 
 const char *sim_format_count(uint64_t value, char *buf, size_t size)
 {
@@ -83,6 +84,33 @@ const char *sim_progress_format(char *buf, size_t size, int64_t now_ms,
 	return buf;
 }
 
+const char *sim_progress_format_plain(char *buf, size_t size, int64_t now_ms,
+				      int64_t end_ms, uint64_t pods, double fraction,
+				      double elapsed_s)
+{
+	GString *line = g_string_new("stowage sim: progress: ");
+	char now_text[32];
+	char end_text[32];
+	char pods_text[48];
+	char rate_text[32];
+
+	if (fraction >= 0)
+		g_string_append_printf(line, "%.1f%% done, ", MIN(fraction, 1.0) * 100.0);
+	g_string_append_printf(line, "simulated %s",
+			       sim_format_clock(now_ms, now_text, sizeof(now_text)));
+	if (end_ms >= 0)
+		g_string_append_printf(line, " of %s",
+				       sim_format_clock(end_ms, end_text, sizeof(end_text)));
+	g_string_append_printf(line, ", %s, %s pods/s",
+			       sim_format_count_noun(pods, "pod", "pods", pods_text,
+						     sizeof(pods_text)),
+			       sim_format_count(elapsed_s > 0 ? (uint64_t)((double)pods / elapsed_s) : 0,
+						rate_text, sizeof(rate_text)));
+	g_strlcpy(buf, line->str, size);
+	g_string_free(line, TRUE);
+	return buf;
+}
+
 const char *sim_progress_format_final(char *buf, size_t size, int64_t now_ms,
 				      uint64_t pods, double elapsed_s)
 {
@@ -107,6 +135,24 @@ void sim_progress_init(sim_progress *progress, FILE *out, bool terminal,
 	progress->enabled = enabled;
 	progress->end_ms = end_ms;
 	progress->start_us = g_get_monotonic_time();
+	progress->plain_interval_us = PLAIN_INTERVAL_US;
+}
+
+/* Prints a plain line every plain_interval_us, for logs. */
+static void print_plain(sim_progress *progress, int64_t now_ms, uint64_t pods,
+			double fraction)
+{
+	int64_t now_us = g_get_monotonic_time();
+	int64_t last_us = progress->last_draw_us != 0 ? progress->last_draw_us : progress->start_us;
+	char line[256];
+
+	if (now_us - last_us < progress->plain_interval_us)
+		return;
+	progress->last_draw_us = now_us;
+	sim_progress_format_plain(line, sizeof(line), now_ms, progress->end_ms, pods, fraction,
+				  (double)(now_us - progress->start_us) / 1e6);
+	fprintf(progress->out, "%s\n", line);
+	fflush(progress->out);
 }
 
 void sim_progress_update(sim_progress *progress, int64_t now_ms,
@@ -115,8 +161,12 @@ void sim_progress_update(sim_progress *progress, int64_t now_ms,
 	int64_t now_us;
 	char line[256];
 
-	if (!progress->enabled || !progress->terminal)
+	if (!progress->enabled)
 		return;
+	if (!progress->terminal) {
+		print_plain(progress, now_ms, pods, fraction);
+		return;
+	}
 	now_us = g_get_monotonic_time();
 	if (now_us - progress->start_us < FIRST_DRAW_US ||
 	    now_us - progress->last_draw_us < REDRAW_US)

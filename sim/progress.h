@@ -6,8 +6,13 @@
  *   [########............]  41.7%  sim 10:00:00 of 1d 00:00:00  pods 1,802  95,310 pods/s
  *
  * The bar and percentage are left out when the share done is unknown, and
- * "of ..." when the end time is. Off a terminal nothing is drawn. Every run
- * ends with one line, terminal or not:
+ * "of ..." when the end time is. Off a terminal (a Job's log, CI, a sweep
+ * cell's run.log) a plain line is printed every 10 s instead, so a run
+ * shorter than that prints none:
+ *
+ *   stowage sim: progress: 41.7% done, simulated 10:00:00 of 1d 00:00:00, 1,802 pods, 95,310 pods/s
+ *
+ * Every run ends with one line, terminal or not:
  *
  *   stowage sim: simulated 1d 00:00:00 in 0.41 s: 4,310 pods, 10,512 pods/s
  */
@@ -26,6 +31,8 @@ typedef struct sim_progress {
 	int64_t end_ms;  /* simulated end, -1 when unknown */
 	int64_t start_us;     /* wall clock, g_get_monotonic_time() */
 	int64_t last_draw_us;
+	/* Wall time between plain lines off a terminal; init sets 10 s. */
+	int64_t plain_interval_us;
 	bool drawn;      /* a bar is on the terminal line */
 } sim_progress;
 
@@ -34,8 +41,8 @@ typedef struct sim_progress {
 void sim_progress_init(sim_progress *progress, FILE *out, bool terminal,
 		       bool enabled, int64_t end_ms);
 
-/* Redraws the bar when due. `fraction` is the share done, 0 to 1, or
- * negative when unknown. */
+/* Redraws the bar, or prints a plain line off a terminal, when due.
+ * `fraction` is the share done, 0 to 1, or negative when unknown. */
 void sim_progress_update(sim_progress *progress, int64_t now_ms,
 			 uint64_t pods, double fraction);
 
@@ -47,6 +54,11 @@ void sim_progress_finish(sim_progress *progress, int64_t now_ms, uint64_t pods);
 const char *sim_progress_format(char *buf, size_t size, int64_t now_ms,
 				int64_t end_ms, uint64_t pods, double fraction,
 				double elapsed_s);
+
+/* Formats the plain progress line (no line break); returns `buf`. */
+const char *sim_progress_format_plain(char *buf, size_t size, int64_t now_ms,
+				      int64_t end_ms, uint64_t pods, double fraction,
+				      double elapsed_s);
 
 /* Formats the final line (no line break); returns `buf`. */
 const char *sim_progress_format_final(char *buf, size_t size, int64_t now_ms,

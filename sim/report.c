@@ -359,8 +359,7 @@ static void summary_table(const sim_summary *summary, GString *out)
 			   ", gpu %.1f%% (%.1f%% fragmented)", summary->gpu_mean_pct,
 			   summary->gpu_frag_mean_pct);
 	table_row(out, "mean allocation", value);
-	g_snprintf(value, sizeof(value), "%.1f of %s", summary->nodes_used_mean,
-		   sim_format_count(summary->nodes_at_end, a, sizeof(a)));
+	sim_format_nodes_used(summary, value, sizeof(value));
 	table_row(out, "mean nodes used", value);
 	g_snprintf(value, sizeof(value),
 		   "%s arrived, %s started, %s completed; at the end %s running, %s pending",

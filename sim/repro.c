@@ -709,6 +709,35 @@ static int check_config(const sim_repro_config *config, score_error *err)
 	return 0;
 }
 
+/* Checks that the trace directory has the node list and every pod list
+ * before any run, naming the missing files and where they come from. */
+static int check_trace_files(const sim_repro_config *config, score_error *err)
+{
+	GString *missing = g_string_new(NULL);
+	int ret = 0;
+
+	for (size_t w = 0; w <= config->n_workloads; w++) {
+		char *file = w < config->n_workloads ?
+				     g_strdup_printf("%s.csv", config->workloads[w]) :
+				     g_strdup(config->node_list);
+		char *path = g_build_filename(config->traces_dir, file, NULL);
+
+		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+			g_string_append_printf(missing, "%s%s", missing->len > 0 ? ", " : "", file);
+		g_free(path);
+		g_free(file);
+	}
+	if (missing->len > 0)
+		ret = score_fail(err, -ENOENT,
+				 "%s %s %s: --traces needs the node list and pod lists of the Alibaba GPU cluster trace 2023 (\"openb\", GitHub alibaba/clusterdata, folder cluster-trace-gpu-v2023/csv/); docs/simulator.md describes them",
+				 config->traces_dir,
+				 g_file_test(config->traces_dir, G_FILE_TEST_IS_DIR) ?
+					 "lacks" : "is not a directory; expected one with",
+				 missing->str);
+	g_string_free(missing, TRUE);
+	return ret;
+}
+
 int sim_repro_run(const sim_repro_config *config, score_error *err)
 {
 	char *node_path = NULL;
@@ -723,6 +752,8 @@ int sim_repro_run(const sim_repro_config *config, score_error *err)
 	int ret;
 
 	ret = check_config(config, err);
+	if (ret == 0)
+		ret = check_trace_files(config, err);
 	if (ret < 0)
 		return ret;
 	if (g_mkdir_with_parents(config->out_dir, 0755) != 0)

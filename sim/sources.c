@@ -270,6 +270,8 @@ int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 			score_gpu_pod request = fit_pod_of(&arrival);
 
 			sim_fit_check_add_pods(fit, &request, 1, arrival.line);
+			sim_fit_check_add_bandwidth(fit, arrival.pod->ingress_bandwidth,
+						    arrival.pod->egress_bandwidth, arrival.line);
 		}
 		pod.cpu_milli = arrival.pod->request.v[SCORE_RES_CPU];
 		if (arrival.gpu != NULL) {

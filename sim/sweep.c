@@ -257,8 +257,10 @@ static int read_workload(sim_sweep *sweep, const pol_yaml_node *node,
 	return ret;
 }
 
-/* Adds the seeds of "1-5" or "7" to the sweep. */
-static bool add_seed_range(sim_sweep *sweep, const char *text)
+/* Adds the seeds of "1-5" or "7" to the sweep. Returns 0, -EINVAL for
+ * text that is not a seed or range of seeds, or -E2BIG when the sweep
+ * would have more than MAX_CELLS seeds. */
+static int add_seed_range(sim_sweep *sweep, const char *text)
 {
 	char **range = g_strsplit(text, "-", 2);
 	guint64 first = 0;
@@ -266,40 +268,56 @@ static bool add_seed_range(sim_sweep *sweep, const char *text)
 	bool ok = g_ascii_string_to_unsigned(g_strstrip(range[0]), 10, 0, UINT32_MAX - 1,
 					     &first, NULL) &&
 		  g_ascii_string_to_unsigned(g_strstrip(range[1] != NULL ? range[1] : range[0]),
-					     10, first, UINT32_MAX - 1, &last, NULL) &&
-		  last - first < MAX_CELLS;
+					     10, first, UINT32_MAX - 1, &last, NULL);
 
-	for (guint64 seed = first; ok && seed <= last; seed++) {
+	g_strfreev(range);
+	if (!ok)
+		return -EINVAL;
+	if (last - first + 1 > MAX_CELLS - sweep->seeds->len)
+		return -E2BIG;
+	for (guint64 seed = first; seed <= last; seed++) {
 		uint32_t value = (uint32_t)seed;
 
 		g_array_append_val(sweep->seeds, value);
 	}
-	g_strfreev(range);
-	return ok;
+	return 0;
+}
+
+static int fail_seeds(const sim_sweep *sweep, const pol_yaml_node *node, int ret,
+		      const char *text, score_error *err)
+{
+	const char *form = "expected seeds from 0 to 4294967294 as a list, or ranges such as \"1-5,9\"";
+
+	if (ret == -E2BIG)
+		return fail_at(sweep, node, "seeds", err,
+			       "\"%s\" makes more than %d seeds, the limit of cells in a sweep: split the sweep into several files",
+			       text, MAX_CELLS);
+	if (text != NULL)
+		return fail_at(sweep, node, "seeds", err, "%s, got \"%s\"", form, text);
+	return fail_at(sweep, node, "seeds", err, "%s, got %s", form, pol_yaml_describe(node));
 }
 
 static int read_seeds(sim_sweep *sweep, const pol_yaml_node *node,
 		      score_error *err)
 {
-	const char *form = "expected seeds from 0 to 4294967294 as a list, or ranges such as \"1-5,9\"";
-
 	if (node->kind == POL_YAML_SCALAR) {
 		char **parts = g_strsplit(node->text, ",", -1);
-		bool ok = parts[0] != NULL;
+		int ret = parts[0] != NULL ? 0 : -EINVAL;
 
-		for (char **part = parts; ok && *part != NULL; part++)
-			ok = add_seed_range(sweep, *part);
+		for (char **part = parts; ret == 0 && *part != NULL; part++)
+			ret = add_seed_range(sweep, *part);
 		g_strfreev(parts);
-		return ok ? 0 : fail_at(sweep, node, "seeds", err, "%s, got \"%s\"", form, node->text);
+		return ret == 0 ? 0 : fail_seeds(sweep, node, ret, node->text, err);
 	}
 	if (node->kind != POL_YAML_SEQUENCE || node->items->len == 0)
-		return fail_at(sweep, node, "seeds", err, "%s, got %s", form,
-			       pol_yaml_describe(node));
+		return fail_seeds(sweep, node, -EINVAL, NULL, err);
 	for (guint i = 0; i < node->items->len; i++) {
 		const pol_yaml_node *item = node->items->pdata[i];
+		int ret = item->kind == POL_YAML_SCALAR ? add_seed_range(sweep, item->text) : -EINVAL;
 
-		if (item->kind != POL_YAML_SCALAR || !add_seed_range(sweep, item->text))
-			return fail_at(sweep, item, "seeds", err, "%s", form);
+		if (ret < 0)
+			return fail_seeds(sweep, item, ret,
+					  item->kind == POL_YAML_SCALAR ? item->text : NULL, err);
 	}
 	return 0;
 }
@@ -405,6 +423,30 @@ static int read_root(sim_sweep *sweep, const pol_yaml_node *root, score_error *e
 	return ret;
 }
 
+/* Parses the run options of every cell of `load` as `stowage sim run`
+ * would, so that a typo fails before any cell runs. The cells differ
+ * from these options only in --policy, --seed and --cluster, which are
+ * checked on their own. */
+static int check_run_options(const sim_sweep *sweep, const pol_yaml_node *root,
+			     const workload *load, score_error *err)
+{
+	GPtrArray *args = g_ptr_array_new();
+	score_error run_err = {0};
+	int ret;
+
+	for (guint i = 0; i < sweep->options->len; i++)
+		g_ptr_array_add(args, sweep->options->pdata[i]);
+	for (guint i = 0; i < load->options->len; i++)
+		g_ptr_array_add(args, load->options->pdata[i]);
+	ret = sim_churn_check_args(args, &run_err);
+	g_ptr_array_free(args, TRUE);
+	if (ret < 0)
+		return fail_at(sweep, root, load->options->len > 0 ? "workloads.options" : "options",
+			       err, "invalid run options for workload %s: %s; `stowage sim run --help` lists the options",
+			       load->name, run_err.message);
+	return 0;
+}
+
 /* Fills in the one-value defaults of the dimensions the file left out
  * and checks the options. */
 static int complete(sim_sweep *sweep, const pol_yaml_node *root, score_error *err)
@@ -432,6 +474,9 @@ static int complete(sim_sweep *sweep, const pol_yaml_node *root, score_error *er
 		ret = check_options(sweep, root, "workloads.options",
 				    g_array_index(sweep->workloads, workload, i).options,
 				    clusters, err);
+	for (guint i = 0; ret == 0 && i < sweep->workloads->len; i++)
+		ret = check_run_options(sweep, root, &g_array_index(sweep->workloads, workload, i),
+					err);
 	return ret;
 }
 
@@ -810,9 +855,12 @@ static bool finish_cell(const sim_sweep *sweep, const char *out_dir,
 			const running_cell *run, int wait_status, size_t done, bool quiet)
 {
 	char *cell_dir = sim_sweep_cell_dir(sweep, out_dir, run->index);
-	bool interrupted = WIFSIGNALED(wait_status);
 	int exit_status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) :
 						   128 + WTERMSIG(wait_status);
+	/* A run that catches the stop signal exits with 128 plus its number
+	 * after writing its outputs. */
+	bool interrupted = WIFSIGNALED(wait_status) ||
+			   exit_status == 128 + SIGINT || exit_status == 128 + SIGTERM;
 	double seconds = (double)(g_get_monotonic_time() - run->start_us) / 1e6;
 
 	write_cell_json(sweep, sim_sweep_cell_at(sweep, run->index), cell_dir, exit_status,

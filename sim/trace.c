@@ -641,8 +641,7 @@ static int read_file(const char *path, gchar **text, gsize *length,
 	GError *error = NULL;
 
 	if (!g_file_get_contents(path, text, length, &error)) {
-		int ret = score_fail(err, -EIO, "cannot read trace %s: %s", path,
-				     error->message);
+		int ret = score_fail(err, -EIO, "cannot read %s: %s", path, error->message);
 
 		g_error_free(error);
 		return ret;

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "sim/churn.h"
 #include "sim/sim.h"
 
 static void redirect(void)
@@ -695,5 +696,227 @@ Test(churn, node_events_in_order_are_accepted, .init = redirect, .timeout = 60)
 				     &err), 0, "equal times, a failed node removed and added again: %s",
 		     err);
 	g_free(err);
+	workdir_release(&w);
+}
+
+/* ---- Policy rules that select nothing -------------------------------------- */
+
+static const char locality_policy[] =
+	"apiVersion: stowage.io/v1alpha1\n"
+	"kind: SchedulingPolicy\n"
+	"metadata: {name: loc}\n"
+	"spec:\n"
+	"  weights: {locality: 5}\n"
+	"  topology:\n"
+	"    levels:\n"
+	"    - {key: topology.kubernetes.io/zone, cost: 4}\n"
+	"    defaultCost: 100\n"
+	"  locality:\n"
+	"    groups:\n"
+	"    - name: path\n"
+	"      members:\n"
+	"      - podSelector: {matchLabels: {app: cart}}\n"
+	"      - podSelector: {matchLabels: {app: db}}\n"
+	"      maxCost: 4\n"
+	"      mode: soft\n";
+
+static const char locality_pods_template[] =
+	"kind: Pod\n"
+	"metadata: {name: a, namespace: shop, labels: {app: %s}}\n"
+	"spec: {containers: [{name: c, resources: {requests: {cpu: 100m}}}]}\n"
+	"---\n"
+	"kind: Pod\n"
+	"metadata: {name: b, namespace: shop, labels: {app: db}}\n"
+	"spec: {containers: [{name: c, resources: {requests: {cpu: 100m}}}]}\n";
+
+/* Runs the locality policy on two pods, the first labeled app=`app`, and
+ * returns stderr and summary.json. */
+static void run_locality(const char *app, char **err, char **json)
+{
+	workdir w;
+	char *pods_text = g_strdup_printf(locality_pods_template, app);
+	char *policy;
+	char *pods;
+	int status;
+
+	workdir_init(&w);
+	policy = write_input(&w, "policy.yaml", locality_policy);
+	pods = write_input(&w, "pods.yaml", pods_text);
+	status = run("run", "--out", w.out, "--cluster", "2x4/16Gi", "--pods", pods, "--policy",
+		     policy, "--quiet", NULL);
+	*err = captured_stderr();
+	cr_assert_eq(status, 0, "expected exit 0, got %d: %s", status, *err);
+	*json = read_output(&w, "summary.json");
+	g_unlink(policy);
+	g_unlink(pods);
+	g_free(policy);
+	g_free(pods);
+	g_free(pods_text);
+	workdir_release(&w);
+}
+
+Test(churn, locality_selecting_no_pod_warns, .init = redirect, .timeout = 60)
+{
+	const char *warning = "the policy's locality rules (1 locality group) gave no pod a placed peer";
+	char *err;
+	char *json;
+
+	run_locality("web", &err, &json);
+	cr_assert(strstr(err, "stowage sim run: warning: ") != NULL && strstr(err, warning) != NULL,
+		  "expected \"%s\" on stderr, got: %s", warning, err);
+	cr_assert(strstr(json, warning) != NULL, "expected the warning in summary.json, got: %s",
+		  json);
+	g_free(err);
+	g_free(json);
+}
+
+Test(churn, locality_with_peers_does_not_warn, .init = redirect, .timeout = 60)
+{
+	char *err;
+	char *json;
+
+	run_locality("cart", &err, &json);
+	cr_assert_null(strstr(err, "placed peer"), "expected no locality warning, got: %s", err);
+	cr_assert(strstr(json, "\"pods_with_peers\":\t1") != NULL ||
+			  strstr(json, "\"pods_with_peers\":\t2") != NULL,
+		  "expected pods with peers in summary.json, got: %s", json);
+	g_free(err);
+	g_free(json);
+}
+
+/* ---- Bandwidth in the fit check --------------------------------------------- */
+
+Test(churn, bandwidth_over_every_node_warns, .init = redirect, .timeout = 60)
+{
+	static const char policy_text[] =
+		"apiVersion: stowage.io/v1alpha1\n"
+		"kind: SchedulingPolicy\n"
+		"metadata: {name: bw}\n"
+		"spec:\n"
+		"  weights: {bandwidth: 1}\n"
+		"  bandwidth: {}\n";
+	static const char nodes_text[] =
+		"kind: Node\n"
+		"metadata: {name: a, labels: {stowage.io/network-bandwidth: 1G}}\n"
+		"status: {allocatable: {cpu: '4', memory: 8Gi}}\n"
+		"---\n"
+		"kind: Node\n"
+		"metadata: {name: b, labels: {stowage.io/network-bandwidth: 2G}}\n"
+		"status: {allocatable: {cpu: '4', memory: 8Gi}}\n";
+	static const char pods_text[] =
+		"kind: Pod\n"
+		"metadata: {name: ok, namespace: x, annotations: {kubernetes.io/egress-bandwidth: 500M}}\n"
+		"spec: {containers: [{name: c}]}\n"
+		"---\n"
+		"kind: Pod\n"
+		"metadata: {name: big, namespace: x, annotations: {kubernetes.io/egress-bandwidth: 5G}}\n"
+		"spec: {containers: [{name: c}]}\n";
+	const char *warning = "1 pod requests egress bandwidth above every node's capacity "
+			      "(up to 5G bits/s, the first on line 4), and the largest capacity, "
+			      "on node b, is 2G bits/s; it will never start";
+	workdir w;
+	char *policy;
+	char *nodes;
+	char *pods;
+	char *err;
+	char *json;
+	int status;
+
+	workdir_init(&w);
+	policy = write_input(&w, "policy.yaml", policy_text);
+	nodes = write_input(&w, "nodes.yaml", nodes_text);
+	pods = write_input(&w, "pods.yaml", pods_text);
+	status = run("run", "--out", w.out, "--nodes", nodes, "--pods", pods, "--policy", policy,
+		     "--quiet", NULL);
+	err = captured_stderr();
+	cr_assert_eq(status, 0, "expected exit 0, got %d: %s", status, err);
+	cr_assert(strstr(err, warning) != NULL, "expected \"%s\" on stderr, got: %s", warning, err);
+	cr_assert_null(strstr(err, "ingress bandwidth above"), "no ingress warning expected: %s",
+		       err);
+	json = read_output(&w, "summary.json");
+	cr_assert(strstr(json, warning) != NULL, "expected the warning in summary.json, got: %s",
+		  json);
+	g_unlink(policy);
+	g_unlink(nodes);
+	g_unlink(pods);
+	g_free(policy);
+	g_free(nodes);
+	g_free(pods);
+	g_free(err);
+	g_free(json);
+	workdir_release(&w);
+}
+
+/* ---- Nodes used after node removals ----------------------------------------- */
+
+Test(churn, nodes_used_after_removing_all, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *events;
+	char *out;
+	char *json;
+
+	workdir_init(&w);
+	events = write_input(&w, "events.csv",
+			     "time,event,node\n"
+			     "1h,remove,node-0000\n"
+			     "1h,remove,node-0001\n");
+	cr_assert_eq(run("run", "--out", w.out, "--duration", "2h", "--cluster", "2x4/16Gi",
+			 "--rate", "20", "--node-events", events, "--quiet", NULL), 0);
+	out = captured_stdout();
+	cr_assert(strstr(out, " of 2 at the peak (0 at the end);") != NULL,
+		  "expected \"of 2 at the peak (0 at the end)\" in the summary, got: %s", out);
+	cr_assert_null(strstr(out, " of 0;"), "expected no \"of 0\", got: %s", out);
+	json = read_output(&w, "summary.json");
+	cr_assert(strstr(json, "\"nodes_peak\":\t2") != NULL, "expected nodes_peak 2, got: %s",
+		  json);
+	g_free(out);
+	g_free(json);
+	g_free(events);
+	workdir_release(&w);
+}
+
+/* ---- Stopping early ---------------------------------------------------------- */
+
+Test(churn, stop_flag_ends_run_with_outputs, .init = redirect, .timeout = 60)
+{
+	static volatile sig_atomic_t stop = 1;
+	sim_churn_config config;
+	sim_churn_result result;
+	score_error err = {0};
+	workdir w;
+	char *json;
+	int ret;
+
+	workdir_init(&w);
+	sim_churn_defaults(&config);
+	config.out_dir = w.out;
+	config.progress = false;
+	config.stop = &stop;
+	ret = sim_churn_run(&config, &result, &err);
+	cr_assert_eq(ret, 0, "expected the run to succeed, got %d: %s", ret, err.message);
+	cr_assert(result.summary.interrupted, "expected the summary marked interrupted");
+	cr_assert_lt(result.summary.simulated_s, 86400.0,
+		     "expected the run to stop before its 24 h, stopped at %g s",
+		     result.summary.simulated_s);
+	json = read_output(&w, "summary.json");
+	cr_assert(strstr(json, "\"interrupted\":\ttrue") != NULL,
+		  "expected \"interrupted\": true in summary.json, got: %s", json);
+	g_free(json);
+	sim_churn_result_release(&result);
+	workdir_release(&w);
+}
+
+Test(churn, finished_run_not_interrupted, .init = redirect, .timeout = 60)
+{
+	workdir w;
+	char *json;
+
+	workdir_init(&w);
+	cr_assert_eq(run("run", "--out", w.out, "--duration", "1h", "--quiet", NULL), 0);
+	json = read_output(&w, "summary.json");
+	cr_assert(strstr(json, "\"interrupted\":\tfalse") != NULL,
+		  "expected \"interrupted\": false in summary.json, got: %s", json);
+	g_free(json);
 	workdir_release(&w);
 }

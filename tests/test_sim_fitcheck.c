@@ -207,3 +207,43 @@ Test(fitcheck, pod_shape_text)
 					      buf, sizeof(buf)),
 			 "1/1000/1");
 }
+
+Test(fitcheck, memory_without_unit_named_in_bytes, .timeout = 60)
+{
+	sim_fit_check *check = sim_fit_check_new(NULL);
+	score_gpu_pod pod = pod_of(1000, 1, 0, 0, 0);
+	GPtrArray *warnings;
+	const char *expected = "it requests 1Gi of memory, and the largest node, small (4c-16), has 16 bytes "
+			       "(the node's memory is 16 bytes: was 16Gi meant? Quantities without a unit are bytes)";
+
+	add_node(check, "small", "4/16");
+	sim_fit_check_add_pods(check, &pod, 1, 2);
+	warnings = list_warnings(check);
+	cr_assert_eq(warnings->len, 1, "expected 1 warning, got %u", warnings->len);
+	cr_assert(strstr(warnings->pdata[0], expected) != NULL, "expected \"%s\" in: %s", expected,
+		  (const char *)warnings->pdata[0]);
+	g_ptr_array_free(warnings, TRUE);
+	sim_fit_check_free(check);
+}
+
+Test(fitcheck, bandwidth_over_largest_capacity, .timeout = 60)
+{
+	sim_fit_check *check = sim_fit_check_new(NULL);
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	const char *expected = "pods.yaml: 2 pods request ingress bandwidth above every node's capacity "
+			       "(up to 3G bits/s, the first on line 4), and the largest capacity, on node b, "
+			       "is 1G bits/s; they will never start";
+
+	sim_fit_check_add_bandwidth(check, 0, 0, 2);
+	sim_fit_check_add_bandwidth(check, 500000000, 0, 3);
+	sim_fit_check_add_bandwidth(check, 2000000000, 7000000000, 4);
+	sim_fit_check_add_bandwidth(check, 3000000000, 0, 9);
+	sim_fit_check_bandwidth_warnings(check, "pods.yaml", true, 1000000000, "b", warnings);
+	cr_assert_eq(warnings->len, 1, "expected 1 ingress warning, got %u", warnings->len);
+	cr_assert_str_eq(warnings->pdata[0], expected);
+	sim_fit_check_bandwidth_warnings(check, "pods.yaml", false, 10000000000, "b", warnings);
+	cr_assert_eq(warnings->len, 1, "expected no egress warning under 10G, got %u",
+		     warnings->len);
+	g_ptr_array_free(warnings, TRUE);
+	sim_fit_check_free(check);
+}

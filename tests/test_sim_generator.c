@@ -242,3 +242,19 @@ Test(generator, same_seed_same_pods)
 	sim_generator_free(a);
 	sim_generator_free(b);
 }
+
+Test(generator, duration_too_large_names_maximum, .timeout = 60)
+{
+	static const char *const large[] = {"99999999999d", "1e999s", "3703704d"};
+	int64_t ms = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(large); i++) {
+		score_error err = {0};
+		int ret = sim_parse_duration(large[i], &ms, &err);
+
+		cr_assert_lt(ret, 0, "expected \"%s\" rejected, got %d", large[i], ret);
+		cr_assert(strstr(err.message, "too large, the maximum is 3703703d") != NULL,
+			  "expected the maximum named for \"%s\", got: %s", large[i], err.message);
+	}
+	cr_assert_eq(sim_parse_duration("3703703d", &ms, NULL), 0, "expected the maximum accepted");
+}

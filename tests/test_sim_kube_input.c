@@ -346,3 +346,151 @@ Test(kube_input, pod_gpu_request_out_of_range)
 		  err.message);
 	sim_kube_pods_free(pods);
 }
+
+/* ---- Namespaces, NetworkPolicies, Services and typed lists ------------------ */
+
+static const char network_objects_yaml[] =
+	"apiVersion: v1\n"
+	"kind: PodList\n"
+	"items:\n"
+	"- metadata: {name: db, namespace: shop, labels: {app: db}}\n"
+	"  spec: {containers: [{name: c, resources: {requests: {cpu: 100m}}}]}\n"
+	"---\n"
+	"apiVersion: networking.k8s.io/v1\n"
+	"kind: NetworkPolicyList\n"
+	"items:\n"
+	"- metadata: {name: allow-cart, namespace: shop}\n"
+	"  spec:\n"
+	"    podSelector: {matchLabels: {app: db}}\n"
+	"    ingress: [{from: [{podSelector: {matchLabels: {app: cart}}}]}]\n"
+	"---\n"
+	"apiVersion: v1\n"
+	"kind: Service\n"
+	"metadata: {name: web, namespace: shop}\n"
+	"spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}\n";
+
+Test(kube_input, pods_file_network_objects_bound)
+{
+	sim_kube_pods *pods = NULL;
+	score_resource_table *table = score_resource_table_new();
+	score_model *model = score_model_new(table);
+	score_error err = {0};
+	int ret = sim_kube_pods_parse("pods.yaml", network_objects_yaml,
+				      strlen(network_objects_yaml), &pods, &err);
+
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	cr_assert_eq(sim_kube_pods_count(pods), 1, "expected 1 pod from the PodList, got %zu",
+		     sim_kube_pods_count(pods));
+	sim_kube_pods_bind(pods, model);
+	cr_assert_eq(score_model_network_policy_count(model), 1,
+		     "expected 1 NetworkPolicy in the model, got %zu",
+		     score_model_network_policy_count(model));
+	cr_assert_not_null(score_model_network_policy(model, "shop/allow-cart"),
+			   "expected the policy under the key shop/allow-cart");
+	cr_assert_eq(score_model_service_count(model), 1, "expected 1 Service in the model, got %zu",
+		     score_model_service_count(model));
+	sim_kube_pods_free(pods);
+	score_model_free(model);
+	score_resource_table_free(table);
+}
+
+Test(kube_input, nodes_file_network_objects_added)
+{
+	static const char text[] =
+		"{\"kind\":\"List\",\"items\":["
+		"{\"kind\":\"Node\",\"metadata\":{\"name\":\"a\"},"
+		"\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\"}}},"
+		"{\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"deny\",\"namespace\":\"shop\"},"
+		"\"spec\":{\"podSelector\":{}}},"
+		"{\"kind\":\"Service\",\"metadata\":{\"name\":\"s\",\"namespace\":\"shop\"},"
+		"\"spec\":{\"selector\":{\"app\":\"x\"},\"ports\":[{\"port\":80}]}}]}";
+	sim_kube_nodes *nodes = NULL;
+	sim_engine_config config;
+	sim_engine *engine = NULL;
+	score_error err = {0};
+	int ret = sim_kube_nodes_parse("nodes.json", text, strlen(text), 110, &nodes, &err);
+
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	sim_engine_defaults(&config);
+	cr_assert_eq(sim_engine_new(&config, &engine, &err), 0, "engine: %s", err.message);
+	cr_assert_eq(sim_kube_nodes_add(nodes, engine, &err), 0, "add: %s", err.message);
+	cr_assert_eq(score_model_network_policy_count(sim_engine_model(engine)), 1,
+		     "expected 1 NetworkPolicy in the model, got %zu",
+		     score_model_network_policy_count(sim_engine_model(engine)));
+	cr_assert_eq(score_model_service_count(sim_engine_model(engine)), 1,
+		     "expected 1 Service in the model, got %zu",
+		     score_model_service_count(sim_engine_model(engine)));
+	sim_engine_free(engine);
+	sim_kube_nodes_free(nodes);
+}
+
+Test(kube_input, typed_list_items_without_kind)
+{
+	static const char node_list[] =
+		"{\"kind\":\"NodeList\",\"items\":[{\"metadata\":{\"name\":\"a\"},"
+		"\"status\":{\"allocatable\":{\"cpu\":\"4\",\"memory\":\"8Gi\"}}}]}";
+	static const char pod_list[] =
+		"{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"p\",\"namespace\":\"x\"},"
+		"\"spec\":{\"containers\":[{\"name\":\"c\"}]}}]}";
+	sim_kube_nodes *nodes = NULL;
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	int ret = sim_kube_nodes_parse("nl.json", node_list, strlen(node_list), 110, &nodes, &err);
+
+	cr_assert_eq(ret, 0, "NodeList without item kinds: expected success, got %s", err.message);
+	cr_assert_eq(sim_kube_nodes_count(nodes), 1, "expected 1 node, got %zu",
+		     sim_kube_nodes_count(nodes));
+	ret = sim_kube_pods_parse("pl.json", pod_list, strlen(pod_list), &pods, &err);
+	cr_assert_eq(ret, 0, "PodList without item kinds: expected success, got %s", err.message);
+	cr_assert_eq(sim_kube_pods_count(pods), 1, "expected 1 pod, got %zu",
+		     sim_kube_pods_count(pods));
+	sim_kube_pods_free(pods);
+	sim_kube_nodes_free(nodes);
+	/* A plain List implies no kind, so its items without one are skipped. */
+	expect_nodes_error("{\"kind\":\"List\",\"items\":[{\"metadata\":{\"name\":\"a\"}}]}",
+			   "no Node objects");
+}
+
+Test(kube_input, invalid_network_policy_rejected)
+{
+	expect_pods_error("kind: NetworkPolicy\n"
+			  "metadata: {name: bad, namespace: shop}\n"
+			  "spec:\n"
+			  "  podSelector: {matchExpressions: [{key: a, operator: Near}]}\n",
+			  "pods.yaml:1: NetworkPolicy shop/bad");
+}
+
+/* ---- Messages for unusable files ---------------------------------------------- */
+
+Test(kube_input, sniff_directory_and_empty_yaml)
+{
+	char *dir = g_dir_make_tmp("stowage-sniff-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "nodes.yaml", NULL);
+	score_error err = {0};
+	bool manifest = false;
+	int ret = sim_kube_sniff(dir, &manifest, &err);
+
+	cr_assert_eq(ret, -EISDIR, "expected -EISDIR for a directory, got %d", ret);
+	cr_assert(strstr(err.message, "is a directory: give a file") != NULL,
+		  "expected the directory named, got: %s", err.message);
+	cr_assert(g_file_set_contents(path, "# no nodes yet\n", -1, NULL));
+	cr_assert_eq(sim_kube_sniff(path, &manifest, &err), 0, "%s", err.message);
+	cr_assert(manifest, "expected an empty .yaml file read as Kubernetes objects");
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+Test(kube_input, json_nested_too_deep)
+{
+	GString *text = g_string_new(NULL);
+
+	for (int i = 0; i < 1200; i++)
+		g_string_append_c(text, '[');
+	for (int i = 0; i < 1200; i++)
+		g_string_append_c(text, ']');
+	expect_nodes_error(text->str, "JSON nested deeper than 1000 levels");
+	g_string_free(text, TRUE);
+	expect_nodes_error("{\"kind\": \"Node\",", "nodes.yaml:1:");
+}

@@ -511,6 +511,10 @@ Test(mapping, malformed_values_name_file_line_column)
 			 "column d: invalid value \"-5\"");
 	expect_row_error(CSV_SPEC, CSV_HEADER "abc,10,100,1,0,web\n",
 			 "column t: invalid value \"abc\": expected seconds");
+	expect_row_error(CSV_SPEC, CSV_HEADER "1e19,10,100,1,0,web\n",
+			 "column t: invalid value \"1e19\": out of range: the maximum time is 10^10 seconds");
+	expect_row_error(CSV_SPEC, CSV_HEADER "0,1e19,100,1,0,web\n",
+			 "column d: invalid value \"1e19\": out of range: the maximum duration is 10^10 seconds");
 	expect_row_error(CSV_SPEC, CSV_HEADER ",10,100,1,0,web\n", "empty arrival time");
 	expect_row_error(CSV_SPEC, CSV_HEADER "0,10,,1,0,web\n",
 			 "trace:2: column c: empty value: fill it, or set defaults.cpu");

@@ -160,6 +160,11 @@ Test(plan, finds_smallest_cluster)
 	text = captured(cr_get_redirected_stderr());
 	cr_assert(strstr(text, "probe 1: 8 nodes") != NULL, "the template's size first: %s", text);
 	g_free(text);
+	text = captured(cr_get_redirected_stdout());
+	cr_assert(strstr(text, " meet the objectives, with 0 of ") != NULL &&
+			  strstr(text, " pods never started; ") != NULL,
+		  "expected the never-started count on the answer line, got: %s", text);
+	g_free(text);
 	plan = read_json(out, "plan.json");
 	cr_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(plan, "found")));
 	nodes = number_at(plan, "nodes", NULL);
@@ -192,17 +197,30 @@ Test(plan, reports_no_size_within_limit)
 {
 	char *dir = g_dir_make_tmp("stowage-plan-XXXXXX", NULL);
 	char *out = g_build_filename(dir, "plan", NULL);
+	const char *expected = "no number of nodes can meet the objectives, because a pod fits no node "
+			       "of the template 2x4/16Gi: pod shape 8/1Gi";
 	cJSON *plan;
+	char *text;
+	int probes;
 
 	redirect();
-	/* A pod shape larger than every node never starts. */
+	/* A pod shape larger than every node never starts at any size, so
+	 * the first probe ends the search. */
 	cr_assert_eq(run("run", "--min-nodes", "--out", out, "--cluster", "2x4/16Gi",
 			 "--duration", "1h", "--shapes", "1:8/1Gi", "--max-nodes", "4", "-q", NULL),
 		     1);
+	text = captured(cr_get_redirected_stdout());
+	cr_assert(strstr(text, expected) != NULL, "expected \"%s\" on stdout, got: %s", expected,
+		  text);
+	cr_assert(strstr(text, "the largest node, node-0000 (4c-16Gi), has 4") != NULL,
+		  "expected the largest node named, got: %s", text);
+	cr_assert(strstr(text, "stopped after 1 probe;") != NULL,
+		  "expected \"stopped after 1 probe;\", got: %s", text);
+	g_free(text);
 	plan = read_json(out, "plan.json");
 	cr_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(plan, "found")));
-	cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(plan, "probes")), 2,
-		     "2 and then 4 nodes");
+	probes = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(plan, "probes"));
+	cr_assert_eq(probes, 1, "expected 1 probe, of the template's 2 nodes, got %d", probes);
 	cJSON_Delete(plan);
 	remove_tree(dir);
 	g_free(out);

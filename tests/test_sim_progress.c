@@ -122,3 +122,43 @@ Test(progress, quiet_prints_nothing)
 	g_free(text);
 	fclose(out);
 }
+
+Test(progress, plain_line_format, .timeout = 60)
+{
+	char line[256];
+
+	sim_progress_format_plain(line, sizeof(line), 36000 * 1000LL, 86400 * 1000LL, 1802,
+				  0.4166, 2.0);
+	cr_assert_str_eq(line,
+			 "stowage sim: progress: 41.7% done, simulated 10:00:00 of 1d 00:00:00, 1,802 pods, 901 pods/s");
+	sim_progress_format_plain(line, sizeof(line), 60 * 1000LL, -1, 1, -1, 0);
+	cr_assert_str_eq(line, "stowage sim: progress: simulated 0:01:00, 1 pod, 0 pods/s");
+}
+
+Test(progress, not_a_terminal_prints_plain_lines_when_due, .timeout = 60)
+{
+	FILE *out = tmpfile();
+	sim_progress progress;
+	char *text;
+
+	cr_assert_not_null(out);
+	sim_progress_init(&progress, out, false, true, 1000);
+	cr_assert_eq(progress.plain_interval_us, 10000000,
+		     "expected plain lines every 10 s, got every %lld us",
+		     (long long)progress.plain_interval_us);
+	/* The interval has passed since the start. */
+	progress.start_us -= progress.plain_interval_us;
+	sim_progress_update(&progress, 500, 10, 0.5);
+	/* Not due again right after. */
+	sim_progress_update(&progress, 600, 12, 0.6);
+	sim_progress_finish(&progress, 1000, 20);
+	text = contents(out);
+	cr_assert(g_str_has_prefix(text, "stowage sim: progress: 50.0% done, simulated 0:00:00 of 0:00:01, 10 pods, "),
+		  "expected one plain line first, got: %s", text);
+	cr_assert_null(strstr(text, "60.0% done"), "expected no second plain line, got: %s", text);
+	cr_assert(strstr(text, "\nstowage sim: simulated 0:00:01 in ") != NULL,
+		  "expected the final line after it, got: %s", text);
+	cr_assert_null(strchr(text, '\r'), "expected no bar redraws: %s", text);
+	g_free(text);
+	fclose(out);
+}

@@ -262,8 +262,27 @@ Test(repro, missing_trace_names_path)
 	fixture_init(&f);
 	small_config(&f, &config);
 	config.workloads[0] = "absent";
-	cr_assert_eq(sim_repro_run(&config, &err), -EIO);
-	cr_assert(strstr(err.message, "absent.csv") != NULL, "message: %s", err.message);
+	cr_assert_eq(sim_repro_run(&config, &err), -ENOENT);
+	cr_assert(strstr(err.message, " lacks absent.csv: --traces needs the node list and pod lists of the Alibaba GPU cluster trace 2023") != NULL,
+		  "expected the missing file and the trace set named, got: %s", err.message);
+	fixture_release(&f);
+}
+
+Test(repro, missing_trace_directory_lists_files, .timeout = 60)
+{
+	fixture f;
+	sim_repro_config config;
+	score_error err = {0};
+	char *absent;
+
+	fixture_init(&f);
+	small_config(&f, &config);
+	absent = g_build_filename(f.dir, "absent-dir", NULL);
+	config.traces_dir = absent;
+	cr_assert_eq(sim_repro_run(&config, &err), -ENOENT);
+	cr_assert(strstr(err.message, "absent-dir is not a directory; expected one with small.csv, nodes.csv") != NULL,
+		  "expected the expected files listed, got: %s", err.message);
+	g_free(absent);
 	fixture_release(&f);
 }
 

@@ -199,6 +199,13 @@ Test(sweep, invalid_files_rejected)
 		{"policies: [kube-default, [b]]\n", "expected a policy name or file"},
 		{"- just a list\n", "expected a mapping"},
 		{"policies: [unclosed\n", "sweep.yaml:"},
+		{"options: [--rat, \"5\"]\n",
+		 "sweep.yaml:1:1: options: invalid run options for workload default: Unknown option --rat"},
+		{"workloads: [{name: w, options: [--rate, \"-5\"]}]\n",
+		 "invalid run options for workload w: invalid --rate \"-5\""},
+		{"seeds: \"1-1000001\"\n",
+		 "\"1-1000001\" makes more than 1000000 seeds, the limit of cells in a sweep"},
+		{"seeds: [\"1-600000\", \"700000-1200000\"]\n", "makes more than 1000000 seeds"},
 	};
 	char *dir = make_dir();
 
@@ -324,7 +331,7 @@ Test(sweep, failed_cell_leaves_others_running)
 				"options: [--duration, 1h, --cluster, 2x4/16Gi]\n"
 				"workloads:\n"
 				"- {name: good, options: [--rate, \"50\"]}\n"
-				"- {name: bad, options: [--rate, \"-5\"]}\n"
+				"- {name: bad, options: [--pods, missing-pods.csv]}\n"
 				"- {name: also-good, options: [--rate, \"60\"]}\n");
 	char *out = g_build_filename(dir, "out", NULL);
 	char *bad = g_build_filename(out, "cell-0001", NULL);
@@ -338,13 +345,13 @@ Test(sweep, failed_cell_leaves_others_running)
 		     "exit status 1 when a cell failed");
 	errors = captured_stderr();
 	cr_assert(strstr(errors, "2 succeeded, 1 failed") != NULL, "%s", errors);
-	cr_assert(strstr(errors, "invalid --rate") != NULL,
+	cr_assert(strstr(errors, "missing-pods.csv") != NULL,
 		  "the failed cell's last log line: %s", errors);
 	bad_json = read_file(bad, "cell.json");
 	cr_assert(strstr(bad_json, "\"status\":\t\"failed\"") != NULL, "%s", bad_json);
-	cr_assert(strstr(bad_json, "\"exit_status\":\t2") != NULL, "%s", bad_json);
+	cr_assert(strstr(bad_json, "\"exit_status\":\t1") != NULL, "%s", bad_json);
 	log = read_file(bad, "run.log");
-	cr_assert(strstr(log, "invalid --rate \"-5\"") != NULL, "%s", log);
+	cr_assert(strstr(log, "missing-pods.csv") != NULL, "%s", log);
 	cr_assert(g_file_test(good, G_FILE_TEST_IS_DIR), "the cell after it ran");
 	g_free(log);
 	log = read_file(good, "summary.json");
