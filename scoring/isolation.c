@@ -810,6 +810,9 @@ typedef struct isolation_request {
 	 * rules never read. */
 	uint64_t namespace_generation;
 	uint64_t service_generation;
+	/* A reference to the cache's full build when it describes this
+	 * request's model and generations, else NULL. */
+	struct digest_snapshot *snapshot;
 } isolation_request;
 
 static uint64_t hard_opposing_groups(const score_isolation_config *config,
@@ -919,6 +922,9 @@ static void read_generations(isolation_request *req, const score_model *model)
 
 static void build_all_digests(const isolation_request *req,
 			      const score_model *model);
+static struct digest_snapshot *acquire_snapshot(const isolation_request *req,
+						const score_model *model);
+static void snapshot_release(struct digest_snapshot *snapshot);
 
 static void request_init(isolation_request *req,
 			 const score_isolation_config *config,
@@ -957,6 +963,7 @@ static void request_init(isolation_request *req,
 	}
 	read_generations(req, model);
 	build_all_digests(req, model);
+	req->snapshot = acquire_snapshot(req, model);
 }
 
 static void request_release(isolation_request *req)
@@ -964,6 +971,9 @@ static void request_release(isolation_request *req)
 	if (req->mutual != NULL)
 		g_ptr_array_unref(req->mutual);
 	req->mutual = NULL;
+	if (req->snapshot != NULL)
+		snapshot_release(req->snapshot);
+	req->snapshot = NULL;
 }
 
 /* ---- Per-node digests ---------------------------------------------------- */
@@ -977,27 +987,43 @@ typedef struct tenant_summary {
  * pods are left out of the tenant fields, as the rules exempt them, but
  * count for groups. */
 typedef struct node_digest {
+	const char *node_name; /* interned; the digest holds a reference */
 	uint64_t pods_version;
 	uint64_t namespace_generation;
 	uint64_t service_generation;
-	tenant_summary *tenants; /* owned, sorted by tenant pointer */
-	uint32_t n_tenants;
+	/* Bit tenant_bit(t) set for every tenant t in `tenants`: a clear bit
+	 * proves a tenant absent without searching the array. */
+	uint64_t tenant_bits;
+	uint64_t groups; /* separated groups with a member on the node */
 	uint32_t kind_sets[N_KIND_SETS]; /* number of tenants per kinds value */
 	uint32_t untenanted_host_access; /* pods with host access, no tenant */
-	uint64_t groups; /* separated groups with a member on the node */
+	uint32_t n_tenants;
+	/* Sorted by tenant pointer; in the digest's own allocation, so that
+	 * reading a digest touches one block of memory. */
+	tenant_summary tenants[];
 } node_digest;
 
-struct score_isolation_cache {
-	GMutex lock;
-	/* Node name (interned; the table holds a reference) -> node_digest,
-	 * owned. A digest is read only under `lock`, so replacing or freeing
-	 * one needs no reference counting. */
-	GHashTable *digests;
-	/* The model and generations of the last full build. The model is
-	 * compared, never dereferenced. */
+/* The digests of one full build. Immutable once published in the cache,
+ * so requests read it without the cache lock; each holds a reference
+ * (g_atomic_rc_box) from request_init() to request_release(). */
+typedef struct digest_snapshot {
+	GHashTable *digests; /* from digest_table_new() */
+	/* Compared, never dereferenced. */
 	const score_model *built_for;
 	uint64_t namespace_generation;
 	uint64_t service_generation;
+} digest_snapshot;
+
+struct score_isolation_cache {
+	GMutex lock;
+	/* The last full build; the cache holds a reference. Swapped under
+	 * `lock`. NULL before the first build. */
+	digest_snapshot *snapshot;
+	/* Digests built one by one since, for nodes whose pods changed
+	 * after the full build; from digest_table_new(). Read and written
+	 * only under `lock`, so replacing or freeing one needs no reference
+	 * counting. */
+	GHashTable *digests;
 	bool building;
 };
 
@@ -1005,16 +1031,50 @@ static void digest_free(gpointer data)
 {
 	node_digest *digest = data;
 
+	score_unintern(digest->node_name);
 	for (uint32_t i = 0; i < digest->n_tenants; i++)
 		score_unintern(digest->tenants[i].tenant);
-	g_free(digest->tenants);
 	g_free(digest);
 }
 
+static guint digest_hash(gconstpointer data)
+{
+	return g_direct_hash(((const node_digest *)data)->node_name);
+}
+
+static gboolean digest_equal(gconstpointer a, gconstpointer b)
+{
+	return ((const node_digest *)a)->node_name ==
+	       ((const node_digest *)b)->node_name;
+}
+
+/* Returns a set of digests keyed by node name, which owns them. A set
+ * (each key its own value) keeps no values array, so a lookup reads one
+ * array fewer. */
 static GHashTable *digest_table_new(void)
 {
-	return g_hash_table_new_full(g_direct_hash, g_direct_equal,
-				     unintern_item, digest_free);
+	return g_hash_table_new_full(digest_hash, digest_equal, digest_free,
+				     NULL);
+}
+
+static const node_digest *digest_lookup(GHashTable *digests,
+					const char *node_name)
+{
+	node_digest probe = {.node_name = node_name};
+
+	return g_hash_table_lookup(digests, &probe);
+}
+
+static void snapshot_clear(gpointer data)
+{
+	digest_snapshot *snapshot = data;
+
+	g_hash_table_destroy(snapshot->digests);
+}
+
+static void snapshot_release(digest_snapshot *snapshot)
+{
+	g_atomic_rc_box_release_full(snapshot, snapshot_clear);
 }
 
 static score_isolation_cache *cache_new(void)
@@ -1030,9 +1090,21 @@ static void cache_free(score_isolation_cache *cache)
 {
 	if (cache == NULL)
 		return;
+	if (cache->snapshot != NULL)
+		snapshot_release(cache->snapshot);
 	g_hash_table_destroy(cache->digests);
 	g_mutex_clear(&cache->lock);
 	g_free(cache);
+}
+
+/* The bit of `tenant` in node_digest.tenant_bits: the top 6 bits of the
+ * interned pointer times 2^64 / golden ratio (Fibonacci hashing), which
+ * spreads aligned pointers over the 64 bits. */
+static uint64_t tenant_bit(const char *tenant)
+{
+	uint64_t hash = (uint64_t)(uintptr_t)tenant * UINT64_C(0x9e3779b97f4a7c15);
+
+	return UINT64_C(1) << (hash >> 58);
 }
 
 /* Takes a reference to an interned string without the intern table's
@@ -1055,25 +1127,32 @@ static gint compare_pod_kinds(gconstpointer a, gconstpointer b)
 	return left < right ? -1 : left > right;
 }
 
-/* Merges the per-pod kinds, sorted by tenant, into one summary per
- * tenant. */
-static void summarize_tenants(node_digest *digest, pod_kind *kinds, size_t n)
+/* Returns a digest with the fields of `head` and one summary per tenant
+ * of the per-pod `kinds`, which it sorts and merges in place. */
+static node_digest *summarize_tenants(const node_digest *head,
+				      pod_kind *kinds, size_t n)
 {
-	qsort(kinds, n, sizeof(kinds[0]), compare_pod_kinds);
-	digest->tenants = g_new(tenant_summary, n > 0 ? n : 1);
-	for (size_t i = 0; i < n; i++) {
-		tenant_summary *last = digest->n_tenants > 0
-			? &digest->tenants[digest->n_tenants - 1] : NULL;
+	node_digest *digest;
+	size_t distinct = 0;
 
-		if (last != NULL && last->tenant == kinds[i].tenant) {
-			last->kinds |= kinds[i].kind;
-			continue;
-		}
-		digest->tenants[digest->n_tenants++] = (tenant_summary){
-			acquire_interned(kinds[i].tenant), kinds[i].kind};
+	qsort(kinds, n, sizeof(kinds[0]), compare_pod_kinds);
+	for (size_t i = 0; i < n; i++) {
+		if (distinct > 0 && kinds[distinct - 1].tenant == kinds[i].tenant)
+			kinds[distinct - 1].kind |= kinds[i].kind;
+		else
+			kinds[distinct++] = kinds[i];
 	}
-	for (uint32_t i = 0; i < digest->n_tenants; i++)
-		digest->kind_sets[digest->tenants[i].kinds]++;
+
+	digest = g_malloc(sizeof(*digest) + distinct * sizeof(digest->tenants[0]));
+	*digest = *head;
+	digest->n_tenants = (uint32_t)distinct;
+	for (size_t i = 0; i < distinct; i++) {
+		digest->tenants[i] = (tenant_summary){
+			acquire_interned(kinds[i].tenant), kinds[i].kind};
+		digest->tenant_bits |= tenant_bit(kinds[i].tenant);
+		digest->kind_sets[kinds[i].kind]++;
+	}
+	return digest;
 }
 
 static node_digest *digest_new(const isolation_request *req,
@@ -1083,13 +1162,15 @@ static node_digest *digest_new(const isolation_request *req,
 	const score_isolation_config *config = req->config;
 	bool tenancy = config->tenants_enabled &&
 		       config->tenancy != SCORE_TENANCY_NONE;
-	node_digest *digest = g_new0(node_digest, 1);
+	node_digest head = {0};
+	node_digest *digest = &head;
 	pod_kind *kinds = g_new(pod_kind, node->pods->len + 1);
 	size_t n = 0;
 
-	digest->pods_version = node->pods_version;
-	digest->namespace_generation = req->namespace_generation;
-	digest->service_generation = req->service_generation;
+	head.node_name = acquire_interned(node->name);
+	head.pods_version = node->pods_version;
+	head.namespace_generation = req->namespace_generation;
+	head.service_generation = req->service_generation;
 
 	for (guint i = 0; i < node->pods->len; i++) {
 		const score_pod *pod = g_ptr_array_index(node->pods, i);
@@ -1119,7 +1200,7 @@ static node_digest *digest_new(const isolation_request *req,
 		}
 		kinds[n++] = (pod_kind){tenant, kind};
 	}
-	summarize_tenants(digest, kinds, n);
+	digest = summarize_tenants(&head, kinds, n);
 	g_free(kinds);
 	return digest;
 }
@@ -1144,8 +1225,16 @@ static void build_node_digest(score_node *node, void *data)
 
 	if (node->pods == NULL || node->pods_version == 0)
 		return;
-	g_hash_table_insert(all->digests, (gpointer)acquire_interned(node->name),
-			    digest_new(all->req, all->model, node));
+	g_hash_table_add(all->digests, digest_new(all->req, all->model, node));
+}
+
+static bool snapshot_matches(const digest_snapshot *snapshot,
+			     const isolation_request *req,
+			     const score_model *model)
+{
+	return snapshot != NULL && snapshot->built_for == model &&
+	       snapshot->namespace_generation == req->namespace_generation &&
+	       snapshot->service_generation == req->service_generation;
 }
 
 /* Builds the digest of every present node when the model or its
@@ -1155,21 +1244,22 @@ static void build_node_digest(score_node *node, void *data)
  * digests they need one by one.
  * NOTE: the pass walks every counted pod once, about 30 ms for the
  * 150,000 pods of bench/bench_policy.c, and every namespace or Service
- * change that the rules read starts another on the next request. */
+ * change that the rules read starts another on the next request. Pod
+ * changes start none: the nodes they touch go through the locked table
+ * until the next full build. */
 static void build_all_digests(const isolation_request *req,
 			      const score_model *model)
 {
 	score_isolation_cache *cache = req->config->cache;
 	build_all all = {req, model, NULL};
-	GHashTable *old;
+	digest_snapshot *fresh;
+	digest_snapshot *old;
+	GHashTable *old_digests;
 	bool stale;
 
 	g_mutex_lock(&cache->lock);
 	stale = !cache->building &&
-		(cache->built_for != model ||
-		 cache->namespace_generation != req->namespace_generation ||
-		 cache->service_generation != req->service_generation ||
-		 g_hash_table_size(cache->digests) == 0);
+		!snapshot_matches(cache->snapshot, req, model);
 	if (stale)
 		cache->building = true;
 	g_mutex_unlock(&cache->lock);
@@ -1178,16 +1268,39 @@ static void build_all_digests(const isolation_request *req,
 
 	all.digests = digest_table_new();
 	score_model_foreach_node(model, build_node_digest, &all);
+	fresh = g_atomic_rc_box_new0(digest_snapshot);
+	fresh->digests = all.digests;
+	fresh->built_for = model;
+	fresh->namespace_generation = req->namespace_generation;
+	fresh->service_generation = req->service_generation;
 
+	/* The digests built one by one are dropped with the old build: the
+	 * new one is as recent for every node they cover, or newer. */
 	g_mutex_lock(&cache->lock);
-	old = cache->digests;
-	cache->digests = all.digests;
-	cache->built_for = model;
-	cache->namespace_generation = req->namespace_generation;
-	cache->service_generation = req->service_generation;
+	old = cache->snapshot;
+	old_digests = cache->digests;
+	cache->snapshot = fresh;
+	cache->digests = digest_table_new();
 	cache->building = false;
 	g_mutex_unlock(&cache->lock);
-	g_hash_table_destroy(old);
+	if (old != NULL)
+		snapshot_release(old);
+	g_hash_table_destroy(old_digests);
+}
+
+/* Returns a reference to the cache's full build when it was built for
+ * `model` with the request's generations, else NULL. */
+static digest_snapshot *acquire_snapshot(const isolation_request *req,
+					 const score_model *model)
+{
+	score_isolation_cache *cache = req->config->cache;
+	digest_snapshot *snapshot = NULL;
+
+	g_mutex_lock(&cache->lock);
+	if (snapshot_matches(cache->snapshot, req, model))
+		snapshot = g_atomic_rc_box_acquire(cache->snapshot);
+	g_mutex_unlock(&cache->lock);
+	return snapshot;
 }
 
 /* Drops the digests of nodes the model no longer has, once they could
@@ -1196,14 +1309,14 @@ static void prune_digests(score_isolation_cache *cache,
 			  const score_model *model)
 {
 	GHashTableIter iter;
-	gpointer name;
+	gpointer digest;
 
 	if (g_hash_table_size(cache->digests) <=
 	    2 * score_model_node_count(model) + 64)
 		return;
 	g_hash_table_iter_init(&iter, cache->digests);
-	while (g_hash_table_iter_next(&iter, &name, NULL)) {
-		if (score_model_node(model, name) == NULL)
+	while (g_hash_table_iter_next(&iter, &digest, NULL)) {
+		if (score_model_node(model, ((const node_digest *)digest)->node_name) == NULL)
 			g_hash_table_iter_remove(&iter);
 	}
 }
@@ -1233,7 +1346,7 @@ static gint compare_summary(gconstpointer key, gconstpointer item)
 static const tenant_summary *find_summary(const node_digest *digest,
 					  const char *tenant)
 {
-	if (tenant == NULL || digest->n_tenants == 0)
+	if (tenant == NULL || !(digest->tenant_bits & tenant_bit(tenant)))
 		return NULL;
 	return bsearch(tenant, digest->tenants, digest->n_tenants,
 		       sizeof(digest->tenants[0]), compare_summary);
@@ -1309,9 +1422,10 @@ static void read_facts(const isolation_request *req, const node_digest *digest,
 				     digest->untenanted_host_access > 0;
 }
 
-/* Fills `facts` from the node's digest, building it when missing or
- * stale. Returns false when the digest cannot decide for this candidate
- * and the caller must walk the node's pods. */
+/* Fills `facts` from the node's digest: from the request's full build
+ * without a lock, else from the digests built one by one, building it
+ * there when missing or stale. Returns false when the digest cannot
+ * decide for this candidate and the caller must walk the node's pods. */
 static bool node_facts_from_digest(const isolation_request *req,
 				   const score_request *request,
 				   const score_node *node,
@@ -1326,8 +1440,16 @@ static bool node_facts_from_digest(const isolation_request *req,
 	    node->name == req->self_node)
 		return false;
 
+	if (req->snapshot != NULL) {
+		digest = digest_lookup(req->snapshot->digests, node->name);
+		if (digest != NULL && digest_valid(digest, req, node)) {
+			read_facts(req, digest, facts);
+			return true;
+		}
+	}
+
 	g_mutex_lock(&cache->lock);
-	digest = g_hash_table_lookup(cache->digests, node->name);
+	digest = digest_lookup(cache->digests, node->name);
 	if (digest != NULL && digest_valid(digest, req, node)) {
 		read_facts(req, digest, facts);
 		g_mutex_unlock(&cache->lock);
@@ -1339,8 +1461,8 @@ static bool node_facts_from_digest(const isolation_request *req,
 	fresh = digest_new(req, request->model, node);
 	g_mutex_lock(&cache->lock);
 	read_facts(req, fresh, facts);
-	g_hash_table_replace(cache->digests,
-			     (gpointer)acquire_interned(node->name), fresh);
+	/* Replaces, and frees, a stale digest of the node. */
+	g_hash_table_add(cache->digests, fresh);
 	prune_digests(cache, request->model);
 	g_mutex_unlock(&cache->lock);
 	return true;

@@ -42,9 +42,12 @@
  * filter also walks to write the reason of a rejected node, so reasons
  * are the same either way.
  *
- * Threads: a config is immutable once built, except for its digest cache,
- * which has its own lock. Any number of threads may run the filter and
- * scorer at once over a model they hold for reading.
+ * Threads: a config is immutable once built, except for its digest cache.
+ * The cache publishes each full build of the digests as an immutable,
+ * reference-counted table that requests read without a lock, and keeps
+ * the digests rebuilt one by one since then in a table under its mutex.
+ * Any number of threads may run the filter and scorer at once over a
+ * model they hold for reading.
  */
 #ifndef STOWAGE_SCORE_ISOLATION_H
 #define STOWAGE_SCORE_ISOLATION_H

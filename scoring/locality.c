@@ -239,24 +239,10 @@ typedef struct domain {
 	const char *value; /* interned, borrowed from a node */
 	uint32_t count;    /* placed peers on its nodes */
 	int32_t id;
+	/* The id of the previous domain with the same value, at any level,
+	 * or -1. */
+	int32_t same_value;
 } domain;
-
-static guint domain_hash(gconstpointer data)
-{
-	const domain *d = data;
-
-	return g_direct_hash(d->value) ^ ((guint)d->parent * 2654435761u) ^
-	       (guint)d->level;
-}
-
-static gboolean domain_equal(gconstpointer a, gconstpointer b)
-{
-	const domain *left = a;
-	const domain *right = b;
-
-	return left->level == right->level && left->parent == right->parent &&
-	       left->value == right->value;
-}
 
 /* The peers of one source (all peers, or one hard group) and where they
  * run. */
@@ -266,8 +252,12 @@ typedef struct peer_counts {
 	GPtrArray *reasons; /* const char *, parallel to peers: what made it
 			       a peer (a NetworkPolicy key), or NULL */
 	GHashTable *nodes;  /* node name (interned) -> peers there */
-	GHashTable *domain_set; /* domain -> itself, owned */
-	GPtrArray *domains;     /* domain by id, borrowed from domain_set */
+	GArray *domains;    /* domain, indexed by id */
+	/* Label value (interned, or NULL) -> 1 + the id of the last domain
+	 * with that value; domain.same_value links the others. Keyed by
+	 * pointer alone, so a lookup calls no hash or equality function
+	 * of ours. */
+	GHashTable *domains_by_value;
 	/* Zone and region label value -> GArray of the ids of the domains
 	 * at the zone (region) level with that value, for pair costs. */
 	GHashTable *zone_domains;
@@ -284,18 +274,18 @@ static void free_id_array(gpointer data)
 
 static void counts_init(peer_counts *counts)
 {
-	counts->seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	/* A NULL equality function makes GHashTable compare keys with ==
+	 * inline, as g_direct_equal() would through a call. */
+	counts->seen = g_hash_table_new(g_direct_hash, NULL);
 	counts->peers = g_ptr_array_new();
 	counts->reasons = g_ptr_array_new();
-	counts->nodes = g_hash_table_new(g_direct_hash, g_direct_equal);
-	counts->domain_set = g_hash_table_new_full(domain_hash, domain_equal,
-						   g_free, NULL);
-	counts->domains = g_ptr_array_new();
-	counts->zone_domains = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-						     NULL, free_id_array);
-	counts->region_domains = g_hash_table_new_full(g_direct_hash,
-						       g_direct_equal, NULL,
-						       free_id_array);
+	counts->nodes = g_hash_table_new(g_direct_hash, NULL);
+	counts->domains = g_array_new(FALSE, FALSE, sizeof(domain));
+	counts->domains_by_value = g_hash_table_new(g_direct_hash, NULL);
+	counts->zone_domains = g_hash_table_new_full(g_direct_hash, NULL, NULL,
+						     free_id_array);
+	counts->region_domains = g_hash_table_new_full(g_direct_hash, NULL,
+						       NULL, free_id_array);
 	counts->zone_level = -1;
 	counts->region_level = -1;
 	counts->n = 0;
@@ -309,8 +299,8 @@ static void counts_release(peer_counts *counts)
 	g_ptr_array_unref(counts->peers);
 	g_ptr_array_unref(counts->reasons);
 	g_hash_table_unref(counts->nodes);
-	g_hash_table_unref(counts->domain_set);
-	g_ptr_array_unref(counts->domains);
+	g_array_unref(counts->domains);
+	g_hash_table_unref(counts->domains_by_value);
 	g_hash_table_unref(counts->zone_domains);
 	g_hash_table_unref(counts->region_domains);
 	memset(counts, 0, sizeof(*counts));
@@ -333,36 +323,50 @@ static bool counts_add_peer(peer_counts *counts, score_pod *pod,
 	return true;
 }
 
+static const domain *domain_at(const peer_counts *counts, int32_t id)
+{
+	return &g_array_index(counts->domains, domain, id);
+}
+
 static int32_t domain_find(const peer_counts *counts, int32_t level,
 			   const char *value, int32_t parent)
 {
-	domain probe = {.level = level, .parent = parent, .value = value};
-	const domain *found = g_hash_table_lookup(counts->domain_set, &probe);
+	int32_t id = (int32_t)GPOINTER_TO_INT(
+		g_hash_table_lookup(counts->domains_by_value, value)) - 1;
 
-	return found != NULL ? found->id : -1;
+	while (id >= 0) {
+		const domain *d = domain_at(counts, id);
+
+		if (d->level == level && d->parent == parent)
+			return id;
+		id = d->same_value;
+	}
+	return -1;
 }
 
 static int32_t domain_add(peer_counts *counts, int32_t level,
 			  const char *value, int32_t parent, uint32_t count)
 {
-	domain probe = {.level = level, .parent = parent, .value = value};
-	domain *found = g_hash_table_lookup(counts->domain_set, &probe);
+	int32_t id = domain_find(counts, level, value, parent);
+	domain added;
 
-	if (found == NULL) {
-		found = g_new(domain, 1);
-		*found = probe;
-		found->count = 0;
-		found->id = (int32_t)counts->domains->len;
-		g_hash_table_add(counts->domain_set, found);
-		g_ptr_array_add(counts->domains, found);
+	if (id < 0) {
+		id = (int32_t)counts->domains->len;
+		added = (domain){
+			.level = level,
+			.parent = parent,
+			.value = value,
+			.count = 0,
+			.id = id,
+			.same_value = (int32_t)GPOINTER_TO_INT(g_hash_table_lookup(
+				counts->domains_by_value, value)) - 1,
+		};
+		g_array_append_val(counts->domains, added);
+		g_hash_table_insert(counts->domains_by_value, (gpointer)value,
+				    GINT_TO_POINTER(id + 1));
 	}
-	found->count += count;
-	return found->id;
-}
-
-static const domain *domain_at(const peer_counts *counts, int32_t id)
-{
-	return g_ptr_array_index(counts->domains, id);
+	g_array_index(counts->domains, domain, id).count += count;
+	return id;
 }
 
 static int level_of(const score_locality_config *config, const char *key)
@@ -568,6 +572,9 @@ static void split_pairs(const score_locality_config *config,
 
 			split_add(split, old, -(int64_t)d->count);
 			split_add(split, pair->cost, d->count);
+			/* Only region pairs read the list. */
+			if (config->n_region_pairs == 0)
+				continue;
 			if (zone_overridden == NULL)
 				zone_overridden = g_array_new(FALSE, FALSE, sizeof(int32_t));
 			g_array_append_val(zone_overridden, d->id);
@@ -819,21 +826,21 @@ typedef struct collector {
 	unsigned source_bit;
 	const char *reason;   /* the current NetworkPolicy's key, or NULL */
 	uint64_t self_groups; /* isolation groups of the pod */
+	const char *self_uid; /* interned, owned; NULL without a uid */
 } collector;
 
-static bool is_self(const score_pod *self, const score_pod *pod)
+/* Model pods have interned uids (score_pod.uid), so comparing with the
+ * interned uid of the pod being placed replaces strcmp(). */
+static bool is_self(const collector *c, const score_pod *pod)
 {
-	if (pod == self)
-		return true;
-	return pod->uid != NULL && self->uid != NULL &&
-	       (pod->uid == self->uid || strcmp(pod->uid, self->uid) == 0);
+	return pod == c->self || (pod->uid != NULL && pod->uid == c->self_uid);
 }
 
 static void collect_pod(score_pod *pod, void *data)
 {
 	collector *c = data;
 
-	if (!score_pod_counts(pod) || is_self(c->self, pod))
+	if (!score_pod_counts(pod) || is_self(c, pod))
 		return;
 	counts_add_peer(c->all, pod, c->source_bit, c->reason);
 	if (c->source != NULL)
@@ -1077,6 +1084,7 @@ void *score_locality_prepare(const void *config_data, const score_request *reque
 	c.config = config;
 	c.model = request->model;
 	c.self = request->pod;
+	c.self_uid = score_intern(request->pod->uid);
 	c.all = &state->all;
 
 	if (config->network_policies) {
@@ -1102,6 +1110,8 @@ void *score_locality_prepare(const void *config_data, const score_request *reque
 	c.self_groups = groups_of_self(&c);
 	if (c.self_groups != 0)
 		collect_exposures(&c);
+
+	score_unintern(c.self_uid);
 
 	counts_aggregate(&state->all, config, request->model);
 	for (uint32_t h = 0; h < state->n_hard; h++)

@@ -510,3 +510,182 @@ Test(isolation_digest, pipeline_matches_walk)
 		world_release(&w);
 	}
 }
+
+/* ---- Two readers and a writer ------------------------------------------- */
+
+#define READER_BATCHES 120
+#define BATCH_PODS 4
+#define SAMPLE_PODS 16
+
+/* Two reader threads run requests on one config and one model under a
+ * GRWLock's read side, as scheduler/ runs extender calls, while the main
+ * thread changes the model under the write side between batches. Reader
+ * batch b waits for b / 2 changes and change i for i + 1 finished
+ * batches, so changes land between batches of both readers. */
+typedef struct shared_run {
+	world *w;
+	const score_pipeline *pipeline;
+	score_pod *pods[SAMPLE_PODS]; /* not in the model */
+	GRWLock model_lock;
+	GMutex progress_lock;
+	GCond progress;
+	int batches_done;
+	int changes_done;
+	int mismatches;
+	char first_mismatch[256];
+} shared_run;
+
+typedef struct reader {
+	shared_run *run;
+	int index;
+} reader;
+
+static void record_mismatch(shared_run *run, const char *what,
+			    const char *node, long long digest, long long walk)
+{
+	g_mutex_lock(&run->progress_lock);
+	if (run->mismatches++ == 0)
+		g_snprintf(run->first_mismatch, sizeof(run->first_mismatch),
+			   "%s on node %s: digest %lld, walk %lld", what, node,
+			   digest, walk);
+	g_mutex_unlock(&run->progress_lock);
+}
+
+/* Compares the pipeline's shared state and the direct calls with the
+ * walk for `pod` on every node. Called with the read lock held. */
+static void check_request(shared_run *run, const score_pod *pod)
+{
+	score_request request = {.model = run->w->model, .pod = pod};
+	score_candidate candidates[N_NODES];
+	char names[N_NODES][16];
+	score_result result = {0};
+
+	for (int i = 0; i < N_NODES; i++) {
+		name_of(names[i], sizeof(names[i]), "n", i);
+		candidates[i] = (score_candidate){
+			names[i], score_model_node(run->w->model, names[i]), NULL, 0};
+	}
+	request.cache = score_request_cache_new();
+	score_pipeline_filter(run->pipeline, &request, candidates, N_NODES, &result);
+	score_pipeline_score(run->pipeline, &request, candidates, &result);
+
+	for (int i = 0; i < N_NODES; i++) {
+		const score_node *node = candidates[i].node;
+		GString *fast = g_string_new(NULL);
+		GString *walk = g_string_new(NULL);
+		score_usage usage;
+		score_fit fast_fit, walk_fit;
+		int64_t walk_score;
+
+		score_candidate_usage(&candidates[i], &usage);
+		fast_fit = score_filter_isolation(&run->w->config, &request, node,
+						  &usage, fast);
+		walk_fit = score_filter_isolation_walk(&run->w->config, &request,
+						       node, &usage, walk);
+		walk_score = score_isolation_walk(&run->w->config, &request, node,
+						  &usage);
+		if (fast_fit != walk_fit || strcmp(fast->str, walk->str) != 0)
+			record_mismatch(run, "filter", names[i], fast_fit, walk_fit);
+		if (score_isolation(&run->w->config, &request, node, &usage) !=
+		    walk_score)
+			record_mismatch(run, "score", names[i],
+					score_isolation(&run->w->config, &request,
+							node, &usage),
+					walk_score);
+		if (run->pipeline->n_scorers > 0 && result.nodes[i].fit == SCORE_FIT &&
+		    result.nodes[i].criteria[0] != walk_score)
+			record_mismatch(run, "pipeline score", names[i],
+					result.nodes[i].criteria[0], walk_score);
+		g_string_free(fast, TRUE);
+		g_string_free(walk, TRUE);
+	}
+	score_result_release(&result);
+	score_request_cache_free(request.cache);
+}
+
+static gpointer reader_main(gpointer data)
+{
+	reader *self = data;
+	shared_run *run = self->run;
+
+	for (int b = 0; b < READER_BATCHES; b++) {
+		g_mutex_lock(&run->progress_lock);
+		while (run->changes_done < b / 2)
+			g_cond_wait(&run->progress, &run->progress_lock);
+		g_mutex_unlock(&run->progress_lock);
+
+		g_rw_lock_reader_lock(&run->model_lock);
+		for (int p = 0; p < BATCH_PODS; p++)
+			check_request(run, run->pods[(b * BATCH_PODS + p + self->index) %
+						     SAMPLE_PODS]);
+		g_rw_lock_reader_unlock(&run->model_lock);
+
+		g_mutex_lock(&run->progress_lock);
+		run->batches_done++;
+		g_cond_broadcast(&run->progress);
+		g_mutex_unlock(&run->progress_lock);
+	}
+	return NULL;
+}
+
+Test(isolation_digest, two_readers_with_writer)
+{
+	for (guint32 seed = 3001; seed <= 3006; seed++) {
+		world w;
+		score_pipeline pipeline;
+		score_error err = {0};
+		shared_run run = {0};
+		reader readers[2];
+		GThread *threads[2];
+
+		world_init(&w, seed);
+		/* Tenant rules on, so that the digests decide. */
+		w.config.tenants_enabled = true;
+		w.config.tenancy = seed % 2 == 0 ? SCORE_TENANCY_PREFERRED
+						 : SCORE_TENANCY_STRICT;
+		score_pipeline_init(&pipeline);
+		cr_assert_eq(score_pipeline_add_isolation(&pipeline, &w.config, 1, &err), 0,
+			     "adding isolation failed: %s", err.message);
+		run.w = &w;
+		run.pipeline = &pipeline;
+		for (int i = 0; i < SAMPLE_PODS; i++)
+			run.pods[i] = random_pod(&w);
+		g_rw_lock_init(&run.model_lock);
+		g_mutex_init(&run.progress_lock);
+		g_cond_init(&run.progress);
+
+		for (int r = 0; r < 2; r++) {
+			readers[r] = (reader){&run, r};
+			threads[r] = g_thread_new("isolation-reader", reader_main,
+						  &readers[r]);
+		}
+		for (int i = 0; i < READER_BATCHES; i++) {
+			g_mutex_lock(&run.progress_lock);
+			while (run.batches_done < i + 1)
+				g_cond_wait(&run.progress, &run.progress_lock);
+			g_mutex_unlock(&run.progress_lock);
+
+			g_rw_lock_writer_lock(&run.model_lock);
+			for (int m = 1 + pick(&w, 2); m > 0; m--)
+				mutate(&w);
+			g_rw_lock_writer_unlock(&run.model_lock);
+
+			g_mutex_lock(&run.progress_lock);
+			run.changes_done++;
+			g_cond_broadcast(&run.progress);
+			g_mutex_unlock(&run.progress_lock);
+		}
+		for (int r = 0; r < 2; r++)
+			g_thread_join(threads[r]);
+
+		cr_assert_eq(run.mismatches, 0,
+			     "seed %u: %d results differ from the walk, first: %s",
+			     seed, run.mismatches, run.first_mismatch);
+		for (int i = 0; i < SAMPLE_PODS; i++)
+			score_pod_free(run.pods[i]);
+		g_cond_clear(&run.progress);
+		g_mutex_clear(&run.progress_lock);
+		g_rw_lock_clear(&run.model_lock);
+		world_release(&w);
+	}
+}
