@@ -683,6 +683,7 @@ typedef struct cluster_batch {
 	 * (owned), to reject an object listed twice. */
 	GHashTable *seen;
 	size_t skipped;
+	GPtrArray *warnings; /* borrowed, may be NULL */
 } cluster_batch;
 
 static void decoded_namespace_free(gpointer data)
@@ -793,6 +794,37 @@ static int check_unique(cluster_batch *batch, const char *description,
 	return 0;
 }
 
+/* True when the Node object lists a condition of type Ready, whatever its
+ * status. */
+static bool has_ready_condition(const cJSON *object)
+{
+	const cJSON *status = inf_json_member(object, "status");
+	const cJSON *conditions = inf_json_member(status, "conditions");
+	const cJSON *item;
+
+	if (!cJSON_IsArray(conditions))
+		return false;
+	cJSON_ArrayForEach(item, conditions) {
+		const cJSON *type = inf_json_member(item, "type");
+
+		if (cJSON_IsString(type) && strcmp(type->valuestring, "Ready") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A hand-written Node often lacks status.conditions. The node then counts
+ * as not Ready, as inf_decode_node() documents, and the filter's reason
+ * ("node is not Ready") does not say why, so the load warns. */
+static void warn_no_ready_condition(cluster_batch *batch, const score_node *node)
+{
+	if (batch->warnings == NULL)
+		return;
+	g_ptr_array_add(batch->warnings,
+			g_strdup_printf("node %s has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions",
+					node->name));
+}
+
 /* Decodes one object into `batch`. `index` is its position in the List's
  * items, or -1 for a file holding a single object. */
 static int collect_object(const cJSON *object, int index,
@@ -832,6 +864,8 @@ static int collect_object(const cJSON *object, int index,
 	}
 	if (kind == OBJECT_NODE) {
 		rc = inf_decode_node(object, resources, &node, err);
+		if (rc == 0 && !has_ready_condition(object))
+			warn_no_ready_condition(batch, node);
 		if (rc == 0)
 			g_ptr_array_add(batch->nodes, node);
 	} else if (kind == OBJECT_NAMESPACE) {
@@ -851,7 +885,8 @@ static int collect_object(const cJSON *object, int index,
 		if (rc == 0)
 			g_ptr_array_add(batch->services, service);
 	} else {
-		rc = inf_decode_pod(object, resources, &pod, err);
+		rc = inf_decode_pod_with_warnings(object, resources, &pod,
+						  batch->warnings, err);
 		if (rc == 0)
 			g_ptr_array_add(batch->pods, pod);
 	}
@@ -962,12 +997,12 @@ static bool is_blank(const char *text, size_t length)
 	return true;
 }
 
-int inf_load_cluster_buffer_counted(const char *name, const char *text,
-				    size_t length, score_model *model,
-				    inf_cluster_counts *counts,
-				    score_error *err)
+int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
+					  size_t length, score_model *model,
+					  inf_cluster_counts *counts,
+					  GPtrArray *warnings, score_error *err)
 {
-	cluster_batch batch = {0};
+	cluster_batch batch = {.warnings = warnings};
 	cJSON *root = NULL;
 	int rc;
 
@@ -1050,6 +1085,15 @@ out:
 	return rc;
 }
 
+int inf_load_cluster_buffer_counted(const char *name, const char *text,
+				    size_t length, score_model *model,
+				    inf_cluster_counts *counts,
+				    score_error *err)
+{
+	return inf_load_cluster_buffer_with_warnings(name, text, length, model,
+						     counts, NULL, err);
+}
+
 int inf_load_cluster_buffer(const char *name, const char *text, size_t length,
 			    score_model *model, score_error *err)
 {
@@ -1088,19 +1132,28 @@ static int read_whole_file(const char *path, GString *contents,
 	return rc;
 }
 
-int inf_load_cluster_file_counted(const char *path, score_model *model,
-				  inf_cluster_counts *counts, score_error *err)
+int inf_load_cluster_file_with_warnings(const char *path, score_model *model,
+					inf_cluster_counts *counts,
+					GPtrArray *warnings, score_error *err)
 {
 	GString *contents = g_string_new(NULL);
 	int rc;
 
 	rc = read_whole_file(path, contents, err);
 	if (rc == 0)
-		rc = inf_load_cluster_buffer_counted(path, contents->str,
-						     contents->len, model,
-						     counts, err);
+		rc = inf_load_cluster_buffer_with_warnings(path, contents->str,
+							   contents->len, model,
+							   counts, warnings,
+							   err);
 	g_string_free(contents, TRUE);
 	return rc;
+}
+
+int inf_load_cluster_file_counted(const char *path, score_model *model,
+				  inf_cluster_counts *counts, score_error *err)
+{
+	return inf_load_cluster_file_with_warnings(path, model, counts, NULL,
+						   err);
 }
 
 int inf_load_cluster_file(const char *path, score_model *model,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+#include <glib.h>
 
 #include "scoring/error.h"
 #include "scoring/model.h"
@@ -51,6 +52,20 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 				    size_t length, score_model *model,
 				    inf_cluster_counts *counts,
 				    score_error *err);
+
+/* Work like the _counted functions, and also append messages (char *,
+ * which the array frees with g_free()) to `warnings`, which may be NULL.
+ * A message is added for each value a pod decoder ignored instead of
+ * failing, as inf_decode_pod_with_warnings() does, and for each Node
+ * without a Ready condition, which counts as not Ready. On failure `warnings` may already hold
+ * messages for pods read before the error. */
+int inf_load_cluster_file_with_warnings(const char *path, score_model *model,
+					inf_cluster_counts *counts,
+					GPtrArray *warnings, score_error *err);
+int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
+					  size_t length, score_model *model,
+					  inf_cluster_counts *counts,
+					  GPtrArray *warnings, score_error *err);
 
 /* Loads the built-in demo cluster: a few nodes of different sizes and
  * states (one tainted, one nearly full) with pods, so that `stowage serve`

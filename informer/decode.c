@@ -1050,6 +1050,31 @@ static void add_warning(GPtrArray *warnings, const score_pod *pod,
 	g_free(problem);
 }
 
+/* Returns a valid quantity (owned) close to the invalid bandwidth `text`:
+ * "300M" for "300Mbps" or "300Mbit/s", else "10M". */
+static char *suggest_bandwidth(const char *text)
+{
+	static const char *const units[] = {"bps", "bit/s", "bits/s", "b/s",
+					    "bit", "b"};
+	score_error parse_error = {0};
+	int64_t value;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(units); i++) {
+		char *stem;
+
+		if (!g_str_has_suffix(text, units[i]) ||
+		    strlen(text) == strlen(units[i]))
+			continue;
+		stem = g_strndup(text, strlen(text) - strlen(units[i]));
+		if (score_quantity_parse_value(stem, &value, &parse_error) == 0 &&
+		    value >= SCORE_MIN_POD_BANDWIDTH &&
+		    value <= SCORE_MAX_POD_BANDWIDTH)
+			return stem;
+		g_free(stem);
+	}
+	return g_strdup("10M");
+}
+
 /* Reads one bandwidth annotation into `*bits`, leaving it 0 when the
  * annotation is absent or invalid. The kubelet rejects values outside
  * 1k..1P (k8s.io/kubernetes pkg/util/bandwidth), so they are ignored here
@@ -1074,10 +1099,14 @@ static void decode_bandwidth(const cJSON *annotations, const char *annotation,
 	}
 
 	text = item->valuestring;
-	if (score_quantity_parse_value(text, &value, &parse_error) < 0)
+	if (score_quantity_parse_value(text, &value, &parse_error) < 0) {
+		char *suggestion = suggest_bandwidth(text);
+
 		add_warning(warnings, pod, annotation,
-			    "invalid value \"%s\": expected a quantity of bits per second such as 10M",
-			    text);
+			    "invalid value \"%s\": expected a quantity of bits per second; use a quantity such as %s",
+			    text, suggestion);
+		g_free(suggestion);
+	}
 	else if (value < SCORE_MIN_POD_BANDWIDTH || value > SCORE_MAX_POD_BANDWIDTH)
 		add_warning(warnings, pod, annotation,
 			    "invalid value \"%s\": the kubelet accepts 1k to 1P bits per second",
@@ -1174,7 +1203,8 @@ out:
  * status") and the node.kubernetes.io/unreachable taint, so kube-scheduler
  * stops placing pods there that do not tolerate it. kube-scheduler itself
  * does not read conditions. */
-static int decode_ready(const cJSON *status, bool *ready, score_error *err)
+static int decode_ready(const cJSON *status, bool *ready, bool *unreported,
+			score_error *err)
 {
 	const cJSON *conditions;
 	const cJSON *item;
@@ -1183,6 +1213,7 @@ static int decode_ready(const cJSON *status, bool *ready, score_error *err)
 	int rc;
 
 	*ready = false;
+	*unreported = true;
 	rc = member_array(status, "status", "conditions", &conditions, err);
 	if (rc < 0)
 		return rc;
@@ -1201,6 +1232,7 @@ static int decode_ready(const cJSON *status, bool *ready, score_error *err)
 			return rc;
 		if (type != NULL && strcmp(type, "Ready") == 0) {
 			*ready = value != NULL && strcmp(value, "True") == 0;
+			*unreported = false;
 			return 0;
 		}
 	}
@@ -1236,7 +1268,7 @@ static int decode_node_status(const cJSON *object,
 	if (rc < 0)
 		return rc;
 
-	return decode_ready(status, &node->ready, err);
+	return decode_ready(status, &node->ready, &node->ready_unreported, err);
 }
 
 int inf_decode_node(const cJSON *object, score_resource_table *resources,

@@ -33,6 +33,9 @@
 /* Bytes of a rejected watch line or list page quoted in logs. */
 #define EXCERPT_BYTES 64
 
+/* How often the same ignored value of the same object is logged again. */
+#define OBJECT_WARNING_INTERVAL_MS (10 * 60 * 1000)
+
 /* ---- Resource operations ------------------------------------------------- */
 
 typedef struct resource_ops {
@@ -559,12 +562,21 @@ static change *decode_change(inf_reflector *r, const cJSON *object,
 
 		rc = r->ops->decode_with_warnings(object, resources, &c->object,
 						  &c->key, warnings, &err);
-		for (guint i = 0; i < warnings->len; i++)
-			SCHED_LOG(r->config.log, SCHED_LOG_WARN, COMPONENT,
-				  "object value ignored",
-				  SCHED_STR("resource", r->ops->name),
-				  SCHED_STR("warning",
-					    g_ptr_array_index(warnings, i)));
+		/* Every status change of a pod brings the same warning
+		 * again, so each message (it names the pod and the value) is
+		 * logged at most once per OBJECT_WARNING_INTERVAL_MS. */
+		for (guint i = 0; i < warnings->len; i++) {
+			const char *warning = g_ptr_array_index(warnings, i);
+			char *limit_key = g_strdup_printf("informer %s %s",
+							  r->ops->name, warning);
+
+			SCHED_LOG_LIMITED(r->config.log, SCHED_LOG_WARN,
+					  COMPONENT, "object value ignored",
+					  limit_key, OBJECT_WARNING_INTERVAL_MS,
+					  SCHED_STR("resource", r->ops->name),
+					  SCHED_STR("warning", warning));
+			g_free(limit_key);
+		}
 		g_ptr_array_unref(warnings);
 	} else {
 		rc = r->ops->decode(object, resources, &c->object, &c->key, &err);

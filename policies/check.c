@@ -1,6 +1,7 @@
 /* `stowage check`; see check.h. */
 #include "policies/check.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "policies/policy.h"
@@ -37,6 +38,12 @@ static int check_one(const char *path, FILE *out, FILE *errors)
 	pol_diagnostics_init(&diagnostics);
 	rc = pol_policy_load(path, resources, &policy, &diagnostics, &err);
 	print_all(errors, diagnostics.warnings);
+	if (rc < 0 && rc != -EINVAL && rc != -ENOMEM) {
+		/* The file could not be read, so there is no position to show,
+		 * and the message gets the command's prefix like a usage error. */
+		fprintf(errors, "stowage check: %s\n", err.message);
+		goto out;
+	}
 	if (rc < 0) {
 		print_all(errors, diagnostics.errors);
 		/* Every failure adds to the list; this covers one that did not. */

@@ -19,9 +19,10 @@ struct pol_loader {
 	score_resource_table *resources; /* borrowed */
 
 	GMutex reload_lock; /* serializes reloads */
-	GMutex current_lock; /* guards `current` and `generation` */
+	GMutex current_lock; /* guards `current`, `generation` and `reloads` */
 	pol_policy *current; /* one reference, NULL before the first load */
 	uint64_t generation;
+	uint64_t reloads[POL_RELOAD_RESULT_COUNT];
 
 	int watch_fd; /* -1 until pol_loader_watch() */
 };
@@ -81,6 +82,39 @@ uint64_t pol_loader_generation(pol_loader *loader)
 	return generation;
 }
 
+uint64_t pol_loader_reloads(pol_loader *loader, pol_reload_result result)
+{
+	uint64_t count = 0;
+
+	if (result < 0 || result >= POL_RELOAD_RESULT_COUNT)
+		return 0;
+	g_mutex_lock(&loader->current_lock);
+	count = loader->reloads[result];
+	g_mutex_unlock(&loader->current_lock);
+	return count;
+}
+
+const char *pol_reload_result_name(pol_reload_result result)
+{
+	switch (result) {
+	case POL_RELOAD_SUCCESS:
+		return "success";
+	case POL_RELOAD_UNCHANGED:
+		return "unchanged";
+	case POL_RELOAD_FAILURE:
+		return "failure";
+	default:
+		return "unknown";
+	}
+}
+
+static void count_reload(pol_loader *loader, pol_reload_result result)
+{
+	g_mutex_lock(&loader->current_lock);
+	loader->reloads[result]++;
+	g_mutex_unlock(&loader->current_lock);
+}
+
 /* Makes `policy` current unless the current one has the same text. Takes
  * ownership of `policy`. Returns true when it swapped. */
 static bool swap_in(pol_loader *loader, pol_policy *policy)
@@ -118,6 +152,9 @@ int pol_loader_reload(pol_loader *loader, bool *changed,
 			     diagnostics, err);
 	if (rc == 0)
 		swapped = swap_in(loader, policy);
+	count_reload(loader, rc < 0      ? POL_RELOAD_FAILURE
+			     : swapped ? POL_RELOAD_SUCCESS
+				       : POL_RELOAD_UNCHANGED);
 	g_mutex_unlock(&loader->reload_lock);
 
 	if (changed != NULL)

@@ -55,6 +55,21 @@ pol_policy *pol_loader_current(pol_loader *loader);
 /* Counts the swaps so far: 0 before the first successful load. */
 uint64_t pol_loader_generation(pol_loader *loader);
 
+/* The outcome of one pol_loader_reload(). */
+typedef enum pol_reload_result {
+	POL_RELOAD_SUCCESS = 0, /* a new policy became current */
+	POL_RELOAD_UNCHANGED,   /* valid, and equal to the current policy */
+	POL_RELOAD_FAILURE,     /* invalid or unreadable; the current stays */
+	POL_RELOAD_RESULT_COUNT,
+} pol_reload_result;
+
+/* Returns "success", "unchanged" or "failure". */
+const char *pol_reload_result_name(pol_reload_result result);
+
+/* Counts the pol_loader_reload() calls (pol_loader_dispatch()'s included)
+ * that ended with `result`. The first load counts as a success. */
+uint64_t pol_loader_reloads(pol_loader *loader, pol_reload_result result);
+
 /* Starts watching the policy file's directory. Returns a non-blocking
  * descriptor to poll for input, owned by the loader, or a negative errno
  * with `err` naming the directory. Calling it again returns the same

@@ -131,6 +131,29 @@ static void read_weights(pol_reader *reader, const pol_yaml_node *spec,
 			    "the contention and isolation weights are both 0, so prioritize gives every node 0 for pods without bandwidth annotations, outside spec.spread and without locality peers, and only the filters apply; set a weight above 0 unless that is intended");
 }
 
+/* Warns when the file sets spec.weights.`name` above 0 but has no
+ * spec.`name` section: the pipeline adds the bandwidth and spread criteria
+ * only with their section, so the weight would change nothing. */
+static void warn_unused_weight(pol_reader *reader, const pol_yaml_node *spec,
+			       const char *name, int64_t weight,
+			       bool section_present)
+{
+	const pol_yaml_node *node = pol_field(pol_field(spec, "weights"), name);
+	char path[POL_PATH_MAX];
+
+	if (node == NULL || weight == 0 || section_present)
+		return;
+	/* An invalid value has its own error and leaves the default in
+	 * `weight`, so warn only when the file contains this very value. */
+	if (node->kind != POL_YAML_SCALAR || node->type != POL_SCALAR_INT ||
+	    node->int_overflow || node->int_value != weight)
+		return;
+	pol_path_key(path, "spec.weights", name);
+	pol_warning(reader, node, path,
+		    "weight %" G_GINT64_FORMAT " has no effect because the policy has no spec.%s; add spec.%s (%s: {} keeps its defaults) or remove the weight",
+		    weight, name, name, name);
+}
+
 /* ---- spec.contention ------------------------------------------------------- */
 
 static const char *const strategy_names[] = {
@@ -411,6 +434,10 @@ static void read_spec(pol_reader *reader, const pol_yaml_node *root,
 			   &policy->bandwidth_present);
 	pol_read_spread(reader, spec, &policy->topology, &policy->spread,
 			&policy->spread_present);
+	warn_unused_weight(reader, spec, "bandwidth", policy->weights.bandwidth,
+			   policy->bandwidth_present);
+	warn_unused_weight(reader, spec, "spread", policy->weights.spread,
+			   policy->spread_present);
 out:
 	policy->n_exposures = exposures->len;
 	policy->exposures = (pol_exposure *)(void *)g_array_free(exposures, FALSE);
@@ -913,8 +940,9 @@ void pol_policy_summary(const pol_policy *policy, GString *out)
 				       "bandwidth capacity from label %s; ",
 				       policy->bandwidth.capacity_label);
 	g_string_append_printf(out,
-			       "weights contention %" G_GINT64_FORMAT ", isolation %" G_GINT64_FORMAT ", locality %" G_GINT64_FORMAT ", spread %" G_GINT64_FORMAT,
+			       "weights contention %" G_GINT64_FORMAT ", isolation %" G_GINT64_FORMAT ", locality %" G_GINT64_FORMAT ", spread %" G_GINT64_FORMAT ", bandwidth %" G_GINT64_FORMAT,
 			       policy->weights.contention,
 			       policy->weights.isolation,
-			       policy->weights.locality, policy->weights.spread);
+			       policy->weights.locality, policy->weights.spread,
+			       policy->weights.bandwidth);
 }

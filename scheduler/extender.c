@@ -35,6 +35,9 @@
 /* Rejected nodes listed by name on a decision line; the rest are counted. */
 #define DECISION_REJECTED_MAX 20
 
+/* How often the same ignored value of the same pod is logged again. */
+#define POD_WARNING_INTERVAL_MS (10 * 60 * 1000)
+
 const char *sched_verb_name(sched_verb verb)
 {
 	switch (verb) {
@@ -268,6 +271,26 @@ static const char *string_member(const cJSON *object, const char *name)
 	return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
+/* Logs each value the pod decoder ignored, at most once per pod and
+ * message every POD_WARNING_INTERVAL_MS, because kube-scheduler retries an
+ * unschedulable pod every few seconds. */
+static void log_pod_warnings(const call *c, const GPtrArray *warnings)
+{
+	for (guint i = 0; i < warnings->len; i++) {
+		const char *warning = g_ptr_array_index(warnings, i);
+		char *key = g_strdup_printf("extender pod %s %s",
+					    c->pod_uid != NULL ? c->pod_uid : c->pod_label,
+					    warning);
+
+		SCHED_LOG_LIMITED(c->extender->log, SCHED_LOG_WARN, "extender",
+				  "pod value ignored", key,
+				  POD_WARNING_INTERVAL_MS,
+				  SCHED_STR("pod", c->pod_label),
+				  SCHED_STR("warning", warning));
+		g_free(key);
+	}
+}
+
 /* Decodes the request's Pod into `*out`. Sets c->pod_label and
  * c->pod_uid (borrowed from the request) for the log. */
 static int decode_request_pod(call *c, score_pod **out)
@@ -276,7 +299,9 @@ static int decode_request_pod(call *c, score_pod **out)
 	const cJSON *metadata;
 	const char *name;
 	const char *namespace;
+	GPtrArray *warnings;
 	score_error err = {0};
+	int rc;
 
 	if (pod == NULL)
 		return call_fail(c, PROBLEM_SHAPE,
@@ -295,7 +320,13 @@ static int decode_request_pod(call *c, score_pod **out)
 				       namespace != NULL ? namespace : "",
 				       name != NULL ? name : "");
 
-	if (inf_decode_pod(pod, c->extender->cluster->resources, out, &err) < 0)
+	warnings = g_ptr_array_new_with_free_func(g_free);
+	rc = inf_decode_pod_with_warnings(pod, c->extender->cluster->resources,
+					  out, warnings, &err);
+	if (rc == 0)
+		log_pod_warnings(c, warnings);
+	g_ptr_array_unref(warnings);
+	if (rc < 0)
 		return call_fail(c, PROBLEM_CONTENT,
 				 "cannot evaluate pod %s: invalid Pod: %s",
 				 c->pod_label, err.message);

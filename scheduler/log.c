@@ -15,7 +15,17 @@ struct sched_log {
 	sched_log_format format;
 	sched_log_level min_level;
 	GMutex lock; /* serializes writes to `out` */
+	/* sched_log_write_limited(): key (owned) -> limited_key (owned),
+	 * guarded by `limited_lock`. */
+	GHashTable *limited;
+	GMutex limited_lock;
 };
+
+/* When a rate-limited key last wrote a line, and the lines dropped since. */
+typedef struct limited_key {
+	gint64 written_us; /* monotonic */
+	int64_t suppressed;
+} limited_key;
 
 static const char *const level_names[] = {
 	[SCHED_LOG_DEBUG] = "debug",
@@ -305,6 +315,9 @@ sched_log *sched_log_new(FILE *out, sched_log_format format,
 	log->format = format;
 	log->min_level = min_level;
 	g_mutex_init(&log->lock);
+	log->limited = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     g_free);
+	g_mutex_init(&log->limited_lock);
 	return log;
 }
 
@@ -313,6 +326,8 @@ void sched_log_free(sched_log *log)
 	if (log == NULL)
 		return;
 	g_mutex_clear(&log->lock);
+	g_hash_table_unref(log->limited);
+	g_mutex_clear(&log->limited_lock);
 	g_free(log);
 }
 
@@ -387,4 +402,89 @@ void sched_log_write(sched_log *log, sched_log_level level,
 	g_mutex_unlock(&log->lock);
 
 	g_string_free(line, TRUE);
+}
+
+static gboolean limited_key_expired(gpointer key, gpointer value,
+				    gpointer data)
+{
+	const limited_key *entry = value;
+	const gint64 *cutoff_us = data;
+
+	(void)key;
+	return entry->written_us < *cutoff_us;
+}
+
+/* Decides whether a line for `key` is written now. Returns false, and
+ * counts the line, when one was written less than `interval_us` ago.
+ * Otherwise returns true and sets `*suppressed` to the lines dropped since
+ * the previous one. */
+static bool limited_key_allow(sched_log *log, const char *key,
+			      gint64 interval_us, int64_t *suppressed)
+{
+	gint64 now_us = g_get_monotonic_time();
+	limited_key *entry;
+	bool allow = true;
+
+	*suppressed = 0;
+	g_mutex_lock(&log->limited_lock);
+	entry = g_hash_table_lookup(log->limited, key);
+	if (entry != NULL && now_us - entry->written_us < interval_us) {
+		entry->suppressed++;
+		allow = false;
+		goto out;
+	}
+	if (entry != NULL) {
+		*suppressed = entry->suppressed;
+		entry->written_us = now_us;
+		entry->suppressed = 0;
+		goto out;
+	}
+
+	if (g_hash_table_size(log->limited) >= SCHED_LOG_LIMITED_KEYS) {
+		gint64 cutoff_us = now_us - interval_us;
+
+		g_hash_table_foreach_remove(log->limited, limited_key_expired,
+					    &cutoff_us);
+	}
+	/* NOTE: with more than SCHED_LOG_LIMITED_KEYS keys inside one
+	 * interval, the new keys are written every time, so memory stays
+	 * bounded at the cost of repeated lines. */
+	if (g_hash_table_size(log->limited) < SCHED_LOG_LIMITED_KEYS) {
+		entry = g_new0(limited_key, 1);
+		entry->written_us = now_us;
+		g_hash_table_insert(log->limited, g_strdup(key), entry);
+	}
+
+out:
+	g_mutex_unlock(&log->limited_lock);
+	return allow;
+}
+
+void sched_log_write_limited(sched_log *log, sched_log_level level,
+			     const char *component, const char *message,
+			     const char *key, int64_t interval_ms,
+			     const sched_log_field *fields, size_t n_fields)
+{
+	sched_log_field *all;
+	int64_t suppressed;
+
+	if (!sched_log_enabled(log, level))
+		return;
+	if (fields == NULL)
+		n_fields = 0;
+	if (!limited_key_allow(log, key != NULL ? key : "",
+			       interval_ms * 1000, &suppressed))
+		return;
+	if (suppressed == 0) {
+		sched_log_write(log, level, component, message, fields,
+				n_fields);
+		return;
+	}
+
+	all = g_new(sched_log_field, n_fields + 1);
+	if (n_fields > 0)
+		memcpy(all, fields, n_fields * sizeof(*fields));
+	all[n_fields] = SCHED_INT("suppressed", suppressed);
+	sched_log_write(log, level, component, message, all, n_fields + 1);
+	g_free(all);
 }

@@ -96,4 +96,34 @@ void sched_log_write(sched_log *log, sched_log_level level,
 		}                                                             \
 	} while (0)
 
+/* How many keys sched_log_write_limited() remembers. */
+#define SCHED_LOG_LIMITED_KEYS 4096
+
+/* Writes one line like sched_log_write(), unless a line with the same
+ * `key` was written by this function less than `interval_ms` ago: then
+ * the line is only counted. A written line gets an extra field
+ * "suppressed" with the number of lines dropped for `key` since the
+ * previous one, when that number is above 0. Keys older than `interval_ms`
+ * are forgotten once SCHED_LOG_LIMITED_KEYS keys are stored. */
+void sched_log_write_limited(sched_log *log, sched_log_level level,
+			     const char *component, const char *message,
+			     const char *key, int64_t interval_ms,
+			     const sched_log_field *fields, size_t n_fields);
+
+/* SCHED_LOG() for sched_log_write_limited(). */
+#define SCHED_LOG_LIMITED(log, level, component, message, rate_key,       \
+			  interval_ms, ...)                                   \
+	do {                                                                  \
+		if (sched_log_enabled((log), (level))) {                      \
+			const sched_log_field sched_log_fields_[] = {         \
+				{.key = NULL}, __VA_ARGS__};                  \
+			sched_log_write_limited(                              \
+				(log), (level), (component), (message),       \
+				(rate_key), (interval_ms),                    \
+				sched_log_fields_ + 1,                        \
+				sizeof(sched_log_fields_) /                   \
+						sizeof(sched_log_fields_[0]) - 1); \
+		}                                                             \
+	} while (0)
+
 #endif

@@ -456,6 +456,7 @@ out:
 static int load_cluster(sched_cluster *cluster, const char *path,
 			sched_log *log)
 {
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
 	score_error err = {0};
 	size_t nodes;
 	size_t pods;
@@ -463,12 +464,19 @@ static int load_cluster(sched_cluster *cluster, const char *path,
 
 	g_rw_lock_writer_lock(&cluster->lock);
 	if (path != NULL)
-		ret = inf_load_cluster_file(path, cluster->model, &err);
+		ret = inf_load_cluster_file_with_warnings(path, cluster->model,
+							  NULL, warnings, &err);
 	else
 		ret = inf_load_demo_cluster(cluster->model, &err);
 	nodes = score_model_node_count(cluster->model);
 	pods = score_model_pod_count(cluster->model);
 	g_rw_lock_writer_unlock(&cluster->lock);
+
+	for (guint i = 0; i < warnings->len; i++)
+		SCHED_LOG(log, SCHED_LOG_WARN, "model", "cluster file warning",
+			  SCHED_STR("source", path),
+			  SCHED_STR("warning", g_ptr_array_index(warnings, i)));
+	g_ptr_array_unref(warnings);
 
 	if (ret < 0) {
 		SCHED_LOG(log, SCHED_LOG_ERROR, "model",
@@ -547,15 +555,38 @@ static int start_informer(sched_cluster *cluster, const inf_rest_config *rest,
 	return 0;
 }
 
-/* Logs each message of a policy parse, errors first. */
-static void log_diagnostics(sched_log *log, const pol_diagnostics *diagnostics)
+/* Logs each warning of a policy parse. The errors go on the one line
+ * that reports the failed load. */
+static void log_policy_warnings(sched_log *log, const pol_diagnostics *diagnostics)
 {
-	for (guint i = 0; diagnostics->errors != NULL && i < diagnostics->errors->len; i++)
-		SCHED_LOG(log, SCHED_LOG_ERROR, "policy", "invalid policy",
-			  SCHED_STR("error", g_ptr_array_index(diagnostics->errors, i)));
 	for (guint i = 0; diagnostics->warnings != NULL && i < diagnostics->warnings->len; i++)
 		SCHED_LOG(log, SCHED_LOG_WARN, "policy", "policy warning",
 			  SCHED_STR("warning", g_ptr_array_index(diagnostics->warnings, i)));
+}
+
+/* Logs a failed policy load as one line: `error` is the first error and
+ * how many more there are, and `errors` lists them all. */
+static void log_policy_failure(sched_log *log, const char *message,
+			       const char *path, const char *trigger,
+			       const pol_diagnostics *diagnostics,
+			       const score_error *err)
+{
+	cJSON *errors = cJSON_CreateArray();
+
+	for (guint i = 0; errors != NULL && diagnostics->errors != NULL &&
+			  i < diagnostics->errors->len; i++)
+		cJSON_AddItemToArray(errors, cJSON_CreateString(
+					     g_ptr_array_index(diagnostics->errors, i)));
+	if (trigger != NULL)
+		SCHED_LOG(log, SCHED_LOG_ERROR, "policy", message,
+			  SCHED_STR("path", path), SCHED_STR("trigger", trigger),
+			  SCHED_STR("error", err->message),
+			  SCHED_JSON("errors", errors));
+	else
+		SCHED_LOG(log, SCHED_LOG_ERROR, "policy", message,
+			  SCHED_STR("path", path), SCHED_STR("error", err->message),
+			  SCHED_JSON("errors", errors));
+	cJSON_Delete(errors);
 }
 
 /* Reloads the policy (on SIGHUP, or when the watch fires with
@@ -563,8 +594,11 @@ static void log_diagnostics(sched_log *log, const pol_diagnostics *diagnostics)
  * policy. */
 static void reload_policy(pol_loader *loader, bool from_watch, sched_log *log)
 {
+	const char *trigger = from_watch ? "file change" : "SIGHUP";
+	uint64_t unchanged = pol_loader_reloads(loader, POL_RELOAD_UNCHANGED);
 	pol_diagnostics diagnostics;
 	score_error err = {0};
+	pol_policy *policy;
 	bool changed = false;
 	int rc;
 
@@ -575,23 +609,28 @@ static void reload_policy(pol_loader *loader, bool from_watch, sched_log *log)
 	} else {
 		rc = pol_loader_reload(loader, &changed, &diagnostics, &err);
 	}
-	log_diagnostics(log, &diagnostics);
+	log_policy_warnings(log, &diagnostics);
 	if (rc < 0) {
-		SCHED_LOG(log, SCHED_LOG_ERROR, "policy",
-			  "reload failed; keeping the running policy",
-			  SCHED_STR("path", pol_loader_path(loader)),
-			  SCHED_STR("trigger", from_watch ? "file change" : "SIGHUP"),
-			  SCHED_STR("error", err.message));
-	} else if (changed) {
-		pol_policy *policy = pol_loader_current(loader);
-
-		SCHED_LOG(log, SCHED_LOG_INFO, "policy", "policy reloaded",
-			  SCHED_STR("path", pol_loader_path(loader)),
-			  SCHED_STR("name", pol_policy_name(policy)),
-			  SCHED_STR("digest", pol_policy_digest(policy)),
-			  SCHED_STR("trigger", from_watch ? "file change" : "SIGHUP"));
-		pol_policy_unref(policy);
+		log_policy_failure(log, "reload failed; keeping the running policy",
+				   pol_loader_path(loader), trigger,
+				   &diagnostics, &err);
+		goto out;
 	}
+
+	/* A watch event that does not concern the policy file reloads
+	 * nothing, and logs nothing. */
+	if (!changed && pol_loader_reloads(loader, POL_RELOAD_UNCHANGED) == unchanged)
+		goto out;
+	policy = pol_loader_current(loader);
+	SCHED_LOG(log, SCHED_LOG_INFO, "policy",
+		  changed ? "policy reloaded" : "policy unchanged",
+		  SCHED_STR("path", pol_loader_path(loader)),
+		  SCHED_STR("name", pol_policy_name(policy)),
+		  SCHED_STR("digest", pol_policy_digest(policy)),
+		  SCHED_STR("trigger", trigger));
+	pol_policy_unref(policy);
+
+out:
 	pol_diagnostics_release(&diagnostics);
 }
 
@@ -608,11 +647,12 @@ static int load_policy(sched_cluster *cluster, const char *path, sched_log *log,
 
 	pol_diagnostics_init(&diagnostics);
 	rc = pol_loader_reload(loader, NULL, &diagnostics, &err);
-	log_diagnostics(log, &diagnostics);
+	log_policy_warnings(log, &diagnostics);
+	if (rc < 0)
+		log_policy_failure(log, "failed to load the policy", path, NULL,
+				   &diagnostics, &err);
 	pol_diagnostics_release(&diagnostics);
 	if (rc < 0) {
-		SCHED_LOG(log, SCHED_LOG_ERROR, "policy", "failed to load the policy",
-			  SCHED_STR("path", path), SCHED_STR("error", err.message));
 		pol_loader_free(loader);
 		return rc;
 	}
@@ -695,8 +735,29 @@ static void handle_sighup(sched_cluster *cluster, sched_server *server, sched_lo
 			  SCHED_STR("signal", "SIGHUP"));
 }
 
+/* Returns the name of a signal serve reads from its signalfd. */
+static const char *signal_name(int signal_number)
+{
+	switch (signal_number) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	case SIGUSR1:
+		return "SIGUSR1";
+	case SIGUSR2:
+		return "SIGUSR2";
+	default:
+		return "unknown";
+	}
+}
+
 /* Runs until SIGINT or SIGTERM and returns it. SIGHUP reloads the policy
- * and the TLS files; a change to the policy file reloads the policy. Once
+ * and the TLS files; SIGUSR1 and SIGUSR2, which would end the process by
+ * default, are logged and ignored. A change to the policy file reloads
+ * the policy. Once
  * a second it drops stale assumptions and checks the informer's sync. The
  * signals are blocked in every thread and read from a signalfd, so no
  * handler runs. */
@@ -723,9 +784,14 @@ static int serve_until_stopped(int signal_fd, sched_cluster *cluster,
 			struct signalfd_siginfo info;
 
 			if (read(signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
-				if (info.ssi_signo != SIGHUP)
+				if (info.ssi_signo == SIGINT || info.ssi_signo == SIGTERM)
 					return (int)info.ssi_signo;
-				handle_sighup(cluster, server, log);
+				if (info.ssi_signo == SIGHUP)
+					handle_sighup(cluster, server, log);
+				else
+					SCHED_LOG(log, SCHED_LOG_INFO, "main", "ignoring signal",
+						  SCHED_STR("signal", signal_name((int)info.ssi_signo)),
+						  SCHED_INT("sender_pid", (int64_t)info.ssi_pid));
 			}
 		}
 		if (ready > 0 && watch_fd >= 0 && (fds[1].revents & POLLIN))
@@ -837,10 +903,17 @@ static int cmd_serve(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+	/* A write to a closed connection or a closed log pipe then fails with
+	 * EPIPE instead of ending the process. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGHUP);
+	sigaddset(&signals, SIGUSR1);
+	sigaddset(&signals, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
 	if (signal_fd < 0) {
@@ -864,6 +937,8 @@ static int cmd_serve(int argc, char **argv)
 			goto out;
 		}
 		cluster.policy = policy;
+		sched_metrics_add_collector(metrics, sched_metrics_render_policy,
+					    policy);
 	}
 	if (load_rest_config(&config, &rest, &err) < 0) {
 		SCHED_LOG(log, SCHED_LOG_ERROR, "main",
@@ -906,8 +981,7 @@ static int cmd_serve(int argc, char **argv)
 	SCHED_LOG(log, SCHED_LOG_INFO, "main",
 		  "stopping: no new connections, finishing requests in "
 		  "progress",
-		  SCHED_STR("signal", signal_number == SIGINT ? "SIGINT"
-							      : "SIGTERM"),
+		  SCHED_STR("signal", signal_name(signal_number)),
 		  SCHED_INT("shutdown_timeout_s", config.server.shutdown_timeout_s));
 	stop_watchdog_start(&watchdog, config.server.shutdown_timeout_s + STOP_MARGIN_S, log);
 	sched_server_stop(server);

@@ -326,3 +326,49 @@ char *sched_metrics_render(const sched_metrics *metrics,
 	render_collectors(metrics, out);
 	return g_string_free(out, FALSE);
 }
+
+/* Appends `value` as a label value: backslash, double quote and newline
+ * escaped, as the text exposition format requires. */
+static void append_label_value(GString *out, const char *value)
+{
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\\')
+			g_string_append(out, "\\\\");
+		else if (*p == '"')
+			g_string_append(out, "\\\"");
+		else if (*p == '\n')
+			g_string_append(out, "\\n");
+		else
+			g_string_append_c(out, *p);
+	}
+}
+
+void sched_metrics_render_policy(void *data, GString *out)
+{
+	pol_loader *loader = data;
+	pol_policy *policy = pol_loader_current(loader);
+
+	append_header(out, "stowage_policy_reloads_total", "counter",
+		      "Loads of the policy file by result: success (a new "
+		      "policy became current, the load at startup included), "
+		      "unchanged (same content as the running policy) or "
+		      "failure (invalid or unreadable; the running policy "
+		      "stays).");
+	for (int r = 0; r < POL_RELOAD_RESULT_COUNT; r++)
+		g_string_append_printf(out,
+				       "stowage_policy_reloads_total{result=\"%s\"} %" PRIu64 "\n",
+				       pol_reload_result_name((pol_reload_result)r),
+				       pol_loader_reloads(loader, (pol_reload_result)r));
+
+	if (policy == NULL)
+		return;
+	append_header(out, "stowage_policy_info", "gauge",
+		      "Always 1; the labels name the running policy and the "
+		      "SHA-256 digest of its file.");
+	g_string_append(out, "stowage_policy_info{name=\"");
+	append_label_value(out, pol_policy_name(policy));
+	g_string_append(out, "\",digest=\"");
+	append_label_value(out, pol_policy_digest(policy));
+	g_string_append(out, "\"} 1\n");
+	pol_policy_unref(policy);
+}

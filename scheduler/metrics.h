@@ -7,6 +7,8 @@
  *   stowage_extender_errors_total{verb,kind}            counter
  *   stowage_model_nodes, stowage_model_pods             gauges
  *   stowage_build_info{version}                         gauge, always 1
+ *   stowage_policy_reloads_total{result}                counter, with --policy
+ *   stowage_policy_info{name,digest}                    gauge, with --policy
  *   process_start_time_seconds                          gauge
  *
  * Collectors (sched_metrics_add_collector()) append the families of other
@@ -77,5 +79,11 @@ void sched_metrics_add_collector(sched_metrics *metrics,
  * scrape that is calling it to finish. Returns false when there was none. */
 bool sched_metrics_remove_collector(sched_metrics *metrics,
 				    sched_metrics_collector_fn fn, void *data);
+
+/* A sched_metrics_collector_fn for the policy file's loader (`data`, a
+ * pol_loader): stowage_policy_reloads_total{result} from
+ * pol_loader_reloads(), and stowage_policy_info{name,digest} 1 once a
+ * policy is loaded. */
+void sched_metrics_render_policy(void *data, GString *out);
 
 #endif

@@ -145,7 +145,9 @@ score_fit score_filter_unschedulable(const void *config,
 	}
 	if (contention->reject_not_ready && !node->ready &&
 	    !pod_tolerates_condition(pod, TAINT_NOT_READY)) {
-		g_string_append(reason, "node is not Ready");
+		g_string_append(reason, node->ready_unreported
+					? "node is not Ready: status.conditions has no Ready condition, so the kubelet has not reported yet"
+					: "node is not Ready");
 		return SCORE_REJECT_UNRESOLVABLE;
 	}
 	return SCORE_FIT;

@@ -263,6 +263,9 @@ typedef struct score_node {
 	uint32_t n_taints;
 	bool unschedulable;
 	bool ready;
+	/* status.conditions has no Ready entry, so `ready` is false because
+	 * the kubelet never reported rather than because it reported NotReady. */
+	bool ready_unreported;
 
 	/* Maintained by the model: totals of the pods counted here. */
 	score_resources requested;

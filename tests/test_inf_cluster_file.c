@@ -838,3 +838,78 @@ Test(cluster_file, namespaces_keep_labels)
 			 "bad.yaml: items[0] (Namespace): metadata.name: missing; every namespace needs a name");
 	cluster_release(&c);
 }
+
+Test(cluster_file, invalid_bandwidth_gives_warning)
+{
+	const char *text =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- apiVersion: v1\n"
+		"  kind: Pod\n"
+		"  metadata:\n"
+		"    name: web-0\n"
+		"    namespace: shop\n"
+		"    annotations: {kubernetes.io/ingress-bandwidth: 300Mbps,"
+		" kubernetes.io/egress-bandwidth: 20M}\n"
+		"  spec: {containers: [{name: c}]}\n";
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	const char *warning;
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_with_warnings("pods.yaml", text,
+						   strlen(text), c.model,
+						   &counts, warnings, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)counts.pods, 1, "pods");
+	assert_value((int64_t)warnings->len, 1, "warnings");
+	warning = g_ptr_array_index(warnings, 0);
+	cr_assert_str_eq(warning,
+			 "pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
+			 "invalid value \"300Mbps\": expected a quantity of bits per "
+			 "second; use a quantity such as 300M; the annotation is ignored");
+
+	rc = inf_load_cluster_buffer_counted("again.yaml", text, strlen(text),
+					     c.model, NULL, &err);
+	cr_assert_eq(rc, 0, "without a warnings array: failed with %d: %s", rc,
+		     err.message);
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+}
+
+Test(cluster_file, node_without_ready_condition_warns)
+{
+	const char *text =
+		"apiVersion: v1\nkind: NodeList\nitems:\n"
+		"- metadata: {name: bare}\n"
+		"  status: {allocatable: {cpu: '4', memory: 8Gi, pods: '110'}}\n"
+		"- metadata: {name: down}\n"
+		"  status:\n"
+		"    allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n"
+		"    conditions: [{type: Ready, status: 'False'}]\n"
+		"- metadata: {name: up}\n"
+		"  status:\n"
+		"    allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n"
+		"    conditions: [{type: MemoryPressure, status: 'False'}, {type: Ready, status: 'True'}]\n";
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_with_warnings("nodes.yaml", text,
+						   strlen(text), c.model, NULL,
+						   warnings, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)warnings->len, 1, "warnings (only the node without conditions)");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
+			 "node bare has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions");
+	cr_assert_not(score_model_node(c.model, "bare")->ready,
+		      "a node without a Ready condition stays not Ready");
+	cr_assert_not(score_model_node(c.model, "down")->ready, "Ready=False is not Ready");
+	cr_assert(score_model_node(c.model, "up")->ready, "Ready=True is Ready");
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+}

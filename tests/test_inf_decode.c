@@ -603,13 +603,14 @@ Test(decode, node_ready_condition)
 	static const struct {
 		const char *status;
 		bool ready;
+		bool unreported;
 	} cases[] = {
-		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"True\"}]}", true},
-		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"False\"}]}", false},
-		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"Unknown\"}]}", false},
-		{"{\"conditions\": [{\"type\": \"DiskPressure\", \"status\": \"True\"}]}", false},
-		{"{\"conditions\": []}", false},
-		{"{}", false},
+		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"True\"}]}", true, false},
+		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"False\"}]}", false, false},
+		{"{\"conditions\": [{\"type\": \"Ready\", \"status\": \"Unknown\"}]}", false, false},
+		{"{\"conditions\": [{\"type\": \"DiskPressure\", \"status\": \"True\"}]}", false, true},
+		{"{\"conditions\": []}", false, true},
+		{"{}", false, true},
 	};
 	score_resource_table *table = score_resource_table_new();
 
@@ -622,6 +623,10 @@ Test(decode, node_ready_condition)
 		cr_assert_eq(node->ready, cases[i].ready,
 			     "status %s: expected ready=%d, got %d",
 			     cases[i].status, cases[i].ready, node->ready);
+		cr_assert_eq(node->ready_unreported, cases[i].unreported,
+			     "status %s: expected ready_unreported=%d, got %d",
+			     cases[i].status, cases[i].unreported,
+			     node->ready_unreported);
 		score_node_free(node);
 		g_free(json);
 	}
@@ -1032,7 +1037,15 @@ Test(decode, bad_bandwidth_annotations_warn)
 		const char *warning;
 	} cases[] = {
 		{"{\"kubernetes.io/ingress-bandwidth\": \"fast\"}",
-		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: invalid value \"fast\": expected a quantity of bits per second such as 10M; the annotation is ignored"},
+		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: invalid value \"fast\": expected a quantity of bits per second; use a quantity such as 10M; the annotation is ignored"},
+		{"{\"kubernetes.io/ingress-bandwidth\": \"300Mbps\"}",
+		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: invalid value \"300Mbps\": expected a quantity of bits per second; use a quantity such as 300M; the annotation is ignored"},
+		{"{\"kubernetes.io/egress-bandwidth\": \"1Gbit/s\"}",
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"1Gbit/s\": expected a quantity of bits per second; use a quantity such as 1G; the annotation is ignored"},
+		{"{\"kubernetes.io/egress-bandwidth\": \"bps\"}",
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"bps\": expected a quantity of bits per second; use a quantity such as 10M; the annotation is ignored"},
+		{"{\"kubernetes.io/egress-bandwidth\": \"5Pbps\"}",
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"5Pbps\": expected a quantity of bits per second; use a quantity such as 10M; the annotation is ignored"},
 		{"{\"kubernetes.io/egress-bandwidth\": \"500\"}",
 		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"500\": the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
 		{"{\"kubernetes.io/egress-bandwidth\": \"2P\"}",

@@ -24,6 +24,7 @@
 #include "informer/client.h"
 #include "informer/informer.h"
 #include "informer/reflector.h"
+#include "tests/child.h"
 
 #define FIXTURE "informer/cluster.json"
 #define WAIT_MS 10000
@@ -1422,6 +1423,57 @@ Test(reflector, pod_with_bad_bandwidth_logged_and_kept)
 		  "the ignored annotation is logged with the pod and the value");
 }
 
+static bool fast_logged(const void *data)
+{
+	(void)data;
+	return log_has("object value ignored", "invalid value \\\"fast\\\"");
+}
+
+static bool pod_on_node_a(const void *uid)
+{
+	char *node = pod_node(uid);
+	bool on_a = node != NULL && strcmp(node, "node-a") == 0;
+
+	g_free(node);
+	return on_a;
+}
+
+Test(reflector, bad_bandwidth_logged_once_per_value)
+{
+	static const char pod_format[] =
+		"{\"type\":\"%s\",\"object\":{\"kind\":\"Pod\",\"apiVersion\":\"v1\","
+		"\"metadata\":{\"name\":\"shaped\",\"namespace\":\"shop\",\"uid\":\"uid-shaped\","
+		"\"annotations\":{\"kubernetes.io/ingress-bandwidth\":\"%s\"}},"
+		"\"spec\":{%s\"containers\":[{\"name\":\"c\"}]}}}";
+	char *added = g_strdup_printf(pod_format, "ADDED", "300Mbps", "");
+	char *bound = g_strdup_printf(pod_format, "MODIFIED", "300Mbps",
+				      "\"nodeName\":\"node-a\",");
+	char *changed = g_strdup_printf(pod_format, "MODIFIED", "fast",
+					"\"nodeName\":\"node-a\",");
+
+	test_control(&fx.server, "/control/objects", added);
+	start(INF_RESOURCE_PODS);
+	cr_assert(test_wait_until(pod_present, "uid-shaped", WAIT_MS), "the pod decodes");
+
+	/* A status or binding change repeats the same value: no new line. */
+	test_control(&fx.server, "/control/objects", bound);
+	cr_assert(test_wait_until(pod_on_node_a, "uid-shaped", WAIT_MS),
+		  "the MODIFIED event was applied");
+	cr_assert_eq(log_count("object value ignored", "300Mbps"), 1,
+		     "expected 1 line for 300Mbps over 2 events, got %u",
+		     log_count("object value ignored", "300Mbps"));
+
+	/* A new value is logged at once. */
+	test_control(&fx.server, "/control/objects", changed);
+	cr_assert(test_wait_until(fast_logged, NULL, WAIT_MS), "the new value is logged");
+	cr_assert_eq(log_count("object value ignored", "300Mbps"), 1,
+		     "still 1 line for 300Mbps, got %u",
+		     log_count("object value ignored", "300Mbps"));
+	g_free(added);
+	g_free(bound);
+	g_free(changed);
+}
+
 /* ---- Through the informer handle ----------------------------------------- */
 
 static void setup_secured(void)
@@ -1820,23 +1872,6 @@ static char *stowage_path(void)
 	return path;
 }
 
-/* Runs in the child: standard error to the log, standard output to
- * /dev/null, so the child holds none of the test's pipes. */
-static void redirect_output(gpointer log_path)
-{
-	int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int null_fd = open("/dev/null", O_WRONLY);
-
-	if (fd >= 0) {
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	if (null_fd >= 0) {
-		dup2(null_fd, STDOUT_FILENO);
-		close(null_fd);
-	}
-}
-
 static char *serve_log(void)
 {
 	char *text = NULL;
@@ -1895,7 +1930,7 @@ static void serve_start(void)
 	cr_assert(g_file_set_contents(kubeconfig, text, -1, NULL), "cannot write %s",
 		  kubeconfig);
 	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				redirect_output, serve.log_path, &serve.pid, &error),
+				test_child_log_stderr, serve.log_path, &serve.pid, &error),
 		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
 	cr_assert(test_wait_until(serve_listening, NULL, WAIT_MS),
 		  "stowage serve did not log its address within %d ms", WAIT_MS);

@@ -74,7 +74,7 @@ static int run_check(const char *const *paths, size_t n, char **out,
 	return status;
 }
 
-TestSuite(check, .init = setup, .fini = teardown);
+TestSuite(check, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(check, valid_and_invalid_files)
 {
@@ -101,7 +101,7 @@ Test(check, valid_and_invalid_files)
 	cr_assert_eq(status, 1, "one invalid file gives status 1, got %d", status);
 
 	expected_out = g_strdup_printf(
-		"%s: policy \"good\" is valid: no tenant rules; 0 security groups, 0 separation rules (0 hard); weights contention 1, isolation 1, locality 1, spread 1\n",
+		"%s: policy \"good\" is valid: no tenant rules; 0 security groups, 0 separation rules (0 hard); weights contention 1, isolation 1, locality 1, spread 1, bandwidth 1\n",
 		good);
 	cr_assert_str_eq(out, expected_out);
 	expected_errors = g_strdup_printf(
@@ -133,7 +133,7 @@ Test(check, unreadable_file)
 	cr_assert_eq(run_check(paths, 1, &out, &errors), 1);
 	cr_assert_str_eq(out, "");
 	cr_assert_str_eq(errors,
-			 "cannot read policy file /nonexistent/policy.yaml: No such file or directory\n");
+			 "stowage check: cannot read policy file /nonexistent/policy.yaml: No such file or directory\n");
 	free(out);
 	free(errors);
 }
@@ -155,10 +155,54 @@ Test(check, warnings_do_not_fail)
 	cr_assert_eq(run_check(paths, 1, &out, &errors), 0);
 	cr_assert(strstr(errors, ":7:34: warning: spec.tenants.trust[0].trusts[0]") != NULL,
 		  "warning missing: %s", errors);
-	cr_assert(g_str_has_suffix(out, "spread 1\n"), "summary missing: %s", out);
+	cr_assert(g_str_has_suffix(out, "spread 1, bandwidth 1\n"), "summary missing: %s", out);
 	free(out);
 	free(errors);
 	g_free(path);
+}
+
+Test(check, weight_without_section_warns)
+{
+	char *path = write_temp("weights.yaml",
+				"apiVersion: stowage.io/v1alpha1\n"
+				"kind: SchedulingPolicy\n"
+				"metadata: {name: weights}\n"
+				"spec:\n"
+				"  weights: {bandwidth: 3, spread: 2, locality: 4}\n");
+	char *with_sections = write_temp("sections.yaml",
+					 "apiVersion: stowage.io/v1alpha1\n"
+					 "kind: SchedulingPolicy\n"
+					 "metadata: {name: sections}\n"
+					 "spec:\n"
+					 "  weights: {bandwidth: 3, spread: 0}\n"
+					 "  bandwidth: {}\n");
+	const char *paths[] = {path};
+	const char *second[] = {with_sections};
+	char *expected;
+	char *out = NULL;
+	char *errors = NULL;
+
+	cr_assert_eq(run_check(paths, 1, &out, &errors), 0,
+		     "a weight without its section is a warning, not an error");
+	expected = g_strdup_printf(
+		"%s:5:24: warning: spec.weights.bandwidth: weight 3 has no effect because the policy has no spec.bandwidth; add spec.bandwidth (bandwidth: {} keeps its defaults) or remove the weight\n"
+		"%s:5:35: warning: spec.weights.spread: weight 2 has no effect because the policy has no spec.spread; add spec.spread (spread: {} keeps its defaults) or remove the weight\n",
+		path, path);
+	cr_assert_str_eq(errors, expected);
+	cr_assert(g_str_has_suffix(out, "locality 4, spread 2, bandwidth 3\n"),
+		  "summary shows every weight: %s", out);
+	g_free(expected);
+	free(out);
+	free(errors);
+
+	out = NULL;
+	errors = NULL;
+	cr_assert_eq(run_check(second, 1, &out, &errors), 0);
+	cr_assert_str_eq(errors, "", "no warning with spec.bandwidth and spread 0");
+	free(out);
+	free(errors);
+	g_free(path);
+	g_free(with_sections);
 }
 
 Test(check, main_usage, .init = cr_redirect_stderr)

@@ -323,7 +323,7 @@ Test(policy, summary_line)
 
 	pol_policy_summary(policy, summary);
 	cr_assert_str_eq(summary->str,
-			 "policy \"test\" is valid: tenants in mode preferred (label example.com/team) with 1 dedicated pool; 2 sandboxed RuntimeClasses; 3 security groups, 2 separation rules (1 hard); topology 3 levels, 1 locality group, peers from NetworkPolicies; weights contention 2, isolation 5, locality 0, spread 3");
+			 "policy \"test\" is valid: tenants in mode preferred (label example.com/team) with 1 dedicated pool; 2 sandboxed RuntimeClasses; 3 security groups, 2 separation rules (1 hard); topology 3 levels, 1 locality group, peers from NetworkPolicies; weights contention 2, isolation 5, locality 0, spread 3, bandwidth 1");
 	g_string_free(summary, TRUE);
 	pol_policy_unref(policy);
 }

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include "tests/child.h"
 
 typedef struct run_result {
 	int exit_status;
@@ -37,7 +38,8 @@ static run_result run_stowage(const char *const *args)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);
 
-	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
+			       test_child_dies_with_parent, NULL,
 			       &r.out, &r.err, &wait_status, &error),
 		  "cannot run %s: %s", bin, error != NULL ? error->message : "");
 	cr_assert(WIFEXITED(wait_status), "%s did not exit normally", bin);
@@ -195,7 +197,8 @@ static server_process start_serve(const char *const *args)
 		g_ptr_array_add(argv, (gpointer)args[i]);
 	g_ptr_array_add(argv, NULL);
 	cr_assert(g_spawn_async_with_pipes(NULL, (char **)argv->pdata, NULL,
-					   G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &p.pid, NULL,
+					   G_SPAWN_DO_NOT_REAP_CHILD,
+					   test_child_dies_with_parent, NULL, &p.pid, NULL,
 					   NULL, &p.err_fd, &error),
 		  "cannot start %s serve: %s", bin, error != NULL ? error->message : "");
 	g_ptr_array_unref(argv);
@@ -523,4 +526,124 @@ Test(cli, serve_rejects_bad_shutdown_timeout)
 		assert_contains(r.err, "--shutdown-timeout", "stderr");
 		run_result_release(&r);
 	}
+}
+
+/* Returns the body of GET /metrics from ADDR:PORT; the caller frees it. */
+static char *fetch_metrics(const char *address)
+{
+	CURL *curl = curl_easy_init();
+	GString *body = g_string_new(NULL);
+	char *url = g_strdup_printf("http://%s/metrics", address);
+	CURLcode code;
+
+	cr_assert_not_null(curl, "curl_easy_init failed");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+	code = curl_easy_perform(curl);
+	cr_assert_eq(code, CURLE_OK, "GET %s: %s", url, curl_easy_strerror(code));
+	curl_easy_cleanup(curl);
+	g_free(url);
+	return g_string_free(body, FALSE);
+}
+
+/* Counts the occurrences of `part` in `text`. */
+static size_t count_occurrences(const char *text, const char *part)
+{
+	size_t count = 0;
+
+	for (const char *p = text; (p = strstr(p, part)) != NULL; p += strlen(part))
+		count++;
+	return count;
+}
+
+Test(cli, serve_policy_reload_logs_once_and_counts)
+{
+	static const char two_errors[] = "apiVersion: stowage.io/v1alpha1\n"
+					 "kind: SchedulingPolicy\n"
+					 "metadata: {name: x}\n"
+					 "spec:\n  weights: {contention: many, spread: lots}\n";
+	char *dir = g_dir_make_tmp("stowage-cli-XXXXXX", NULL);
+	char *path = write_policy(dir, "policy.yaml", valid_policy);
+	const char *args[] = {"--listen", "127.0.0.1:0", "--policy", path, NULL};
+	server_process p = start_serve(args);
+	char address[64];
+	char *failure_line;
+	char *metrics;
+	size_t failed_at;
+	size_t at;
+
+	read_listen_address(&p, address, sizeof(address));
+	at = wait_for_log(&p, 0, "ready", 10000);
+
+	/* SIGHUP with the same file: one line shows that the signal arrived. */
+	kill(p.pid, SIGHUP);
+	at = wait_for_log(&p, at, "policy unchanged", 10000);
+	at = wait_for_log(&p, at, "trigger=SIGHUP", 1000);
+
+	/* A broken file: one error line that lists both errors. */
+	g_free(write_policy(dir, "policy.yaml", two_errors));
+	failed_at = wait_for_log(&p, at, "reload failed; keeping the running policy", 10000);
+	at = wait_for_log(&p, failed_at, "\n", 1000);
+	failure_line = g_strndup(p.log->str + failed_at, at - failed_at);
+	cr_assert_eq(count_occurrences(p.log->str, "invalid policy"), 0,
+		     "expected no separate \"invalid policy\" lines:\n%s", p.log->str);
+	assert_contains(failure_line, "policy.yaml:5:25: spec.weights.contention", "failure line");
+	assert_contains(failure_line, "policy.yaml:5:39: spec.weights.spread", "failure line");
+	g_free(failure_line);
+
+	metrics = fetch_metrics(address);
+	assert_contains(metrics, "stowage_policy_reloads_total{result=\"success\"} 1\n", "metrics");
+	assert_contains(metrics, "stowage_policy_reloads_total{result=\"unchanged\"} 1\n", "metrics");
+	assert_contains(metrics, "stowage_policy_reloads_total{result=\"failure\"} ", "metrics");
+	cr_assert_null(strstr(metrics, "stowage_policy_reloads_total{result=\"failure\"} 0\n"),
+		       "expected at least one failure counted:\n%s", metrics);
+	assert_contains(metrics, "stowage_policy_info{name=\"first\",digest=\"", "metrics");
+	g_free(metrics);
+
+	cr_assert_eq(stop_serve(&p), 0, "serve must exit 0 on SIGTERM");
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+Test(cli, serve_broken_policy_logs_once_at_start)
+{
+	char *dir = g_dir_make_tmp("stowage-cli-XXXXXX", NULL);
+	char *path = write_policy(dir, "policy.yaml",
+				  "apiVersion: stowage.io/v1alpha1\nkind: SchedulingPolicy\n"
+				  "metadata: {name: x}\nspec:\n  weights: {contention: many}\n");
+	const char *args[] = {"serve", "--listen", "127.0.0.1:0", "--policy", path, NULL};
+	run_result r = run_stowage(args);
+
+	cr_assert_eq(r.exit_status, 1, "exit status %d", r.exit_status);
+	cr_assert_eq(count_occurrences(r.err, "policy.yaml:5:"), 2,
+		     "expected the error twice on one line (error and errors):\n%s", r.err);
+	cr_assert_eq(count_occurrences(r.err, "\n"), 2,
+		     "expected 2 lines (starting, failed to load):\n%s", r.err);
+	cr_assert_eq(count_occurrences(r.err, "invalid policy"), 0,
+		     "expected no separate \"invalid policy\" line:\n%s", r.err);
+	run_result_release(&r);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+Test(cli, serve_logs_and_ignores_sigusr)
+{
+	const char *args[] = {"--listen", "127.0.0.1:0", NULL};
+	server_process p = start_serve(args);
+	size_t at;
+
+	at = wait_for_log(&p, 0, "ready", 10000);
+	kill(p.pid, SIGUSR1);
+	at = wait_for_log(&p, at, "ignoring signal signal=SIGUSR1", 10000);
+	kill(p.pid, SIGUSR2);
+	wait_for_log(&p, at, "ignoring signal signal=SIGUSR2", 10000);
+
+	cr_assert_eq(stop_serve(&p), 0, "serve must still exit 0 on SIGTERM");
 }

@@ -1232,6 +1232,49 @@ Test(extender, invalid_quantity_filter_answers_error)
 	g_free(pod);
 }
 
+/* Counts the occurrences of `part` in the test log. */
+static size_t count_in_log(const char *part)
+{
+	size_t count = 0;
+
+	fflush(log_stream);
+	for (const char *p = log_text; p != NULL && (p = strstr(p, part)) != NULL;
+	     p += strlen(part))
+		count++;
+	return count;
+}
+
+Test(extender, invalid_bandwidth_warns_once_per_pod)
+{
+	static const char *const names[] = {"node-free"};
+	char *pod = g_strdup_printf(
+		"{\"metadata\":{\"name\":\"web-0\",\"namespace\":\"shop\","
+		"\"uid\":\"web-0-uid\",\"annotations\":"
+		"{\"kubernetes.io/ingress-bandwidth\":\"300Mbps\"}},"
+		"\"spec\":{\"containers\":[{\"name\":\"c\",\"resources\":"
+		"{\"requests\":{\"cpu\":\"100m\",\"memory\":\"1Gi\"}}}]}}");
+	char *body = names_request(pod, names, G_N_ELEMENTS(names));
+	answer a;
+
+	build_acceptance_cluster();
+	for (int i = 0; i < 3; i++) {
+		a = handle(SCHED_VERB_FILTER, body);
+		cr_assert_eq(a.response.http_status, 200, "filter %d: status %d",
+			     i, a.response.http_status);
+		answer_release(&a);
+	}
+
+	cr_assert_eq(count_in_log("\"msg\":\"pod value ignored\""), 1,
+		     "expected 1 warning for 3 retries of the pod, got %zu\n%s",
+		     count_in_log("\"msg\":\"pod value ignored\""), log_text);
+	assert_contains(log_text, "\"pod\":\"shop/web-0\"", "log");
+	assert_contains(log_text, "kubernetes.io/ingress-bandwidth", "log");
+	assert_contains(log_text, "300Mbps", "log");
+	assert_contains(log_text, "such as 300M;", "log");
+	g_free(body);
+	g_free(pod);
+}
+
 /* ---- Large requests ---------------------------------------------------------------- */
 
 Test(extender, filter_500_full_nodes)

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 
 #include <glib/gstdio.h>
+#include "tests/child.h"
 
 #define CLUSTER_NODES 50
 #define PODS_PER_NODE 2
@@ -96,7 +97,8 @@ static int run_loadgen(const char *const *args, char **stdout_text)
 	for (const char *const *a = args; *a != NULL; a++)
 		g_ptr_array_add(argv, (gpointer)*a);
 	g_ptr_array_add(argv, NULL);
-	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
+			       test_child_dies_with_parent, NULL,
 			       stdout_text, &err_text, &wait_status, &error),
 		  "cannot run %s: %s", tool, error != NULL ? error->message : "");
 	cr_assert(WIFEXITED(wait_status), "loadgen was killed by a signal; stderr:\n%s", err_text);
@@ -143,21 +145,6 @@ static void load_cluster(const test_apiserver *server)
 	cJSON_Delete(list);
 	g_free(text);
 	g_free(path);
-}
-
-static void redirect_stderr(gpointer data)
-{
-	int fd = open(data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int null_fd = open("/dev/null", O_WRONLY);
-
-	if (fd >= 0) {
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	if (null_fd >= 0) {
-		dup2(null_fd, STDOUT_FILENO);
-		close(null_fd);
-	}
 }
 
 /* Copies the address from the "listening address=" log line. */
@@ -217,7 +204,7 @@ static void serve_start(const test_apiserver *server, char *address, size_t size
 
 	cr_assert(g_file_set_contents(kubeconfig, text, -1, NULL), "cannot write %s", kubeconfig);
 	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				redirect_stderr, log_path, &serve_pid, &error),
+				test_child_log_stderr, log_path, &serve_pid, &error),
 		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
 	while (!read_address(log_path, address, size)) {
 		cr_assert(g_get_monotonic_time() < deadline,

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 
 #include <glib/gstdio.h>
+#include "tests/child.h"
 
 #define START_MS 10000
 #define STOP_MS 5000
@@ -65,23 +66,6 @@ static char *stowage_path(void)
 	g_free(self);
 	g_free(self_dir);
 	return path;
-}
-
-/* Runs in the child: standard error to the log file, standard output to
- * /dev/null. */
-static void redirect_output(gpointer data)
-{
-	int fd = open(data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int null_fd = open("/dev/null", O_WRONLY);
-
-	if (fd >= 0) {
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	if (null_fd >= 0) {
-		dup2(null_fd, STDOUT_FILENO);
-		close(null_fd);
-	}
 }
 
 static char *read_log(void)
@@ -145,7 +129,7 @@ static void serve_start(void)
 	cr_assert(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE),
 		  "stowage binary %s is missing: build it with make", bin);
 	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				redirect_output, process.log_path, &process.pid, &error),
+				test_child_log_stderr, process.log_path, &process.pid, &error),
 		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
 	while (!find_address()) {
 		char *log;

@@ -435,3 +435,89 @@ Test(log, concurrent_lines_stay_whole)
 	g_strfreev(lines);
 	capture_close(&c);
 }
+
+static size_t count_lines(const char *text)
+{
+	size_t lines = 0;
+
+	for (const char *p = text; *p != '\0'; p++)
+		lines += *p == '\n';
+	return lines;
+}
+
+Test(log, limited_writes_key_once_per_interval)
+{
+	capture c;
+
+	capture_open(&c, SCHED_LOG_JSON, SCHED_LOG_INFO);
+	for (int i = 0; i < 5; i++)
+		SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "extender", "pod value ignored",
+				  "pod-a", 60000, SCHED_STR("pod", "shop/a"));
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "extender", "pod value ignored",
+			  "pod-b", 60000, SCHED_STR("pod", "shop/b"));
+
+	cr_assert_eq(count_lines(capture_text(&c)), 2,
+		     "expected 2 lines (one per key), got %zu:\n%s",
+		     count_lines(capture_text(&c)), capture_text(&c));
+	cr_assert_null(strstr(capture_text(&c), "suppressed"),
+		       "expected no suppressed count on first lines:\n%s",
+		       capture_text(&c));
+	capture_close(&c);
+}
+
+Test(log, limited_counts_suppressed_lines)
+{
+	capture c;
+	const char *text;
+	char **lines;
+	cJSON *line;
+	const cJSON *suppressed;
+
+	capture_open(&c, SCHED_LOG_JSON, SCHED_LOG_INFO);
+	/* A zero interval writes every line, each with the count dropped
+	 * since the previous one (none). A long interval then drops two. */
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "model", "m", "k", 0,
+			  SCHED_INT("n", 1));
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "model", "m", "k", 0,
+			  SCHED_INT("n", 2));
+	cr_assert_eq(count_lines(capture_text(&c)), 2,
+		     "interval 0: expected 2 lines, got %zu", count_lines(capture_text(&c)));
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "model", "m", "k", 3600000,
+			  SCHED_INT("n", 3));
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "model", "m", "k", 3600000,
+			  SCHED_INT("n", 4));
+	cr_assert_eq(count_lines(capture_text(&c)), 2,
+		     "long interval: expected still 2 lines, got %zu",
+		     count_lines(capture_text(&c)));
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "model", "m", "k", 0,
+			  SCHED_INT("n", 5));
+
+	text = capture_text(&c);
+	cr_assert_eq(count_lines(text), 3, "expected 3 lines, got %zu:\n%s",
+		     count_lines(text), text);
+	lines = g_strsplit(text, "\n", -1);
+	line = parse_line(lines[2]);
+	g_strfreev(lines);
+	suppressed = cJSON_GetObjectItemCaseSensitive(line, "suppressed");
+	cr_assert(cJSON_IsNumber(suppressed), "expected a suppressed field in %s",
+		  text);
+	cr_assert_eq(suppressed->valueint, 2, "suppressed: expected 2, got %d",
+		     suppressed->valueint);
+	cr_assert_eq(cJSON_GetObjectItemCaseSensitive(line, "n")->valueint, 5,
+		     "expected the line of the fifth call");
+	cJSON_Delete(line);
+	capture_close(&c);
+}
+
+Test(log, limited_below_level_writes_nothing)
+{
+	capture c;
+
+	capture_open(&c, SCHED_LOG_TEXT, SCHED_LOG_ERROR);
+	SCHED_LOG_LIMITED(c.log, SCHED_LOG_WARN, "model", "m", "k", 0,
+			  SCHED_INT("n", 1));
+	sched_log_write_limited(NULL, SCHED_LOG_ERROR, "model", "m", "k", 0,
+				NULL, 0);
+	cr_assert_str_eq(capture_text(&c), "", "expected no output");
+	capture_close(&c);
+}

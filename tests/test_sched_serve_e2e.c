@@ -10,6 +10,7 @@
 #include <fcntl.h>
 
 #include <glib/gstdio.h>
+#include "tests/child.h"
 
 #define FIXTURE "informer/cluster.json"
 #define TOKEN "e2e-token-6f1c2d3e"
@@ -102,23 +103,6 @@ static char *write_kubeconfig(const char *server_url, const char *token)
 	return path;
 }
 
-/* Runs in the child: standard error goes to the log file, standard
- * output to /dev/null, so the child keeps none of the test's pipes open. */
-static void redirect_output(gpointer data)
-{
-	int fd = open(data, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int null_fd = open("/dev/null", O_WRONLY);
-
-	if (fd >= 0) {
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
-	if (null_fd >= 0) {
-		dup2(null_fd, STDOUT_FILENO);
-		close(null_fd);
-	}
-}
-
 static char *read_log(const serve_process *p)
 {
 	char *text = NULL;
@@ -169,7 +153,7 @@ static void serve_start(serve_process *p, const char *kubeconfig)
 	cr_assert(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE),
 		  "stowage binary %s is missing: build it with make", bin);
 	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				redirect_output, p->log_path, &p->pid, &error),
+				test_child_log_stderr, p->log_path, &p->pid, &error),
 		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
 	running = p;
 	while (!find_address(p)) {

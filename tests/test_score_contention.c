@@ -348,6 +348,13 @@ Test(contention_filters, cordoned_and_not_ready)
 	cr_assert_eq(result.nodes[1].fit, SCORE_REJECT_UNRESOLVABLE);
 	cr_assert_str_eq(result.nodes[1].reason, "node is not Ready");
 	score_result_release(&result);
+
+	/* A node whose kubelet never reported has no Ready condition. */
+	down->ready_unreported = true;
+	result = run(pod, names, 2);
+	cr_assert_str_eq(result.nodes[1].reason,
+			 "node is not Ready: status.conditions has no Ready condition, so the kubelet has not reported yet");
+	score_result_release(&result);
 	score_pod_free(pod);
 }
 
