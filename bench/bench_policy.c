@@ -1,12 +1,14 @@
 /* Benchmark of policy criteria: the time one filter + prioritize of 500
  * candidates takes through the scoring pipeline. It times contention only,
  * then tenant isolation added, then locality from NetworkPolicies added as
- * well, and locality without isolation. The synthetic cluster has 5,000
- * nodes in 3 zones and racks of 40, 150,000 pods of 200 tenants (one
- * namespace each, 10 apps of 75 pods), and 2,000 NetworkPolicies (per app: ingress from the previous
- * app; the first app of each tenant also from a monitoring namespace).
- * Each request is a pending pod of a random tenant and app, whose
- * NetworkPolicy peers are the 150 pods of the two neighbouring apps.
+ * well, and locality without isolation.
+ *
+ * The synthetic cluster has 5,000 nodes in 3 zones with racks of 40, and
+ * 150,000 pods of 200 tenants: one namespace each, with 10 apps of 75 pods.
+ * Its 2,000 NetworkPolicies let each app receive from the previous app, and
+ * the first app of each tenant also from a monitoring namespace. Each
+ * request is a pending pod of a random tenant and app, whose NetworkPolicy
+ * peers are the 150 pods of the two neighbouring apps.
  *
  * The calls run on one thread the way the extender runs them: filter and
  * score on one request with a shared cache, without HTTP or JSON.
@@ -258,9 +260,9 @@ typedef struct timing {
 
 #define WARM_UP_CALLS 300
 
-/* Times `calls` filter + prioritize calls of `policy`'s pipeline; each
- * call draws its pod and candidates from a generator seeded the same for
- * every policy, so all policies see the same requests. */
+/* Times `calls` filter + prioritize calls of `policy`'s pipeline. Every
+ * policy draws its pods and candidates from a generator with the same
+ * seed, so all policies see the same requests. */
 static void run(const pol_policy *policy, score_model *model, int calls,
 		timing *out)
 {
