@@ -294,23 +294,37 @@ static bool put_takes_object(const resource_ops *ops)
 }
 
 static const resource_ops ops_table[INF_RESOURCE_COUNT] = {
-	[INF_RESOURCE_NODES] = {"nodes", "/api/v1/nodes", "", true, name_key,
-				decode_node, put_node, remove_node, free_node,
-				NULL, reject_node},
-	[INF_RESOURCE_PODS] = {"pods", "/api/v1/pods", "", true, pod_key,
-			       decode_pod, put_pod, remove_pod, free_pod,
-			       decode_pod_with_warnings},
-	[INF_RESOURCE_NAMESPACES] = {"namespaces", "/api/v1/namespaces", "", true,
-				     name_key, decode_namespace, put_namespace,
-				     remove_namespace, free_namespace},
-	[INF_RESOURCE_NETWORK_POLICIES] = {"networkpolicies",
-					   "/apis/networking.k8s.io/v1/networkpolicies",
-					   "networking.k8s.io", true, namespaced_key,
-					   decode_network_policy, put_network_policy,
-					   remove_network_policy, free_network_policy},
-	[INF_RESOURCE_SERVICES] = {"services", "/api/v1/services", "", true,
-				   namespaced_key, decode_service, put_service,
-				   remove_service, free_service},
+	[INF_RESOURCE_NODES] = {
+		.name = "nodes", .path = "/api/v1/nodes", .api_group = "",
+		.in_model = true, .key = name_key, .decode = decode_node,
+		.put = put_node, .remove = remove_node, .free = free_node,
+		.reject = reject_node,
+	},
+	[INF_RESOURCE_PODS] = {
+		.name = "pods", .path = "/api/v1/pods", .api_group = "",
+		.in_model = true, .key = pod_key, .decode = decode_pod,
+		.put = put_pod, .remove = remove_pod, .free = free_pod,
+		.decode_with_warnings = decode_pod_with_warnings,
+	},
+	[INF_RESOURCE_NAMESPACES] = {
+		.name = "namespaces", .path = "/api/v1/namespaces",
+		.api_group = "", .in_model = true, .key = name_key,
+		.decode = decode_namespace, .put = put_namespace,
+		.remove = remove_namespace, .free = free_namespace,
+	},
+	[INF_RESOURCE_NETWORK_POLICIES] = {
+		.name = "networkpolicies",
+		.path = "/apis/networking.k8s.io/v1/networkpolicies",
+		.api_group = "networking.k8s.io", .in_model = true,
+		.key = namespaced_key, .decode = decode_network_policy,
+		.put = put_network_policy, .remove = remove_network_policy,
+		.free = free_network_policy,
+	},
+	[INF_RESOURCE_SERVICES] = {
+		.name = "services", .path = "/api/v1/services", .api_group = "",
+		.in_model = true, .key = namespaced_key, .decode = decode_service,
+		.put = put_service, .remove = remove_service, .free = free_service,
+	},
 };
 
 const char *inf_resource_name(inf_resource resource)
