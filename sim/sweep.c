@@ -761,6 +761,7 @@ int sim_sweep_run_child(const GPtrArray *args, const char *log_path)
 			g_ptr_array_add(argv, args->pdata[i]);
 		g_ptr_array_add(argv, NULL);
 		status = sim_churn_command((int)argv->len - 1, (char **)argv->pdata);
+		g_ptr_array_free(argv, TRUE);
 		fflush(stdout);
 		fflush(stderr);
 		_exit(status);
