@@ -1195,9 +1195,15 @@ static struct MHD_Daemon *start_daemon(sched_server *server,
 				       const sched_server_config *config,
 				       int listen_fd)
 {
-	/* MHD_USE_AUTO picks epoll on Linux, and MHD_USE_ITC lets
-	 * MHD_quiesce_daemon() wake the pool threads. */
-	const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	/* poll(), not epoll: with epoll, libmicrohttpd 0.9.75's
+	 * MHD_quiesce_daemon() removes the listen socket from each pool
+	 * thread's epoll set while that thread may have removed it already,
+	 * and then aborts the process ("Failed to remove listen FD from epoll
+	 * set"), which a server test hit while stopping. With poll() it only
+	 * sets a flag. kube-scheduler keeps a few connections, so poll()
+	 * costs nothing measurable. MHD_USE_ITC lets MHD_quiesce_daemon()
+	 * wake the pool threads. */
+	const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 			       MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem options[8];
 	size_t n = 0;
