@@ -774,6 +774,23 @@ static bool read_quantity_default(spec_parser *parser, const pol_yaml_node *node
 	return true;
 }
 
+/* Splits a GPU request in thousandths of a GPU into the openb form: a
+ * sharing pod takes gpu_milli of one GPU, and a multi-GPU pod whole GPUs
+ * (gpu_milli 1000). The caller has rejected fractions above one GPU. */
+static void split_gpu_milli(int64_t milli, int32_t *count, int32_t *per_gpu)
+{
+	if (milli == 0) {
+		*count = 0;
+		*per_gpu = 0;
+	} else if (milli <= 1000) {
+		*count = 1;
+		*per_gpu = (int32_t)milli;
+	} else {
+		*count = (int32_t)(milli / 1000);
+		*per_gpu = 1000;
+	}
+}
+
 static bool read_defaults(spec_parser *parser, const pol_yaml_node *node)
 {
 	static const char *const keys[] = {
@@ -810,8 +827,7 @@ static bool read_defaults(spec_parser *parser, const pol_yaml_node *node)
 			return spec_fail(parser, value, "defaults.gpu",
 					 "a pod shares one GPU or takes whole GPUs: give 500m, 1, 2, ...");
 		defaults->has_gpu = true;
-		defaults->gpu_count = milli == 0 ? 0 : milli <= 1000 ? 1 : (int32_t)(milli / 1000);
-		defaults->gpu_milli = milli == 0 ? 0 : milli <= 1000 ? (int32_t)milli : 1000;
+		split_gpu_milli(milli, &defaults->gpu_count, &defaults->gpu_milli);
 	}
 	if ((value = pol_yaml_get(node, "duration")) != NULL) {
 		if (!read_text(parser, value, "defaults.duration", &text))
@@ -1495,8 +1511,7 @@ static int convert_gpu(const sim_mapped_reader *reader, const field_ref *ref,
 	milli = (int64_t)value;
 	if (milli > 1000 && milli % 1000 != 0)
 		return fail_value(reader, ref, text, expected, err);
-	pod->gpu_count = milli == 0 ? 0 : milli <= 1000 ? 1 : (int32_t)(milli / 1000);
-	pod->gpu_milli = milli == 0 ? 0 : milli <= 1000 ? (int32_t)milli : 1000;
+	split_gpu_milli(milli, &pod->gpu_count, &pod->gpu_milli);
 	return 0;
 }
 
