@@ -1323,7 +1323,7 @@ static void prune_digests(score_isolation_cache *cache,
 
 /* ---- Decisions from a digest --------------------------------------------- */
 
-/* What a digest tells about one node for the incoming pod. */
+/* The facts a digest gives about one node for the incoming pod. */
 typedef struct node_facts {
 	uint32_t conflicting_tenants; /* distinct tenants */
 	bool untenanted_conflict;     /* a pod without tenant, with host access */

@@ -764,8 +764,8 @@ static void run_query(const score_model *model, const pod_query *query,
 	if (query->namespace != NULL &&
 	    narrowest_label(model, query->namespace, query->pods, &pods, &n)) {
 		/* Every pod of the bucket meets the requirement it was looked
-		 * up by, so a selector of that one requirement needs no check;
-		 * that skips reading the labels of each pod. */
+		 * up by. A selector of only that requirement therefore needs no
+		 * check, which skips reading each pod's labels. */
 		bool checked = query->pods->n_requirements > 1;
 
 		for (size_t i = 0; i < n; i++) {

@@ -24,9 +24,9 @@
  *     are peers of G's pods and the other way round.
  * Only a direction a policy isolates counts (spec.policyTypes). A rule
  * without peers allows everything and an ipBlock peer names addresses,
- * not pods, so neither gives peers; nor does a peer with an empty
- * namespaceSelector and no or an empty podSelector, which matches every
- * pod of the cluster. Selectors are resolved through the model's label
+ * not pods, so neither gives peers. Nor does a peer with an empty
+ * namespaceSelector and no or an empty podSelector, because it matches
+ * every pod of the cluster. Selectors are resolved through the model's label
  * and namespace indexes.
  *
  * Work per request: score_locality_prepare() finds the peers once and

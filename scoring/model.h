@@ -337,7 +337,7 @@ size_t score_model_expire_assumed(score_model *model, int64_t now_ms,
 				  int64_t ttl_ms);
 
 /* Records why the object of node `name` could not be read (NULL clears
- * it), so that a filter can say so instead of "not in the cluster view".
+ * it), so that a filter reports it instead of "not in the cluster view".
  * Putting or removing the node clears it. The text is copied. */
 void score_model_set_node_problem(score_model *model, const char *name,
 				  const char *problem);

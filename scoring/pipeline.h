@@ -135,8 +135,8 @@ typedef void *(*score_prepare_fn)(const void *config,
 typedef void (*score_release_fn)(void *state);
 
 /* Adds members to `out`, a JSON object, that explain the criterion's
- * scores for the request (for the decision log); adds nothing when there
- * is nothing to say. */
+ * scores for the request (for the decision log), or nothing when the
+ * criterion has no explanation for it. */
 typedef void (*score_explain_fn)(const void *config,
 				 const score_request *request, cJSON *out);
 
@@ -213,7 +213,7 @@ void score_result_release(score_result *result);
 
 /* Returns scorer `index`'s explanation of `request` as a new JSON object
  * the caller frees with cJSON_Delete(), or NULL when the scorer has no
- * explain function or nothing to say. */
+ * explain function or no explanation for the request. */
 cJSON *score_pipeline_explain(const score_pipeline *pipeline,
 			      const score_request *request, size_t index);
 

@@ -42,8 +42,8 @@ typedef struct sim_churn_config {
 	int64_t max_pods; /* pod capacity of node-list nodes */
 	const char *node_events; /* may be NULL */
 	/* Workload: a pod file when set, else the generator. The pod file is
-	 * an openb pod list or Kubernetes Pod manifests (told apart by
-	 * content), or, with `mapping_path`, a generic trace read through
+	 * an openb pod list or Kubernetes Pod manifests (distinguished
+	 * by content), or, with `mapping_path`, a generic trace read through
 	 * that mapping spec (sim/mapping.h). */
 	const char *pods_path;
 	const char *mapping_path;

@@ -36,7 +36,7 @@ static int parse_weight(const char *text, double *out)
 	return 0;
 }
 
-/* The longest duration accepted, in milliseconds. */
+/* The maximum duration accepted, in milliseconds. */
 #define MAX_DURATION_MS 3.2e14
 
 int sim_parse_duration(const char *text, int64_t *ms, score_error *err)

@@ -133,7 +133,7 @@ typedef struct sim_summary {
 	double peer_cost_p99;
 	double peer_cost_max;
 	uint32_t nodes_at_end;
-	/* The most nodes in any sample; above nodes_at_end when node events
+	/* The maximum number of nodes in any sample; above nodes_at_end when node events
 	 * removed nodes. */
 	uint32_t nodes_peak;
 	/* The run was stopped by a signal; the figures cover it up to

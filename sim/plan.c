@@ -45,7 +45,7 @@ char *sim_plan_scale_template(const char *template_text, uint32_t nodes,
 	size_t total;
 	uint32_t *counts;
 	double *remainders;
-	uint32_t given = 0;
+	uint32_t assigned = 0;
 	char **shapes;
 	GString *text;
 
@@ -67,9 +67,9 @@ char *sim_plan_scale_template(const char *template_text, uint32_t nodes,
 
 		counts[i] = (uint32_t)floor(exact);
 		remainders[i] = exact - counts[i];
-		given += counts[i];
+		assigned += counts[i];
 	}
-	while (given < nodes) {
+	while (assigned < nodes) {
 		size_t best = 0;
 
 		for (size_t i = 1; i < tmpl.n_entries; i++) {
@@ -78,7 +78,7 @@ char *sim_plan_scale_template(const char *template_text, uint32_t nodes,
 		}
 		counts[best]++;
 		remainders[best] = -1;
-		given++;
+		assigned++;
 	}
 
 	shapes = template_shapes(template_text);
@@ -628,7 +628,7 @@ static const char plan_help[] =
 	"\n"
 	"Other options go to each `stowage sim run`; docs/simulator.md describes them.\n";
 
-/* Prints the answer line with the never-started pods of the chosen size,
+/* Prints the result line with the never-started pods of the chosen size,
  * which objectives on the pending time can leave above 0. */
 static void print_answer(const GArray *probes, uint32_t answer, const char *cluster,
 			 const char *probe_count, const char *out_dir)

@@ -590,10 +590,10 @@ static int command_run_default(int argc, char **argv)
 	return status;
 }
 
-static bool has_argument(int argc, char **argv, const char *wanted)
+static bool has_argument(int argc, char **argv, const char *expected)
 {
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], wanted) == 0)
+		if (strcmp(argv[i], expected) == 0)
 			return true;
 	}
 	return false;

@@ -1,10 +1,10 @@
 /* Acceptance test of locality and tenant isolation through the real
  * binary: `stowage serve --cluster tests/fixtures/locality/cluster.yaml
- * --policy tests/fixtures/locality/policy.yaml --log-format json`, asked
- * as kube-scheduler asks. A strict-tenant pod must be rejected on the node
- * of another tenant's pod, a pod whose NetworkPolicy peers run in zone
- * eu-1b must get its highest priorities there, and the JSON decision log
- * must explain both. */
+ * --policy tests/fixtures/locality/policy.yaml --log-format json`, sent
+ * requests shaped as kube-scheduler sends them. A strict-tenant pod must
+ * be rejected on the node of another tenant's pod. A pod whose
+ * NetworkPolicy peers run in zone eu-1b must get its highest priorities
+ * there, and the JSON decision log must explain both. */
 #include "tests/inf_apiserver.h"
 
 #include <fcntl.h>
