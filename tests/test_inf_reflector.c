@@ -24,7 +24,7 @@
 #include "informer/client.h"
 #include "informer/informer.h"
 #include "informer/reflector.h"
-#include "tests/child.h"
+#include "tests/run.h"
 
 #define FIXTURE "informer/cluster.json"
 #define WAIT_MS 10000
@@ -1816,25 +1816,14 @@ static void serve_setup(void)
 }
 
 /* Stops the process with SIGTERM, or SIGKILL after 5 s; returns its wait
- * status, or -1 when it was not running. */
+ * status, or -1 when it was not running or needed SIGKILL. */
 static int serve_stop(void)
 {
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	int status = -1;
+	int status;
 
 	if (serve.pid == 0)
 		return -1;
-	kill(serve.pid, SIGTERM);
-	while (waitpid(serve.pid, &status, WNOHANG) == 0) {
-		if (g_get_monotonic_time() >= deadline) {
-			kill(serve.pid, SIGKILL);
-			waitpid(serve.pid, &status, 0);
-			status = -1;
-			break;
-		}
-		g_usleep(10 * 1000);
-	}
-	g_spawn_close_pid(serve.pid);
+	status = test_child_stop(serve.pid, 5000);
 	serve.pid = 0;
 	return status;
 }
@@ -1855,22 +1844,6 @@ static void serve_teardown(void)
 
 TestSuite(reflector_serve, .init = serve_setup, .fini = serve_teardown,
 	  .timeout = 60);
-
-static char *stowage_path(void)
-{
-	const char *bin = g_getenv("STOWAGE_BIN");
-	char *self, *self_dir, *path;
-
-	if (bin != NULL && bin[0] != '\0')
-		return g_strdup(bin);
-	self = g_file_read_link("/proc/self/exe", NULL);
-	cr_assert_not_null(self, "cannot read /proc/self/exe to find the stowage binary");
-	self_dir = g_path_get_dirname(self);
-	path = g_build_filename(self_dir, "..", "stowage", NULL);
-	g_free(self_dir);
-	g_free(self);
-	return path;
-}
 
 static char *serve_log(void)
 {
@@ -1913,7 +1886,7 @@ static bool serve_listening(const void *data)
  * waits until it logs its address. */
 static void serve_start(void)
 {
-	char *bin = stowage_path();
+	char *bin = test_stowage_path();
 	char *kubeconfig = g_build_filename(serve.dir, "kubeconfig", NULL);
 	char *text = g_strdup_printf(
 		"apiVersion: v1\nkind: Config\ncurrent-context: test\n"
@@ -1923,15 +1896,10 @@ static void serve_start(void)
 		fx.server.url);
 	const char *argv[] = {bin, "serve", "--kubeconfig", kubeconfig,
 			      "--listen", "127.0.0.1:0", NULL};
-	GError *error = NULL;
 
-	cr_assert(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE),
-		  "stowage binary %s is missing: build it with make", bin);
 	cr_assert(g_file_set_contents(kubeconfig, text, -1, NULL), "cannot write %s",
 		  kubeconfig);
-	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				test_child_log_stderr, serve.log_path, &serve.pid, &error),
-		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
+	serve.pid = test_child_start_logged(argv, serve.log_path);
 	cr_assert(test_wait_until(serve_listening, NULL, WAIT_MS),
 		  "stowage serve did not log its address within %d ms", WAIT_MS);
 	g_free(text);
@@ -1985,6 +1953,5 @@ Test(reflector_serve, forbidden_list_keeps_readyz_503)
 	cr_assert(test_wait_until(readyz_200, NULL, 20000),
 		  "/readyz turns 200 once the list is allowed");
 	status = serve_stop();
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "stowage serve exits 0 on SIGTERM, got wait status %d", status);
+	test_assert_exit_status(status, 0, "stowage serve after SIGTERM");
 }

@@ -1,5 +1,6 @@
 /* Tests for scheduler/main.c: the `stowage` command as a user runs it,
- * through the built binary ($STOWAGE_BIN). */
+ * through the built binary ($STOWAGE_BIN, else build/<mode>/stowage beside
+ * the test binary's directory). */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -14,44 +15,17 @@
 #include <curl/curl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include "tests/child.h"
-
-typedef struct run_result {
-	int exit_status;
-	char *out;
-	char *err;
-} run_result;
+#include "tests/run.h"
 
 /* Runs the stowage binary with `args` (NULL-terminated) and waits. */
-static run_result run_stowage(const char *const *args)
+static test_run_result run_stowage(const char *const *args)
 {
-	const char *bin = g_getenv("STOWAGE_BIN");
-	GPtrArray *argv = g_ptr_array_new();
-	GError *error = NULL;
-	run_result r = {0};
-	int wait_status = 0;
+	char *bin = test_stowage_path();
+	test_run_result r;
 
-	if (bin == NULL || bin[0] == '\0')
-		bin = "./stowage";
-	g_ptr_array_add(argv, (gpointer)bin);
-	for (size_t i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, (gpointer)args[i]);
-	g_ptr_array_add(argv, NULL);
-
-	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
-			       test_child_dies_with_parent, NULL,
-			       &r.out, &r.err, &wait_status, &error),
-		  "cannot run %s: %s", bin, error != NULL ? error->message : "");
-	cr_assert(WIFEXITED(wait_status), "%s did not exit normally", bin);
-	r.exit_status = WEXITSTATUS(wait_status);
-	g_ptr_array_unref(argv);
+	test_run_program(bin, args, &r);
+	g_free(bin);
 	return r;
-}
-
-static void run_result_release(run_result *r)
-{
-	g_free(r->out);
-	g_free(r->err);
 }
 
 static void assert_contains(const char *text, const char *part, const char *what)
@@ -64,7 +38,7 @@ TestSuite(cli, .timeout = 60);
 Test(cli, demo_shows_filter_and_prioritize)
 {
 	static const char *const args[] = {"demo", NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 0, "exit status %d; stderr:\n%s", r.exit_status, r.err);
 	assert_contains(r.out, "POST http://127.0.0.1:", "stdout");
@@ -74,18 +48,18 @@ Test(cli, demo_shows_filter_and_prioritize)
 	assert_contains(r.out, "untolerated taint", "stdout");
 	assert_contains(r.out, "\"Score\"", "stdout");
 	assert_contains(r.err, "decision", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 Test(cli, unknown_option_is_usage_error)
 {
 	static const char *const args[] = {"serve", "--no-such-option", NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 2, "exit status %d", r.exit_status);
 	assert_contains(r.err, "--no-such-option", "stderr");
 	assert_contains(r.err, "stowage help serve", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 Test(cli, invalid_values_name_option_and_value)
@@ -104,12 +78,12 @@ Test(cli, invalid_values_name_option_and_value)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		const char *args[] = {"serve", cases[i].option, cases[i].value, NULL};
-		run_result r = run_stowage(args);
+		test_run_result r = run_stowage(args);
 
 		cr_assert_eq(r.exit_status, 2, "%s %s: exit status %d", cases[i].option,
 			     cases[i].value, r.exit_status);
 		assert_contains(r.err, cases[i].option, "stderr");
-		run_result_release(&r);
+		test_run_result_release(&r);
 	}
 }
 
@@ -117,61 +91,61 @@ Test(cli, cluster_and_kubeconfig_conflict)
 {
 	static const char *const args[] = {"serve", "--cluster", "a.yaml", "--kubeconfig",
 					   "b.yaml", NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 2, "exit status %d", r.exit_status);
 	assert_contains(r.err, "--cluster cannot be combined", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 Test(cli, missing_cluster_file_fails)
 {
 	static const char *const args[] = {"serve", "--listen", "127.0.0.1:0", "--cluster",
 					   "/nonexistent/cluster.yaml", NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 1, "exit status %d", r.exit_status);
 	assert_contains(r.err, "/nonexistent/cluster.yaml", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 Test(cli, missing_kubeconfig_fails)
 {
 	static const char *const args[] = {"serve", "--listen", "127.0.0.1:0", "--kubeconfig",
 					   "/nonexistent/kubeconfig", NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 1, "exit status %d", r.exit_status);
 	assert_contains(r.err, "/nonexistent/kubeconfig", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 Test(cli, help_lists_commands_and_options)
 {
 	static const char *const top[] = {"help", NULL};
 	static const char *const serve[] = {"help", "serve", NULL};
-	run_result r = run_stowage(top);
+	test_run_result r = run_stowage(top);
 
 	cr_assert_eq(r.exit_status, 0);
 	assert_contains(r.out, "serve", "help");
 	assert_contains(r.out, "sim", "help");
-	run_result_release(&r);
+	test_run_result_release(&r);
 
 	r = run_stowage(serve);
 	cr_assert_eq(r.exit_status, 0);
 	assert_contains(r.out, "--kubeconfig", "help serve");
 	assert_contains(r.out, "--url-prefix", "help serve");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 Test(cli, unknown_command)
 {
 	static const char *const args[] = {"launch", NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 2, "exit status %d", r.exit_status);
 	assert_contains(r.err, "unknown command \"launch\"", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 }
 
 /* ---- A running `stowage serve` ------------------------------------------ */
@@ -184,14 +158,12 @@ typedef struct server_process {
 
 static server_process start_serve(const char *const *args)
 {
-	const char *bin = g_getenv("STOWAGE_BIN");
+	char *bin = test_stowage_path();
 	GPtrArray *argv = g_ptr_array_new();
 	GError *error = NULL;
 	server_process p = {0};
 
-	if (bin == NULL || bin[0] == '\0')
-		bin = "./stowage";
-	g_ptr_array_add(argv, (gpointer)bin);
+	g_ptr_array_add(argv, bin);
 	g_ptr_array_add(argv, (gpointer) "serve");
 	for (size_t i = 0; args[i] != NULL; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);
@@ -202,6 +174,7 @@ static server_process start_serve(const char *const *args)
 					   NULL, &p.err_fd, &error),
 		  "cannot start %s serve: %s", bin, error != NULL ? error->message : "");
 	g_ptr_array_unref(argv);
+	g_free(bin);
 	p.log = g_string_new(NULL);
 	return p;
 }
@@ -237,13 +210,15 @@ static size_t wait_for_log(server_process *p, size_t from, const char *pattern,
 static int stop_serve(server_process *p)
 {
 	int status = 0;
+	char how[96];
 
 	kill(p->pid, SIGTERM);
 	cr_assert_eq(waitpid(p->pid, &status, 0), p->pid, "waitpid failed");
 	g_spawn_close_pid(p->pid);
 	close(p->err_fd);
 	g_string_free(p->log, TRUE);
-	cr_assert(WIFEXITED(status), "stowage serve did not exit normally");
+	cr_assert(WIFEXITED(status), "stowage serve %s after SIGTERM",
+		  test_describe_wait_status(status, how, sizeof(how)));
 	return WEXITSTATUS(status);
 }
 
@@ -303,12 +278,12 @@ Test(cli, serve_rejects_broken_policy_at_start)
 				  "apiVersion: stowage.io/v1alpha1\nkind: SchedulingPolicy\n"
 				  "metadata: {name: x}\nspec:\n  weights: {contention: many}\n");
 	const char *args[] = {"serve", "--listen", "127.0.0.1:0", "--policy", path, NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 1, "exit status %d", r.exit_status);
 	assert_contains(r.err, "policy.yaml:5:", "stderr");
 	assert_contains(r.err, "failed to load the policy", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 	g_unlink(path);
 	g_rmdir(dir);
 	g_free(path);
@@ -324,17 +299,17 @@ Test(cli, check_reports_file_line_column)
 				 "metadata: {name: x}\nspec:\n  bogus: 1\n");
 	const char *both[] = {"check", good, bad, NULL};
 	const char *only_good[] = {"check", good, NULL};
-	run_result r = run_stowage(both);
+	test_run_result r = run_stowage(both);
 
 	cr_assert_eq(r.exit_status, 1, "exit status %d", r.exit_status);
 	assert_contains(r.out, "good.yaml", "stdout");
 	assert_contains(r.err, "bad.yaml:5:3:", "stderr");
 	assert_contains(r.err, "bogus", "stderr");
-	run_result_release(&r);
+	test_run_result_release(&r);
 
 	r = run_stowage(only_good);
 	cr_assert_eq(r.exit_status, 0, "exit status %d: %s", r.exit_status, r.err);
-	run_result_release(&r);
+	test_run_result_release(&r);
 
 	g_unlink(good);
 	g_unlink(bad);
@@ -448,8 +423,7 @@ Test(cli, serve_shutdown_timeout_abandons_stalled_request)
 	wait_for_log(&p, 0, "stopped exit_status=1", 10000);
 	cr_assert_eq(waitpid(p.pid, &status, 0), p.pid, "waitpid failed");
 	exited_us = g_get_monotonic_time();
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
-		  "exit status 1 after abandoning a request, got %d", status);
+	test_assert_exit_status(status, 1, "stowage serve after abandoning a request");
 	cr_assert_lt(exited_us - sent_us, 5 * G_USEC_PER_SEC,
 		     "stopped %" G_GINT64_FORMAT " us after SIGTERM, not about 1 s",
 		     exited_us - sent_us);
@@ -519,12 +493,12 @@ Test(cli, serve_rejects_bad_shutdown_timeout)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
 		const char *args[] = {"serve", "--shutdown-timeout", values[i], NULL};
-		run_result r = run_stowage(args);
+		test_run_result r = run_stowage(args);
 
 		cr_assert_eq(r.exit_status, 2, "--shutdown-timeout %s: exit status %d", values[i],
 			     r.exit_status);
 		assert_contains(r.err, "--shutdown-timeout", "stderr");
-		run_result_release(&r);
+		test_run_result_release(&r);
 	}
 }
 
@@ -617,7 +591,7 @@ Test(cli, serve_broken_policy_logs_once_at_start)
 				  "apiVersion: stowage.io/v1alpha1\nkind: SchedulingPolicy\n"
 				  "metadata: {name: x}\nspec:\n  weights: {contention: many}\n");
 	const char *args[] = {"serve", "--listen", "127.0.0.1:0", "--policy", path, NULL};
-	run_result r = run_stowage(args);
+	test_run_result r = run_stowage(args);
 
 	cr_assert_eq(r.exit_status, 1, "exit status %d", r.exit_status);
 	cr_assert_eq(count_occurrences(r.err, "policy.yaml:5:"), 2,
@@ -626,7 +600,7 @@ Test(cli, serve_broken_policy_logs_once_at_start)
 		     "expected 2 lines (starting, failed to load):\n%s", r.err);
 	cr_assert_eq(count_occurrences(r.err, "invalid policy"), 0,
 		     "expected no separate \"invalid policy\" line:\n%s", r.err);
-	run_result_release(&r);
+	test_run_result_release(&r);
 	g_unlink(path);
 	g_rmdir(dir);
 	g_free(path);

@@ -9,7 +9,7 @@
 #include <fcntl.h>
 
 #include <glib/gstdio.h>
-#include "tests/child.h"
+#include "tests/run.h"
 
 #define CLUSTER_NODES 50
 #define PODS_PER_NODE 2
@@ -64,48 +64,24 @@ static void remove_dir(void)
 
 TestSuite(load, .init = make_dir, .fini = remove_dir, .timeout = 60);
 
-static char *stowage_path(void)
-{
-	const char *bin = g_getenv("STOWAGE_BIN");
-	char *self, *self_dir, *path;
-
-	if (bin != NULL && bin[0] != '\0')
-		return g_strdup(bin);
-	self = g_file_read_link("/proc/self/exe", NULL);
-	cr_assert_not_null(self, "cannot read /proc/self/exe to find the stowage binary");
-	self_dir = g_path_get_dirname(self);
-	path = g_build_filename(self_dir, "..", "stowage", NULL);
-	g_free(self_dir);
-	g_free(self);
-	return path;
-}
-
 /* Runs loadgen with `args` (NULL-terminated), its standard output going to
  * `stdout_text` when not NULL; returns its exit status. */
 static int run_loadgen(const char *const *args, char **stdout_text)
 {
 	char *tool = test_tool_path("loadgen");
-	GPtrArray *argv = g_ptr_array_new();
-	GError *error = NULL;
-	char *err_text = NULL;
-	int wait_status = 0;
+	test_run_result r;
 
 	cr_assert(g_file_test(tool, G_FILE_TEST_IS_EXECUTABLE),
 		  "loadgen %s is missing: build it with make build/release/tests/tools/loadgen",
 		  tool);
-	g_ptr_array_add(argv, tool);
-	for (const char *const *a = args; *a != NULL; a++)
-		g_ptr_array_add(argv, (gpointer)*a);
-	g_ptr_array_add(argv, NULL);
-	cr_assert(g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT,
-			       test_child_dies_with_parent, NULL,
-			       stdout_text, &err_text, &wait_status, &error),
-		  "cannot run %s: %s", tool, error != NULL ? error->message : "");
-	cr_assert(WIFEXITED(wait_status), "loadgen was killed by a signal; stderr:\n%s", err_text);
-	g_free(err_text);
-	g_ptr_array_free(argv, TRUE);
+	test_run_program(tool, args, &r);
+	if (stdout_text != NULL) {
+		*stdout_text = r.out;
+		r.out = NULL;
+	}
+	test_run_result_release(&r);
 	g_free(tool);
-	return WEXITSTATUS(wait_status);
+	return r.exit_status;
 }
 
 /* Writes the generated cluster and loads it into the API server as ADDED
@@ -187,7 +163,7 @@ static bool ready(const void *data)
  * stores its address ("127.0.0.1:PORT"). */
 static void serve_start(const test_apiserver *server, char *address, size_t size)
 {
-	char *bin = stowage_path();
+	char *bin = test_stowage_path();
 	char *kubeconfig = g_build_filename(dir, "kubeconfig", NULL);
 	char *log_path = g_build_filename(dir, "serve.log", NULL);
 	char *text = g_strdup_printf("apiVersion: v1\nkind: Config\ncurrent-context: load\n"
@@ -200,12 +176,9 @@ static void serve_start(const test_apiserver *server, char *address, size_t size
 	const char *argv[] = {bin, "serve", "--kubeconfig", kubeconfig, "--listen",
 			      "127.0.0.1:0", "--log-level", "info", NULL};
 	gint64 deadline = g_get_monotonic_time() + START_MS * 1000;
-	GError *error = NULL;
 
 	cr_assert(g_file_set_contents(kubeconfig, text, -1, NULL), "cannot write %s", kubeconfig);
-	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				test_child_log_stderr, log_path, &serve_pid, &error),
-		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
+	serve_pid = test_child_start_logged(argv, log_path);
 	while (!read_address(log_path, address, size)) {
 		cr_assert(g_get_monotonic_time() < deadline,
 			  "stowage serve did not log its address within %d ms", START_MS);
@@ -221,21 +194,11 @@ static void serve_start(const test_apiserver *server, char *address, size_t size
 
 static void serve_stop(void)
 {
-	gint64 deadline = g_get_monotonic_time() + STOP_MS * 1000;
-	int status = 0;
-	pid_t done = 0;
+	int status = test_child_stop(serve_pid, STOP_MS);
 
-	kill(serve_pid, SIGTERM);
-	while (done == 0 && g_get_monotonic_time() < deadline) {
-		done = waitpid(serve_pid, &status, WNOHANG);
-		if (done == 0)
-			g_usleep(10 * 1000);
-	}
-	cr_assert_neq(done, 0, "stowage serve did not exit within %d ms of SIGTERM", STOP_MS);
-	g_spawn_close_pid(serve_pid);
 	serve_pid = 0;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "stowage serve exits 0 on SIGTERM, got status %d", status);
+	cr_assert_neq(status, -1, "stowage serve did not exit within %d ms of SIGTERM", STOP_MS);
+	test_assert_exit_status(status, 0, "stowage serve after SIGTERM");
 }
 
 static cJSON *read_report(const char *path)

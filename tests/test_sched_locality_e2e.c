@@ -10,7 +10,7 @@
 #include <fcntl.h>
 
 #include <glib/gstdio.h>
-#include "tests/child.h"
+#include "tests/run.h"
 
 #define START_MS 10000
 #define STOP_MS 5000
@@ -51,22 +51,6 @@ static void stop_and_remove_dir(void)
 
 TestSuite(locality_e2e, .init = make_dir, .fini = stop_and_remove_dir,
 	  .timeout = 60);
-
-static char *stowage_path(void)
-{
-	const char *bin = g_getenv("STOWAGE_BIN");
-	char *self, *self_dir, *path;
-
-	if (bin != NULL && bin[0] != '\0')
-		return g_strdup(bin);
-	/* build/<mode>/tests/test_X: the binary is build/<mode>/stowage. */
-	self = g_file_read_link("/proc/self/exe", NULL);
-	self_dir = g_path_get_dirname(self != NULL ? self : ".");
-	path = g_build_filename(self_dir, "..", "stowage", NULL);
-	g_free(self);
-	g_free(self_dir);
-	return path;
-}
 
 static char *read_log(void)
 {
@@ -116,21 +100,16 @@ static bool find_address(void)
 
 static void serve_start(void)
 {
-	char *bin = stowage_path();
+	char *bin = test_stowage_path();
 	char *cluster = test_fixture_path("locality/cluster.yaml");
 	char *policy = test_fixture_path("locality/policy.yaml");
 	const char *argv[] = {bin, "serve", "--cluster", cluster, "--policy", policy,
 			      "--log-format", "json", "--listen", "127.0.0.1:0",
 			      NULL};
 	gint64 deadline = g_get_monotonic_time() + START_MS * 1000;
-	GError *error = NULL;
 
 	process.log_path = g_build_filename(dir, "serve.log", NULL);
-	cr_assert(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE),
-		  "stowage binary %s is missing: build it with make", bin);
-	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				test_child_log_stderr, process.log_path, &process.pid, &error),
-		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
+	process.pid = test_child_start_logged(argv, process.log_path);
 	while (!find_address()) {
 		char *log;
 
@@ -152,22 +131,10 @@ static void serve_start(void)
 
 static void serve_stop(void)
 {
-	gint64 deadline = g_get_monotonic_time() + STOP_MS * 1000;
-	int status = 0;
+	int status = test_child_stop(process.pid, STOP_MS);
 
-	kill(process.pid, SIGTERM);
-	while (waitpid(process.pid, &status, WNOHANG) != process.pid) {
-		if (g_get_monotonic_time() >= deadline) {
-			kill(process.pid, SIGKILL);
-			waitpid(process.pid, &status, 0);
-			break;
-		}
-		g_usleep(10 * 1000);
-	}
 	process.exited = true;
-	g_spawn_close_pid(process.pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "stowage serve exits with status 0 on SIGTERM, got %d", status);
+	test_assert_exit_status(status, 0, "stowage serve after SIGTERM");
 }
 
 /* POSTs an ExtenderArgs for the pending pod acme/web-new over `nodes`. */

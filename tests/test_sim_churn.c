@@ -5,8 +5,6 @@
  * lists), with and without --skip-bad-rows. Node event files, GPU clusters
  * and determinism are tested too. */
 #include <criterion/criterion.h>
-#include <criterion/redirect.h>
-#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,57 +13,10 @@
 
 #include "sim/churn.h"
 #include "sim/sim.h"
+#include "tests/run.h"
 
-static void redirect(void)
-{
-	cr_redirect_stdout();
-	cr_redirect_stderr();
-}
-
-/* Runs sim_main on a NULL-terminated list of arguments after "sim". */
-static int run(const char *first, ...)
-{
-	GPtrArray *args = g_ptr_array_new();
-	const char *arg = first;
-	va_list list;
-	int status;
-
-	g_ptr_array_add(args, (gpointer) "sim");
-	va_start(list, first);
-	while (arg != NULL) {
-		g_ptr_array_add(args, (gpointer)arg);
-		arg = va_arg(list, const char *);
-	}
-	va_end(list);
-	g_ptr_array_add(args, NULL);
-	status = sim_main((int)args->len - 1, (char **)args->pdata);
-	g_ptr_array_free(args, TRUE);
-	fflush(stdout);
-	fflush(stderr);
-	return status;
-}
-
-/* What a redirected stream has received so far. */
-static char *read_stream(FILE *stream)
-{
-	GString *text = g_string_new(NULL);
-	char buf[4096];
-	size_t n;
-
-	while ((n = fread(buf, 1, sizeof(buf), stream)) > 0)
-		g_string_append_len(text, buf, (gssize)n);
-	return g_string_free(text, FALSE);
-}
-
-static char *captured_stderr(void)
-{
-	return read_stream(cr_get_redirected_stderr());
-}
-
-static char *captured_stdout(void)
-{
-	return read_stream(cr_get_redirected_stdout());
-}
+/* Runs sim_main() on a NULL-terminated list of arguments after "sim". */
+#define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
 
 typedef struct workdir {
 	char *dir;
@@ -132,7 +83,8 @@ static size_t count_of(const char *text, const char *needle)
 
 /* ---- The default run and the command line -------------------------------- */
 
-Test(churn, default_run_writes_report_in_current_directory, .init = redirect, .timeout = 60)
+Test(churn, default_run_writes_report_in_current_directory, .init = test_capture_output,
+     .timeout = 60)
 {
 	workdir w;
 	char *cwd = g_get_current_dir();
@@ -142,7 +94,7 @@ Test(churn, default_run_writes_report_in_current_directory, .init = redirect, .t
 	workdir_init(&w);
 	cr_assert_eq(chdir(w.dir), 0);
 	cr_assert_eq(run(NULL), 0, "stowage sim with no command runs the default");
-	out = captured_stdout();
+	out = test_captured_stdout();
 	cr_assert(strstr(out, "stowage sim: 50 nodes, 1d00h of synthetic churn") != NULL,
 		  "first summary line: %s", out);
 	cr_assert(strstr(out, "\n  never started: ") != NULL, "never-started line: %s", out);
@@ -169,7 +121,7 @@ Test(churn, default_run_writes_report_in_current_directory, .init = redirect, .t
 	g_free(cwd);
 }
 
-Test(churn, usage_errors_exit_2, .init = redirect)
+Test(churn, usage_errors_exit_2, .init = test_capture_output)
 {
 	static const char *const cases[][4] = {
 		{"run", "--policy", "tetris", NULL},
@@ -209,7 +161,7 @@ Test(churn, usage_errors_exit_2, .init = redirect)
 	cr_assert_eq(run("nosuchcommand", NULL), 2, "unknown command");
 }
 
-Test(churn, run_errors_exit_1, .init = redirect)
+Test(churn, run_errors_exit_1, .init = test_capture_output)
 {
 	workdir w;
 	char *err;
@@ -223,14 +175,14 @@ Test(churn, run_errors_exit_1, .init = redirect)
 		     "output directory that cannot be created");
 	cr_assert_eq(run("run", "--policy", "FGD", "--out", w.out, "--quiet", NULL), 1,
 		     "GPU policy on a cluster without GPUs");
-	err = captured_stderr();
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "/nonexistent/pods.csv") != NULL, "names the file: %s", err);
 	cr_assert(strstr(err, "needs GPU nodes") != NULL, "explains the policy: %s", err);
 	g_free(err);
 	workdir_release(&w);
 }
 
-Test(churn, outputs_and_progress_line, .init = redirect)
+Test(churn, outputs_and_progress_line, .init = test_capture_output)
 {
 	workdir w;
 	char *pods;
@@ -250,7 +202,7 @@ Test(churn, outputs_and_progress_line, .init = redirect)
 	cr_assert(strstr(json, "\"seed\":\t\"9\"") != NULL, "seed recorded: %s", json);
 	cr_assert(strstr(json, "\"pending_seconds\"") != NULL);
 	/* stderr is not a terminal here: only the final line. */
-	err = captured_stderr();
+	err = test_captured_stderr();
 	cr_assert(g_str_has_prefix(err, "stowage sim: simulated 3:00:00 in "), "final line: %s",
 		  err);
 	cr_assert_eq(count_of(err, "\n"), 1, "one line: %s", err);
@@ -261,7 +213,7 @@ Test(churn, outputs_and_progress_line, .init = redirect)
 	workdir_release(&w);
 }
 
-Test(churn, same_seed_same_outputs, .init = redirect)
+Test(churn, same_seed_same_outputs, .init = test_capture_output)
 {
 	workdir w;
 	char *first_pods;
@@ -293,7 +245,7 @@ Test(churn, same_seed_same_outputs, .init = redirect)
 
 /* With no pod able to start, percentiles of started pods do not exist:
  * they read n/a, and the never-started share leads the summary. */
-Test(churn, shape_larger_than_every_node, .init = redirect, .timeout = 60)
+Test(churn, shape_larger_than_every_node, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *out;
@@ -307,8 +259,8 @@ Test(churn, shape_larger_than_every_node, .init = redirect, .timeout = 60)
 	workdir_init(&w);
 	cr_assert_eq(run("run", "--out", w.out, "--shapes", "1:100/1Gi", "--duration", "1h",
 			 "--rate", "100", "--quiet", NULL), 0, "the run still succeeds");
-	out = captured_stdout();
-	err = captured_stderr();
+	out = test_captured_stdout();
+	err = test_captured_stderr();
 	cr_assert(strstr(out, "  never started: ") != NULL && strstr(out, " pods (100.0%)") != NULL,
 		  "every pod never started: %s", out);
 	cr_assert(strstr(out, "  pending time of started pods: n/a, no pod started\n") != NULL,
@@ -338,7 +290,7 @@ Test(churn, shape_larger_than_every_node, .init = redirect, .timeout = 60)
 
 /* The overload case: most pods never start, and the pending time of the
  * few that did must not pass for the whole workload's. */
-Test(churn, overload_reports_never_started_share, .init = redirect, .timeout = 60)
+Test(churn, overload_reports_never_started_share, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *out;
@@ -347,7 +299,7 @@ Test(churn, overload_reports_never_started_share, .init = redirect, .timeout = 6
 	workdir_init(&w);
 	cr_assert_eq(run("run", "--out", w.out, "--cluster", "2x2/8Gi", "--duration", "2h",
 			 "--rate", "400", "--lifetimes", "1:1d", "--quiet", NULL), 0);
-	out = captured_stdout();
+	out = test_captured_stdout();
 	cr_assert(strstr(out, "  never started: ") != NULL, "never-started line: %s", out);
 	cr_assert_null(strstr(out, "(0.0%)"), "some pods never start: %s", out);
 	cr_assert(strstr(out, ", waiting up to ") != NULL, "longest wait shown: %s", out);
@@ -362,7 +314,7 @@ Test(churn, overload_reports_never_started_share, .init = redirect, .timeout = 6
 	workdir_release(&w);
 }
 
-Test(churn, gpu_shapes_on_cluster_without_gpus, .init = redirect, .timeout = 60)
+Test(churn, gpu_shapes_on_cluster_without_gpus, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *err;
@@ -370,7 +322,7 @@ Test(churn, gpu_shapes_on_cluster_without_gpus, .init = redirect, .timeout = 60)
 	workdir_init(&w);
 	cr_assert_eq(run("run", "--out", w.out, "--shapes", "1:1/1Gi,1:1/1Gi/500m", "--duration",
 			 "30m", "--rate", "60", "--quiet", NULL), 0);
-	err = captured_stderr();
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "warning: pod shape 1/1Gi/500m (weight 1, 50.0% of pods) fits no node: "
 			      "it requests GPUs, and the cluster has no GPU nodes") != NULL,
 		  "GPU shape warned about: %s", err);
@@ -379,7 +331,7 @@ Test(churn, gpu_shapes_on_cluster_without_gpus, .init = redirect, .timeout = 60)
 	workdir_release(&w);
 }
 
-Test(churn, fgd_without_gpu_shapes_explains, .init = redirect, .timeout = 60)
+Test(churn, fgd_without_gpu_shapes_explains, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *err;
@@ -387,7 +339,7 @@ Test(churn, fgd_without_gpu_shapes_explains, .init = redirect, .timeout = 60)
 	workdir_init(&w);
 	cr_assert_eq(run("run", "--out", w.out, "--policy", "FGD", "--cluster",
 			 "4x32/256Gi/110/8/V100M32", "--duration", "30m", "--quiet", NULL), 1);
-	err = captured_stderr();
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "no pod shape requests GPUs: add GPU shapes to --shapes") != NULL,
 		  "says what to add: %s", err);
 	g_free(err);
@@ -398,7 +350,7 @@ Test(churn, fgd_without_gpu_shapes_explains, .init = redirect, .timeout = 60)
 }
 
 /* Counts in the summary carry thousands separators and agree in number. */
-Test(churn, summary_counts_and_plurals, .init = redirect, .timeout = 60)
+Test(churn, summary_counts_and_plurals, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *out;
@@ -406,7 +358,7 @@ Test(churn, summary_counts_and_plurals, .init = redirect, .timeout = 60)
 	workdir_init(&w);
 	cr_assert_eq(run("run", "--out", w.out, "--cluster", "1200x8/32Gi", "--duration", "10m",
 			 "--max-arrivals", "1", "--rate", "60", "--quiet", NULL), 0);
-	out = captured_stdout();
+	out = test_captured_stdout();
 	cr_assert(g_str_has_prefix(out, "stowage sim: 1,200 nodes, "), "separators: %s", out);
 	cr_assert(strstr(out, " of 1,200; ") != NULL, "separators in nodes used: %s", out);
 	cr_assert(strstr(out, "(1 pod)") != NULL, "one pod: %s", out);
@@ -438,13 +390,13 @@ static int replay(const workdir *w, const char *pods_text, bool skip, char **err
 	else
 		status = run("run", "--pods", pods, "--nodes", nodes, "--out", w->out, "--quiet",
 			     NULL);
-	*err_text = captured_stderr();
+	*err_text = test_captured_stderr();
 	g_free(pods);
 	g_free(nodes);
 	return status;
 }
 
-Test(churn, replay_runs_pods_at_their_times, .init = redirect)
+Test(churn, replay_runs_pods_at_their_times, .init = test_capture_output)
 {
 	workdir w;
 	char *err;
@@ -476,7 +428,7 @@ Test(churn, replay_runs_pods_at_their_times, .init = redirect)
 	workdir_release(&w);
 }
 
-Test(churn, malformed_row_names_file_line_column_value, .init = redirect)
+Test(churn, malformed_row_names_file_line_column_value, .init = test_capture_output)
 {
 	workdir w;
 	char *err;
@@ -499,7 +451,7 @@ Test(churn, malformed_row_names_file_line_column_value, .init = redirect)
 	workdir_release(&w);
 }
 
-Test(churn, times_going_backwards, .init = redirect)
+Test(churn, times_going_backwards, .init = test_capture_output)
 {
 	workdir w;
 	char *err;
@@ -522,7 +474,7 @@ Test(churn, times_going_backwards, .init = redirect)
 	workdir_release(&w);
 }
 
-Test(churn, negative_run_time, .init = redirect)
+Test(churn, negative_run_time, .init = test_capture_output)
 {
 	workdir w;
 	char *err;
@@ -539,7 +491,7 @@ Test(churn, negative_run_time, .init = redirect)
 	workdir_release(&w);
 }
 
-Test(churn, empty_and_timeless_lists, .init = redirect)
+Test(churn, empty_and_timeless_lists, .init = test_capture_output)
 {
 	workdir w;
 	char *err;
@@ -562,7 +514,7 @@ Test(churn, empty_and_timeless_lists, .init = redirect)
 	workdir_release(&w);
 }
 
-Test(churn, gpu_replay_with_fgd_reports_fragmentation, .init = redirect)
+Test(churn, gpu_replay_with_fgd_reports_fragmentation, .init = test_capture_output)
 {
 	workdir w;
 	char *pods = NULL;
@@ -588,7 +540,7 @@ Test(churn, gpu_replay_with_fgd_reports_fragmentation, .init = redirect)
 
 /* ---- Node events --------------------------------------------------------- */
 
-Test(churn, node_events_file, .init = redirect)
+Test(churn, node_events_file, .init = test_capture_output)
 {
 	workdir w;
 	char *events;
@@ -612,7 +564,7 @@ Test(churn, node_events_file, .init = redirect)
 	events = write_input(&w, "events.csv", "time,event,node\n1h,explode,node-0000\n");
 	cr_assert_eq(run("run", "--out", w.out, "--duration", "4h", "--node-events", events,
 			 "--quiet", NULL), 1);
-	err = captured_stderr();
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "events.csv:2: column event: invalid value \"explode\"") != NULL,
 		  "names file, line, column and value: %s", err);
 	g_free(err);
@@ -633,14 +585,14 @@ static int run_node_events(const workdir *w, const char *text, char **err_text)
 	int status = run("run", "--out", w->out, "--duration", "4h", "--cluster", "3x4/16Gi",
 			 "--rate", "20", "--node-events", events, "--quiet", NULL);
 
-	*err_text = captured_stderr();
+	*err_text = test_captured_stderr();
 	g_free(events);
 	return status;
 }
 
 /* Every node-event error starts with FILE:LINE, as the trace readers'
  * errors do, and is found before the run starts. */
-Test(churn, node_event_errors_name_file_and_line, .init = redirect, .timeout = 60)
+Test(churn, node_event_errors_name_file_and_line, .init = test_capture_output, .timeout = 60)
 {
 	static const struct {
 		const char *text;
@@ -680,7 +632,7 @@ Test(churn, node_event_errors_name_file_and_line, .init = redirect, .timeout = 6
 	workdir_release(&w);
 }
 
-Test(churn, node_events_in_order_are_accepted, .init = redirect, .timeout = 60)
+Test(churn, node_events_in_order_are_accepted, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *err = NULL;
@@ -744,7 +696,7 @@ static void run_locality(const char *app, char **err, char **json)
 	pods = write_input(&w, "pods.yaml", pods_text);
 	status = run("run", "--out", w.out, "--cluster", "2x4/16Gi", "--pods", pods, "--policy",
 		     policy, "--quiet", NULL);
-	*err = captured_stderr();
+	*err = test_captured_stderr();
 	cr_assert_eq(status, 0, "expected exit 0, got %d: %s", status, *err);
 	*json = read_output(&w, "summary.json");
 	g_unlink(policy);
@@ -755,7 +707,7 @@ static void run_locality(const char *app, char **err, char **json)
 	workdir_release(&w);
 }
 
-Test(churn, locality_selecting_no_pod_warns, .init = redirect, .timeout = 60)
+Test(churn, locality_selecting_no_pod_warns, .init = test_capture_output, .timeout = 60)
 {
 	const char *warning = "the policy's locality rules (1 locality group) gave no pod a placed peer";
 	char *err;
@@ -770,7 +722,7 @@ Test(churn, locality_selecting_no_pod_warns, .init = redirect, .timeout = 60)
 	g_free(json);
 }
 
-Test(churn, locality_with_peers_does_not_warn, .init = redirect, .timeout = 60)
+Test(churn, locality_with_peers_does_not_warn, .init = test_capture_output, .timeout = 60)
 {
 	char *err;
 	char *json;
@@ -786,7 +738,7 @@ Test(churn, locality_with_peers_does_not_warn, .init = redirect, .timeout = 60)
 
 /* ---- Bandwidth in the fit check --------------------------------------------- */
 
-Test(churn, bandwidth_over_every_node_warns, .init = redirect, .timeout = 60)
+Test(churn, bandwidth_over_every_node_warns, .init = test_capture_output, .timeout = 60)
 {
 	static const char policy_text[] =
 		"apiVersion: stowage.io/v1alpha1\n"
@@ -828,7 +780,7 @@ Test(churn, bandwidth_over_every_node_warns, .init = redirect, .timeout = 60)
 	pods = write_input(&w, "pods.yaml", pods_text);
 	status = run("run", "--out", w.out, "--nodes", nodes, "--pods", pods, "--policy", policy,
 		     "--quiet", NULL);
-	err = captured_stderr();
+	err = test_captured_stderr();
 	cr_assert_eq(status, 0, "expected exit 0, got %d: %s", status, err);
 	cr_assert(strstr(err, warning) != NULL, "expected \"%s\" on stderr, got: %s", warning, err);
 	cr_assert_null(strstr(err, "ingress bandwidth above"), "no ingress warning expected: %s",
@@ -849,7 +801,7 @@ Test(churn, bandwidth_over_every_node_warns, .init = redirect, .timeout = 60)
 
 /* ---- Nodes used after node removals ----------------------------------------- */
 
-Test(churn, nodes_used_after_removing_all, .init = redirect, .timeout = 60)
+Test(churn, nodes_used_after_removing_all, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *events;
@@ -863,7 +815,7 @@ Test(churn, nodes_used_after_removing_all, .init = redirect, .timeout = 60)
 			     "1h,remove,node-0001\n");
 	cr_assert_eq(run("run", "--out", w.out, "--duration", "2h", "--cluster", "2x4/16Gi",
 			 "--rate", "20", "--node-events", events, "--quiet", NULL), 0);
-	out = captured_stdout();
+	out = test_captured_stdout();
 	cr_assert(strstr(out, " of 2 at the peak (0 at the end);") != NULL,
 		  "expected \"of 2 at the peak (0 at the end)\" in the summary, got: %s", out);
 	cr_assert_null(strstr(out, " of 0;"), "expected no \"of 0\", got: %s", out);
@@ -878,7 +830,7 @@ Test(churn, nodes_used_after_removing_all, .init = redirect, .timeout = 60)
 
 /* ---- Stopping early ---------------------------------------------------------- */
 
-Test(churn, stop_flag_ends_run_with_outputs, .init = redirect, .timeout = 60)
+Test(churn, stop_flag_ends_run_with_outputs, .init = test_capture_output, .timeout = 60)
 {
 	static volatile sig_atomic_t stop = 1;
 	sim_churn_config config;
@@ -907,7 +859,7 @@ Test(churn, stop_flag_ends_run_with_outputs, .init = redirect, .timeout = 60)
 	workdir_release(&w);
 }
 
-Test(churn, finished_run_not_interrupted, .init = redirect, .timeout = 60)
+Test(churn, finished_run_not_interrupted, .init = test_capture_output, .timeout = 60)
 {
 	workdir w;
 	char *json;

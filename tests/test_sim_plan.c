@@ -3,8 +3,6 @@
  * churn runs placed by a policy file, with co-residency and peer-cost
  * metrics and the parser's messages for an invalid file. */
 #include <criterion/criterion.h>
-#include <criterion/redirect.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -13,48 +11,12 @@
 
 #include "sim/plan.h"
 #include "sim/sim.h"
+#include "tests/run.h"
 
 TestSuite(plan, .timeout = 60);
 
-static void redirect(void)
-{
-	cr_redirect_stdout();
-	cr_redirect_stderr();
-}
-
-/* Runs sim_main on a NULL-terminated list of arguments after "sim". */
-static int run(const char *first, ...)
-{
-	GPtrArray *args = g_ptr_array_new();
-	const char *arg = first;
-	va_list list;
-	int status;
-
-	g_ptr_array_add(args, (gpointer) "sim");
-	va_start(list, first);
-	while (arg != NULL) {
-		g_ptr_array_add(args, (gpointer)arg);
-		arg = va_arg(list, const char *);
-	}
-	va_end(list);
-	g_ptr_array_add(args, NULL);
-	status = sim_main((int)args->len - 1, (char **)args->pdata);
-	g_ptr_array_free(args, TRUE);
-	fflush(stdout);
-	fflush(stderr);
-	return status;
-}
-
-static char *captured(FILE *stream)
-{
-	GString *text = g_string_new(NULL);
-	char buf[4096];
-	size_t n;
-
-	while ((n = fread(buf, 1, sizeof(buf), stream)) > 0)
-		g_string_append_len(text, buf, (gssize)n);
-	return g_string_free(text, FALSE);
-}
+/* Runs sim_main() on a NULL-terminated list of arguments after "sim". */
+#define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
 
 static void remove_tree(const char *path)
 {
@@ -152,15 +114,15 @@ Test(plan, finds_smallest_cluster)
 	char *text;
 	double nodes;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("plan", "--out", out, "--cluster", "8x4/16Gi", "--duration", "3h",
 			 "--rate", "400", "--lifetimes", "1:10m", "--shapes", "1:1/2Gi",
 			 "--arrivals", "poisson", "--slo-unschedulable", "0", NULL),
 		     0);
-	text = captured(cr_get_redirected_stderr());
+	text = test_captured_stderr();
 	cr_assert(strstr(text, "probe 1: 8 nodes") != NULL, "the template's size first: %s", text);
 	g_free(text);
-	text = captured(cr_get_redirected_stdout());
+	text = test_captured_stdout();
 	cr_assert(strstr(text, " meet the objectives, with 0 of ") != NULL &&
 			  strstr(text, " pods never started; ") != NULL,
 		  "expected the never-started count on the answer line, got: %s", text);
@@ -203,13 +165,13 @@ Test(plan, reports_no_size_within_limit)
 	char *text;
 	int probes;
 
-	redirect();
+	test_capture_output();
 	/* A pod shape larger than every node never starts at any size, so
 	 * the first probe ends the search. */
 	cr_assert_eq(run("run", "--min-nodes", "--out", out, "--cluster", "2x4/16Gi",
 			 "--duration", "1h", "--shapes", "1:8/1Gi", "--max-nodes", "4", "-q", NULL),
 		     1);
-	text = captured(cr_get_redirected_stdout());
+	text = test_captured_stdout();
 	cr_assert(strstr(text, expected) != NULL, "expected \"%s\" on stdout, got: %s", expected,
 		  text);
 	cr_assert(strstr(text, "the largest node, node-0000 (4c-16Gi), has 4") != NULL,
@@ -231,14 +193,14 @@ Test(plan, usage_errors)
 {
 	char *text;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("plan", "--duration", "1h", NULL), 2, "--out is required");
 	cr_assert_eq(run("plan", "--out", "x", "--nodes", "n.csv", NULL), 2);
 	cr_assert_eq(run("plan", "--out", "x", "--slo-pending-p99", "soon", NULL), 2);
 	cr_assert_eq(run("plan", "--out", "x", "--max-nodes", "0", NULL), 2);
 	cr_assert_eq(run("plan", "--out", "x", "--cluster", "bad", NULL), 2);
 	cr_assert_eq(run("plan", "--out", "x", "--slo-unschedulable", NULL), 2);
-	text = captured(cr_get_redirected_stderr());
+	text = test_captured_stderr();
 	cr_assert(strstr(text, "missing --out") != NULL, "%s", text);
 	cr_assert(strstr(text, "plan scales a cluster template") != NULL, "%s", text);
 	cr_assert(strstr(text, "missing value after --slo-unschedulable") != NULL, "%s", text);
@@ -272,7 +234,7 @@ Test(plan, policy_file_keeps_untrusted_apart)
 	const cJSON *parameters;
 
 	cr_assert(g_file_set_contents(policy, strict_policy, -1, NULL));
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("run", "--policy", policy, "--out", strict_out, "--cluster", "6x8/32Gi",
 			 "--duration", "4h", "--tenants", "3", "-q", NULL),
 		     0);
@@ -334,7 +296,7 @@ Test(plan, policy_file_records_peer_cost)
 	cJSON *summary;
 
 	cr_assert(g_file_set_contents(policy, locality_policy, -1, NULL));
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("run", "--policy", policy, "--out", out, "--duration", "3h", "--apps",
 			 "2", "-q", NULL),
 		     0);
@@ -366,10 +328,10 @@ Test(plan, invalid_policy_file_exits_2)
 				      "metadata: {name: bad}\nspec:\n  weights: {contention: 500}\n"
 				      "  tenants: {mode: sometimes}\n",
 				      -1, NULL));
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("run", "--policy", policy, "--out", out, NULL), 2);
 	cr_assert_eq(run("run", "--policy", missing, "--out", out, NULL), 2);
-	text = captured(cr_get_redirected_stderr());
+	text = test_captured_stderr();
 	cr_assert(strstr(text, "bad.yaml:5:25: spec.weights.contention:") != NULL, "%s", text);
 	cr_assert(strstr(text, "bad.yaml:6:19: spec.tenants.mode:") != NULL,
 		  "every error is printed: %s", text);

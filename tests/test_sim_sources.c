@@ -4,56 +4,18 @@
  * and, when $STOWAGE_TRACES is set, a churn replay of the openb default
  * pod list. */
 #include <criterion/criterion.h>
-#include <criterion/redirect.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
 
 #include "sim/sim.h"
+#include "tests/run.h"
 
 TestSuite(sources, .timeout = 60);
 
-static void redirect(void)
-{
-	cr_redirect_stdout();
-	cr_redirect_stderr();
-}
-
-/* Runs sim_main on a NULL-terminated list of arguments after "sim". */
-static int run(const char *first, ...)
-{
-	GPtrArray *args = g_ptr_array_new();
-	const char *arg = first;
-	va_list list;
-	int status;
-
-	g_ptr_array_add(args, (gpointer) "sim");
-	va_start(list, first);
-	while (arg != NULL) {
-		g_ptr_array_add(args, (gpointer)arg);
-		arg = va_arg(list, const char *);
-	}
-	va_end(list);
-	g_ptr_array_add(args, NULL);
-	status = sim_main((int)args->len - 1, (char **)args->pdata);
-	g_ptr_array_free(args, TRUE);
-	fflush(stdout);
-	fflush(stderr);
-	return status;
-}
-
-static char *captured(FILE *stream)
-{
-	GString *text = g_string_new(NULL);
-	char buf[4096];
-	size_t n;
-
-	while ((n = fread(buf, 1, sizeof(buf), stream)) > 0)
-		g_string_append_len(text, buf, (gssize)n);
-	return g_string_free(text, FALSE);
-}
+/* Runs sim_main() on a NULL-terminated list of arguments after "sim". */
+#define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
 
 static char *fixture(const char *name)
 {
@@ -131,7 +93,7 @@ static void outdir_release(outdir *o)
 
 /* ---- Generic traces ----------------------------------------------------------- */
 
-Test(sources, trace_with_mapping_replays, .init = redirect)
+Test(sources, trace_with_mapping_replays, .init = test_capture_output)
 {
 	char *trace = fixture("alibaba-2018-batch-task.csv");
 	char *spec = example_spec("alibaba-2018-batch-task.yaml");
@@ -143,7 +105,7 @@ Test(sources, trace_with_mapping_replays, .init = redirect)
 	cr_assert_eq(run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",
 			 "2x8/32Gi", "--out", o.out, NULL),
 		     0, "the run succeeds");
-	out = captured(cr_get_redirected_stdout());
+	out = test_captured_stdout();
 	cr_assert(strstr(out, "replay of") != NULL && strstr(out, "(4 pods)") != NULL,
 		  "the summary counts the 4 kept rows: %s", out);
 	pods = read_output(&o, "pods.csv");
@@ -157,19 +119,19 @@ Test(sources, trace_with_mapping_replays, .init = redirect)
 	g_free(spec);
 }
 
-Test(sources, trace_and_mapping_go_together, .init = redirect)
+Test(sources, trace_and_mapping_go_together, .init = test_capture_output)
 {
 	char *trace = fixture("azure-2017-vmtable.csv");
 	char *err;
 
 	cr_assert_eq(run("run", "--quiet", "--trace", trace, NULL), 2, "a usage error");
-	err = captured(cr_get_redirected_stderr());
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "--trace and --mapping go together") != NULL, "stderr: %s", err);
 	g_free(err);
 	g_free(trace);
 }
 
-Test(sources, trace_errors_exit_1, .init = redirect)
+Test(sources, trace_errors_exit_1, .init = test_capture_output)
 {
 	static const char spec_text[] =
 		"format: csv\n"
@@ -187,7 +149,7 @@ Test(sources, trace_errors_exit_1, .init = redirect)
 	bad = write_input(&o, "trace.csv", "t,d,c\n0,60,1\n30,60,-2\n40,60,1\n10,60,1\n");
 	cr_assert_eq(run("run", "--quiet", "--trace", bad, "--mapping", spec, "--out", o.out, NULL),
 		     1, "a malformed row fails the run");
-	err = captured(cr_get_redirected_stderr());
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "trace.csv:3: column c: invalid value \"-2\"") != NULL, "stderr: %s",
 		  err);
 	g_free(err);
@@ -195,7 +157,7 @@ Test(sources, trace_errors_exit_1, .init = redirect)
 	cr_assert_eq(run("run", "--quiet", "--skip-bad-rows", "--trace", bad, "--mapping", spec,
 			 "--out", o.out, NULL),
 		     0, "skipped with --skip-bad-rows");
-	err = captured(cr_get_redirected_stderr());
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "skipped 2 bad rows; the first: ") != NULL,
 		  "the negative CPU and the arrival going backwards: %s", err);
 	g_free(err);
@@ -204,7 +166,7 @@ Test(sources, trace_errors_exit_1, .init = redirect)
 	bad = write_input(&o, "spec.yaml", "format: csv\nfields: {arrival: {from: t, unit: hours}}\n");
 	cr_assert_eq(run("run", "--quiet", "--trace", spec, "--mapping", bad, "--out", o.out, NULL),
 		     1, "an invalid spec fails the run");
-	err = captured(cr_get_redirected_stderr());
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "spec.yaml:2:35: fields.arrival: unknown unit \"hours\"") != NULL,
 		  "stderr: %s", err);
 	g_free(err);
@@ -215,7 +177,7 @@ Test(sources, trace_errors_exit_1, .init = redirect)
 
 /* ---- Kubernetes objects ---------------------------------------------------------- */
 
-Test(sources, node_list_and_pod_manifests, .init = redirect)
+Test(sources, node_list_and_pod_manifests, .init = test_capture_output)
 {
 	char *nodes = fixture("kube-nodes.yaml");
 	char *pods = fixture("kube-pods.yaml");
@@ -239,7 +201,7 @@ Test(sources, node_list_and_pod_manifests, .init = redirect)
 	g_free(pods);
 }
 
-Test(sources, taint_without_toleration_keeps_pod_off, .init = redirect)
+Test(sources, taint_without_toleration_keeps_pod_off, .init = test_capture_output)
 {
 	outdir o;
 	char *nodes;
@@ -271,7 +233,7 @@ Test(sources, taint_without_toleration_keeps_pod_off, .init = redirect)
 	outdir_release(&o);
 }
 
-Test(sources, manifest_errors_exit_1, .init = redirect)
+Test(sources, manifest_errors_exit_1, .init = test_capture_output)
 {
 	outdir o;
 	char *nodes;
@@ -282,7 +244,7 @@ Test(sources, manifest_errors_exit_1, .init = redirect)
 					      "  allocatable: {cpu: two}\n");
 	cr_assert_eq(run("run", "--quiet", "--nodes", nodes, "--out", o.out, NULL), 1,
 		     "an invalid Node fails the run");
-	err = captured(cr_get_redirected_stderr());
+	err = test_captured_stderr();
 	cr_assert(strstr(err, "nodes.yaml:1: Node a: ") != NULL, "stderr: %s", err);
 	g_free(err);
 	g_free(nodes);
@@ -291,7 +253,7 @@ Test(sources, manifest_errors_exit_1, .init = redirect)
 
 /* ---- The openb default trace in churn mode ------------------------------------------ */
 
-Test(sources, openb_default_churn_replay, .init = redirect)
+Test(sources, openb_default_churn_replay, .init = test_capture_output)
 {
 	const char *traces = g_getenv("STOWAGE_TRACES");
 	char *nodes;
@@ -317,7 +279,7 @@ Test(sources, openb_default_churn_replay, .init = redirect)
 	cr_assert_eq(run("run", "--quiet", "--nodes", nodes, "--pods", pods, "--policy", "FGD",
 			 "--duration", "130d", "--out", o.out, NULL),
 		     0, "the replay succeeds");
-	out = captured(cr_get_redirected_stdout());
+	out = test_captured_stdout();
 	cr_assert(strstr(out, "stowage sim: 1,213 nodes, replay of") != NULL, "summary: %s", out);
 	arrived = strstr(out, " pods), policy FGD");
 	cr_assert_not_null(arrived, "summary: %s", out);

@@ -3,8 +3,6 @@
  * cell from --cell and from $JOB_COMPLETION_INDEX, and a failing cell
  * that leaves the others running. */
 #include <criterion/criterion.h>
-#include <criterion/redirect.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include <glib.h>
@@ -12,48 +10,12 @@
 
 #include "sim/sim.h"
 #include "sim/sweep.h"
+#include "tests/run.h"
 
 TestSuite(sweep, .timeout = 60);
 
-static void redirect(void)
-{
-	cr_redirect_stdout();
-	cr_redirect_stderr();
-}
-
-/* Runs sim_main on a NULL-terminated list of arguments after "sim". */
-static int run(const char *first, ...)
-{
-	GPtrArray *args = g_ptr_array_new();
-	const char *arg = first;
-	va_list list;
-	int status;
-
-	g_ptr_array_add(args, (gpointer) "sim");
-	va_start(list, first);
-	while (arg != NULL) {
-		g_ptr_array_add(args, (gpointer)arg);
-		arg = va_arg(list, const char *);
-	}
-	va_end(list);
-	g_ptr_array_add(args, NULL);
-	status = sim_main((int)args->len - 1, (char **)args->pdata);
-	g_ptr_array_free(args, TRUE);
-	fflush(stdout);
-	fflush(stderr);
-	return status;
-}
-
-static char *captured_stderr(void)
-{
-	GString *text = g_string_new(NULL);
-	char buf[4096];
-	size_t n;
-
-	while ((n = fread(buf, 1, sizeof(buf), cr_get_redirected_stderr())) > 0)
-		g_string_append_len(text, buf, (gssize)n);
-	return g_string_free(text, FALSE);
-}
+/* Runs sim_main() on a NULL-terminated list of arguments after "sim". */
+#define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
 
 /* A temporary directory, removed with everything in it. */
 static char *make_dir(void)
@@ -209,7 +171,7 @@ Test(sweep, invalid_files_rejected)
 	};
 	char *dir = make_dir();
 
-	redirect();
+	test_capture_output();
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		char *path = write_file(dir, "sweep.yaml", cases[i].text);
 		sim_sweep *sweep = NULL;
@@ -238,9 +200,9 @@ Test(sweep, invalid_policy_file_is_usage_error)
 	char *out = g_build_filename(dir, "out", NULL);
 	char *errors;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("sweep", path, "--out", out, NULL), 2);
-	errors = captured_stderr();
+	errors = test_captured_stderr();
 	cr_assert(strstr(errors, "bad.yaml:5:") != NULL,
 		  "the parser's FILE:LINE:COLUMN message: %s", errors);
 	cr_assert_not(g_file_test(out, G_FILE_TEST_EXISTS), "nothing ran");
@@ -278,9 +240,9 @@ Test(sweep, tiny_sweep_runs_and_merges)
 	char *errors;
 	char **lines;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("sweep", path, "--out", out, "--jobs", "2", NULL), 0);
-	errors = captured_stderr();
+	errors = test_captured_stderr();
 	cr_assert(strstr(errors, "[8/8]") != NULL, "a progress line per cell: %s", errors);
 	cr_assert(strstr(errors, "8 cells: 8 succeeded, 0 failed") != NULL, "%s", errors);
 
@@ -340,10 +302,10 @@ Test(sweep, failed_cell_leaves_others_running)
 	char *log;
 	char *errors;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("sweep", path, "--out", out, "--jobs", "2", NULL), 1,
 		     "exit status 1 when a cell failed");
-	errors = captured_stderr();
+	errors = test_captured_stderr();
 	cr_assert(strstr(errors, "2 succeeded, 1 failed") != NULL, "%s", errors);
 	cr_assert(strstr(errors, "missing-pods.csv") != NULL,
 		  "the failed cell's last log line: %s", errors);
@@ -379,7 +341,7 @@ Test(sweep, one_cell_from_option_or_job_index)
 	char *other = g_build_filename(out, "cell-0000", NULL);
 	char *errors;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("sweep", path, "--out", out, "--cell", "1", "-q", NULL), 0);
 	cr_assert(g_file_test(first, G_FILE_TEST_EXISTS), "cell 1 ran");
 	cr_assert_not(g_file_test(other, G_FILE_TEST_EXISTS), "cell 0 did not");
@@ -391,7 +353,7 @@ Test(sweep, one_cell_from_option_or_job_index)
 
 	g_setenv("JOB_COMPLETION_INDEX", "3", TRUE);
 	cr_assert_eq(run("sweep", path, "--out", out, NULL), 2, "past the last cell");
-	errors = captured_stderr();
+	errors = test_captured_stderr();
 	cr_assert(strstr(errors, "invalid JOB_COMPLETION_INDEX \"3\": the sweep has cells 0 to 2") !=
 			  NULL,
 		  "%s", errors);
@@ -412,19 +374,16 @@ Test(sweep, list_prints_cells)
 {
 	char *dir = make_dir();
 	char *path = write_file(dir, "sweep.yaml", "seeds: [3, 4]\nclusters: [1x4/8Gi]\n");
-	GString *text = g_string_new(NULL);
-	char buf[512];
-	size_t n;
+	char *text;
 
-	cr_redirect_stdout();
+	test_capture_output();
 	cr_assert_eq(run("sweep", path, "--list", NULL), 0);
-	while ((n = fread(buf, 1, sizeof(buf), cr_get_redirected_stdout())) > 0)
-		g_string_append_len(text, buf, (gssize)n);
-	cr_assert_str_eq(text->str,
+	text = test_captured_stdout();
+	cr_assert_str_eq(text,
 			 "index,policy,workload,seed,cluster\n"
 			 "0,kube-default,default,3,1x4/8Gi\n"
 			 "1,kube-default,default,4,1x4/8Gi\n");
-	g_string_free(text, TRUE);
+	g_free(text);
 	remove_tree(dir);
 	g_free(path);
 	g_free(dir);
@@ -436,9 +395,9 @@ Test(sweep, merge_without_cells_fails)
 	char *report = g_build_filename(dir, "report", NULL);
 	char *errors;
 
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("merge", dir, "--out", report, NULL), 1);
-	errors = captured_stderr();
+	errors = test_captured_stderr();
 	cr_assert(strstr(errors, "no cells in") != NULL, "%s", errors);
 	cr_assert_eq(run("merge", dir, NULL), 2, "--out is required");
 	g_free(errors);
@@ -459,9 +418,9 @@ Test(sweep, merge_rejects_malformed_summary)
 			  "{\"index\": 0, \"policy\": \"p\", \"workload\": \"w\", \"seed\": 1,"
 			  " \"cluster\": null, \"status\": \"succeeded\"}"));
 	g_free(write_file(cell, "summary.json", "{not json"));
-	redirect();
+	test_capture_output();
 	cr_assert_eq(run("merge", dir, "--out", report, NULL), 1);
-	errors = captured_stderr();
+	errors = test_captured_stderr();
 	cr_assert(strstr(errors, "invalid JSON in") != NULL && strstr(errors, "summary.json") != NULL,
 		  "%s", errors);
 	g_free(errors);
