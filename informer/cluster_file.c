@@ -1,9 +1,10 @@
 /* Cluster snapshots from YAML or JSON files; see cluster_file.h.
  *
- * A file is read whole and converted to one cJSON tree, YAML through
- * libyaml's event API. Every Node and Pod in it is decoded with
- * inf_decode_node() and inf_decode_pod() before any of them enters the
- * model, so a file with one bad item changes nothing.
+ * A file is read whole. JSON text is parsed into one cJSON tree; YAML is
+ * converted through libyaml's event API one document at a time. Every
+ * object in the file is decoded with inf_decode_node(), inf_decode_pod()
+ * and the other decoders before any of them enters the model, so a file
+ * with one bad item changes nothing.
  */
 #include "informer/cluster_file.h"
 
@@ -44,6 +45,7 @@ typedef struct yaml_frame {
 	size_t first_node; /* converter node count when the collection began */
 	size_t n_keys;     /* keys seen in a mapping */
 	GHashTable *keys;  /* key set of a long mapping; borrows cJSON's keys */
+	bool items;        /* the "items" sequence of the root mapping */
 } yaml_frame;
 
 typedef struct yaml_anchor {
@@ -58,6 +60,15 @@ typedef struct yaml_converter {
 	size_t nodes;       /* cJSON nodes created, alias copies included */
 	size_t alias_nodes; /* cJSON nodes created by alias copies */
 	int documents;
+
+	/* Set by inf_yaml_for_each_document(), which passes each document to
+	 * `fn` at its end; otherwise a second document is an error. */
+	inf_yaml_document_fn fn;
+	void *fn_data;
+	bool explicit_start; /* the current document began with "---" */
+	bool empty_root;     /* its root is the empty scalar of an empty document */
+	size_t start_line;   /* of the current document, from 1 */
+	GArray *item_lines;  /* size_t, one per element of the items sequence */
 } yaml_converter;
 
 /* Fails with -EINVAL and "line L, column C: message" for a libyaml mark,
@@ -110,6 +121,7 @@ static void converter_init(yaml_converter *conv)
 	conv->stack = g_array_new(FALSE, TRUE, sizeof(yaml_frame));
 	conv->anchors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      g_free);
+	conv->item_lines = g_array_new(FALSE, FALSE, sizeof(size_t));
 }
 
 static void converter_release(yaml_converter *conv)
@@ -124,6 +136,7 @@ static void converter_release(yaml_converter *conv)
 	}
 	g_array_free(conv->stack, TRUE);
 	g_hash_table_destroy(conv->anchors);
+	g_array_free(conv->item_lines, TRUE);
 	cJSON_Delete(conv->root);
 }
 
@@ -140,6 +153,18 @@ static bool converter_wants_key(yaml_converter *conv)
 	yaml_frame *top = converter_top(conv);
 
 	return top != NULL && cJSON_IsObject(top->node) && top->key == NULL;
+}
+
+/* Records the line where the node at `mark` starts when it is an element
+ * of the root mapping's "items" sequence. Called before the node is
+ * attached. */
+static void converter_note_line(yaml_converter *conv, const yaml_mark_t *mark)
+{
+	yaml_frame *top = converter_top(conv);
+	size_t line = mark->line + 1;
+
+	if (top != NULL && top->items)
+		g_array_append_val(conv->item_lines, line);
 }
 
 static void converter_add_anchor(yaml_converter *conv, const char *name,
@@ -456,6 +481,13 @@ static int convert_scalar(yaml_converter *conv, const yaml_event_t *event,
 	conv->nodes++;
 	if (anchor != NULL)
 		converter_add_anchor(conv, anchor, item, 1);
+	/* libyaml reports a document with no content as one empty plain
+	 * scalar. */
+	if (converter_top(conv) == NULL)
+		conv->empty_root = event->data.scalar.length == 0 &&
+				   event->data.scalar.tag == NULL &&
+				   event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	converter_note_line(conv, &event->start_mark);
 	return converter_attach(conv, item, err);
 }
 
@@ -482,7 +514,14 @@ static int open_collection(yaml_converter *conv, const yaml_event_t *event,
 	frame.anchor = g_strdup((const char *)anchor);
 	frame.first_node = conv->nodes;
 	conv->nodes++;
+	if (!mapping && conv->stack->len == 1) {
+		const yaml_frame *root = converter_top(conv);
 
+		frame.items = cJSON_IsObject(root->node) &&
+			      strcmp(root->key, "items") == 0;
+	}
+
+	converter_note_line(conv, &event->start_mark);
 	rc = converter_attach(conv, frame.node, err);
 	if (rc < 0) {
 		g_free(frame.anchor);
@@ -535,7 +574,41 @@ static int convert_alias(yaml_converter *conv, const yaml_event_t *event,
 				  "out of memory while expanding alias *%s", name);
 	conv->alias_nodes += anchor->nodes;
 	conv->nodes += anchor->nodes;
+	converter_note_line(conv, &event->start_mark);
 	return converter_attach(conv, copy, err);
+}
+
+static void start_document(yaml_converter *conv, const yaml_event_t *event)
+{
+	conv->documents++;
+	conv->explicit_start = !event->data.document_start.implicit;
+	conv->empty_root = false;
+	/* libyaml marks a document at its "---", or at its first node
+	 * without one. */
+	conv->start_line = event->start_mark.line + 1;
+	g_array_set_size(conv->item_lines, 0);
+}
+
+/* Passes the finished document to the callback and drops it, with its
+ * anchors, which point into it. */
+static int finish_document(yaml_converter *conv, score_error *err)
+{
+	inf_yaml_document document = {
+		.root = conv->root,
+		.number = conv->documents,
+		.explicit_start = conv->explicit_start,
+		.line = conv->start_line,
+		.item_lines = (const size_t *)(void *)conv->item_lines->data,
+		.n_item_lines = conv->item_lines->len,
+	};
+	int rc = 0;
+
+	if (conv->root != NULL && !conv->empty_root)
+		rc = conv->fn(conv->fn_data, &document, err);
+	g_hash_table_remove_all(conv->anchors);
+	cJSON_Delete(conv->root);
+	conv->root = NULL;
+	return rc;
 }
 
 static int convert_event(yaml_converter *conv, const yaml_event_t *event,
@@ -543,10 +616,13 @@ static int convert_event(yaml_converter *conv, const yaml_event_t *event,
 {
 	switch (event->type) {
 	case YAML_DOCUMENT_START_EVENT:
-		if (conv->documents++ > 0)
+		if (conv->fn == NULL && conv->documents > 0)
 			return mark_fail(err, &event->start_mark,
 					 "a second YAML document starts here; the input must hold one document, so put the objects into one List");
+		start_document(conv, event);
 		return 0;
+	case YAML_DOCUMENT_END_EVENT:
+		return conv->fn != NULL ? finish_document(conv, err) : 0;
 	case YAML_SCALAR_EVENT:
 		return convert_scalar(conv, event, err);
 	case YAML_SEQUENCE_START_EVENT:
@@ -564,22 +640,21 @@ static int convert_event(yaml_converter *conv, const yaml_event_t *event,
 	}
 }
 
-int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
-		     score_error *err)
+/* Runs libyaml over `text` and feeds every event to `conv`. Fails like
+ * inf_yaml_to_json() for a stream without documents. */
+static int convert_stream(yaml_converter *conv, const char *text,
+			  size_t length, score_error *err)
 {
 	yaml_parser_t parser;
 	yaml_event_t event;
-	yaml_converter conv;
 	bool done = false;
 	int rc = 0;
 
-	*out = NULL;
 	if (!yaml_parser_initialize(&parser))
 		return score_fail(err, -ENOMEM,
 				  "out of memory while starting the YAML parser");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text,
 				     length);
-	converter_init(&conv);
 
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &event)) {
@@ -587,22 +662,49 @@ int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
 			goto out;
 		}
 		done = event.type == YAML_STREAM_END_EVENT;
-		rc = convert_event(&conv, &event, err);
+		rc = convert_event(conv, &event, err);
 		yaml_event_delete(&event);
 		if (rc < 0)
 			goto out;
 	}
 
-	if (conv.documents == 0) {
+	if (conv->documents == 0)
 		rc = score_fail(err, -EINVAL,
 				"the YAML input is empty: it contains no document");
-		goto out;
-	}
-	*out = conv.root;
-	conv.root = NULL;
 out:
-	converter_release(&conv);
 	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
+		     score_error *err)
+{
+	yaml_converter conv;
+	int rc;
+
+	*out = NULL;
+	converter_init(&conv);
+	rc = convert_stream(&conv, text, length, err);
+	if (rc == 0) {
+		*out = conv.root;
+		conv.root = NULL;
+	}
+	converter_release(&conv);
+	return rc;
+}
+
+int inf_yaml_for_each_document(const char *text, size_t length,
+			       inf_yaml_document_fn fn, void *data,
+			       score_error *err)
+{
+	yaml_converter conv;
+	int rc;
+
+	converter_init(&conv);
+	conv.fn = fn;
+	conv.fn_data = data;
+	rc = convert_stream(&conv, text, length, err);
+	converter_release(&conv);
 	return rc;
 }
 
@@ -679,12 +781,24 @@ typedef struct cluster_batch {
 	GPtrArray *namespaces; /* decoded_namespace, owned */
 	GPtrArray *network_policies; /* score_network_policy, one reference */
 	GPtrArray *services;   /* score_service, owned */
-	/* "Kind namespace/name" (owned) -> where the object was first seen
-	 * (owned), to reject an object listed twice. */
+	/* "Kind namespace/name" -> object_place where the object was first
+	 * seen, both owned, to reject an object listed twice. */
 	GHashTable *seen;
 	size_t skipped;
-	GPtrArray *warnings; /* borrowed, may be NULL */
+	GPtrArray *warnings;     /* borrowed, may be NULL */
+	GPtrArray *pod_warnings; /* one pod's warnings before they are kept */
+	size_t value_warnings;   /* ignored pod values, listed or not */
+	size_t ready_warnings;   /* nodes without a Ready condition */
 } cluster_batch;
+
+/* Where an object sits in the file, for messages. */
+typedef struct object_place {
+	const char *file;
+	int document;        /* from 1 */
+	bool name_document;  /* messages name the document */
+	size_t line;         /* from 1; 0 when unknown, as in JSON input */
+	int index;           /* in the List's items, or -1 at the top level */
+} object_place;
 
 static void decoded_namespace_free(gpointer data)
 {
@@ -776,22 +890,92 @@ static void describe_object(const cJSON *object, object_kind kind, char *buf,
 		g_snprintf(buf, size, "Pod %s/%s", namespace, name);
 }
 
+/* Writes "document 2, items[3]", the part of it that applies, or "". */
+static void format_place(const object_place *place, bool name_document,
+			 char *buf, size_t size)
+{
+	char document[32] = "";
+	char item[32] = "";
+
+	if (name_document)
+		g_snprintf(document, sizeof(document), "document %d",
+			   place->document);
+	if (place->index >= 0)
+		g_snprintf(item, sizeof(item), "items[%d]", place->index);
+	g_snprintf(buf, size, "%s%s%s", document,
+		   document[0] != '\0' && item[0] != '\0' ? ", " : "", item);
+}
+
+/* Prepends "FILE:LINE: PLACE (DESCRIPTION)" to the message in `err`,
+ * leaving out the parts that are unknown or empty. */
+static void prefix_place(score_error *err, const object_place *place,
+			 const char *description)
+{
+	GString *prefix = g_string_new(place->file);
+	char where[64];
+
+	format_place(place, place->name_document, where, sizeof(where));
+	/* The line adds nothing for the one object of a one-document file. */
+	if (place->line > 0 && (place->index >= 0 || place->name_document))
+		g_string_append_printf(prefix, ":%zu", place->line);
+	if (where[0] != '\0' && description[0] != '\0')
+		g_string_append_printf(prefix, ": %s (%s)", where, description);
+	else if (where[0] != '\0' || description[0] != '\0')
+		g_string_append_printf(prefix, ": %s%s", where, description);
+	score_error_prefix(err, "%s", prefix->str);
+	g_string_free(prefix, TRUE);
+}
+
+/* Fails with a message about the document or List at `place`. */
+static int place_fail(score_error *err, const object_place *place,
+		      const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static int place_fail(score_error *err, const object_place *place,
+		      const char *format, ...)
+{
+	char message[SCORE_ERROR_MESSAGE_MAX];
+	va_list args;
+
+	va_start(args, format);
+	g_vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	score_fail(err, -EINVAL, "%s", message);
+	prefix_place(err, place, "");
+	return -EINVAL;
+}
+
 /* Fails when the batch already contains the object described as
  * `description` ("Node node-a", "Pod shop/web-1"). A file that lists an
  * object twice is usually two files joined by mistake, and loading one
  * copy silently would hide which one stowage uses. */
 static int check_unique(cluster_batch *batch, const char *description,
-			const char *position, score_error *err)
+			const object_place *place, score_error *err)
 {
-	const char *first = g_hash_table_lookup(batch->seen, description);
+	const object_place *first = g_hash_table_lookup(batch->seen, description);
+	object_place *copy;
+	char where[64];
 
-	if (first != NULL)
+	if (first == NULL) {
+		copy = g_new(object_place, 1);
+		*copy = *place;
+		g_hash_table_insert(batch->seen, g_strdup(description), copy);
+		return 0;
+	}
+
+	/* A copy in another document names both documents. */
+	format_place(first, first->name_document || place->name_document, where,
+		     sizeof(where));
+	if (first->line > 0 && where[0] != '\0')
 		return score_fail(err, -EINVAL,
-				  "%s is in the file twice, first at %s; remove one of them",
-				  description, first);
-	g_hash_table_insert(batch->seen, g_strdup(description),
-			    g_strdup(position));
-	return 0;
+				  "%s is in the file twice, first at line %zu (%s); remove one of them",
+				  description, first->line, where);
+	if (first->line > 0)
+		return score_fail(err, -EINVAL,
+				  "%s is in the file twice, first at line %zu; remove one of them",
+				  description, first->line);
+	return score_fail(err, -EINVAL,
+			  "%s is in the file twice, first at %s; remove one of them",
+			  description, where[0] != '\0' ? where : "the top level");
 }
 
 /* True when the Node object lists a condition of type Ready, whatever its
@@ -818,57 +1002,82 @@ static bool has_ready_condition(const cJSON *object)
  * ("node is not Ready") does not say why, so the load warns. */
 static void warn_no_ready_condition(cluster_batch *batch, const score_node *node)
 {
-	if (batch->warnings == NULL)
+	if (batch->warnings == NULL ||
+	    batch->ready_warnings++ >= INF_FILE_WARNINGS_LISTED)
 		return;
 	g_ptr_array_add(batch->warnings,
 			g_strdup_printf("node %s has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions",
 					node->name));
 }
 
-/* Decodes one object into `batch`. `index` is its position in the List's
- * items, or -1 for a file holding a single object. */
-static int collect_object(const cJSON *object, int index,
-			  const char *implied_kind,
-			  score_resource_table *resources, cluster_batch *batch,
-			  score_error *err)
+/* Moves the warnings of the pod just decoded to the caller's array, up to
+ * INF_FILE_WARNINGS_LISTED for the file, and counts the rest. */
+static void keep_pod_warnings(cluster_batch *batch)
 {
-	object_kind kind;
-	char position[64];
-	char description[320];
-	score_node *node;
+	for (guint i = 0; i < batch->pod_warnings->len; i++) {
+		if (batch->value_warnings++ >= INF_FILE_WARNINGS_LISTED)
+			continue;
+		g_ptr_array_add(batch->warnings, batch->pod_warnings->pdata[i]);
+		batch->pod_warnings->pdata[i] = NULL;
+	}
+	g_ptr_array_set_size(batch->pod_warnings, 0);
+}
+
+/* Closes the list of warnings with a count of those left out. */
+static void add_warning_counts(const cluster_batch *batch)
+{
+	size_t listed = INF_FILE_WARNINGS_LISTED;
+
+	if (batch->warnings == NULL)
+		return;
+	if (batch->value_warnings > listed)
+		g_ptr_array_add(batch->warnings,
+				g_strdup_printf("%zu more ignored pod values are not listed, to keep the log short; fix the first %zu and load the file again to see the rest",
+						batch->value_warnings - listed, listed));
+	if (batch->ready_warnings > listed)
+		g_ptr_array_add(batch->warnings,
+				g_strdup_printf("%zu more nodes without a Ready condition in status.conditions are not listed; they count as not Ready too",
+						batch->ready_warnings - listed));
+}
+
+static int decode_pod_into(const cJSON *object, score_resource_table *resources,
+			   cluster_batch *batch, score_error *err)
+{
+	GPtrArray *warnings = batch->warnings != NULL ? batch->pod_warnings : NULL;
 	score_pod *pod;
+	int rc;
+
+	rc = inf_decode_pod_with_warnings(object, resources, &pod, warnings, err);
+	if (rc < 0) {
+		g_ptr_array_set_size(batch->pod_warnings, 0);
+		return rc;
+	}
+	g_ptr_array_add(batch->pods, pod);
+	if (warnings != NULL)
+		keep_pod_warnings(batch);
+	return 0;
+}
+
+/* Decodes one object of a known kind into `batch`. */
+static int decode_object(const cJSON *object, object_kind kind,
+			 score_resource_table *resources, cluster_batch *batch,
+			 score_error *err)
+{
+	score_node *node;
 	decoded_namespace *namespace;
 	score_network_policy *policy;
 	score_service *service;
 	int rc;
 
-	g_snprintf(position, sizeof(position), "items[%d]", index);
-	if (!cJSON_IsObject(object)) {
-		rc = score_fail(err, -EINVAL, "expected an object");
-		goto fail;
-	}
-	rc = classify_object(object, implied_kind, &kind, err);
-	if (rc < 0)
-		goto fail;
-
-	if (kind == OBJECT_OTHER) {
-		batch->skipped++;
-		return 0;
-	}
-	describe_object(object, kind, description, sizeof(description));
-	if (strchr(description, ' ') != NULL) {
-		rc = check_unique(batch, description,
-				  index >= 0 ? position : "the top level", err);
-		if (rc < 0)
-			goto fail;
-	}
-	if (kind == OBJECT_NODE) {
+	switch (kind) {
+	case OBJECT_NODE:
 		rc = inf_decode_node(object, resources, &node, err);
 		if (rc == 0 && !has_ready_condition(object))
 			warn_no_ready_condition(batch, node);
 		if (rc == 0)
 			g_ptr_array_add(batch->nodes, node);
-	} else if (kind == OBJECT_NAMESPACE) {
+		return rc;
+	case OBJECT_NAMESPACE:
 		namespace = g_new0(decoded_namespace, 1);
 		rc = inf_decode_namespace(object, &namespace->name,
 					  &namespace->labels, err);
@@ -876,52 +1085,77 @@ static int collect_object(const cJSON *object, int index,
 			g_ptr_array_add(batch->namespaces, namespace);
 		else
 			decoded_namespace_free(namespace);
-	} else if (kind == OBJECT_NETWORK_POLICY) {
+		return rc;
+	case OBJECT_NETWORK_POLICY:
 		rc = inf_network_policy_decode(object, &policy, err);
 		if (rc == 0)
 			g_ptr_array_add(batch->network_policies, policy);
-	} else if (kind == OBJECT_SERVICE) {
+		return rc;
+	case OBJECT_SERVICE:
 		rc = inf_decode_service(object, &service, err);
 		if (rc == 0)
 			g_ptr_array_add(batch->services, service);
-	} else {
-		rc = inf_decode_pod_with_warnings(object, resources, &pod,
-						  batch->warnings, err);
-		if (rc == 0)
-			g_ptr_array_add(batch->pods, pod);
-	}
-	if (rc == 0)
+		return rc;
+	case OBJECT_POD:
+		return decode_pod_into(object, resources, batch, err);
+	default:
 		return 0;
+	}
+}
+
+/* Decodes one object at `place` into `batch`. Errors start with the place
+ * and the object. */
+static int collect_object(const cJSON *object, const object_place *place,
+			  const char *implied_kind,
+			  score_resource_table *resources, cluster_batch *batch,
+			  score_error *err)
+{
+	char description[320] = "";
+	object_kind kind;
+	int rc;
+
+	if (!cJSON_IsObject(object)) {
+		rc = score_fail(err, -EINVAL, "expected an object");
+		goto out;
+	}
+	rc = classify_object(object, implied_kind, &kind, err);
+	if (rc < 0)
+		goto out;
+	if (kind == OBJECT_OTHER) {
+		batch->skipped++;
+		return 0;
+	}
 
 	describe_object(object, kind, description, sizeof(description));
+	if (strchr(description, ' ') != NULL) {
+		rc = check_unique(batch, description, place, err);
+		if (rc < 0) {
+			/* The message names the object already. */
+			description[0] = '\0';
+			goto out;
+		}
+	}
+	rc = decode_object(object, kind, resources, batch, err);
 	/* The NetworkPolicy decoder names the policy itself once it has
 	 * read its name. */
-	if (kind == OBJECT_NETWORK_POLICY && err != NULL &&
+	if (rc < 0 && kind == OBJECT_NETWORK_POLICY && err != NULL &&
 	    g_str_has_prefix(err->message, "NetworkPolicy "))
 		description[0] = '\0';
-	if (index < 0 && description[0] == '\0')
-		return rc;
-	if (index >= 0 && description[0] == '\0') {
-		score_error_prefix(err, "%s", position);
-		return rc;
-	}
-	if (index < 0)
-		score_error_prefix(err, "%s", description);
-	else
-		score_error_prefix(err, "%s (%s)", position, description);
-	return rc;
 
-fail:
-	if (index >= 0)
-		score_error_prefix(err, "%s", position);
+out:
+	if (rc < 0)
+		prefix_place(err, place, description);
 	return rc;
 }
 
-static int collect_list(const cJSON *root, const char *implied_kind,
+static int collect_list(const inf_yaml_document *document,
+			const object_place *place, const char *implied_kind,
 			score_resource_table *resources, cluster_batch *batch,
 			score_error *err)
 {
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(document->root,
+							      "items");
+	object_place item_place = *place;
 	const cJSON *item;
 	int index = 0;
 	int rc;
@@ -930,51 +1164,94 @@ static int collect_list(const cJSON *root, const char *implied_kind,
 	if (items == NULL || cJSON_IsNull(items))
 		return 0;
 	if (!cJSON_IsArray(items))
-		return score_fail(err, -EINVAL,
-				  "items: expected an array of objects, got another JSON type");
+		return place_fail(err, place,
+				  "items: expected an array of objects, got %s",
+				  inf_json_type_name(items));
 
 	cJSON_ArrayForEach(item, items) {
-		rc = collect_object(item, index++, implied_kind, resources,
+		item_place.index = index;
+		if ((size_t)index < document->n_item_lines)
+			item_place.line = document->item_lines[index];
+		rc = collect_object(item, &item_place, implied_kind, resources,
 				    batch, err);
 		if (rc < 0)
 			return rc;
+		index++;
 	}
 	return 0;
 }
 
-static int collect_objects(const cJSON *root, score_resource_table *resources,
-			   cluster_batch *batch, score_error *err)
+static int collect_objects(const inf_yaml_document *document,
+			   const object_place *place,
+			   score_resource_table *resources, cluster_batch *batch,
+			   score_error *err)
 {
+	const cJSON *root = document->root;
 	const char *kind;
 
 	if (!cJSON_IsObject(root))
-		return score_fail(err, -EINVAL,
+		return place_fail(err, place,
 				  "expected a Kubernetes object (kind List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service) at the top level");
 
 	kind = string_member(root, "kind");
 	if (kind == NULL)
-		return score_fail(err, -EINVAL,
+		return place_fail(err, place,
 				  "missing kind at the top level; expected List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service");
 	if (strcmp(kind, "List") == 0)
-		return collect_list(root, NULL, resources, batch, err);
+		return collect_list(document, place, NULL, resources, batch, err);
 	if (strcmp(kind, "NodeList") == 0)
-		return collect_list(root, "Node", resources, batch, err);
+		return collect_list(document, place, "Node", resources, batch, err);
 	if (strcmp(kind, "PodList") == 0)
-		return collect_list(root, "Pod", resources, batch, err);
+		return collect_list(document, place, "Pod", resources, batch, err);
 	if (strcmp(kind, "NamespaceList") == 0)
-		return collect_list(root, "Namespace", resources, batch, err);
+		return collect_list(document, place, "Namespace", resources, batch,
+				    err);
 	if (strcmp(kind, "NetworkPolicyList") == 0)
-		return collect_list(root, "NetworkPolicy", resources, batch, err);
+		return collect_list(document, place, "NetworkPolicy", resources,
+				    batch, err);
 	if (strcmp(kind, "ServiceList") == 0)
-		return collect_list(root, "Service", resources, batch, err);
+		return collect_list(document, place, "Service", resources, batch,
+				    err);
 	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Pod") == 0 ||
 	    strcmp(kind, "Namespace") == 0 || strcmp(kind, "NetworkPolicy") == 0 ||
 	    strcmp(kind, "Service") == 0)
-		return collect_object(root, -1, NULL, resources, batch, err);
+		return collect_object(root, place, NULL, resources, batch, err);
 
-	return score_fail(err, -EINVAL,
+	return place_fail(err, place,
 			  "kind %s is not supported at the top level; expected List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service",
 			  kind);
+}
+
+/* One file's load, through its documents. */
+typedef struct cluster_load {
+	const char *name;
+	score_resource_table *resources;
+	cluster_batch *batch;
+	int documents;      /* documents with content */
+	bool object_failed; /* the error message names the file already */
+} cluster_load;
+
+static int collect_document(void *data, const inf_yaml_document *document,
+			    score_error *err)
+{
+	cluster_load *load = data;
+	object_place place = {
+		.file = load->name,
+		.document = document->number,
+		/* A file of one document needs no number. One that begins
+		 * with "---" is often one of several. */
+		.name_document = document->number > 1 || document->explicit_start,
+		.line = document->line,
+		.index = -1,
+	};
+	int rc;
+
+	load->documents++;
+	rc = collect_objects(document, &place, load->resources, load->batch,
+			     err);
+	if (rc < 0)
+		load->object_failed = true;
+	return rc;
 }
 
 /* ---- Loading ------------------------------------------------------------- */
@@ -1003,10 +1280,16 @@ int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
 					  GPtrArray *warnings, score_error *err)
 {
 	cluster_batch batch = {.warnings = warnings};
+	cluster_load load = {
+		.name = name,
+		.resources = score_model_resources(model),
+		.batch = &batch,
+	};
 	cJSON *root = NULL;
 	int rc;
 
 	batch.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	batch.pod_warnings = g_ptr_array_new_with_free_func(g_free);
 	batch.nodes = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)score_node_free);
 	batch.pods = g_ptr_array_new_with_free_func(
@@ -1025,17 +1308,27 @@ int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
 		goto out;
 	}
 
-	if (starts_with_brace(text, length))
+	if (starts_with_brace(text, length)) {
 		rc = parse_json(text, length, &root, err);
-	else
-		rc = inf_yaml_to_json(text, length, &root, err);
-	if (rc == 0)
-		rc = collect_objects(root, score_model_resources(model), &batch,
-				     err);
+		if (rc == 0) {
+			/* JSON text gives no line numbers. */
+			inf_yaml_document document = {.root = root, .number = 1};
+
+			rc = collect_document(&load, &document, err);
+		}
+	} else {
+		rc = inf_yaml_for_each_document(text, length, collect_document,
+						&load, err);
+	}
+	if (rc == 0 && load.documents == 0)
+		rc = score_fail(err, -EINVAL,
+				"every YAML document in the file is empty; expected a List of Nodes and Pods, as kubectl get nodes,pods -A -o yaml writes");
 	if (rc < 0) {
-		score_error_prefix(err, "%s", name);
+		if (!load.object_failed)
+			score_error_prefix(err, "%s", name);
 		goto out;
 	}
+	add_warning_counts(&batch);
 
 	for (guint i = 0; i < batch.namespaces->len; i++) {
 		const decoded_namespace *namespace =
@@ -1081,6 +1374,7 @@ out:
 	g_ptr_array_unref(batch.network_policies);
 	g_ptr_array_unref(batch.services);
 	g_hash_table_unref(batch.seen);
+	g_ptr_array_unref(batch.pod_warnings);
 	cJSON_Delete(root);
 	return rc;
 }

@@ -1,9 +1,11 @@
 /* Cluster snapshots from files: a Kubernetes List in YAML or JSON, as
- * `kubectl get nodes,pods -A -o yaml` writes it, and the built-in demo
- * cluster used when no cluster source is given. */
+ * `kubectl get nodes,pods -A -o yaml` writes it, or several YAML
+ * documents, and the built-in demo cluster used when no cluster source is
+ * given. */
 #ifndef STOWAGE_INF_CLUSTER_FILE_H
 #define STOWAGE_INF_CLUSTER_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -19,14 +21,48 @@
 int inf_yaml_to_json(const char *text, size_t length, cJSON **out,
 		     score_error *err);
 
+/* One document of a YAML stream, as inf_yaml_for_each_document() passes it
+ * to its callback. Borrowed: valid during the call only. */
+typedef struct inf_yaml_document {
+	const cJSON *root;
+	int number;          /* position in the stream from 1, empty ones counted */
+	bool explicit_start; /* the document begins with a "---" marker */
+	size_t line;         /* line of its "---", else of its first node; from 1 */
+	/* item_lines[i] is the line where items[i] of the root mapping's
+	 * "items" sequence starts, for i < n_item_lines. */
+	const size_t *item_lines;
+	size_t n_item_lines;
+} inf_yaml_document;
+
+typedef int (*inf_yaml_document_fn)(void *data,
+				    const inf_yaml_document *document,
+				    score_error *err);
+
+/* Converts each document of a YAML stream (documents separated by "---")
+ * as inf_yaml_to_json() does and calls `fn` with it, one document at a
+ * time and in order. An empty document (nothing between two markers) is
+ * counted but not passed. Anchors apply within their own document. Stops
+ * at the first failure: a parser error, whose message carries "line L,
+ * column C" counted from the start of `text`, or a negative return of
+ * `fn`, which is returned as it is. Fails like inf_yaml_to_json() when the
+ * stream contains no document. */
+int inf_yaml_for_each_document(const char *text, size_t length,
+			       inf_yaml_document_fn fn, void *data,
+			       score_error *err);
+
 /* Loads every Node and Pod of the List (kind: List, NodeList or PodList; a
  * single Node or Pod object is accepted too) in `path` into `model`. The
  * labels of every Namespace are loaded too, also from a NamespaceList or a
  * single Namespace, and every networking.k8s.io/v1 NetworkPolicy, also
  * from a NetworkPolicyList or a single NetworkPolicy, and every v1
  * Service, also from a ServiceList or a single Service.
- * YAML or JSON is detected from the content. Objects of other kinds are
- * skipped. Errors name the file, the item index and the field. */
+ * YAML or JSON is detected from the content. YAML may hold several
+ * documents separated by "---", each a List or a single object. Objects
+ * of other kinds are skipped. An object listed twice (same kind,
+ * namespace and name) fails the load. Errors name the file, the line
+ * of the item or document (YAML only, and left out for the one object of
+ * a one-document file), the document when there are several, the item
+ * index and the field. */
 int inf_load_cluster_file(const char *path, score_model *model,
 			  score_error *err);
 
@@ -53,12 +89,19 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 				    inf_cluster_counts *counts,
 				    score_error *err);
 
+/* At most this many warnings of one kind are listed for one file, and one
+ * closing message counts the rest. A file of 100,000 pods with the same
+ * mistake then prints 11 lines, not 100,000. */
+#define INF_FILE_WARNINGS_LISTED 10
+
 /* Work like the _counted functions, and also append messages (char *,
  * which the array frees with g_free()) to `warnings`, which may be NULL.
  * A message is added for each value a pod decoder ignored instead of
  * failing, as inf_decode_pod_with_warnings() does, and for each Node
- * without a Ready condition, which counts as not Ready. On failure `warnings` may already hold
- * messages for pods read before the error. */
+ * without a Ready condition, which counts as not Ready, up to
+ * INF_FILE_WARNINGS_LISTED of each kind; a last message counts those left
+ * out. On failure `warnings` may already hold messages for pods read
+ * before the error. */
 int inf_load_cluster_file_with_warnings(const char *path, score_model *model,
 					inf_cluster_counts *counts,
 					GPtrArray *warnings, score_error *err);

@@ -317,6 +317,10 @@ static int open_kube_pods(const sim_churn_config *config, run_state *state,
 	ret = sim_kube_pods_read(config->pods_path, &state->kube_pods, err);
 	if (ret < 0)
 		return ret;
+	/* Printed with the fit check's warnings, before the run starts. */
+	for (guint i = 0; i < sim_kube_pods_warnings(state->kube_pods)->len; i++)
+		g_ptr_array_add(state->warnings,
+				g_strdup(sim_kube_pods_warnings(state->kube_pods)->pdata[i]));
 	sim_kube_pods_source(state->kube_pods, &state->source);
 	ret = sim_source_scan(&state->source, gpus ? &state->typical : NULL, state->fit,
 			      &state->trace_end_ms, err);

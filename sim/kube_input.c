@@ -14,6 +14,7 @@
 #include "informer/network_policy.h"
 #include "scoring/gpu.h"
 #include "sim/generator.h"
+#include "sim/progress.h"
 
 /* ---- Content detection ----------------------------------------------------- */
 
@@ -76,15 +77,23 @@ int sim_kube_sniff(const char *path, bool *manifest, score_error *err)
 
 /* ---- Documents and objects ----------------------------------------------- */
 
-/* Called for each object: `document_line` is the first line of its YAML
- * document (1 for JSON), `item` its index in a List or -1. */
+/* Where an object sits in its file. */
+typedef struct kube_place {
+	int document;       /* from 1 */
+	bool name_document; /* messages name the document */
+	size_t line;        /* of the List item, else of the document; 1 in JSON */
+	int item;           /* index in a List's items, or -1 */
+} kube_place;
+
+/* Called for each object of a file. */
 typedef int (*object_fn)(void *data, const cJSON *object, const char *kind,
-			 size_t document_line, int item, score_error *err);
+			 const kube_place *place, score_error *err);
 
 typedef struct object_walk {
 	const char *name;
 	object_fn fn;
 	void *data;
+	bool object_failed; /* the message of a failure names the file */
 } object_walk;
 
 static const char *object_kind(const cJSON *object)
@@ -92,6 +101,25 @@ static const char *object_kind(const cJSON *object)
 	const cJSON *kind = inf_json_member(object, "kind");
 
 	return cJSON_IsString(kind) ? kind->valuestring : "";
+}
+
+/* Returns the kind to read `object` as: its kind, or `implied` when it
+ * has none, or "" for an object of another API group or version, such as
+ * a custom resource that reuses the name Node. The readers take core v1
+ * objects and networking.k8s.io/v1 NetworkPolicies, as `stowage serve`
+ * does. */
+static const char *read_kind(const cJSON *object, const char *implied)
+{
+	const char *kind = object_kind(object);
+	const cJSON *api_version = inf_json_member(object, "apiVersion");
+	const char *expected;
+
+	if (kind[0] == '\0')
+		kind = implied;
+	if (!cJSON_IsString(api_version))
+		return kind;
+	expected = strcmp(kind, "NetworkPolicy") == 0 ? "networking.k8s.io/v1" : "v1";
+	return strcmp(api_version->valuestring, expected) == 0 ? kind : "";
 }
 
 /* Returns the kind of the items of a typed list ("Node" for a NodeList),
@@ -111,39 +139,70 @@ static const char *implied_item_kind(const char *list_kind)
 	return "";
 }
 
-/* Visits the object of one document, or each item of a List. */
-static int walk_root(const object_walk *walk, const cJSON *root, size_t line,
-		     score_error *err)
+/* Writes "document 2, items[3]", the part of it that applies, or "". */
+static void format_place(char *buf, size_t size, const kube_place *place,
+			 bool name_document)
+{
+	char document[32] = "";
+	char item[32] = "";
+
+	if (name_document)
+		g_snprintf(document, sizeof(document), "document %d", place->document);
+	if (place->item >= 0)
+		g_snprintf(item, sizeof(item), "items[%d]", place->item);
+	g_snprintf(buf, size, "%s%s%s", document,
+		   document[0] != '\0' && item[0] != '\0' ? ", " : "", item);
+}
+
+/* Writes "FILE:LINE" and the document, when messages name it. */
+static void format_document(char *buf, size_t size, const char *file,
+			    const kube_place *place)
+{
+	if (place->name_document)
+		g_snprintf(buf, size, "%s:%zu: document %d", file, place->line,
+			   place->document);
+	else
+		g_snprintf(buf, size, "%s:%zu", file, place->line);
+}
+
+/* Visits the object of one document, or each item of a List. The line of
+ * items[i] comes from `lines` when it has one. */
+static int walk_root(object_walk *walk, const cJSON *root, const kube_place *place,
+		     const size_t *lines, size_t n_lines, score_error *err)
 {
 	const char *kind = object_kind(root);
+	kube_place item_place = *place;
+	char where[SCORE_ERROR_MESSAGE_MAX / 4];
 	const char *implied;
 	const cJSON *items;
 	int index = 0;
 	int ret;
 
+	format_document(where, sizeof(where), walk->name, place);
 	if (!cJSON_IsObject(root))
 		return score_fail(err, -EINVAL,
-				  "%s:%zu: the document is %s, expected a Kubernetes object or List",
-				  walk->name, line, inf_json_type_name(root));
+				  "%s: the document is %s, expected a Kubernetes object or List",
+				  where, inf_json_type_name(root));
 	if (!g_str_has_suffix(kind, "List"))
-		return walk->fn(walk->data, root, kind, line, -1, err);
+		return walk->fn(walk->data, root, read_kind(root, ""), place, err);
 
 	implied = implied_item_kind(kind);
 	items = inf_json_member(root, "items");
 	if (items != NULL && !cJSON_IsNull(items) && !cJSON_IsArray(items))
-		return score_fail(err, -EINVAL,
-				  "%s:%zu: %s items is %s, expected an array",
-				  walk->name, line, kind, inf_json_type_name(items));
+		return score_fail(err, -EINVAL, "%s: %s items is %s, expected an array", where,
+				  kind, inf_json_type_name(items));
 	for (const cJSON *item = items != NULL ? items->child : NULL; item != NULL;
 	     item = item->next, index++) {
-		if (!cJSON_IsObject(item))
+		item_place.item = index;
+		if ((size_t)index < n_lines)
+			item_place.line = lines[index];
+		if (!cJSON_IsObject(item)) {
+			format_document(where, sizeof(where), walk->name, &item_place);
 			return score_fail(err, -EINVAL,
-					  "%s:%zu: item %d of the %s is %s, expected an object",
-					  walk->name, line, index, kind, inf_json_type_name(item));
-		const char *item_kind = object_kind(item);
-
-		ret = walk->fn(walk->data, item, item_kind[0] != '\0' ? item_kind : implied, line,
-			       index, err);
+					  "%s: item %d of the %s is %s, expected an object",
+					  where, index, kind, inf_json_type_name(item));
+		}
+		ret = walk->fn(walk->data, item, read_kind(item, implied), &item_place, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -192,18 +251,20 @@ static size_t json_depth(const char *text, size_t length)
 	return deepest;
 }
 
-static int walk_json(const object_walk *walk, const char *text, size_t length,
+/* Walks the JSON value that starts at `start` in `text`. */
+static int walk_json(object_walk *walk, const char *text, size_t length, size_t start,
 		     score_error *err)
 {
+	/* JSON text gives no line numbers: every object is on line 1. */
+	kube_place place = {.document = 1, .line = 1, .item = -1};
 	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(text, length, &end, false);
+	cJSON *root = cJSON_ParseWithLengthOpts(text + start, length - start, &end, false);
+	size_t offset = end != NULL && end >= text ? (size_t)(end - text) : start;
+	size_t line;
+	size_t column;
 	int ret;
 
 	if (root == NULL) {
-		size_t offset = end != NULL && end >= text ? (size_t)(end - text) : 0;
-		size_t line;
-		size_t column;
-
 		offset_to_line(text, offset, &line, &column);
 		if (json_depth(text, MIN(offset + 1, length)) > CJSON_NESTING_LIMIT)
 			return score_fail(err, -EINVAL,
@@ -212,23 +273,44 @@ static int walk_json(const object_walk *walk, const char *text, size_t length,
 		return score_fail(err, -EINVAL, "%s:%zu:%zu: invalid JSON", walk->name, line,
 				  column);
 	}
-	ret = walk_root(walk, root, 1, err);
+
+	/* A second value would otherwise be dropped without a word. */
+	while (offset < length && g_ascii_isspace(text[offset]))
+		offset++;
+	if (offset < length) {
+		cJSON_Delete(root);
+		offset_to_line(text, offset, &line, &column);
+		return score_fail(err, -EINVAL,
+				  "%s:%zu:%zu: unexpected data after the JSON value; a JSON file holds one object or List",
+				  walk->name, line, column);
+	}
+	ret = walk_root(walk, root, &place, NULL, 0, err);
 	cJSON_Delete(root);
 	return ret;
 }
 
-/* True for a YAML document marker line: "---" or "..." alone or before a
- * space. Such a line cannot be inside a scalar, so splitting there is
- * safe. */
-static bool document_marker(const char *line, size_t length)
+static int walk_yaml_document(void *data, const inf_yaml_document *document,
+			      score_error *err)
 {
-	return length >= 3 &&
-	       (memcmp(line, "---", 3) == 0 || memcmp(line, "...", 3) == 0) &&
-	       (length == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+	object_walk *walk = data;
+	kube_place place = {
+		.document = document->number,
+		/* A file of one document needs no number. One that begins
+		 * with "---" is often one of several. */
+		.name_document = document->number > 1 || document->explicit_start,
+		.line = document->line,
+		.item = -1,
+	};
+	int ret = walk_root(walk, document->root, &place, document->item_lines,
+			    document->n_item_lines, err);
+
+	walk->object_failed = ret < 0;
+	return ret;
 }
 
-/* True when the text has nothing but blank lines, comments and markers. */
-static bool document_empty(const char *text, size_t length)
+/* True when every line is blank or a comment, so the YAML stream has no
+ * document at all. */
+static bool yaml_blank(const char *text, size_t length)
 {
 	size_t pos = 0;
 
@@ -241,66 +323,34 @@ static bool document_empty(const char *text, size_t length)
 		pos += n + 1;
 		while (start < n && g_ascii_isspace(line[start]))
 			start++;
-		if (start < n && line[start] != '#' && !document_marker(line, n))
+		if (start < n && line[start] != '#')
 			return false;
 	}
 	return true;
 }
 
-/* Converts one YAML document starting on `first_line` and walks it. The
- * converter counts lines from the document, so its "line N, column C"
- * is moved to the file's line. */
-static int walk_yaml_document(const object_walk *walk, const char *text,
-			      size_t length, size_t first_line, score_error *err)
+/* Walks every document of a YAML stream. Messages of the converter start
+ * with "line L, column C: ", which becomes "FILE:L:C: ". */
+static int walk_yaml(object_walk *walk, const char *text, size_t length,
+		     score_error *err)
 {
-	cJSON *root = NULL;
-	score_error yaml_err = {0};
 	size_t line = 0;
 	size_t column = 0;
 	int consumed = 0;
-	int ret;
+	int ret = inf_yaml_for_each_document(text, length, walk_yaml_document, walk, err);
 
-	if (document_empty(text, length))
-		return 0;
-	ret = inf_yaml_to_json(text, length, &root, &yaml_err);
-	if (ret < 0) {
-		if (sscanf(yaml_err.message, "line %zu, column %zu: %n", &line, &column,
-			   &consumed) == 2 && consumed > 0)
-			return score_fail(err, ret, "%s:%zu:%zu: %s", walk->name,
-					  first_line + line - 1, column, yaml_err.message + consumed);
-		return score_fail(err, ret, "%s: in the YAML document starting on line %zu: %s",
-				  walk->name, first_line, yaml_err.message);
+	if (ret == 0 || walk->object_failed || err == NULL)
+		return ret;
+	if (sscanf(err->message, "line %zu, column %zu: %n", &line, &column, &consumed) == 2 &&
+	    consumed > 0) {
+		char *message = g_strdup(err->message + consumed);
+
+		score_fail(err, ret, "%s:%zu:%zu: %s", walk->name, line, column, message);
+		g_free(message);
+		return ret;
 	}
-	ret = walk_root(walk, root, first_line, err);
-	cJSON_Delete(root);
+	score_error_prefix(err, "%s", walk->name);
 	return ret;
-}
-
-static int walk_yaml(const object_walk *walk, const char *text, size_t length,
-		     score_error *err)
-{
-	size_t start = 0;
-	size_t start_line = 1;
-	size_t pos = 0;
-	size_t line_number = 1;
-	int ret;
-
-	while (pos < length) {
-		const char *line = text + pos;
-		const char *end = memchr(line, '\n', length - pos);
-		size_t n = end != NULL ? (size_t)(end - line) : length - pos;
-
-		if (document_marker(line, n) && pos > start) {
-			ret = walk_yaml_document(walk, text + start, pos - start, start_line, err);
-			if (ret < 0)
-				return ret;
-			start = pos;
-			start_line = line_number;
-		}
-		pos += n + (end != NULL ? 1 : 0);
-		line_number++;
-	}
-	return walk_yaml_document(walk, text + start, length - start, start_line, err);
 }
 
 static int walk_objects(const char *name, const char *text, size_t length,
@@ -316,7 +366,11 @@ static int walk_objects(const char *name, const char *text, size_t length,
 	while (i < length && g_ascii_isspace(text[i]))
 		i++;
 	if (i < length && (text[i] == '{' || text[i] == '['))
-		return walk_json(&walk, text + i, length - i, err);
+		return walk_json(&walk, text, length, i, err);
+	/* A file of only comments and blank lines contains no objects, and
+	 * the callers say which kind they expected. */
+	if (yaml_blank(text + i, length - i))
+		return 0;
 	return walk_yaml(&walk, text, length, err);
 }
 
@@ -341,21 +395,33 @@ static int read_whole_file(const char *path, gchar **text, gsize *length,
 	return 0;
 }
 
-/* "FILE:LINE: item I (KIND NAME)" for messages about one object. */
-static void describe_object(char *buf, size_t size, const char *file,
-			    size_t line, int item, const char *kind,
-			    const cJSON *object)
+static const char *metadata_string(const cJSON *object, const char *key)
 {
 	const cJSON *metadata = inf_json_member(object, "metadata");
-	const cJSON *name = cJSON_IsObject(metadata) ? inf_json_member(metadata, "name") : NULL;
-	const cJSON *ns = cJSON_IsObject(metadata) ? inf_json_member(metadata, "namespace") : NULL;
-	char where[32] = "";
+	const cJSON *value = cJSON_IsObject(metadata) ? inf_json_member(metadata, key) : NULL;
 
-	if (item >= 0)
-		g_snprintf(where, sizeof(where), " item %d", item);
-	g_snprintf(buf, size, "%s:%zu:%s %s %s%s%s", file, line, where, kind,
-		   cJSON_IsString(ns) ? ns->valuestring : "", cJSON_IsString(ns) ? "/" : "",
-		   cJSON_IsString(name) ? name->valuestring : "(no name)");
+	return cJSON_IsString(value) ? value->valuestring : NULL;
+}
+
+/* "FILE:LINE: document D, items[I] (KIND NAMESPACE/NAME)", with the parts
+ * that apply, for messages about one object. */
+static void describe_object(char *buf, size_t size, const char *file,
+			    const kube_place *place, const char *kind,
+			    const cJSON *object)
+{
+	const char *name = metadata_string(object, "name");
+	const char *ns = metadata_string(object, "namespace");
+	char *object_name = g_strdup_printf("%s %s%s%s", kind, ns != NULL ? ns : "",
+					    ns != NULL ? "/" : "",
+					    name != NULL ? name : "(no name)");
+	char where[64];
+
+	format_place(where, sizeof(where), place, place->name_document);
+	if (where[0] != '\0')
+		g_snprintf(buf, size, "%s:%zu: %s (%s)", file, place->line, where, object_name);
+	else
+		g_snprintf(buf, size, "%s:%zu: %s", file, place->line, object_name);
+	g_free(object_name);
 }
 
 /* ---- Namespaces, NetworkPolicies and Services ------------------------------- */
@@ -373,10 +439,14 @@ typedef struct kube_objects {
 	GArray *namespaces;   /* kube_namespace */
 	GPtrArray *policies;  /* score_network_policy *, one reference each */
 	GPtrArray *services;  /* cJSON *, owned: decoded again for each model */
+	/* "Kind namespace/name" -> kube_place where the object was first
+	 * seen, both owned, to reject an object listed twice in one file. */
+	GHashTable *seen;
 } kube_objects;
 
 static void kube_objects_init(kube_objects *objects)
 {
+	objects->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	objects->namespaces = g_array_new(FALSE, TRUE, sizeof(kube_namespace));
 	objects->policies = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)score_network_policy_unref);
@@ -397,17 +467,80 @@ static void kube_objects_release(kube_objects *objects)
 		g_ptr_array_free(objects->policies, TRUE);
 	if (objects->services != NULL)
 		g_ptr_array_free(objects->services, TRUE);
+	if (objects->seen != NULL)
+		g_hash_table_destroy(objects->seen);
 	memset(objects, 0, sizeof(*objects));
+}
+
+/* Returns "Kind namespace/name", the key under which an object must be
+ * unique in its file, or NULL for an object without a name, which its
+ * decoder rejects. Namespaced objects without a namespace are in
+ * "default", as the decoders read them. */
+static char *object_key(const char *kind, const cJSON *object)
+{
+	const char *name = metadata_string(object, "name");
+	const char *ns = metadata_string(object, "namespace");
+
+	if (name == NULL)
+		return NULL;
+	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Namespace") == 0)
+		return g_strdup_printf("%s %s", kind, name);
+	return g_strdup_printf("%s %s/%s", kind, ns != NULL && ns[0] != '\0' ? ns : "default",
+			       name);
+}
+
+/* Fails when the file had an object of the same kind, namespace and name
+ * before: loading one copy silently would hide which one the run uses.
+ * The callers leave Pods out, because a workload may reuse a pod's name
+ * once the earlier pod has left. The engine rejects two pods of one name
+ * alive at once. */
+static int kube_objects_check_unique(kube_objects *objects, const char *file,
+				     const kube_place *place, const char *kind,
+				     const cJSON *object, score_error *err)
+{
+	char *key = object_key(kind, object);
+	const kube_place *first;
+	char here[64];
+	char there[64];
+	int ret;
+
+	if (key == NULL)
+		return 0;
+	first = g_hash_table_lookup(objects->seen, key);
+	if (first == NULL) {
+		g_hash_table_insert(objects->seen, key, g_memdup2(place, sizeof(*place)));
+		return 0;
+	}
+
+	format_place(here, sizeof(here), place, place->name_document);
+	/* A copy in another document names both documents. */
+	format_place(there, sizeof(there), first, first->name_document || place->name_document);
+	ret = score_fail(err, -EEXIST,
+			 "%s:%zu%s%s: %s is in the file twice, first at line %zu%s%s%s; remove one of them",
+			 file, place->line, here[0] != '\0' ? ": " : "", here, key, first->line,
+			 there[0] != '\0' ? " (" : "", there, there[0] != '\0' ? ")" : "");
+	g_free(key);
+	return ret;
 }
 
 /* Keeps `object` when it is a Namespace, NetworkPolicy or Service and
  * returns 1, or returns 0 for other kinds. Decodes each one here so that
  * errors show before the run. */
 static int kube_objects_add(kube_objects *objects, const cJSON *object,
-			    const char *kind, const char *where, score_error *err)
+			    const char *kind, const char *file, const kube_place *place,
+			    score_error *err)
 {
 	score_error decode_err = {0};
+	char where[SCORE_ERROR_MESSAGE_MAX / 2];
 	int ret;
+
+	if (strcmp(kind, "Namespace") != 0 && strcmp(kind, "NetworkPolicy") != 0 &&
+	    strcmp(kind, "Service") != 0)
+		return 0;
+	ret = kube_objects_check_unique(objects, file, place, kind, object, err);
+	if (ret < 0)
+		return ret;
+	describe_object(where, sizeof(where), file, place, kind, object);
 
 	if (strcmp(kind, "Namespace") == 0) {
 		kube_namespace ns = {0};
@@ -476,7 +609,6 @@ typedef struct kube_node {
 struct sim_kube_nodes {
 	score_resource_table *resources; /* owned */
 	GArray *nodes;                   /* kube_node */
-	GHashTable *names;               /* borrowed name -> line */
 	kube_objects objects;
 	int64_t default_pods;
 	size_t skipped;
@@ -494,8 +626,6 @@ void sim_kube_nodes_free(sim_kube_nodes *nodes)
 	}
 	if (nodes->nodes != NULL)
 		g_array_free(nodes->nodes, TRUE);
-	if (nodes->names != NULL)
-		g_hash_table_destroy(nodes->names);
 	kube_objects_release(&nodes->objects);
 	score_resource_table_free(nodes->resources);
 	g_free(nodes);
@@ -547,42 +677,36 @@ typedef struct node_context {
 } node_context;
 
 static int add_node_object(void *data, const cJSON *object, const char *kind,
-			   size_t line, int item, score_error *err)
+			   const kube_place *place, score_error *err)
 {
 	node_context *context = data;
 	sim_kube_nodes *nodes = context->nodes;
 	kube_node node = {0};
 	score_error decode_err = {0};
 	char where[SCORE_ERROR_MESSAGE_MAX / 2];
-	gpointer first;
 	int ret;
 
-	describe_object(where, sizeof(where), context->file, line, item, kind, object);
 	if (strcmp(kind, "Node") != 0) {
-		ret = kube_objects_add(&nodes->objects, object, kind, where, err);
+		ret = kube_objects_add(&nodes->objects, object, kind, context->file, place, err);
 		if (ret == 0)
 			nodes->skipped++;
 		return MIN(ret, 0);
 	}
+	ret = kube_objects_check_unique(&nodes->objects, context->file, place, kind, object,
+					err);
+	if (ret < 0)
+		return ret;
+
+	describe_object(where, sizeof(where), context->file, place, kind, object);
 	ret = inf_decode_node(object, nodes->resources, &node.object, &decode_err);
 	if (ret < 0)
 		return score_fail(err, ret, "%s: %s", where, decode_err.message);
-	first = g_hash_table_lookup(nodes->names, node.object->name);
-	if (first != NULL) {
-		ret = score_fail(err, -EEXIST,
-				 "%s: duplicate node name, first in the document on line %d: node names must be unique",
-				 where, GPOINTER_TO_INT(first));
-		score_node_free(node.object);
-		return ret;
-	}
 	ret = node_shape(nodes, node.object, where, &node.shape, err);
 	if (ret < 0) {
 		score_node_free(node.object);
 		return ret;
 	}
 	g_array_append_val(nodes->nodes, node);
-	g_hash_table_insert(nodes->names, (gpointer)node.object->name,
-			    GINT_TO_POINTER((int)line));
 	return 0;
 }
 
@@ -597,15 +721,19 @@ int sim_kube_nodes_parse(const char *name, const char *text, size_t length,
 	*out = NULL;
 	nodes->resources = score_resource_table_new();
 	nodes->nodes = g_array_new(FALSE, TRUE, sizeof(kube_node));
-	nodes->names = g_hash_table_new(g_str_hash, g_str_equal);
 	kube_objects_init(&nodes->objects);
 	nodes->default_pods = default_pods;
 
 	ret = walk_objects(name, text, length, add_node_object, &context, err);
-	if (ret == 0 && nodes->nodes->len == 0)
+	if (ret == 0 && nodes->nodes->len == 0) {
+		char others[64];
+
+		sim_format_count_noun(nodes->skipped, "object of another kind",
+				      "objects of other kinds", others, sizeof(others));
 		ret = score_fail(err, -EINVAL,
-				 "%s: no Node objects (%zu objects of other kinds): give a NodeList, a List of Nodes or Node documents",
-				 name, nodes->skipped);
+				 "%s: no Node objects (%s): give a NodeList, a List of Nodes or Node documents",
+				 name, others);
+	}
 	if (ret < 0) {
 		sim_kube_nodes_free(nodes);
 		return ret;
@@ -691,7 +819,7 @@ typedef struct kube_pod {
 	cJSON *object; /* owned: the Pod, decoded again on delivery */
 	int64_t arrival_ms;
 	int64_t run_ms; /* -1: runs until the end */
-	size_t line;    /* the first line of its document */
+	kube_place place; /* where it is in the file */
 	size_t order;   /* position in the file, for a stable sort */
 } kube_pod;
 
@@ -702,6 +830,8 @@ struct sim_kube_pods {
 	GArray *pods;                    /* kube_pod, sorted by arrival */
 	kube_objects objects;
 	size_t skipped;
+	GPtrArray *warnings;   /* char *, owned */
+	size_t value_warnings; /* ignored pod values, listed or not */
 	guint next; /* the source's position */
 };
 
@@ -714,6 +844,8 @@ void sim_kube_pods_free(sim_kube_pods *pods)
 	if (pods->pods != NULL)
 		g_array_free(pods->pods, TRUE);
 	kube_objects_release(&pods->objects);
+	if (pods->warnings != NULL)
+		g_ptr_array_free(pods->warnings, TRUE);
 	score_resource_table_free(pods->own);
 	g_free(pods->name);
 	g_free(pods);
@@ -752,30 +884,60 @@ typedef struct pod_context {
 	const char *file;
 } pod_context;
 
+/* Keeps the first INF_FILE_WARNINGS_LISTED warnings of the file, each
+ * after the place of its pod, and counts the rest. Takes the messages
+ * out of `found`. */
+static void keep_warnings(sim_kube_pods *pods, const char *file, const kube_place *place,
+			  GPtrArray *found)
+{
+	for (guint i = 0; i < found->len; i++) {
+		if (pods->value_warnings++ >= INF_FILE_WARNINGS_LISTED)
+			continue;
+		g_ptr_array_add(pods->warnings, g_strdup_printf("%s:%zu: %s", file, place->line,
+								(const char *)found->pdata[i]));
+	}
+	g_ptr_array_set_size(found, 0);
+}
+
+/* Decodes the pod once here, so that errors show before the run, and
+ * keeps the warnings about values the decoder ignored. */
+static int check_pod(sim_kube_pods *pods, const char *file, const kube_place *place,
+		     const cJSON *object, const char *where, score_error *err)
+{
+	GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
+	score_pod *decoded = NULL;
+	score_error decode_err = {0};
+	int ret = inf_decode_pod_with_warnings(object, pods->own, &decoded, found, &decode_err);
+
+	if (ret < 0)
+		score_fail(err, ret, "%s: %s", where, decode_err.message);
+	else
+		keep_warnings(pods, file, place, found);
+	score_pod_free(decoded);
+	g_ptr_array_free(found, TRUE);
+	return ret;
+}
+
 static int add_pod_object(void *data, const cJSON *object, const char *kind,
-			  size_t line, int item, score_error *err)
+			  const kube_place *place, score_error *err)
 {
 	pod_context *context = data;
 	sim_kube_pods *pods = context->pods;
-	kube_pod pod = {.line = line, .order = pods->pods->len, .run_ms = -1};
-	score_pod *decoded = NULL;
-	score_error decode_err = {0};
+	kube_pod pod = {.place = *place, .order = pods->pods->len, .run_ms = -1};
 	char where[SCORE_ERROR_MESSAGE_MAX / 2];
 	int ret;
 
-	describe_object(where, sizeof(where), context->file, line, item, kind, object);
 	if (strcmp(kind, "Pod") != 0) {
-		ret = kube_objects_add(&pods->objects, object, kind, where, err);
+		ret = kube_objects_add(&pods->objects, object, kind, context->file, place, err);
 		if (ret == 0)
 			pods->skipped++;
 		return MIN(ret, 0);
 	}
 
-	/* Decoded once here so that errors show before the run. */
-	ret = inf_decode_pod(object, pods->own, &decoded, &decode_err);
+	describe_object(where, sizeof(where), context->file, place, kind, object);
+	ret = check_pod(pods, context->file, place, object, where, err);
 	if (ret < 0)
-		return score_fail(err, ret, "%s: %s", where, decode_err.message);
-	score_pod_free(decoded);
+		return ret;
 	ret = read_annotation(object, SIM_ANNOTATION_ARRIVAL, false, where, &pod.arrival_ms, err);
 	if (ret > 0)
 		pod.arrival_ms = 0;
@@ -813,13 +975,28 @@ int sim_kube_pods_parse(const char *name, const char *text, size_t length,
 	pods->own = score_resource_table_new();
 	pods->resources = pods->own;
 	pods->pods = g_array_new(FALSE, TRUE, sizeof(kube_pod));
+	pods->warnings = g_ptr_array_new_with_free_func(g_free);
 	kube_objects_init(&pods->objects);
 
 	ret = walk_objects(name, text, length, add_pod_object, &context, err);
-	if (ret == 0 && pods->pods->len == 0)
+	if (ret == 0 && pods->pods->len == 0) {
+		char others[64];
+
+		sim_format_count_noun(pods->skipped, "object of another kind",
+				      "objects of other kinds", others, sizeof(others));
 		ret = score_fail(err, -EINVAL,
-				 "%s: no Pod objects (%zu objects of other kinds): give a PodList, a List of Pods or Pod documents",
-				 name, pods->skipped);
+				 "%s: no Pod objects (%s): give a PodList, a List of Pods or Pod documents",
+				 name, others);
+	}
+	if (ret == 0 && pods->value_warnings > INF_FILE_WARNINGS_LISTED) {
+		char count[32];
+
+		sim_format_count(pods->value_warnings - INF_FILE_WARNINGS_LISTED, count,
+				 sizeof(count));
+		g_ptr_array_add(pods->warnings,
+				g_strdup_printf("%s: %s more ignored pod values are not listed; fix the first %d and run again to see the rest",
+						name, count, INF_FILE_WARNINGS_LISTED));
+	}
 	if (ret < 0) {
 		sim_kube_pods_free(pods);
 		return ret;
@@ -845,6 +1022,11 @@ int sim_kube_pods_read(const char *path, sim_kube_pods **out, score_error *err)
 size_t sim_kube_pods_count(const sim_kube_pods *pods)
 {
 	return pods->pods->len;
+}
+
+const GPtrArray *sim_kube_pods_warnings(const sim_kube_pods *pods)
+{
+	return pods->warnings;
 }
 
 int64_t sim_kube_pods_end_ms(const sim_kube_pods *pods)
@@ -906,7 +1088,7 @@ static int kube_next(void *data, sim_arrival *out, score_error *err)
 		return 0;
 	entry = &g_array_index(pods->pods, kube_pod, pods->next);
 	pods->next++;
-	describe_object(where, sizeof(where), pods->name, entry->line, -1, "Pod", entry->object);
+	describe_object(where, sizeof(where), pods->name, &entry->place, "Pod", entry->object);
 
 	ret = inf_decode_pod(entry->object, pods->resources, &pod, &decode_err);
 	if (ret < 0)
@@ -923,7 +1105,7 @@ static int kube_next(void *data, sim_arrival *out, score_error *err)
 	out->pod = pod;
 	out->time_ms = entry->arrival_ms;
 	out->run_ms = entry->run_ms;
-	out->line = (int)entry->line;
+	out->line = (int)entry->place.line;
 	return 1;
 }
 

@@ -25,7 +25,9 @@
  * stowage.io/sim-lifetime the run time once started ("1h", or "never",
  * the default, for a pod that runs until the end). A request of
  * nvidia.com/gpu requests that many whole GPUs. spec.nodeName and the
- * status are ignored: every pod arrives pending.
+ * status are ignored: every pod arrives pending. An invalid
+ * kubernetes.io/ingress-bandwidth or egress-bandwidth annotation is
+ * ignored with a warning, as `stowage serve` ignores it.
  *
  * A pod file is read into memory whole and its pods sorted by arrival
  * (stable, so equal arrivals keep file order): it is meant for hand-written
@@ -64,9 +66,10 @@ int sim_kube_sniff(const char *path, bool *manifest, score_error *err);
 typedef struct sim_kube_nodes sim_kube_nodes;
 
 /* Reads the Nodes of `path`, every pod slot limit from its allocatable
- * pods (`default_pods` when absent). Fails for a file without nodes, a
- * duplicate name or an invalid object, naming the file, document and
- * item. The caller frees `*out` with sim_kube_nodes_free(). */
+ * pods (`default_pods` when absent). Fails for a file without nodes, an
+ * object listed twice (a Node, Namespace, NetworkPolicy or Service of the
+ * same namespace and name) or an invalid object, naming the file, line,
+ * document and item. The caller frees `*out` with sim_kube_nodes_free(). */
 int sim_kube_nodes_read(const char *path, int64_t default_pods,
 			sim_kube_nodes **out, score_error *err);
 int sim_kube_nodes_parse(const char *name, const char *text, size_t length,
@@ -94,9 +97,11 @@ int sim_kube_nodes_add(const sim_kube_nodes *nodes, sim_engine *engine,
 typedef struct sim_kube_pods sim_kube_pods;
 
 /* Reads the Pods, Namespaces, NetworkPolicies and Services of `path`.
- * Fails for a file without pods, an invalid object or annotation, naming
- * the file, document, item and field. The caller frees `*out` with
- * sim_kube_pods_free(). */
+ * Fails for a file without pods, an invalid object or stowage.io/sim-*
+ * annotation, or a Namespace, NetworkPolicy or Service listed twice,
+ * naming the file, line, document, item and field. Two pods may share a
+ * name: the engine fails the run only when both are alive at once. The
+ * caller frees `*out` with sim_kube_pods_free(). */
 int sim_kube_pods_read(const char *path, sim_kube_pods **out,
 		       score_error *err);
 int sim_kube_pods_parse(const char *name, const char *text, size_t length,
@@ -104,6 +109,14 @@ int sim_kube_pods_parse(const char *name, const char *text, size_t length,
 void sim_kube_pods_free(sim_kube_pods *pods);
 
 size_t sim_kube_pods_count(const sim_kube_pods *pods);
+
+/* Returns the warnings of the read (char *), borrowed: one for each pod
+ * value the decoder ignored instead of failing, such as a
+ * kubernetes.io/ingress-bandwidth annotation that is not a quantity, as
+ * `stowage serve` ignores it. Each message starts with "FILE:LINE: " and
+ * names the pod, the annotation and the value. At most
+ * INF_FILE_WARNINGS_LISTED are listed; a last message counts the rest. */
+const GPtrArray *sim_kube_pods_warnings(const sim_kube_pods *pods);
 
 /* Fills `source` to deliver the pods in arrival order, each a copy, from
  * the start. Extended resources are dropped until sim_kube_pods_bind()

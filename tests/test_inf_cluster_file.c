@@ -356,6 +356,171 @@ Test(yaml, length_bounds_input)
 	cJSON_Delete(root);
 }
 
+/* What the callback of inf_yaml_for_each_document() saw of one document. */
+typedef struct seen_document {
+	int number;
+	bool explicit_start;
+	size_t line;
+	char *root; /* printed without spaces, owned */
+	GArray *item_lines; /* size_t */
+} seen_document;
+
+typedef struct seen_documents {
+	GArray *documents; /* seen_document */
+	int fail_at;       /* the callback fails at this document number */
+} seen_documents;
+
+static int record_document(void *data, const inf_yaml_document *document,
+			   score_error *err)
+{
+	seen_documents *seen = data;
+	seen_document record = {
+		.number = document->number,
+		.explicit_start = document->explicit_start,
+		.line = document->line,
+		.root = cJSON_PrintUnformatted(document->root),
+		.item_lines = g_array_new(FALSE, FALSE, sizeof(size_t)),
+	};
+
+	g_array_append_vals(record.item_lines, document->item_lines,
+			    (guint)document->n_item_lines);
+	g_array_append_val(seen->documents, record);
+	if (document->number == seen->fail_at)
+		return score_fail(err, -EPERM, "stop at document %d", document->number);
+	return 0;
+}
+
+static void seen_documents_init(seen_documents *seen)
+{
+	seen->documents = g_array_new(FALSE, TRUE, sizeof(seen_document));
+	seen->fail_at = -1;
+}
+
+static void seen_documents_release(seen_documents *seen)
+{
+	for (guint i = 0; i < seen->documents->len; i++) {
+		seen_document *record = &g_array_index(seen->documents, seen_document, i);
+
+		cJSON_free(record->root);
+		g_array_free(record->item_lines, TRUE);
+	}
+	g_array_free(seen->documents, TRUE);
+}
+
+static const seen_document *seen_at(const seen_documents *seen, guint i)
+{
+	return &g_array_index(seen->documents, seen_document, i);
+}
+
+Test(yaml, each_document_in_order)
+{
+	const char *text =
+		"# a comment before the first document\n" /* line 1 */
+		"kind: NodeList\n"                           /* 2 */
+		"items:\n"                                   /* 3 */
+		"- metadata: {name: a}\n"                    /* 4 */
+		"- metadata:\n"                              /* 5 */
+		"    name: b\n"                              /* 6 */
+		"- &c {metadata: {name: c}}\n"               /* 7 */
+		"- *c\n"                                     /* 8 */
+		"---\n"                                      /* 9 */
+		"...\n"                                      /* 10 */
+		"--- {kind: Node}\n"                         /* 11 */
+		"---\n"                                      /* 12 */
+		"\n"                                         /* 13 */
+		"kind: List\n"                               /* 14 */
+		"items: [{a: 1}, {b: 2}]\n";                 /* 15 */
+	seen_documents seen;
+	score_error err = {0};
+	const seen_document *record;
+	int rc;
+
+	seen_documents_init(&seen);
+	rc = inf_yaml_for_each_document(text, strlen(text), record_document, &seen, &err);
+	cr_assert_eq(rc, 0, "expected success, got %d: %s", rc, err.message);
+	cr_assert_eq(seen.documents->len, 3, "expected 3 documents with content, got %u",
+		     seen.documents->len);
+
+	record = seen_at(&seen, 0);
+	cr_assert_eq(record->number, 1, "first: expected number 1, got %d", record->number);
+	cr_assert_not(record->explicit_start, "first: expected no \"---\" before it");
+	cr_assert_eq(record->line, 2, "first: expected its first node's line, 2, got %zu",
+		     record->line);
+	cr_assert_eq(record->item_lines->len, 4, "first: expected 4 item lines, got %u",
+		     record->item_lines->len);
+	for (guint i = 0; i < 4; i++) {
+		static const size_t expected[] = {4, 5, 7, 8};
+		size_t line = g_array_index(record->item_lines, size_t, i);
+
+		cr_assert_eq(line, expected[i], "items[%u]: expected line %zu, got %zu", i,
+			     expected[i], line);
+	}
+
+	record = seen_at(&seen, 1);
+	cr_assert_eq(record->number, 3, "the empty second document is counted: expected 3, got %d",
+		     record->number);
+	cr_assert(record->explicit_start, "second: expected \"---\" before it");
+	cr_assert_eq(record->line, 11, "second: expected line 11, got %zu", record->line);
+	cr_assert_str_eq(record->root, "{\"kind\":\"Node\"}");
+	cr_assert_eq(record->item_lines->len, 0, "a Node has no items, got %u lines",
+		     record->item_lines->len);
+
+	record = seen_at(&seen, 2);
+	cr_assert_eq(record->number, 4, "third: expected number 4, got %d", record->number);
+	cr_assert_eq(record->line, 12, "third: expected the line of its ---, 12, got %zu",
+		     record->line);
+	cr_assert_eq(record->item_lines->len, 2, "flow items: expected 2 lines, got %u",
+		     record->item_lines->len);
+	cr_assert_eq(g_array_index(record->item_lines, size_t, 1), 15,
+		     "flow items: expected line 15, got %zu",
+		     g_array_index(record->item_lines, size_t, 1));
+	seen_documents_release(&seen);
+}
+
+Test(yaml, each_document_stops_at_failure)
+{
+	const char *text = "a: 1\n---\nb: 2\n---\nc: 3\n";
+	seen_documents seen;
+	score_error err = {0};
+	int rc;
+
+	seen_documents_init(&seen);
+	seen.fail_at = 2;
+	rc = inf_yaml_for_each_document(text, strlen(text), record_document, &seen, &err);
+	cr_assert_eq(rc, -EPERM, "expected the callback's -EPERM, got %d", rc);
+	cr_assert_str_eq(err.message, "stop at document 2");
+	cr_assert_eq(seen.documents->len, 2, "expected no call after the failure, got %u calls",
+		     seen.documents->len);
+	seen_documents_release(&seen);
+
+	seen_documents_init(&seen);
+	text = "a: 1\n---\nb: [\n";
+	rc = inf_yaml_for_each_document(text, strlen(text), record_document, &seen, &err);
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL for invalid YAML, got %d", rc);
+	cr_assert(g_str_has_prefix(err.message, "line 4, column 1: "),
+		  "expected the line in the whole text, got: %s", err.message);
+	cr_assert_eq(seen.documents->len, 1, "expected the first document passed, got %u",
+		     seen.documents->len);
+	seen_documents_release(&seen);
+}
+
+Test(yaml, each_document_empty_input)
+{
+	seen_documents seen;
+	score_error err = {0};
+	int rc;
+
+	seen_documents_init(&seen);
+	rc = inf_yaml_for_each_document("# nothing\n", 10, record_document, &seen, &err);
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert_str_eq(err.message, "the YAML input is empty: it contains no document");
+	rc = inf_yaml_for_each_document("---\n---\n", 8, record_document, &seen, &err);
+	cr_assert_eq(rc, 0, "empty documents: expected success, got %d: %s", rc, err.message);
+	cr_assert_eq(seen.documents->len, 0, "expected no call for empty documents, got %u",
+		     seen.documents->len);
+	seen_documents_release(&seen);
+}
+
 /* ---- Cluster files ------------------------------------------------------- */
 
 typedef struct cluster {
@@ -601,7 +766,7 @@ Test(cluster_file, error_names_file_and_item)
 {
 	char *path = fixture_path("bad-quantity.yaml");
 	char *expected = g_strdup_printf(
-		"%s: items[3] (Pod default/web-1): spec.containers[0].resources.requests.cpu: ",
+		"%s:26: items[3] (Pod default/web-1): spec.containers[0].resources.requests.cpu: ",
 		path);
 	score_error err = {0};
 	cluster c;
@@ -632,16 +797,19 @@ static const load_error_case load_error_cases[] = {
 	{"", "f.yaml: the file is empty"},
 	{" \n\t\n", "f.yaml: the file is empty"},
 	{"# comment only\n", "f.yaml: the YAML input is empty"},
+	{"---\n...\n---\n# nothing\n",
+	 "f.yaml: every YAML document in the file is empty"},
 	{"- a\n- b\n", "f.yaml: expected a Kubernetes object"},
 	{"kind: ConfigMap\n", "f.yaml: kind ConfigMap is not supported at the top level"},
 	{"metadata: {name: x}\n", "f.yaml: missing kind at the top level"},
-	{"kind: List\nitems: {a: 1}\n", "f.yaml: items: expected an array"},
-	{"kind: List\nitems:\n- metadata: {name: n}\n", "f.yaml: items[0]: missing kind"},
-	{"kind: List\nitems:\n- 42\n", "f.yaml: items[0]: expected an object"},
+	{"kind: List\nitems: {a: 1}\n",
+	 "f.yaml: items: expected an array of objects, got an object"},
+	{"kind: List\nitems:\n- metadata: {name: n}\n", "f.yaml:3: items[0]: missing kind"},
+	{"kind: List\nitems:\n- 42\n", "f.yaml:3: items[0]: expected an object"},
 	{"kind: List\nitems:\n- {kind: Node, metadata: {}}\n",
-	 "f.yaml: items[0] (Node): metadata.name: missing"},
+	 "f.yaml:3: items[0] (Node): metadata.name: missing"},
 	{"kind: NodeList\nitems:\n- {metadata: {name: n1}}\n- {metadata: {name: n2}, spec: {taints: [{key: k}]}}\n",
-	 "f.yaml: items[1] (Node n2): spec.taints[0].effect: missing"},
+	 "f.yaml:4: items[1] (Node n2): spec.taints[0].effect: missing"},
 	{"kind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: {}}\n",
 	 "f.yaml: Pod shop/p: spec.containers: expected an array"},
 	{"kind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n  metadata: {name: b}\n",
@@ -650,11 +818,31 @@ static const load_error_case load_error_cases[] = {
 	{"{\"kind\": \"Node\", \"metadata\": {\"name\": \"n\"}} x\n",
 	 "f.yaml: line 1, column 45: unexpected data after the JSON object"},
 	{"kind: NodeList\nitems:\n- {metadata: {name: n1}}\n- {metadata: {name: n2}}\n- {metadata: {name: n1}}\n",
-	 "f.yaml: items[2]: Node n1 is in the file twice, first at items[0]; remove one of them"},
+	 "f.yaml:5: items[2]: Node n1 is in the file twice, first at line 3 (items[0]); remove one of them"},
 	{"kind: List\nitems:\n- {kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: []}}\n"
 	 "- {kind: Pod, metadata: {name: p, namespace: other}, spec: {containers: []}}\n"
 	 "- {kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: []}}\n",
-	 "f.yaml: items[2]: Pod shop/p is in the file twice, first at items[0]; remove one of them"},
+	 "f.yaml:5: items[2]: Pod shop/p is in the file twice, first at line 3 (items[0]); remove one of them"},
+	/* JSON text has no line numbers. */
+	{"{\"kind\": \"NodeList\", \"items\": [{\"metadata\": {\"name\": \"n1\"}},"
+	 " {\"metadata\": {\"name\": \"n1\"}}]}",
+	 "f.yaml: items[1]: Node n1 is in the file twice, first at items[0]; remove one of them"},
+	{"kind: Node\nmetadata: {name: n1}\n---\nkind: NodeList\nitems:\n- metadata: {name: n2}\n- metadata: {name: n1}\n",
+	 "f.yaml:7: document 2, items[1]: Node n1 is in the file twice, first at line 1 (document 1); remove one of them"},
+	{"---\nkind: List\nitems:\n- {kind: Namespace, metadata: {name: shop}}\n---\n"
+	 "kind: Namespace\nmetadata: {name: shop}\n",
+	 "f.yaml:5: document 2: Namespace shop is in the file twice, first at line 4 (document 1, items[0]); remove one of them"},
+	{"kind: Node\nmetadata: {name: n1}\n---\nkind: Pod\nmetadata: {name: p}\nspec: {containers: {}}\n",
+	 "f.yaml:3: document 2 (Pod default/p): spec.containers: expected an array"},
+	{"kind: Node\nmetadata: {name: n1}\n---\n---\nkind: PodList\nitems:\n- metadata: {name: a}\n"
+	 "- metadata: {name: b}\n  spec: {containers: [{name: c, resources: {requests: {cpu: x}}}]}\n",
+	 "f.yaml:8: document 3, items[1] (Pod default/b): spec.containers[0].resources.requests.cpu: invalid quantity \"x\""},
+	{"kind: Node\nmetadata: {name: n1}\n---\nkind: Node\nmetadata: [\n",
+	 "f.yaml: line 6, column 1: "},
+	{"kind: Node\nmetadata: &m {name: n1}\n---\nkind: Node\nmetadata: *m\n",
+	 "f.yaml: line 5, column 11: alias *m refers to no complete anchor &m before it"},
+	{"kind: Node\nmetadata: {name: n1}\n---\n- a\n",
+	 "f.yaml:3: document 2: expected a Kubernetes object"},
 };
 
 Test(cluster_file, load_errors)
@@ -835,7 +1023,7 @@ Test(cluster_file, namespaces_keep_labels)
 				     &err);
 	cr_assert_eq(rc, -EINVAL);
 	cr_assert_str_eq(err.message,
-			 "bad.yaml: items[0] (Namespace): metadata.name: missing; every namespace needs a name");
+			 "bad.yaml:4: items[0] (Namespace): metadata.name: missing; every namespace needs a name");
 	cluster_release(&c);
 }
 
@@ -912,4 +1100,135 @@ Test(cluster_file, node_without_ready_condition_warns)
 	cr_assert(score_model_node(c.model, "up")->ready, "Ready=True is Ready");
 	g_ptr_array_unref(warnings);
 	cluster_release(&c);
+}
+
+Test(cluster_file, multi_document_fixture)
+{
+	char *path = fixture_path("multi-document.yaml");
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	const score_labels *labels;
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_file_counted(path, c.model, &counts, &err);
+	cr_assert_eq(rc, 0, "loading %s failed with %d: %s", path, rc, err.message);
+	assert_value((int64_t)counts.nodes, 3, "nodes from a NodeList and a single Node");
+	assert_value((int64_t)counts.pods, 2, "pods from the PodList after an empty document");
+	assert_value((int64_t)counts.namespaces, 1, "namespaces");
+	assert_value((int64_t)counts.skipped, 0, "skipped objects");
+	assert_value(must_node(&c, "node-a")->requested.v[SCORE_RES_CPU], 500,
+		     "node-a requested CPU (web-0)");
+	assert_value(must_node(&c, "node-c")->requested.v[SCORE_RES_CPU], 500,
+		     "node-c requested CPU (web-1)");
+	labels = score_model_namespace_labels(c.model, "shop");
+	cr_assert_not_null(labels, "expected the Namespace shop in the model");
+	cr_assert_str_eq(score_labels_get(labels, "stowage.io/tenant"), "alpha");
+	cluster_release(&c);
+	g_free(path);
+}
+
+Test(cluster_file, multi_document_json_is_one_document)
+{
+	/* JSON text contains one value, so a second one is an error, not a
+	 * document. */
+	const char *text = "{\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"}}\n"
+			   "{\"kind\": \"Node\", \"metadata\": {\"name\": \"b\"}}\n";
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer("f.json", text, strlen(text), c.model, &err);
+	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
+	cr_assert(g_str_has_prefix(err.message,
+				   "f.json: line 2, column 1: unexpected data after the JSON object"),
+		  "got: %s", err.message);
+	cluster_release(&c);
+}
+
+/* A List of `pods` pods whose ingress-bandwidth annotation is invalid,
+ * and `nodes` nodes without conditions. */
+static char *bad_values_list(int pods, int nodes)
+{
+	GString *text = g_string_new("apiVersion: v1\nkind: List\nitems:\n");
+
+	for (int i = 0; i < pods; i++)
+		g_string_append_printf(text,
+				       "- kind: Pod\n"
+				       "  metadata:\n"
+				       "    name: web-%d\n"
+				       "    namespace: shop\n"
+				       "    annotations: {kubernetes.io/ingress-bandwidth: 10Mbps}\n"
+				       "  spec: {containers: [{name: c}]}\n",
+				       i);
+	for (int i = 0; i < nodes; i++)
+		g_string_append_printf(text,
+				       "- kind: Node\n"
+				       "  metadata: {name: node-%d}\n"
+				       "  status: {allocatable: {cpu: '4', memory: 8Gi}}\n",
+				       i);
+	return g_string_free(text, FALSE);
+}
+
+Test(cluster_file, warnings_are_capped_per_file)
+{
+	char *text = bad_values_list(25, 12);
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	inf_cluster_counts counts = {0};
+	score_error err = {0};
+	const char *warning;
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_with_warnings("big.yaml", text, strlen(text), c.model,
+						   &counts, warnings, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)counts.pods, 25, "pods (an invalid annotation is ignored)");
+	assert_value((int64_t)warnings->len, 2 * INF_FILE_WARNINGS_LISTED + 2,
+		     "warnings: 10 of each kind and 2 counts");
+
+	warning = g_ptr_array_index(warnings, 0);
+	cr_assert_str_eq(warning,
+			 "pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
+			 "invalid value \"10Mbps\": expected a quantity of bits per "
+			 "second; use a quantity such as 10M; the annotation is ignored");
+	warning = g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED - 1);
+	cr_assert(g_str_has_prefix(warning, "pod shop/web-9: "), "the tenth pod warning, got: %s",
+		  warning);
+	warning = g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED);
+	cr_assert(g_str_has_prefix(warning, "node node-0 has no Ready condition"),
+		  "the first node warning follows, got: %s", warning);
+	warning = g_ptr_array_index(warnings, 2 * INF_FILE_WARNINGS_LISTED);
+	cr_assert_str_eq(warning,
+			 "15 more ignored pod values are not listed, to keep the log short; "
+			 "fix the first 10 and load the file again to see the rest");
+	warning = g_ptr_array_index(warnings, 2 * INF_FILE_WARNINGS_LISTED + 1);
+	cr_assert_str_eq(warning,
+			 "2 more nodes without a Ready condition in status.conditions are not "
+			 "listed; they count as not Ready too");
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+	g_free(text);
+}
+
+Test(cluster_file, warnings_at_the_cap_have_no_count)
+{
+	char *text = bad_values_list(INF_FILE_WARNINGS_LISTED, INF_FILE_WARNINGS_LISTED);
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	score_error err = {0};
+	cluster c;
+	int rc;
+
+	cluster_init(&c);
+	rc = inf_load_cluster_buffer_with_warnings("ten.yaml", text, strlen(text), c.model, NULL,
+						   warnings, &err);
+	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	assert_value((int64_t)warnings->len, 2 * INF_FILE_WARNINGS_LISTED,
+		     "warnings: every one listed, no count");
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+	g_free(text);
 }

@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "informer/cluster_file.h"
 #include "sim/engine.h"
 #include "sim/kube_input.h"
 
@@ -176,7 +177,7 @@ Test(kube_input, node_errors)
 	expect_nodes_error("kind: NodeList\nitems: []\n",
 			   "nodes.yaml: no Node objects (0 objects of other kinds)");
 	expect_nodes_error("kind: Node\nmetadata: {name: a}\n---\nkind: Node\nmetadata: {name: a}\n",
-			   "nodes.yaml:3: Node a: duplicate node name, first in the document on line 1");
+			   "nodes.yaml:3: document 2: Node a is in the file twice, first at line 1 (document 1); remove one of them");
 	expect_nodes_error("kind: Node\nmetadata: {name: a}\nstatus:\n  allocatable: {cpu: lots}\n",
 			   "nodes.yaml:1: Node a:");
 	expect_nodes_error("kind: Node\nmetadata: {name: a}\nstatus:\n  allocatable: {nvidia.com/gpu: \"17\"}\n",
@@ -322,7 +323,7 @@ Test(kube_input, pod_errors)
 	expect_pods_error("---\nkind: Pod\nmetadata: {name: a}\n---\nkind: PodList\nitems:\n- kind: Pod\n"
 			  "  metadata: {name: b}\n  spec:\n    containers:\n    - name: c\n"
 			  "      resources: {requests: {cpu: many}}\n",
-			  "pods.yaml:4: item 0 Pod b:");
+			  "pods.yaml:7: document 2, items[0] (Pod b):");
 	expect_pods_error("kind: Pod\nmetadata: {name: a}\n---\nkind: Pod\n  bad: indent\n",
 			  "pods.yaml:5:");
 	expect_pods_error("", "no Pod objects");
@@ -493,4 +494,223 @@ Test(kube_input, json_nested_too_deep)
 	expect_nodes_error(text->str, "JSON nested deeper than 1000 levels");
 	g_string_free(text, TRUE);
 	expect_nodes_error("{\"kind\": \"Node\",", "nodes.yaml:1:");
+}
+
+/* ---- Several documents, duplicates and warnings ------------------------------ */
+
+static char *cluster_fixture_path(const char *name)
+{
+	const char *dir = g_getenv("STOWAGE_FIXTURES");
+
+	return g_build_filename(dir != NULL && dir[0] != '\0' ? dir : "tests/fixtures",
+				"cluster", name, NULL);
+}
+
+Test(kube_input, multi_document_fixture_read_by_both)
+{
+	char *path = cluster_fixture_path("multi-document.yaml");
+	sim_kube_nodes *nodes = NULL;
+	sim_kube_pods *pods = NULL;
+	score_resource_table *table = score_resource_table_new();
+	score_model *model = score_model_new(table);
+	score_error err = {0};
+	const score_labels *labels;
+	arrivals list;
+
+	cr_assert_eq(sim_kube_nodes_read(path, 110, &nodes, &err), 0, "nodes: %s", err.message);
+	cr_assert_eq(sim_kube_nodes_count(nodes), 3, "expected 3 nodes, got %zu",
+		     sim_kube_nodes_count(nodes));
+	cr_assert_str_eq(sim_kube_nodes_name(nodes, 2), "node-c", "the single Node document");
+
+	cr_assert_eq(sim_kube_pods_read(path, &pods, &err), 0, "pods: %s", err.message);
+	cr_assert_eq(sim_kube_pods_count(pods), 2, "expected 2 pods, got %zu",
+		     sim_kube_pods_count(pods));
+	sim_kube_pods_bind(pods, model);
+	labels = score_model_namespace_labels(model, "shop");
+	cr_assert_not_null(labels, "expected the Namespace of document 3 in the model");
+	read_arrivals(pods, &list);
+	cr_assert_eq(((const sim_arrival *)list.items->pdata[1])->line, 46,
+		     "web-1 starts on line 46, got %d",
+		     ((const sim_arrival *)list.items->pdata[1])->line);
+	cr_assert_eq(sim_kube_pods_warnings(pods)->len, 0, "expected no warnings, got %u",
+		     sim_kube_pods_warnings(pods)->len);
+	arrivals_release(&list);
+	sim_kube_pods_free(pods);
+	sim_kube_nodes_free(nodes);
+	score_model_free(model);
+	score_resource_table_free(table);
+	g_free(path);
+}
+
+Test(kube_input, duplicate_objects_rejected)
+{
+	expect_nodes_error("kind: NodeList\nitems:\n- metadata: {name: a}\n- metadata: {name: b}\n"
+			   "- metadata: {name: a}\n",
+			   "nodes.yaml:5: items[2]: Node a is in the file twice, first at line 3 "
+			   "(items[0]); remove one of them");
+	expect_nodes_error("{\"kind\": \"NodeList\", \"items\": [{\"metadata\": {\"name\": \"a\"}},"
+			   " {\"metadata\": {\"name\": \"a\"}}]}",
+			   "nodes.yaml:1: items[1]: Node a is in the file twice, first at line 1 "
+			   "(items[0]); remove one of them");
+	expect_nodes_error("kind: Node\nmetadata: {name: a}\n---\n"
+			   "kind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n---\n"
+			   "kind: List\nitems:\n"
+			   "- {kind: Service, metadata: {name: s, namespace: default}, spec: {ports: [{port: 81}]}}\n",
+			   "nodes.yaml:10: document 3, items[0]: Service default/s is in the file twice, "
+			   "first at line 3 (document 2); remove one of them");
+	expect_pods_error("kind: Namespace\nmetadata: {name: shop}\n---\n"
+			  "kind: Namespace\nmetadata: {name: shop, labels: {a: b}}\n",
+			  "pods.yaml:3: document 2: Namespace shop is in the file twice, first at "
+			  "line 1 (document 1); remove one of them");
+	expect_pods_error("kind: List\nitems:\n"
+			  "- {kind: NetworkPolicy, metadata: {name: p, namespace: shop}, spec: {podSelector: {}}}\n"
+			  "- {kind: Pod, metadata: {name: a}}\n"
+			  "- {kind: NetworkPolicy, metadata: {name: p, namespace: shop}, spec: {podSelector: {}}}\n",
+			  "pods.yaml:5: items[2]: NetworkPolicy shop/p is in the file twice, first at "
+			  "line 3 (items[0]); remove one of them");
+}
+
+Test(kube_input, pod_names_may_repeat)
+{
+	/* The same pod again after the first has left, as a restarted
+	 * StatefulSet pod would. */
+	static const char text[] =
+		"kind: PodList\nitems:\n"
+		"- metadata: {name: db-0, annotations: {stowage.io/sim-lifetime: 1h}}\n"
+		"- metadata: {name: db-0, annotations: {stowage.io/sim-arrival: 2h}}\n";
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	int ret = sim_kube_pods_parse("pods.yaml", text, strlen(text), &pods, &err);
+
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	cr_assert_eq(sim_kube_pods_count(pods), 2, "expected 2 pods, got %zu",
+		     sim_kube_pods_count(pods));
+	sim_kube_pods_free(pods);
+}
+
+Test(kube_input, errors_name_document_and_item_line)
+{
+	expect_pods_error("kind: Pod\nmetadata: {name: a}\n---\n---\n# the pods\nkind: PodList\nitems:\n"
+			  "- metadata: {name: b}\n"
+			  "- metadata: {name: c}\n"
+			  "  spec: {containers: [{name: x, resources: {requests: {cpu: many}}}]}\n",
+			  "pods.yaml:9: document 3, items[1] (Pod c): spec.containers[0].resources.requests.cpu: invalid quantity \"many\"");
+	expect_pods_error("kind: Pod\nmetadata: {name: a}\n---\nkind: PodList\nitems: 3\n",
+			  "pods.yaml:3: document 2: PodList items is a number, expected an array");
+	expect_pods_error("kind: Pod\nmetadata: {name: a}\n---\nkind: List\nitems:\n"
+			  "- {kind: Pod, metadata: {name: b}}\n- 2\n",
+			  "pods.yaml:7: document 2: item 1 of the List is a number, expected an object");
+	expect_pods_error("kind: Pod\nmetadata: &m {name: a}\n---\nkind: Pod\nmetadata: *m\n",
+			  "pods.yaml:5:11: alias *m refers to no complete anchor &m before it");
+	expect_pods_error("---\n...\n---\n# nothing here\n", "pods.yaml: no Pod objects");
+}
+
+Test(kube_input, bandwidth_annotation_warnings)
+{
+	static const char text[] =
+		"kind: List\nitems:\n"
+		"- kind: Pod\n"
+		"  metadata:\n"
+		"    name: web-0\n"
+		"    namespace: shop\n"
+		"    annotations:\n"
+		"      kubernetes.io/ingress-bandwidth: 300Mbps\n"
+		"      kubernetes.io/egress-bandwidth: 20M\n"
+		"- kind: Pod\n"
+		"  metadata:\n"
+		"    name: web-1\n"
+		"    namespace: shop\n"
+		"    annotations: {kubernetes.io/egress-bandwidth: 5P}\n";
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	const GPtrArray *warnings;
+	const sim_arrival *arrival;
+	arrivals list;
+	int ret = sim_kube_pods_parse("pods.yaml", text, strlen(text), &pods, &err);
+
+	cr_assert_eq(ret, 0, "an invalid annotation is ignored: expected success, got %d: %s", ret,
+		     err.message);
+	warnings = sim_kube_pods_warnings(pods);
+	cr_assert_eq(warnings->len, 2, "expected 2 warnings, got %u", warnings->len);
+	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
+			 "pods.yaml:3: pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
+			 "invalid value \"300Mbps\": expected a quantity of bits per second; use a "
+			 "quantity such as 300M; the annotation is ignored");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 1),
+			 "pods.yaml:10: pod shop/web-1: annotation kubernetes.io/egress-bandwidth: "
+			 "invalid value \"5P\": the kubelet accepts 1k to 1P bits per second; the "
+			 "annotation is ignored");
+
+	read_arrivals(pods, &list);
+	arrival = list.items->pdata[0];
+	cr_assert_eq(arrival->pod->ingress_bandwidth, 0, "the invalid ingress is ignored, got %lld",
+		     (long long)arrival->pod->ingress_bandwidth);
+	cr_assert_eq(arrival->pod->egress_bandwidth, 20000000, "the valid egress is kept, got %lld",
+		     (long long)arrival->pod->egress_bandwidth);
+	arrivals_release(&list);
+	sim_kube_pods_free(pods);
+}
+
+Test(kube_input, bandwidth_warnings_capped)
+{
+	GString *text = g_string_new("kind: PodList\nitems:\n");
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	const GPtrArray *warnings;
+	int ret;
+
+	for (int i = 0; i < 25; i++)
+		g_string_append_printf(text,
+				       "- metadata: {name: p-%d, annotations: "
+				       "{kubernetes.io/ingress-bandwidth: \"1\"}}\n",
+				       i);
+	g_string_append(text, "- metadata: {name: last, annotations: "
+			      "{kubernetes.io/egress-bandwidth: 10}}\n");
+	ret = sim_kube_pods_parse("pods.yaml", text->str, text->len, &pods, &err);
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	warnings = sim_kube_pods_warnings(pods);
+	cr_assert_eq(warnings->len, INF_FILE_WARNINGS_LISTED + 1,
+		     "expected %d warnings and a count, got %u", INF_FILE_WARNINGS_LISTED,
+		     warnings->len);
+	cr_assert(g_str_has_prefix(g_ptr_array_index(warnings, 0),
+				   "pods.yaml:3: pod default/p-0: annotation kubernetes.io/ingress-bandwidth: invalid value \"1\": the kubelet accepts 1k to 1P"),
+		  "got: %s", (const char *)g_ptr_array_index(warnings, 0));
+	cr_assert_str_eq(g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED),
+			 "pods.yaml: 16 more ignored pod values are not listed; fix the first 10 "
+			 "and run again to see the rest");
+	sim_kube_pods_free(pods);
+	g_string_free(text, TRUE);
+}
+
+Test(kube_input, json_holds_one_value)
+{
+	expect_nodes_error("\n\n{\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"}}\n"
+			   "{\"kind\": \"Node\", \"metadata\": {\"name\": \"b\"}}\n",
+			   "nodes.yaml:4:1: unexpected data after the JSON value");
+	expect_nodes_error("\n\n{\"kind\": \"Node\", \"metadata\": {\"name\": }}",
+			   "nodes.yaml:3:");
+}
+
+Test(kube_input, other_api_groups_skipped)
+{
+	/* A custom resource may reuse the name Node in its own group, and
+	 * stowage serve skips it too. */
+	static const char text[] =
+		"apiVersion: example.com/v1\nkind: Node\nmetadata: {name: fake}\n---\n"
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- {apiVersion: v1, kind: Node, metadata: {name: real}}\n"
+		"- {apiVersion: example.com/v1, kind: NetworkPolicy, metadata: {name: p}}\n"
+		"- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: q},"
+		" spec: {podSelector: {}}}\n";
+	sim_kube_nodes *nodes = NULL;
+	score_error err = {0};
+	int ret = sim_kube_nodes_parse("nodes.yaml", text, strlen(text), 110, &nodes, &err);
+
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	cr_assert_eq(sim_kube_nodes_count(nodes), 1, "expected only the v1 Node, got %zu",
+		     sim_kube_nodes_count(nodes));
+	cr_assert_str_eq(sim_kube_nodes_name(nodes, 0), "real");
+	sim_kube_nodes_free(nodes);
+	expect_nodes_error("apiVersion: apps/v1\nkind: Node\nmetadata: {name: a}\n",
+			   "nodes.yaml: no Node objects (1 object of another kind)");
 }
