@@ -15,6 +15,14 @@
 #define EXPLAIN_DOMAINS 3
 /* Label sets up to this size are scanned rather than bisected. */
 #define LINEAR_LABEL_SCAN 32
+/* The cross-namespace index keeps lists for up to this many namespaces
+ * beyond those with labels in the model, and starts afresh past that. */
+#define INDEX_EXTRA_NAMESPACES 4096
+
+/* The index of cross-namespace NetworkPolicies; defined below the peer
+ * search it serves. */
+static score_locality_index *index_new(void);
+static void index_free(score_locality_index *index);
 
 /* ---- Config -------------------------------------------------------------- */
 
@@ -24,6 +32,7 @@ void score_locality_init(score_locality_config *config)
 	config->zone_label = score_intern(DEFAULT_ZONE_LABEL);
 	config->region_label = score_intern(DEFAULT_REGION_LABEL);
 	config->network_policy_max_cost = SCORE_LOCALITY_NO_MAX_COST;
+	config->cross_namespace_index = index_new();
 }
 
 static void pairs_release(score_pair_cost *pairs, uint32_t n)
@@ -56,7 +65,18 @@ void score_locality_release(score_locality_config *config)
 	}
 	g_free(config->groups);
 	g_free(config->exposures);
+	index_free(config->cross_namespace_index);
 	memset(config, 0, sizeof(*config));
+}
+
+void score_locality_use_index(score_locality_config *config, bool use)
+{
+	if (use && config->cross_namespace_index == NULL)
+		config->cross_namespace_index = index_new();
+	if (!use) {
+		index_free(config->cross_namespace_index);
+		config->cross_namespace_index = NULL;
+	}
 }
 
 void score_locality_add_level(score_locality_config *config, const char *key,
@@ -914,11 +934,203 @@ static void collect_reverse(collector *c, const score_network_policy *policy)
 		run_query(c->model, &query, collect_pod, c);
 }
 
+/* ---- Cross-namespace NetworkPolicy index ------------------------------------ */
+
+/* A pod can be a peer of another namespace's policy only through a peer
+ * with a namespaceSelector, whose match depends on nothing but the pod's
+ * namespace. So the policies worth testing for the pods of one namespace
+ * depend only on that namespace's labels and on the policies. They stay
+ * valid until the model's namespace or NetworkPolicy generation changes. */
+struct score_locality_index {
+	GMutex lock;
+	/* The model and generations the lists were built for. The model is
+	 * compared, never dereferenced. Namespace generations are stamps
+	 * unique across models, so a model freed and another allocated at
+	 * its address cannot reuse the lists. */
+	const score_model *model;
+	uint64_t namespace_generation;
+	uint64_t network_policy_generation;
+	/* Namespace name -> GPtrArray of score_network_policy borrowed from
+	 * the model, in the order of
+	 * score_model_cross_namespace_network_policies(), or NULL when no
+	 * policy qualifies. The table holds a reference to each interned
+	 * name. An array is immutable once in the table, and a request reads
+	 * it through its own reference. */
+	GHashTable *lists;
+};
+
+static void list_unref(gpointer list)
+{
+	if (list != NULL)
+		g_ptr_array_unref(list);
+}
+
+static score_locality_index *index_new(void)
+{
+	score_locality_index *index = g_new0(score_locality_index, 1);
+
+	g_mutex_init(&index->lock);
+	index->lists = g_hash_table_new_full(g_str_hash, g_str_equal,
+					     (GDestroyNotify)score_unintern,
+					     list_unref);
+	return index;
+}
+
+static void index_free(score_locality_index *index)
+{
+	if (index == NULL)
+		return;
+	g_hash_table_destroy(index->lists);
+	g_mutex_clear(&index->lock);
+	g_free(index);
+}
+
+/* Returns true when a peer of `rules` has a namespaceSelector that
+ * matches `namespace` and could name a pod there: the test of
+ * rules_match_self() without the pod's labels. */
+static bool rules_name_namespace(const score_network_policy_rule *rules,
+				 uint32_t n_rules, const score_model *model,
+				 const char *namespace)
+{
+	for (uint32_t r = 0; r < n_rules; r++) {
+		for (uint32_t p = 0; p < rules[r].n_peers; p++) {
+			const score_network_policy_peer *peer = &rules[r].peers[p];
+
+			if (!peer->has_namespace_selector ||
+			    !score_network_policy_peer_has_pods(peer) ||
+			    peer_matches_everything(peer))
+				continue;
+			if (score_namespace_selector_matches(&peer->namespace_selector,
+							     model, namespace))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Returns the policies of other namespaces that may name a pod of
+ * `namespace` as a peer, or NULL when none may. The caller drops the
+ * array with g_ptr_array_unref(). */
+static GPtrArray *build_list(const score_model *model, const char *namespace)
+{
+	const GPtrArray *cross = score_model_cross_namespace_network_policies(model);
+	GPtrArray *list = NULL;
+
+	for (guint i = 0; cross != NULL && i < cross->len; i++) {
+		const score_network_policy *policy = g_ptr_array_index(cross, i);
+
+		if (strcmp(policy->namespace, namespace) == 0)
+			continue;
+		if (!(policy->ingress &&
+		      rules_name_namespace(policy->ingress_rules,
+					   policy->n_ingress_rules, model,
+					   namespace)) &&
+		    !(policy->egress &&
+		      rules_name_namespace(policy->egress_rules,
+					   policy->n_egress_rules, model,
+					   namespace)))
+			continue;
+		if (list == NULL)
+			list = g_ptr_array_new();
+		g_ptr_array_add(list, (gpointer)policy);
+	}
+	return list;
+}
+
+/* Empties the index when it was built for another model or generation.
+ * Called with the lock held. */
+static void index_follow(score_locality_index *index, const score_model *model,
+			 uint64_t namespace_generation,
+			 uint64_t network_policy_generation)
+{
+	if (index->model == model &&
+	    index->namespace_generation == namespace_generation &&
+	    index->network_policy_generation == network_policy_generation)
+		return;
+	g_hash_table_remove_all(index->lists);
+	index->model = model;
+	index->namespace_generation = namespace_generation;
+	index->network_policy_generation = network_policy_generation;
+}
+
+/* Returns the list of build_list() for `namespace` from the index, built
+ * and stored on a miss, or NULL when no policy qualifies. The caller
+ * drops a returned array with g_ptr_array_unref(). The list is built
+ * without the lock, so two requests that miss at once both build it. */
+static GPtrArray *index_lookup(score_locality_index *index,
+			       const score_model *model, const char *namespace)
+{
+	uint64_t namespace_generation = score_model_namespace_generation(model);
+	uint64_t network_policy_generation =
+		score_model_network_policy_generation(model);
+	size_t limit = score_model_namespace_count(model) + INDEX_EXTRA_NAMESPACES;
+	GPtrArray *list = NULL;
+	gpointer cached;
+	bool found;
+
+	g_mutex_lock(&index->lock);
+	index_follow(index, model, namespace_generation, network_policy_generation);
+	found = g_hash_table_lookup_extended(index->lists, namespace, NULL, &cached);
+	if (found && cached != NULL)
+		list = g_ptr_array_ref(cached);
+	g_mutex_unlock(&index->lock);
+	if (found)
+		return list;
+
+	list = build_list(model, namespace);
+
+	g_mutex_lock(&index->lock);
+	index_follow(index, model, namespace_generation, network_policy_generation);
+	if (g_hash_table_size(index->lists) >= limit)
+		g_hash_table_remove_all(index->lists);
+	g_hash_table_insert(index->lists, (gpointer)score_intern(namespace),
+			    list != NULL ? g_ptr_array_ref(list) : NULL);
+	g_mutex_unlock(&index->lock);
+	return list;
+}
+
+/* (b) for the policies of other namespaces: those the index lists for
+ * the pod's namespace, or every cross-namespace policy without the
+ * index. */
+static void collect_cross_namespace(collector *c)
+{
+	score_locality_index *index = c->config->cross_namespace_index;
+	const char *namespace = c->self->namespace;
+	const GPtrArray *cross = score_model_cross_namespace_network_policies(c->model);
+	GPtrArray *list;
+
+	/* A pod without a namespace matches no peer
+	 * (score_network_policy_peer_matches()). */
+	if (cross == NULL || namespace == NULL)
+		return;
+	if (index == NULL) {
+		for (guint i = 0; i < cross->len; i++) {
+			const score_network_policy *policy = g_ptr_array_index(cross, i);
+
+			/* The namespace's own policies were handled already. */
+			if (strcmp(policy->namespace, namespace) == 0)
+				continue;
+			c->reason = policy->key;
+			collect_reverse(c, policy);
+		}
+		return;
+	}
+
+	list = index_lookup(index, c->model, namespace);
+	for (guint i = 0; list != NULL && i < list->len; i++) {
+		const score_network_policy *policy = g_ptr_array_index(list, i);
+
+		c->reason = policy->key;
+		collect_reverse(c, policy);
+	}
+	if (list != NULL)
+		g_ptr_array_unref(list);
+}
+
 static void collect_network_policies(collector *c)
 {
 	const GPtrArray *local = score_model_namespace_network_policies(
 		c->model, c->self->namespace);
-	const GPtrArray *cross = score_model_cross_namespace_network_policies(c->model);
 
 	c->source_bit = SCORE_PEER_NETWORK_POLICY;
 	for (guint i = 0; local != NULL && i < local->len; i++) {
@@ -936,16 +1148,7 @@ static void collect_network_policies(collector *c)
 		}
 		collect_reverse(c, policy);
 	}
-	for (guint i = 0; cross != NULL && i < cross->len; i++) {
-		const score_network_policy *policy = g_ptr_array_index(cross, i);
-
-		/* The namespace's own policies were handled above. */
-		if (c->self->namespace != NULL &&
-		    strcmp(policy->namespace, c->self->namespace) == 0)
-			continue;
-		c->reason = policy->key;
-		collect_reverse(c, policy);
-	}
+	collect_cross_namespace(c);
 	c->reason = NULL;
 }
 

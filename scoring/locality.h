@@ -31,7 +31,13 @@
  *
  * Work per request: score_locality_prepare() finds the peers once and
  * counts them per node and per topology domain, so each candidate then
- * costs O(levels + pairs) whatever the number of peers.
+ * costs O(levels + pairs) whatever the number of peers. The policies of
+ * other namespaces that may name the pod as a peer come from an index
+ * per namespace: those with a peer whose namespaceSelector matches the
+ * pod's namespace. A namespace's list is built on the first request
+ * from that namespace, and every list is dropped when the model's
+ * namespace or NetworkPolicy generation changes. So a request tests only
+ * those policies instead of every policy with a namespaceSelector.
  *
  * Scorer: the mean cost from the candidate to the pod's peers, normalized
  * over the candidates as 100 * (worst - mean) / worst, where worst is the
@@ -43,8 +49,15 @@
  * The rejection is unresolvable: preemption on the candidate cannot move
  * the peers.
  *
- * Threads: a config is immutable once built; the filter and scorer only
- * read it and the model.
+ * Threads: a config is immutable once built, except for its index of
+ * cross-namespace NetworkPolicies. The index keeps one immutable,
+ * reference-counted list per namespace in a table under its mutex. A
+ * request takes a reference to its namespace's list under the lock and
+ * reads the list after unlocking. It builds a missing list without the
+ * lock. Any number of threads may run the filter and scorer at once over
+ * a model they hold for reading. Requests that alternate between two
+ * models through one config stay correct but rebuild the lists on each
+ * switch.
  */
 #ifndef STOWAGE_SCORE_LOCALITY_H
 #define STOWAGE_SCORE_LOCALITY_H
@@ -103,6 +116,10 @@ typedef struct score_locality_exposure {
 	uint64_t from_groups;
 } score_locality_exposure;
 
+/* Per-namespace lists of cross-namespace NetworkPolicies; defined in
+ * locality.c. */
+typedef struct score_locality_index score_locality_index;
+
 /* Embedded: score_locality_init() and score_locality_release(). */
 typedef struct score_locality_config {
 	score_topology_level *levels; /* owned, finest first */
@@ -129,12 +146,22 @@ typedef struct score_locality_config {
 	/* Borrowed: the security groups members and exposures name. May be
 	 * NULL when neither does. */
 	const score_isolation_config *isolation;
+
+	/* Owned; created by score_locality_init(). NULL turns the index off
+	 * (score_locality_use_index()), and each request then tests every
+	 * policy with a namespaceSelector. */
+	score_locality_index *cross_namespace_index;
 } score_locality_config;
 
 /* Initializes an empty config: no levels, default cost 0, the standard
  * zone and region labels, no groups, no NetworkPolicy peers. */
 void score_locality_init(score_locality_config *config);
 void score_locality_release(score_locality_config *config);
+
+/* Turns the index of cross-namespace NetworkPolicies on (the default) or
+ * off. Both give the same peers, and off serves tests and measurements.
+ * Call it before the config is shared between threads. */
+void score_locality_use_index(score_locality_config *config, bool use);
 
 /* Appends a level; call from finest to coarsest. */
 void score_locality_add_level(score_locality_config *config, const char *key,
