@@ -1,7 +1,10 @@
 /* Benchmark of policy criteria: the time one filter + prioritize of 500
  * candidates takes through the scoring pipeline. It times contention only,
  * then tenant isolation added, then locality from NetworkPolicies added as
- * well, and locality without isolation.
+ * well, and locality without isolation. Each policy's digests are built
+ * first, as serve's policy loader does, and the time it takes is printed.
+ * The last rows move pods between calls, as binds and deletions do, so
+ * that digests go stale and are rebuilt on the request path.
  *
  * The synthetic cluster has 5,000 nodes in 3 zones with racks of 40, and
  * 150,000 pods of 200 tenants: one namespace each, with 10 apps of 75 pods.
@@ -31,6 +34,14 @@
 #define APPS_PER_TENANT 10
 #define PODS_PER_APP 75
 #define N_CANDIDATES 500
+/* Pods moved between two calls in the churn rows. A cluster in steady
+ * state binds one pod and deletes another per scheduling decision, which
+ * changes two or three nodes, about as much as MOVES_STEADY moves. The
+ * stress rows change ten times as much, so that most candidates' digests
+ * go stale and the cache folds them often. */
+#define MOVES_STEADY 2
+#define MOVES_STRESS 20
+#define N_ROWS 8
 #define MiB (1024LL * 1024)
 #define GiB (1024 * MiB)
 
@@ -260,17 +271,36 @@ typedef struct timing {
 
 #define WARM_UP_CALLS 300
 
-/* Times `calls` filter + prioritize calls of `policy`'s pipeline. Every
- * policy draws its pods and candidates from a generator with the same
- * seed, so all policies see the same requests. */
+/* Moves `n` random pods of the cluster to random nodes, as binds and
+ * deletions do between two scheduling calls. */
+static void churn(score_model *model, GRand *rand, int n)
+{
+	char node[32];
+
+	for (int i = 0; i < n; i++) {
+		int t = g_rand_int_range(rand, 0, N_TENANTS);
+		int app = g_rand_int_range(rand, 0, APPS_PER_TENANT);
+		int index = g_rand_int_range(rand, 0, PODS_PER_APP);
+
+		snprintf(node, sizeof(node), "node-%05d",
+			 g_rand_int_range(rand, 0, N_NODES));
+		score_model_put_pod(model, make_pod(t, app, index, node));
+	}
+}
+
+/* Times `calls` filter + prioritize calls of `policy`'s pipeline, with
+ * `moves` pods moved between two calls (untimed). Every policy draws its
+ * pods and candidates from a generator with the same seed, so all
+ * policies see the same requests. */
 static void run(const pol_policy *policy, score_model *model, int calls,
-		timing *out)
+		int moves, timing *out)
 {
 	const score_pipeline *pipeline = pol_policy_pipeline(policy);
 	GPtrArray *nodes = score_model_sorted_nodes(model);
 	score_candidate *candidates = g_new(score_candidate, N_CANDIDATES);
 	int64_t *samples = g_new(int64_t, calls);
 	GRand *rand = g_rand_new_with_seed(7);
+	GRand *churn_rand = g_rand_new_with_seed(11);
 	int early;
 
 	for (int c = 0; c < calls; c++) {
@@ -287,6 +317,7 @@ static void run(const pol_policy *policy, score_model *model, int calls,
 
 			candidates[i] = (score_candidate){node->name, node, NULL, 0};
 		}
+		churn(model, churn_rand, moves);
 		start = now_ns();
 		request.cache = score_request_cache_new();
 		score_pipeline_filter(pipeline, &request, candidates, N_CANDIDATES,
@@ -305,6 +336,7 @@ static void run(const pol_policy *policy, score_model *model, int calls,
 	out->p99_ms = percentile_ms(samples, calls, 0.99);
 	out->max_ms = samples[calls - 1] / 1e6;
 	g_rand_free(rand);
+	g_rand_free(churn_rand);
 	g_free(samples);
 	g_free(candidates);
 	g_ptr_array_unref(nodes);
@@ -318,10 +350,18 @@ int main(int argc, char **argv)
 	GRand *rand = g_rand_new_with_seed(1);
 	const char *labels[] = {"contention only", "contention + isolation",
 				"contention + isolation + locality",
-				"contention + locality"};
+				"contention + locality",
+				"contention only, " G_STRINGIFY(MOVES_STEADY) " pods moved per call",
+				"contention + isolation + locality, " G_STRINGIFY(MOVES_STEADY) " pods moved per call",
+				"contention only, " G_STRINGIFY(MOVES_STRESS) " pods moved per call",
+				"contention + isolation + locality, " G_STRINGIFY(MOVES_STRESS) " pods moved per call"};
 	const char *texts[] = {contention_policy, isolation_policy, locality_policy,
-			       locality_only_policy};
-	timing timings[4];
+			       locality_only_policy, contention_policy,
+			       locality_policy, contention_policy, locality_policy};
+	const int moves[] = {0, 0, 0, 0, MOVES_STEADY, MOVES_STEADY,
+			     MOVES_STRESS, MOVES_STRESS};
+	timing timings[N_ROWS];
+	double warm_ms[N_ROWS];
 	int64_t t0;
 
 	if (calls < 2) {
@@ -339,15 +379,20 @@ int main(int argc, char **argv)
 
 	printf("## Policy criteria, filter + prioritize of %d candidates (%d calls)\n\n",
 	       N_CANDIDATES, calls);
-	printf("| pipeline | p50 ms | p99 ms | max ms | p99 of the first %d calls ms |\n|---|---|---|---|---|\n",
+	printf("| pipeline | p50 ms | p99 ms | max ms | p99 of the first %d calls ms | policy load: digests built ms |\n|---|---|---|---|---|---|\n",
 	       MIN(calls, WARM_UP_CALLS));
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < N_ROWS; i++) {
 		pol_policy *policy = parse(texts[i], resources);
 
-		run(policy, model, calls, &timings[i]);
-		printf("| %s | %.3f | %.3f | %.3f | %.3f |\n", labels[i],
+		/* As serve's policy loader does before a policy takes
+		 * requests. */
+		t0 = now_ns();
+		pol_policy_warm(policy, model);
+		warm_ms[i] = (now_ns() - t0) / 1e6;
+		run(policy, model, calls, moves[i], &timings[i]);
+		printf("| %s | %.3f | %.3f | %.3f | %.3f | %.1f |\n", labels[i],
 		       timings[i].p50_ms, timings[i].p99_ms, timings[i].max_ms,
-		       timings[i].early_p99_ms);
+		       timings[i].early_p99_ms, warm_ms[i]);
 		pol_policy_unref(policy);
 	}
 	printf("\nadded p99 over contention only: isolation + locality %.3f ms (target <= 0.2 ms), isolation %.3f ms, locality %.3f ms\n",
@@ -356,6 +401,10 @@ int main(int argc, char **argv)
 	printf("added p99 over the first %d calls alone: isolation + locality %.3f ms\n",
 	       MIN(calls, WARM_UP_CALLS),
 	       timings[2].early_p99_ms - timings[0].early_p99_ms);
+	printf("added p99 with %d pods moved per call: isolation + locality %.3f ms\n",
+	       MOVES_STEADY, timings[5].p99_ms - timings[4].p99_ms);
+	printf("added p99 with %d pods moved per call: isolation + locality %.3f ms\n",
+	       MOVES_STRESS, timings[7].p99_ms - timings[6].p99_ms);
 
 	g_rand_free(rand);
 	score_model_free(model);

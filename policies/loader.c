@@ -25,6 +25,9 @@ struct pol_loader {
 	uint64_t reloads[POL_RELOAD_RESULT_COUNT];
 
 	int watch_fd; /* -1 until pol_loader_watch() */
+
+	pol_prepare_fn prepare; /* NULL: none */
+	void *prepare_data;
 };
 
 pol_loader *pol_loader_new(const char *path, score_resource_table *resources)
@@ -140,6 +143,28 @@ static bool swap_in(pol_loader *loader, pol_policy *policy)
 	return swapped;
 }
 
+void pol_loader_set_prepare(pol_loader *loader, pol_prepare_fn prepare,
+			    void *data)
+{
+	g_mutex_lock(&loader->reload_lock);
+	loader->prepare = prepare;
+	loader->prepare_data = data;
+	g_mutex_unlock(&loader->reload_lock);
+}
+
+/* Returns true when `policy` has the current policy's text. */
+static bool same_as_current(pol_loader *loader, const pol_policy *policy)
+{
+	bool same;
+
+	g_mutex_lock(&loader->current_lock);
+	same = loader->current != NULL &&
+	       strcmp(pol_policy_digest(loader->current),
+		      pol_policy_digest(policy)) == 0;
+	g_mutex_unlock(&loader->current_lock);
+	return same;
+}
+
 int pol_loader_reload(pol_loader *loader, bool *changed,
 		      pol_diagnostics *diagnostics, score_error *err)
 {
@@ -150,6 +175,11 @@ int pol_loader_reload(pol_loader *loader, bool *changed,
 	g_mutex_lock(&loader->reload_lock);
 	rc = pol_policy_load(loader->path, loader->resources, &policy,
 			     diagnostics, err);
+	/* Prepared before the swap, so no request waits for it. Reloads are
+	 * serialized, so the current policy cannot change meanwhile. */
+	if (rc == 0 && loader->prepare != NULL &&
+	    !same_as_current(loader, policy))
+		loader->prepare(loader->prepare_data, policy);
 	if (rc == 0)
 		swapped = swap_in(loader, policy);
 	count_reload(loader, rc < 0      ? POL_RELOAD_FAILURE

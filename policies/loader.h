@@ -52,6 +52,16 @@ int pol_loader_reload(pol_loader *loader, bool *changed,
  * successful load. The caller drops it with pol_policy_unref(). */
 pol_policy *pol_loader_current(pol_loader *loader);
 
+/* Called by a reload with a valid policy that differs from the current
+ * one, before it becomes current, e.g. to build caches against the
+ * cluster model. Runs on the reloading thread inside the reload's lock:
+ * it must not reload, but may call pol_loader_current(). */
+typedef void (*pol_prepare_fn)(void *data, pol_policy *policy);
+
+/* Sets the function every later reload calls; NULL for none. */
+void pol_loader_set_prepare(pol_loader *loader, pol_prepare_fn prepare,
+			    void *data);
+
 /* Counts the swaps so far: 0 before the first successful load. */
 uint64_t pol_loader_generation(pol_loader *loader);
 

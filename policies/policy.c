@@ -838,6 +838,11 @@ const score_isolation_config *pol_policy_isolation(const pol_policy *policy)
 	return &policy->isolation;
 }
 
+void pol_policy_warm(const pol_policy *policy, const score_model *model)
+{
+	score_isolation_warm(&policy->isolation, model);
+}
+
 const pol_topology *pol_policy_topology(const pol_policy *policy)
 {
 	return &policy->topology;

@@ -180,6 +180,11 @@ const pol_exposure *pol_policy_exposures(const pol_policy *policy, size_t *n);
  * valid while the caller holds a reference to `policy`. */
 const score_pipeline *pol_policy_pipeline(const pol_policy *policy);
 
+/* Prepares the policy's caches for `model` (the isolation digests), so
+ * that the first requests after a load do not build them. Call with the
+ * model held for reading. */
+void pol_policy_warm(const pol_policy *policy, const score_model *model);
+
 /* Appends a one-line summary such as `policy "saas" is valid: 3 tenants
  * (strict), 1 dedicated pool, ...`. */
 void pol_policy_summary(const pol_policy *policy, GString *out);

@@ -634,6 +634,31 @@ out:
 	pol_diagnostics_release(&diagnostics);
 }
 
+/* A pol_prepare_fn: builds a new policy's caches against the model before
+ * the policy takes requests. */
+static void warm_policy(void *data, pol_policy *policy)
+{
+	sched_cluster *cluster = data;
+
+	g_rw_lock_reader_lock(&cluster->lock);
+	pol_policy_warm(policy, cluster->model);
+	g_rw_lock_reader_unlock(&cluster->lock);
+}
+
+/* Builds the current policy's caches once the model contains the cluster,
+ * because the policy was loaded, and warmed, while the model was empty. */
+static void warm_current_policy(sched_cluster *cluster)
+{
+	pol_policy *policy;
+
+	if (cluster->policy == NULL)
+		return;
+	policy = pol_loader_current(cluster->policy);
+	if (policy != NULL)
+		warm_policy(cluster, policy);
+	pol_policy_unref(policy);
+}
+
 /* Loads the policy before the server is ready; a broken file stops the
  * start, because there is no running policy to fall back on. */
 static int load_policy(sched_cluster *cluster, const char *path, sched_log *log,
@@ -645,6 +670,7 @@ static int load_policy(sched_cluster *cluster, const char *path, sched_log *log,
 	pol_policy *policy;
 	int rc;
 
+	pol_loader_set_prepare(loader, warm_policy, cluster);
 	pol_diagnostics_init(&diagnostics);
 	rc = pol_loader_reload(loader, NULL, &diagnostics, &err);
 	log_policy_warnings(log, &diagnostics);
@@ -689,14 +715,15 @@ static void expire_assumptions(sched_cluster *cluster, sched_log *log)
 
 /* Turns /readyz on once the informer has synced, and logs the last error
  * every SYNC_REPORT_MS while it has not. */
-static void check_sync(sched_server *server, inf_informer *informer,
-		       int64_t *waited_ms, sched_log *log)
+static void check_sync(sched_cluster *cluster, sched_server *server,
+		       inf_informer *informer, int64_t *waited_ms, sched_log *log)
 {
 	score_error err = {0};
 
 	if (informer == NULL || sched_server_ready(server))
 		return;
 	if (inf_informer_synced(informer)) {
+		warm_current_policy(cluster);
 		sched_server_set_ready(server, true);
 		SCHED_LOG(log, SCHED_LOG_INFO, "main", "ready: initial lists synced",
 			  SCHED_STR("address", sched_server_address(server)));
@@ -801,7 +828,7 @@ static int serve_until_stopped(int signal_fd, sched_cluster *cluster,
 			continue;
 		next_tick += SERVE_TICK_MS * 1000;
 		expire_assumptions(cluster, log);
-		check_sync(server, informer, &waited_ms, log);
+		check_sync(cluster, server, informer, &waited_ms, log);
 	}
 }
 
@@ -972,6 +999,7 @@ static int cmd_serve(int argc, char **argv)
 			ret = EXIT_FAILURE;
 			goto out;
 		}
+		warm_current_policy(&cluster);
 		sched_server_set_ready(server, true);
 		SCHED_LOG(log, SCHED_LOG_INFO, "main", "ready",
 			  SCHED_STR("address", sched_server_address(server)));

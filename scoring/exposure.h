@@ -19,8 +19,8 @@
  *
  * Nothing is cached here. A check costs O(S) selector matches for a pod
  * in a namespace with S Services. The isolation criterion keeps the
- * result per node in its digests until a pod there or any Service
- * changes.
+ * result per node in its digests until a pod there or a Service of its
+ * pods' namespaces changes.
  */
 #ifndef STOWAGE_SCORE_EXPOSURE_H
 #define STOWAGE_SCORE_EXPOSURE_H

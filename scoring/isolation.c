@@ -806,12 +806,8 @@ typedef struct isolation_request {
 	/* Interned, borrowed from the model: the node the pod itself counts
 	 * on, where the digest would count it as its own neighbour. */
 	const char *self_node;
-	/* The model's generations the digests depend on, 0 for those the
-	 * rules never read. */
-	uint64_t namespace_generation;
-	uint64_t service_generation;
-	/* A reference to the cache's full build when it describes this
-	 * request's model and generations, else NULL. */
+	/* A reference to the cache's snapshot when it describes this
+	 * request's model, else NULL. */
 	struct digest_snapshot *snapshot;
 } isolation_request;
 
@@ -899,31 +895,18 @@ static void conflicting_kinds(isolation_request *req)
 	}
 }
 
-/* The model generations that the config's rules read: namespace labels
- * for tenants and namespace selectors, Services for exposure. */
-static void read_generations(isolation_request *req, const score_model *model)
+/* Only tenant and separation rules read the digests. */
+static bool reads_digests(const score_isolation_config *config)
 {
-	const score_isolation_config *config = req->config;
-	bool namespaces = config->tenants_enabled &&
-			  config->tenant_source != SCORE_TENANT_FROM_POD;
-	bool services = false;
-
-	for (uint32_t i = 0; i < config->n_groups; i++) {
-		if (!(req->separated_groups & (UINT64_C(1) << i)))
-			continue;
-		namespaces = namespaces || config->groups[i].has_namespace_selector;
-		services = services || config->groups[i].has_exposure;
-	}
-	req->namespace_generation =
-		namespaces ? score_model_namespace_generation(model) : 0;
-	req->service_generation =
-		services ? score_model_service_generation(model) : 0;
+	return (config->tenants_enabled &&
+		config->tenancy != SCORE_TENANCY_NONE) ||
+	       config->n_separations > 0;
 }
 
-static void build_all_digests(const isolation_request *req,
-			      const score_model *model);
-static struct digest_snapshot *acquire_snapshot(const isolation_request *req,
-						const score_model *model);
+static void refresh_digests(const score_isolation_config *config,
+			    const score_model *model);
+static struct digest_snapshot *acquire_snapshot(
+	const score_isolation_config *config, const score_model *model);
 static void snapshot_release(struct digest_snapshot *snapshot);
 
 static void request_init(isolation_request *req,
@@ -950,7 +933,8 @@ static void request_init(isolation_request *req,
 	req->soft_tenancy = req->tenant_rules &&
 			    config->tenancy == SCORE_TENANCY_PREFERRED;
 
-	req->use_digests = use_digests && config->cache != NULL && model != NULL;
+	req->use_digests = use_digests && config->cache != NULL &&
+			   model != NULL && reads_digests(config);
 	if (!req->use_digests)
 		return;
 	conflicting_kinds(req);
@@ -961,9 +945,8 @@ static void request_init(isolation_request *req,
 		if (known != NULL && score_pod_counts(known))
 			req->self_node = known->node_name;
 	}
-	read_generations(req, model);
-	build_all_digests(req, model);
-	req->snapshot = acquire_snapshot(req, model);
+	refresh_digests(config, model);
+	req->snapshot = acquire_snapshot(config, model);
 }
 
 static void request_release(isolation_request *req)
@@ -979,7 +962,10 @@ static void request_release(isolation_request *req)
 /* ---- Per-node digests ---------------------------------------------------- */
 
 typedef struct tenant_summary {
-	const char *tenant; /* interned; the digest holds a reference */
+	/* Interned, without a reference: while the digest is valid, pods
+	 * or namespace labels on the node hold the string, and a digest is
+	 * read only once its stamps prove it valid. */
+	const char *tenant;
 	uint8_t kinds;      /* KIND_* bits */
 } tenant_summary;
 
@@ -988,9 +974,10 @@ typedef struct tenant_summary {
  * count for groups. */
 typedef struct node_digest {
 	const char *node_name; /* interned; the digest holds a reference */
+	/* The node's stamps and index when the digest was built. */
 	uint64_t pods_version;
-	uint64_t namespace_generation;
-	uint64_t service_generation;
+	uint64_t context_version;
+	uint32_t node_index;
 	/* Bit tenant_bit(t) set for every tenant t in `tenants`: a clear bit
 	 * proves a tenant absent without searching the array. */
 	uint64_t tenant_bits;
@@ -1003,38 +990,59 @@ typedef struct node_digest {
 	tenant_summary tenants[];
 } node_digest;
 
-/* The digests of one full build. Immutable once published in the cache,
- * so requests read it without the cache lock; each holds a reference
- * (g_atomic_rc_box) from request_init() to request_release(). */
+/* Digests by score_node.index, so that finding a candidate's reads one
+ * pointer from a compact array rather than probing a hash table spread
+ * over memory. Immutable once published in the cache, so requests read
+ * it without the cache lock; each holds a reference (g_atomic_rc_box)
+ * from request_init() to request_release(). */
 typedef struct digest_snapshot {
-	GHashTable *digests; /* from digest_table_new() */
+	/* A reference to each digest, or NULL where no node has one. An
+	 * entry may belong to a node that had the index before, so compare
+	 * names. */
+	node_digest **digests;
+	uint32_t n_indexes; /* the length of `digests` */
+	uint32_t count;     /* entries not NULL */
 	/* Compared, never dereferenced. */
 	const score_model *built_for;
-	uint64_t namespace_generation;
-	uint64_t service_generation;
 } digest_snapshot;
 
+/* Nodes change one by one (a pod bound, a namespace relabelled), so the
+ * cache keeps the snapshot and, beside it, the digests rebuilt since it
+ * was published. Once those are many, the next request folds them into a
+ * new snapshot, so lookups stay lock-free under steady churn. A digest
+ * is reference counted because a fold shares it between tables. */
 struct score_isolation_cache {
 	GMutex lock;
-	/* The last full build; the cache holds a reference. Swapped under
-	 * `lock`. NULL before the first build. */
+	/* The cache holds a reference. Swapped under `lock`. NULL before
+	 * the first build. */
 	digest_snapshot *snapshot;
-	/* Digests built one by one since, for nodes whose pods changed
-	 * after the full build; from digest_table_new(). Read and written
-	 * only under `lock`, so replacing or freeing one needs no reference
-	 * counting. */
+	/* Digests rebuilt since the snapshot, for nodes whose stamps moved;
+	 * from digest_table_new(). Read and written only under `lock`. */
 	GHashTable *digests;
+	/* A request is building or folding a snapshot outside the lock. */
 	bool building;
+	uint64_t full_builds;
+	uint64_t folds;
 };
 
-static void digest_free(gpointer data)
+/* Returns how many rebuilt digests a request lets pile up before it folds
+ * them in: enough that a fold, which copies every entry of the snapshot,
+ * costs little per rebuilt digest. */
+static guint fold_threshold(const digest_snapshot *snapshot)
+{
+	return 4 + snapshot->count / 8;
+}
+
+static void digest_clear(gpointer data)
 {
 	node_digest *digest = data;
 
 	score_unintern(digest->node_name);
-	for (uint32_t i = 0; i < digest->n_tenants; i++)
-		score_unintern(digest->tenants[i].tenant);
-	g_free(digest);
+}
+
+static void digest_release(gpointer data)
+{
+	g_atomic_rc_box_release_full(data, digest_clear);
 }
 
 static guint digest_hash(gconstpointer data)
@@ -1048,12 +1056,11 @@ static gboolean digest_equal(gconstpointer a, gconstpointer b)
 	       ((const node_digest *)b)->node_name;
 }
 
-/* Returns a set of digests keyed by node name, which owns them. A set
- * (each key its own value) keeps no values array, so a lookup reads one
- * array fewer. */
+/* Returns a set of digests keyed by node name, holding a reference to
+ * each. A set because the key is the digest itself. */
 static GHashTable *digest_table_new(void)
 {
-	return g_hash_table_new_full(digest_hash, digest_equal, digest_free,
+	return g_hash_table_new_full(digest_hash, digest_equal, digest_release,
 				     NULL);
 }
 
@@ -1069,12 +1076,47 @@ static void snapshot_clear(gpointer data)
 {
 	digest_snapshot *snapshot = data;
 
-	g_hash_table_destroy(snapshot->digests);
+	for (uint32_t i = 0; i < snapshot->n_indexes; i++) {
+		if (snapshot->digests[i] != NULL)
+			digest_release(snapshot->digests[i]);
+	}
+	g_free(snapshot->digests);
 }
 
 static void snapshot_release(digest_snapshot *snapshot)
 {
 	g_atomic_rc_box_release_full(snapshot, snapshot_clear);
+}
+
+/* Returns an empty snapshot with room for every node of `model`. */
+static digest_snapshot *snapshot_new(const score_model *model)
+{
+	digest_snapshot *snapshot = g_atomic_rc_box_new0(digest_snapshot);
+
+	snapshot->n_indexes = score_model_node_index_limit(model);
+	snapshot->digests = g_new0(node_digest *, snapshot->n_indexes);
+	snapshot->built_for = model;
+	return snapshot;
+}
+
+/* Stores `digest`, taking over its reference, at `node`'s index, which
+ * must be free. */
+static void snapshot_put(digest_snapshot *snapshot, const score_node *node,
+			 node_digest *digest)
+{
+	snapshot->digests[node->index] = digest;
+	snapshot->count++;
+}
+
+static const node_digest *snapshot_lookup(const digest_snapshot *snapshot,
+					  const score_node *node)
+{
+	const node_digest *digest;
+
+	if (node->index >= snapshot->n_indexes)
+		return NULL;
+	digest = snapshot->digests[node->index];
+	return digest != NULL && digest->node_name == node->name ? digest : NULL;
 }
 
 static score_isolation_cache *cache_new(void)
@@ -1143,43 +1185,49 @@ static node_digest *summarize_tenants(const node_digest *head,
 			kinds[distinct++] = kinds[i];
 	}
 
-	digest = g_malloc(sizeof(*digest) + distinct * sizeof(digest->tenants[0]));
+	digest = g_atomic_rc_box_alloc(sizeof(*digest) +
+				       distinct * sizeof(digest->tenants[0]));
 	*digest = *head;
 	digest->n_tenants = (uint32_t)distinct;
 	for (size_t i = 0; i < distinct; i++) {
 		digest->tenants[i] = (tenant_summary){
-			acquire_interned(kinds[i].tenant), kinds[i].kind};
+			kinds[i].tenant, kinds[i].kind};
 		digest->tenant_bits |= tenant_bit(kinds[i].tenant);
 		digest->kind_sets[kinds[i].kind]++;
 	}
 	return digest;
 }
 
-static node_digest *digest_new(const isolation_request *req,
-			       const score_model *model,
+/* Returns a new digest of `node`, with one reference. `separated` are
+ * the groups named by a separation rule. */
+static node_digest *digest_new(const score_isolation_config *config,
+			       uint64_t separated, const score_model *model,
 			       const score_node *node)
 {
-	const score_isolation_config *config = req->config;
 	bool tenancy = config->tenants_enabled &&
 		       config->tenancy != SCORE_TENANCY_NONE;
 	node_digest head = {0};
-	node_digest *digest = &head;
+	node_digest *digest;
 	pod_kind *kinds = g_new(pod_kind, node->pods->len + 1);
 	size_t n = 0;
 
 	head.node_name = acquire_interned(node->name);
 	head.pods_version = node->pods_version;
-	head.namespace_generation = req->namespace_generation;
-	head.service_generation = req->service_generation;
+	head.context_version = node->context_version;
+	head.node_index = node->index;
 
+	/* Each pod is a cache miss of its own; asking for all of them first
+	 * lets the memory system fetch them in parallel. */
+	for (guint i = 0; i < node->pods->len; i++)
+		__builtin_prefetch(g_ptr_array_index(node->pods, i));
 	for (guint i = 0; i < node->pods->len; i++) {
 		const score_pod *pod = g_ptr_array_index(node->pods, i);
-		uint64_t unseen = req->separated_groups & ~digest->groups;
+		uint64_t unseen = separated & ~head.groups;
 		const char *tenant;
 		uint8_t kind;
 
 		if (unseen != 0)
-			digest->groups |= pod_groups(config, model, pod, unseen);
+			head.groups |= pod_groups(config, model, pod, unseen);
 		if (!tenancy || listed(config->infrastructure_namespaces,
 				       pod->namespace))
 			continue;
@@ -1195,7 +1243,7 @@ static node_digest *digest_new(const isolation_request *req,
 			kind = KIND_UNSANDBOXED;
 		if (tenant == NULL) {
 			if (kind == KIND_HOST_ACCESS)
-				digest->untenanted_host_access++;
+				head.untenanted_host_access++;
 			continue;
 		}
 		kinds[n++] = (pod_kind){tenant, kind};
@@ -1205,106 +1253,214 @@ static node_digest *digest_new(const isolation_request *req,
 	return digest;
 }
 
-static bool digest_valid(const node_digest *digest,
-			 const isolation_request *req, const score_node *node)
+static bool digest_valid(const node_digest *digest, const score_node *node)
 {
 	return digest->pods_version == node->pods_version &&
-	       digest->namespace_generation == req->namespace_generation &&
-	       digest->service_generation == req->service_generation;
+	       digest->context_version == node->context_version;
+}
+
+/* Returns true when `node` exists and the model maintains its pods, the
+ * nodes that get a digest. */
+static bool node_has_digest(const score_node *node)
+{
+	return node != NULL && node->pods != NULL && node->pods_version != 0;
 }
 
 typedef struct build_all {
-	const isolation_request *req;
+	const score_isolation_config *config;
+	uint64_t separated;
 	const score_model *model;
-	GHashTable *digests;
+	digest_snapshot *snapshot;
 } build_all;
 
 static void build_node_digest(score_node *node, void *data)
 {
 	build_all *all = data;
 
-	if (node->pods == NULL || node->pods_version == 0)
-		return;
-	g_hash_table_add(all->digests, digest_new(all->req, all->model, node));
+	if (node_has_digest(node))
+		snapshot_put(all->snapshot, node,
+			     digest_new(all->config, all->separated, all->model,
+					node));
 }
 
-static bool snapshot_matches(const digest_snapshot *snapshot,
-			     const isolation_request *req,
-			     const score_model *model)
+/* Returns a snapshot of every present node's digest. It walks every
+ * counted pod once: about 14 ms for the 150,000 pods of
+ * bench/bench_policy.c on a two-core development machine. */
+static digest_snapshot *build_snapshot(const score_isolation_config *config,
+				       const score_model *model)
 {
-	return snapshot != NULL && snapshot->built_for == model &&
-	       snapshot->namespace_generation == req->namespace_generation &&
-	       snapshot->service_generation == req->service_generation;
-}
+	build_all all = {config, all_separated_groups(config), model,
+			 snapshot_new(model)};
 
-/* Builds the digest of every present node when the model or its
- * generations differ from the last full build, so that a new policy or a
- * namespace relabel costs one request a full pass instead of slowing
- * the next few dozen requests. Other requests meanwhile build the
- * digests they need one by one.
- * NOTE: the pass walks every counted pod once, about 30 ms for the
- * 150,000 pods of bench/bench_policy.c, and every namespace or Service
- * change that the rules read starts another on the next request. Pod
- * changes start none: the nodes they touch go through the locked table
- * until the next full build. */
-static void build_all_digests(const isolation_request *req,
-			      const score_model *model)
-{
-	score_isolation_cache *cache = req->config->cache;
-	build_all all = {req, model, NULL};
-	digest_snapshot *fresh;
-	digest_snapshot *old;
-	GHashTable *old_digests;
-	bool stale;
-
-	g_mutex_lock(&cache->lock);
-	stale = !cache->building &&
-		!snapshot_matches(cache->snapshot, req, model);
-	if (stale)
-		cache->building = true;
-	g_mutex_unlock(&cache->lock);
-	if (!stale)
-		return;
-
-	all.digests = digest_table_new();
 	score_model_foreach_node(model, build_node_digest, &all);
-	fresh = g_atomic_rc_box_new0(digest_snapshot);
-	fresh->digests = all.digests;
-	fresh->built_for = model;
-	fresh->namespace_generation = req->namespace_generation;
-	fresh->service_generation = req->service_generation;
+	return all.snapshot;
+}
 
-	/* The digests built one by one are dropped with the old build: the
-	 * new one is as recent for every node they cover, or newer. */
+/* Returns a snapshot of `base`'s digests with the rebuilt ones in
+ * `recent` in place of theirs. It copies references, not digests, and
+ * reads nothing from the model: an entry whose node went away stays until
+ * its index is reused, and lookups compare names and stamps anyway. */
+static digest_snapshot *fold_snapshot(const digest_snapshot *base,
+				      GPtrArray *recent,
+				      const score_model *model)
+{
+	digest_snapshot *snapshot = g_atomic_rc_box_new0(digest_snapshot);
+
+	snapshot->n_indexes = base->n_indexes;
+	for (guint i = 0; i < recent->len; i++) {
+		const node_digest *digest = g_ptr_array_index(recent, i);
+
+		snapshot->n_indexes = MAX(snapshot->n_indexes, digest->node_index + 1);
+	}
+	snapshot->digests = g_new0(node_digest *, snapshot->n_indexes);
+	snapshot->built_for = model;
+	for (uint32_t i = 0; i < base->n_indexes; i++) {
+		if (base->digests[i] != NULL) {
+			snapshot->digests[i] = g_atomic_rc_box_acquire(base->digests[i]);
+			snapshot->count++;
+		}
+	}
+	for (guint i = 0; i < recent->len; i++) {
+		node_digest *digest = g_ptr_array_index(recent, i);
+		node_digest **slot = &snapshot->digests[digest->node_index];
+
+		if (*slot != NULL)
+			digest_release(*slot);
+		else
+			snapshot->count++;
+		*slot = g_atomic_rc_box_acquire(digest);
+	}
+	return snapshot;
+}
+
+static void collect_digest(gpointer digest, gpointer value, gpointer data)
+{
+	(void)value;
+	g_ptr_array_add(data, g_atomic_rc_box_acquire(digest));
+}
+
+/* Publishes `snapshot` and drops the rebuilt digests it covers: all of
+ * them after a full build, else those in `folded` that no request
+ * replaced meanwhile. */
+static void publish(score_isolation_cache *cache, digest_snapshot *snapshot,
+		    GPtrArray *folded)
+{
+	digest_snapshot *old;
+
 	g_mutex_lock(&cache->lock);
 	old = cache->snapshot;
-	old_digests = cache->digests;
-	cache->snapshot = fresh;
-	cache->digests = digest_table_new();
+	cache->snapshot = snapshot;
+	if (folded == NULL) {
+		cache->full_builds++;
+		g_hash_table_remove_all(cache->digests);
+	} else {
+		cache->folds++;
+		for (guint i = 0; i < folded->len; i++) {
+			gpointer digest = g_ptr_array_index(folded, i);
+			gpointer stored = NULL;
+
+			if (g_hash_table_lookup_extended(cache->digests, digest,
+							 &stored, NULL) &&
+			    stored == digest)
+				g_hash_table_remove(cache->digests, digest);
+		}
+	}
 	cache->building = false;
 	g_mutex_unlock(&cache->lock);
 	if (old != NULL)
 		snapshot_release(old);
-	g_hash_table_destroy(old_digests);
 }
 
-/* Returns a reference to the cache's full build when it was built for
- * `model` with the request's generations, else NULL. */
-static digest_snapshot *acquire_snapshot(const isolation_request *req,
+/* Keeps the snapshot current for `model`: a full build when the cache has
+ * none for it (a new policy, another model), a fold when enough digests
+ * were rebuilt since. One request does the work while the others go on
+ * with the digests they have. Called without the cache lock. */
+static void refresh_digests(const score_isolation_config *config,
+			    const score_model *model)
+{
+	score_isolation_cache *cache = config->cache;
+	digest_snapshot *base = NULL;
+	GPtrArray *recent = NULL;
+	bool full;
+
+	g_mutex_lock(&cache->lock);
+	if (cache->building) {
+		g_mutex_unlock(&cache->lock);
+		return;
+	}
+	full = cache->snapshot == NULL || cache->snapshot->built_for != model;
+	if (!full && g_hash_table_size(cache->digests) <=
+			     fold_threshold(cache->snapshot)) {
+		g_mutex_unlock(&cache->lock);
+		return;
+	}
+	cache->building = true;
+	if (!full) {
+		base = g_atomic_rc_box_acquire(cache->snapshot);
+		recent = g_ptr_array_new_with_free_func(digest_release);
+		g_hash_table_foreach(cache->digests, collect_digest, recent);
+	}
+	g_mutex_unlock(&cache->lock);
+
+	if (full) {
+		publish(cache, build_snapshot(config, model), NULL);
+		return;
+	}
+	publish(cache, fold_snapshot(base, recent, model), recent);
+	snapshot_release(base);
+	g_ptr_array_unref(recent);
+}
+
+void score_isolation_warm(const score_isolation_config *config,
+			  const score_model *model)
+{
+	score_isolation_cache *cache = config->cache;
+
+	if (cache == NULL || model == NULL || !reads_digests(config))
+		return;
+	g_mutex_lock(&cache->lock);
+	if (cache->building) {
+		g_mutex_unlock(&cache->lock);
+		return;
+	}
+	cache->building = true;
+	g_mutex_unlock(&cache->lock);
+	publish(cache, build_snapshot(config, model), NULL);
+}
+
+void score_isolation_cache_stats(const score_isolation_config *config,
+				 score_isolation_stats *stats)
+{
+	score_isolation_cache *cache = config->cache;
+
+	memset(stats, 0, sizeof(*stats));
+	if (cache == NULL)
+		return;
+	g_mutex_lock(&cache->lock);
+	stats->full_builds = cache->full_builds;
+	stats->folds = cache->folds;
+	stats->snapshot_digests = cache->snapshot != NULL ? cache->snapshot->count : 0;
+	stats->rebuilt_digests = g_hash_table_size(cache->digests);
+	g_mutex_unlock(&cache->lock);
+}
+
+/* Returns a reference to the cache's snapshot when it was built for
+ * `model`, else NULL. */
+static digest_snapshot *acquire_snapshot(const score_isolation_config *config,
 					 const score_model *model)
 {
-	score_isolation_cache *cache = req->config->cache;
+	score_isolation_cache *cache = config->cache;
 	digest_snapshot *snapshot = NULL;
 
 	g_mutex_lock(&cache->lock);
-	if (snapshot_matches(cache->snapshot, req, model))
+	if (cache->snapshot != NULL && cache->snapshot->built_for == model)
 		snapshot = g_atomic_rc_box_acquire(cache->snapshot);
 	g_mutex_unlock(&cache->lock);
 	return snapshot;
 }
 
-/* Drops the digests of nodes the model no longer has, once they could
- * outnumber the present ones. Called with the cache lock held. */
+/* Drops the rebuilt digests of nodes the model no longer has, once they
+ * could outnumber the present ones. Called with the cache lock held. */
 static void prune_digests(score_isolation_cache *cache,
 			  const score_model *model)
 {
@@ -1435,14 +1591,14 @@ static bool node_facts_from_digest(const isolation_request *req,
 	const node_digest *digest;
 	node_digest *fresh;
 
-	if (!req->use_digests || usage->n_victims > 0 || node->pods == NULL ||
-	    node->pods_version == 0 || node->name == NULL ||
+	if (!req->use_digests || usage->n_victims > 0 ||
+	    !node_has_digest(node) || node->name == NULL ||
 	    node->name == req->self_node)
 		return false;
 
 	if (req->snapshot != NULL) {
-		digest = digest_lookup(req->snapshot->digests, node->name);
-		if (digest != NULL && digest_valid(digest, req, node)) {
+		digest = snapshot_lookup(req->snapshot, node);
+		if (digest != NULL && digest_valid(digest, node)) {
 			read_facts(req, digest, facts);
 			return true;
 		}
@@ -1450,7 +1606,7 @@ static bool node_facts_from_digest(const isolation_request *req,
 
 	g_mutex_lock(&cache->lock);
 	digest = digest_lookup(cache->digests, node->name);
-	if (digest != NULL && digest_valid(digest, req, node)) {
+	if (digest != NULL && digest_valid(digest, node)) {
 		read_facts(req, digest, facts);
 		g_mutex_unlock(&cache->lock);
 		return true;
@@ -1458,7 +1614,8 @@ static bool node_facts_from_digest(const isolation_request *req,
 	g_mutex_unlock(&cache->lock);
 
 	/* Built outside the lock: it walks the node's pods. */
-	fresh = digest_new(req, request->model, node);
+	fresh = digest_new(req->config, req->separated_groups, request->model,
+			   node);
 	g_mutex_lock(&cache->lock);
 	read_facts(req, fresh, facts);
 	/* Replaces, and frees, a stale digest of the node. */

@@ -51,6 +51,15 @@ struct score_model {
 	/* Node name (owned) -> why its object could not be read (owned),
 	 * for nodes the model has no copy of. */
 	GHashTable *node_problems;
+	/* The same entries as `namespaces`, keyed by the interned name's
+	 * address (borrowed from `namespaces`), so that a lookup with an
+	 * interned name hashes no string. */
+	GHashTable *namespaces_by_address;
+	/* score_node.index: every index in use is below node_index_limit,
+	 * and those below it not in use are in free_node_indexes
+	 * (uint32_t). */
+	uint32_t node_index_limit;
+	GArray *free_node_indexes;
 };
 
 /* Process-wide source of node versions and generations. Sharing one
@@ -533,6 +542,8 @@ score_model *score_model_new(score_resource_table *resources)
 	model->assumed = g_hash_table_new(g_str_hash, g_str_equal);
 	model->node_problems = g_hash_table_new_full(g_str_hash, g_str_equal,
 						     g_free, g_free);
+	model->namespaces_by_address = g_hash_table_new(g_direct_hash,
+							g_direct_equal);
 	model->namespaces = g_hash_table_new_full(g_str_hash, g_str_equal,
 						  (GDestroyNotify)score_unintern,
 						  namespace_labels_free);
@@ -557,6 +568,7 @@ score_model *score_model_new(score_resource_table *resources)
 		g_str_hash, g_str_equal, (GDestroyNotify)score_unintern,
 		(GDestroyNotify)g_ptr_array_unref);
 	model->cross_namespace_policies = g_ptr_array_new();
+	model->free_node_indexes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	model->namespace_generation = next_stamp();
 	model->service_generation = next_stamp();
 	return model;
@@ -571,6 +583,8 @@ void score_model_free(score_model *model)
 	g_hash_table_destroy(model->assumed);
 	g_hash_table_destroy(model->pods);
 	g_hash_table_destroy(model->nodes);
+	g_array_unref(model->free_node_indexes);
+	g_hash_table_destroy(model->namespaces_by_address);
 	g_hash_table_destroy(model->namespaces);
 	g_hash_table_destroy(model->node_problems);
 	g_hash_table_destroy(model->owners);
@@ -669,6 +683,29 @@ static void label_domains_remove(score_model *model,
 	}
 }
 
+/* Reuses the most recently freed index, so that indexes stay dense. */
+static uint32_t take_node_index(score_model *model)
+{
+	GArray *free_indexes = model->free_node_indexes;
+	uint32_t index;
+
+	if (free_indexes->len == 0)
+		return model->node_index_limit++;
+	index = g_array_index(free_indexes, uint32_t, free_indexes->len - 1);
+	g_array_set_size(free_indexes, free_indexes->len - 1);
+	return index;
+}
+
+static void drop_node(score_model *model, score_node *node)
+{
+	g_array_append_val(model->free_node_indexes, node->index);
+	g_hash_table_remove(model->nodes, node->name);
+}
+
+uint32_t score_model_node_index_limit(const score_model *model)
+{
+	return model->node_index_limit;
+}
 
 static score_node *node_slot(score_model *model, const char *name)
 {
@@ -682,6 +719,7 @@ static score_node *node_slot(score_model *model, const char *name)
 	node->present = false;
 	node->pods = g_ptr_array_new();
 	node->pods_version = next_stamp();
+	node->index = take_node_index(model);
 	g_hash_table_insert(model->nodes, (gpointer)node->name, node);
 	return node;
 }
@@ -690,7 +728,7 @@ static score_node *node_slot(score_model *model, const char *name)
 static void node_slot_drop_if_unused(score_model *model, score_node *node)
 {
 	if (!node->present && node->pods->len == 0)
-		g_hash_table_remove(model->nodes, node->name);
+		drop_node(model, node);
 }
 
 static void account_pod(score_model *model, score_pod *pod)
@@ -754,6 +792,7 @@ void score_model_put_node(score_model *model, score_node *node)
 		node->ingress_bandwidth_requested = 0;
 		node->egress_bandwidth_requested = 0;
 		node->pods_version = next_stamp();
+		node->index = take_node_index(model);
 		model->present_nodes++;
 	} else {
 		node->requested = old->requested;
@@ -764,6 +803,8 @@ void score_model_put_node(score_model *model, score_node *node)
 			old->ingress_bandwidth_requested;
 		node->egress_bandwidth_requested = old->egress_bandwidth_requested;
 		node->pods_version = old->pods_version;
+		node->context_version = old->context_version;
+		node->index = old->index;
 		if (!old->present)
 			model->present_nodes++;
 		else
@@ -958,25 +999,74 @@ GPtrArray *score_model_sorted_nodes(const score_model *model)
 
 /* ---- Namespaces ---------------------------------------------------------- */
 
+/* Gives every node with a counted pod of `namespace` a new
+ * context_version. One stamp serves them all: each node's (name, stamp)
+ * pair is still new. */
+static void touch_namespace_nodes(score_model *model, const char *namespace)
+{
+	uint64_t stamp = next_stamp();
+	score_pod *const *pods;
+	size_t n;
+
+	pods = score_model_namespace_pods(model, namespace, &n);
+	for (size_t i = 0; i < n; i++) {
+		score_node *node;
+
+		if (!score_pod_counts(pods[i]))
+			continue;
+		node = g_hash_table_lookup(model->nodes, pods[i]->node_name);
+		if (node != NULL)
+			node->context_version = stamp;
+	}
+}
+
+static bool labels_equal(const score_labels *a, const score_labels *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (uint32_t i = 0; i < a->count; i++) {
+		const char *value = score_labels_get(b, a->items[i].key);
+
+		if (value == NULL || strcmp(value, a->items[i].value) != 0)
+			return false;
+	}
+	return true;
+}
+
 void score_model_put_namespace(score_model *model, const char *name,
 			       const score_labels *labels)
 {
-	score_labels *copy = g_new0(score_labels, 1);
+	const score_labels *old = g_hash_table_lookup(model->namespaces, name);
+	const char *key;
+	score_labels *copy;
 
+	/* A namespace update that leaves the labels alone (an annotation,
+	 * a status change, a relist) changes nothing the model keeps. */
+	if (old != NULL && labels_equal(old, labels))
+		return;
+	copy = g_new0(score_labels, 1);
 	for (uint32_t i = 0; i < labels->count; i++)
 		score_labels_set(copy, labels->items[i].key,
 				 labels->items[i].value);
-	/* Replaces the key too, so the old interned name is released. */
-	g_hash_table_replace(model->namespaces, (gpointer)score_intern(name),
-			     copy);
+	/* Replaces the key too, so the old interned name is released. Both
+	 * are the same address, as the old one is still alive. */
+	key = score_intern(name);
+	g_hash_table_replace(model->namespaces, (gpointer)key, copy);
+	g_hash_table_replace(model->namespaces_by_address, (gpointer)key, copy);
 	model->namespace_generation = next_stamp();
+	touch_namespace_nodes(model, name);
 }
 
 bool score_model_remove_namespace(score_model *model, const char *name)
 {
-	if (!g_hash_table_remove(model->namespaces, name))
+	gpointer key;
+
+	if (!g_hash_table_lookup_extended(model->namespaces, name, &key, NULL))
 		return false;
+	g_hash_table_remove(model->namespaces_by_address, key);
+	g_hash_table_remove(model->namespaces, name);
 	model->namespace_generation = next_stamp();
+	touch_namespace_nodes(model, name);
 	return true;
 }
 
@@ -988,7 +1078,13 @@ uint64_t score_model_namespace_generation(const score_model *model)
 const score_labels *score_model_namespace_labels(const score_model *model,
 						 const char *name)
 {
-	return g_hash_table_lookup(model->namespaces, name);
+	/* An interned name is found by its address. Another string cannot
+	 * share the address of a key, which the table keeps alive. */
+	const score_labels *labels =
+		g_hash_table_lookup(model->namespaces_by_address, name);
+
+	return labels != NULL ? labels
+			      : g_hash_table_lookup(model->namespaces, name);
 }
 
 size_t score_model_namespace_count(const score_model *model)
@@ -1102,6 +1198,9 @@ void score_model_put_service(score_model *model, score_service *service)
 	}
 	g_ptr_array_add(list, service);
 	model->service_generation = next_stamp();
+	/* A Service selects pods of its own namespace only, so its old and
+	 * new selections are both among them. */
+	touch_namespace_nodes(model, service->namespace);
 }
 
 bool score_model_remove_service(score_model *model, const char *namespace,
@@ -1112,6 +1211,7 @@ bool score_model_remove_service(score_model *model, const char *namespace,
 	bool found = service != NULL;
 
 	if (found) {
+		touch_namespace_nodes(model, namespace);
 		namespace_services_remove(model, service);
 		g_hash_table_remove(model->services, key);
 		model->service_generation = next_stamp();

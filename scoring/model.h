@@ -177,10 +177,31 @@ typedef struct score_container {
 } score_container;
 
 typedef struct score_pod {
+	/* The fields that walking a node's pods reads (score_pod_counts(),
+	 * the isolation rules) come first, so that they share a cache line. */
 	const char *uid;       /* interned, the model's key */
 	const char *name;      /* interned */
 	const char *namespace; /* interned */
 	const char *node_name; /* interned; NULL while unbound */
+	/* Interned tenant set with score_pod_set_tenant() by whoever builds
+	 * the model when the tenant does not come from labels (a trace's user
+	 * column). NULL means the isolation criterion resolves it from the
+	 * namespace's or the pod's tenant label. */
+	const char *tenant;
+	const char *runtime_class_name; /* interned, NULL when unset */
+	score_pod_phase phase;
+	/* Isolation inputs from the pod spec. `privileged` covers containers,
+	 * init containers and ephemeral containers; `uses_host_path` is set
+	 * when any volume is a hostPath. */
+	bool host_network;
+	bool host_pid;
+	bool host_ipc;
+	bool privileged;
+	bool uses_host_path;
+	/* Set while stowage has decided the node but the cluster has not yet
+	 * confirmed the binding. */
+	bool assumed;
+	int64_t assumed_at_ms; /* monotonic milliseconds */
 
 	/* Effective request as NodeResourcesFit computes it, with the pods
 	 * slot set to 1; and the same with kube-scheduler's non-zero CPU and
@@ -192,30 +213,9 @@ typedef struct score_pod {
 	score_toleration *tolerations;
 	uint32_t n_tolerations;
 
-	score_pod_phase phase;
-
-	/* Set while stowage has decided the node but the cluster has not yet
-	 * confirmed the binding. */
-	bool assumed;
-	int64_t assumed_at_ms; /* monotonic milliseconds */
-
-	/* Isolation inputs from the pod spec. `privileged` covers containers,
-	 * init containers and ephemeral containers; `uses_host_path` is set
-	 * when any volume is a hostPath. */
-	bool host_network;
-	bool host_pid;
-	bool host_ipc;
-	bool privileged;
-	bool uses_host_path;
-	const char *runtime_class_name; /* interned, NULL when unset */
 	score_host_port *host_ports;    /* owned */
 	uint32_t n_host_ports;
 	score_owner owner;
-	/* Interned tenant set with score_pod_set_tenant() by whoever builds
-	 * the model when the tenant does not come from labels (a trace's user
-	 * column). NULL means the isolation criterion resolves it from the
-	 * namespace's or the pod's tenant label. */
-	const char *tenant;
 	/* Bits per second from the annotations kubernetes.io/ingress-bandwidth
 	 * and kubernetes.io/egress-bandwidth; 0 when the pod has none. */
 	int64_t ingress_bandwidth;
@@ -281,6 +281,16 @@ typedef struct score_node {
 	 * (node name, stamp) pair never recurs and a cache may key on it.
 	 * 0 for a node that no model maintains. */
 	uint64_t pods_version;
+	/* Maintained by the model: a stamp that changes whenever the labels
+	 * of a counted pod's namespace or the Services of its namespace
+	 * change, drawn like pods_version. Caches of what a node's pods are
+	 * (tenant, exposure) key on both stamps. 0 until the first change. */
+	uint64_t context_version;
+	/* Maintained by the model: a number below
+	 * score_model_node_index_limit(), unique among its nodes and kept
+	 * by a node update. A removed node's index goes to a later node.
+	 * Caches keep per-node entries in arrays by this index. */
+	uint32_t index;
 
 	bool present; /* false while only pods name this node */
 } score_node;
@@ -298,6 +308,10 @@ typedef struct score_model score_model;
  * model). The caller frees it with score_model_free(). */
 score_model *score_model_new(score_resource_table *resources);
 void score_model_free(score_model *model);
+
+/* Returns a bound on score_node.index: every node's index is below it. It
+ * grows to the most nodes the model has held at once. */
+uint32_t score_model_node_index_limit(const score_model *model);
 
 score_resource_table *score_model_resources(const score_model *model);
 
@@ -379,9 +393,9 @@ const score_labels *score_model_namespace_labels(const score_model *model,
 
 size_t score_model_namespace_count(const score_model *model);
 
-/* Returns a stamp that changes with every put and remove of a namespace.
- * Stamps come from the counter of score_node.pods_version, so two models
- * never return the same one. */
+/* Returns a stamp that changes with every put that changes a namespace's
+ * labels and every remove of a namespace. Stamps come from the counter of
+ * score_node.pods_version, so two models never return the same one. */
 uint64_t score_model_namespace_generation(const score_model *model);
 
 /* ---- Pod indexes --------------------------------------------------------- */

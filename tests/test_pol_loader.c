@@ -184,6 +184,52 @@ Test(loader, same_content_is_not_swapped)
 	g_free(path);
 }
 
+typedef struct prepared {
+	pol_loader *loader;
+	GPtrArray *names; /* policy names passed to prepare, in order */
+	bool was_current; /* prepare saw its policy already current */
+} prepared;
+
+static void record_prepare(void *data, pol_policy *policy)
+{
+	prepared *seen = data;
+	pol_policy *current = pol_loader_current(seen->loader);
+
+	g_ptr_array_add(seen->names, g_strdup(pol_policy_name(policy)));
+	seen->was_current = seen->was_current || current == policy;
+	pol_policy_unref(current);
+}
+
+/* The prepare function sees every new policy before requests can, and
+ * nothing else: not an unchanged file, not a broken one. */
+Test(loader, prepare_runs_before_each_swap)
+{
+	char *path = g_build_filename(directory, "policy.yaml", NULL);
+	pol_loader *loader = pol_loader_new(path, resources);
+	prepared seen = {loader, g_ptr_array_new_with_free_func(g_free), false};
+
+	pol_loader_set_prepare(loader, record_prepare, &seen);
+	write_policy(path, "first");
+	cr_assert_eq(pol_loader_reload(loader, NULL, NULL, NULL), 0);
+	cr_assert_eq(pol_loader_reload(loader, NULL, NULL, NULL), 0);
+	write_file(path, broken_text);
+	cr_assert_lt(pol_loader_reload(loader, NULL, NULL, NULL), 0);
+	write_policy(path, "second");
+	cr_assert_eq(pol_loader_reload(loader, NULL, NULL, NULL), 0);
+
+	cr_assert_eq(seen.names->len, 2,
+		     "expected prepare for first and second only, got %u calls",
+		     seen.names->len);
+	cr_assert_str_eq(g_ptr_array_index(seen.names, 0), "first");
+	cr_assert_str_eq(g_ptr_array_index(seen.names, 1), "second");
+	cr_assert_not(seen.was_current,
+		      "prepare ran after its policy had become current");
+	expect_current(loader, "second");
+	g_ptr_array_unref(seen.names);
+	pol_loader_free(loader);
+	g_free(path);
+}
+
 Test(loader, reader_keeps_its_policy_across_swap)
 {
 	char *path = g_build_filename(directory, "policy.yaml", NULL);

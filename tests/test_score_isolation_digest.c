@@ -314,7 +314,7 @@ static void assume_pod(world *w)
 static void mutate(world *w)
 {
 	char namespace[16], name[16];
-	int change = pick(w, 9);
+	int change = pick(w, 10);
 
 	switch (change) {
 	case 0:
@@ -342,6 +342,21 @@ static void mutate(world *w)
 							  sizeof(namespace)),
 					   name);
 		break;
+	case 8: {
+		/* Moves a node without pods to another index: a spare node
+		 * takes the freed one, and the snapshot's entry there names
+		 * the old node. A node with pods keeps its index. */
+		int k = pick(w, N_NODES);
+		score_node *spare = score_node_new();
+
+		name_of(name, sizeof(name), "n", k);
+		score_model_remove_node(w->model, name);
+		spare->name = score_intern("spare");
+		score_model_put_node(w->model, spare);
+		put_node(w, k);
+		score_model_remove_node(w->model, "spare");
+		break;
+	}
 	case 7:
 		assume_pod(w);
 		if (chance(w, 0.5))
@@ -434,6 +449,65 @@ Test(isolation_digest, random_clusters_match_walk)
 		}
 		world_release(&w);
 	}
+}
+
+/* Long runs rebuild every node's digest many times, so the cache folds
+ * them into new snapshots. Namespace and Service changes must not start
+ * a full build again. */
+Test(isolation_digest, folds_match_walk_without_full_rebuilds)
+{
+	uint64_t folds = 0;
+
+	for (guint32 seed = 501; seed <= 540; seed++) {
+		world w;
+		score_isolation_stats stats;
+		bool reads;
+
+		world_init(&w, seed);
+		reads = (w.config.tenants_enabled &&
+			 w.config.tenancy != SCORE_TENANCY_NONE) ||
+			w.config.n_separations > 0;
+		for (int round = 0; round < 40; round++) {
+			compare_round(&w, seed, round);
+			for (int m = 1 + pick(&w, 4); m > 0; m--)
+				mutate(&w);
+		}
+		score_isolation_cache_stats(&w.config, &stats);
+		cr_assert_eq(stats.full_builds, reads ? 1u : 0u,
+			     "seed %u: expected %d full builds, got %llu", seed,
+			     reads ? 1 : 0, (unsigned long long)stats.full_builds);
+		folds += stats.folds;
+		world_release(&w);
+	}
+	cr_assert_gt(folds, 0, "40 long runs folded no rebuilt digest into a snapshot");
+}
+
+/* A warmed config scores requests from its snapshot: no request builds
+ * one, and the results equal the walk's. */
+Test(isolation_digest, warm_builds_the_snapshot_once)
+{
+	world w;
+	score_isolation_stats stats;
+
+	world_init(&w, 77);
+	w.config.tenants_enabled = true;
+	w.config.tenancy = SCORE_TENANCY_STRICT;
+	score_isolation_warm(&w.config, w.model);
+	score_isolation_cache_stats(&w.config, &stats);
+	cr_assert_eq(stats.full_builds, 1, "after warm: expected 1 build, got %llu",
+		     (unsigned long long)stats.full_builds);
+	cr_assert_eq(stats.snapshot_digests, N_NODES,
+		     "expected a digest per node (%d), got %u", N_NODES,
+		     stats.snapshot_digests);
+	for (int round = 0; round < 4; round++) {
+		compare_round(&w, 77, round);
+		put_namespace(&w, pick(&w, N_NAMESPACES));
+		put_service(&w);
+	}
+	score_isolation_cache_stats(&w.config, &stats);
+	cr_assert_eq(stats.full_builds, 1, "after requests: expected 1 build, got %llu",
+		     (unsigned long long)stats.full_builds);
+	world_release(&w);
 }
 
 /* Digests must not leak across models: with one config, two models with

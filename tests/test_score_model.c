@@ -701,6 +701,136 @@ Test(model, pods_version_changes_with_counted_pods)
 		     "removing an absent namespace keeps the generation");
 }
 
+static uint32_t index_of(const char *node)
+{
+	const score_node *n = score_model_node(model, node);
+
+	cr_assert_not_null(n, "node %s missing", node);
+	return n->index;
+}
+
+Test(model, node_indexes_are_unique_dense_and_reused)
+{
+	char name[16];
+	bool seen[8] = {false};
+	uint32_t index_c;
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		score_model_put_node(model, node_named(name, 1000));
+	}
+	cr_assert_eq(score_model_node_index_limit(model), 8,
+		     "8 nodes: expected limit 8, got %u",
+		     score_model_node_index_limit(model));
+	for (int i = 0; i < 8; i++) {
+		uint32_t index;
+
+		snprintf(name, sizeof(name), "n%d", i);
+		index = index_of(name);
+		cr_assert_lt(index, 8, "%s: index %u not below 8", name, index);
+		cr_assert_not(seen[index], "%s: index %u given twice", name, index);
+		seen[index] = true;
+	}
+
+	/* An update keeps the index. */
+	index_c = index_of("n2");
+	score_model_put_node(model, node_named("n2", 2000));
+	cr_assert_eq(index_of("n2"), index_c, "update: expected %u, got %u",
+		     index_c, index_of("n2"));
+
+	/* A removed node's index goes to the next node; a node that only
+	 * pods name holds one too, until its last pod goes. */
+	cr_assert(score_model_remove_node(model, "n2"), "n2 removed");
+	score_model_put_node(model, node_named("n9", 1000));
+	cr_assert_eq(index_of("n9"), index_c, "reuse: expected %u, got %u",
+		     index_c, index_of("n9"));
+	score_model_put_pod(model, pod_on("p1", "ghost", 100));
+	cr_assert_eq(score_model_node_index_limit(model), 9,
+		     "a pod on an unknown node takes index 8: limit %u",
+		     score_model_node_index_limit(model));
+	cr_assert(score_model_remove_pod(model, "p1"), "p1 removed");
+	score_model_put_node(model, node_named("n10", 1000));
+	cr_assert_eq(index_of("n10"), 8, "expected the freed index 8, got %u",
+		     index_of("n10"));
+	cr_assert_eq(score_model_node_index_limit(model), 9, "limit stays 9, got %u",
+		     score_model_node_index_limit(model));
+}
+
+static uint64_t context_of(const char *node)
+{
+	const score_node *n = score_model_node(model, node);
+
+	cr_assert_not_null(n, "node %s missing", node);
+	return n->context_version;
+}
+
+static score_pod *pod_in(const char *uid, const char *namespace,
+			 const char *node)
+{
+	score_pod *pod = pod_on(uid, node, 100);
+
+	pod->namespace = score_intern(namespace);
+	return pod;
+}
+
+/* Namespace labels and Services change what a node's pods are to the
+ * isolation rules, so they must reach the context_version of exactly the
+ * nodes that run pods of that namespace. */
+Test(model, context_version_follows_namespaces_and_services)
+{
+	score_labels labels = {0};
+	score_labels same = {0};
+	score_service *service;
+	uint64_t a, b, c;
+
+	score_model_put_node(model, node_named("a", 4000));
+	score_model_put_node(model, node_named("b", 4000));
+	score_model_put_node(model, node_named("c", 4000));
+	score_model_put_pod(model, pod_in("p1", "shop", "a"));
+	score_model_put_pod(model, pod_in("p2", "bank", "b"));
+	/* Pending: it counts on no node. */
+	score_model_put_pod(model, pod_in("p3", "shop", NULL));
+	a = context_of("a");
+	b = context_of("b");
+	c = context_of("c");
+
+	score_labels_set(&labels, "stowage.io/tenant", "shop");
+	score_model_put_namespace(model, "shop", &labels);
+	cr_assert_neq(context_of("a"), a, "a runs a shop pod: expected a new stamp");
+	cr_assert_eq(context_of("b"), b, "b runs no shop pod: expected %llu, got %llu",
+		     (unsigned long long)b, (unsigned long long)context_of("b"));
+	cr_assert_eq(context_of("c"), c, "c runs no pod: expected %llu, got %llu",
+		     (unsigned long long)c, (unsigned long long)context_of("c"));
+
+	/* The same labels again, as a relist or an annotation edit sends. */
+	a = context_of("a");
+	score_labels_set(&same, "stowage.io/tenant", "shop");
+	score_model_put_namespace(model, "shop", &same);
+	cr_assert_eq(context_of("a"), a, "equal labels: expected %llu, got %llu",
+		     (unsigned long long)a, (unsigned long long)context_of("a"));
+
+	/* A node update keeps the stamp. */
+	score_model_put_node(model, node_named("a", 8000));
+	cr_assert_eq(context_of("a"), a, "node update: expected %llu, got %llu",
+		     (unsigned long long)a, (unsigned long long)context_of("a"));
+
+	service = score_service_new();
+	service->namespace = score_intern("bank");
+	service->name = score_intern("web");
+	score_model_put_service(model, service);
+	cr_assert_neq(context_of("b"), b, "a bank Service: expected a new stamp on b");
+	cr_assert_eq(context_of("a"), a, "a bank Service leaves a alone");
+	b = context_of("b");
+	cr_assert(score_model_remove_service(model, "bank", "web"), "web removed");
+	cr_assert_neq(context_of("b"), b, "removing the Service: expected a new stamp on b");
+
+	a = context_of("a");
+	cr_assert(score_model_remove_namespace(model, "shop"), "shop removed");
+	cr_assert_neq(context_of("a"), a, "removing shop: expected a new stamp on a");
+	score_labels_release(&labels);
+	score_labels_release(&same);
+}
+
 Test(model, service_generation_changes_and_differs_between_models)
 {
 	score_resource_table *other_table = score_resource_table_new();
