@@ -14,29 +14,11 @@
 #include "informer/credentials.h"
 #include "informer/informer.h"
 #include "informer/kubeconfig.h"
+#include "tests/tempdir.h"
 
 #define WAIT_MS 10000
 
 static char *dir;
-
-static void remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d == NULL) {
-		g_remove(path);
-		return;
-	}
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(d);
-	g_rmdir(path);
-}
 
 static char *path_in_dir(const char *name)
 {
@@ -86,12 +68,9 @@ static const char plugin_script[] =
 
 static void setup(void)
 {
-	GError *error = NULL;
 	char *plugin;
 
-	dir = g_dir_make_tmp("stowage-credentials-XXXXXX", &error);
-	cr_assert_not_null(dir, "cannot make a temporary directory: %s",
-			   error != NULL ? error->message : "");
+	dir = test_make_temp_dir("stowage-credentials-XXXXXX");
 	write_in_dir("plugin.sh", plugin_script);
 	plugin = path_in_dir("plugin.sh");
 	cr_assert_eq(g_chmod(plugin, 0700), 0, "cannot make the plugin executable");
@@ -101,7 +80,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(dir);
 }
 

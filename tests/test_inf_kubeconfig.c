@@ -13,40 +13,18 @@
 #include "informer/informer.h"
 #include "informer/kubeconfig.h"
 #include "tests/inf_apiserver.h"
+#include "tests/tempdir.h"
 
 static char *dir;
 
 static void make_dir(void)
 {
-	GError *error = NULL;
-
-	dir = g_dir_make_tmp("stowage-kubeconfig-XXXXXX", &error);
-	cr_assert_not_null(dir, "cannot make a temporary directory: %s",
-			   error != NULL ? error->message : "");
-}
-
-static void remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d == NULL) {
-		g_remove(path);
-		return;
-	}
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(d);
-	g_rmdir(path);
+	dir = test_make_temp_dir("stowage-kubeconfig-XXXXXX");
 }
 
 static void remove_dir(void)
 {
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(dir);
 }
 

@@ -9,45 +9,20 @@
 #include <unistd.h>
 
 #include "policies/loader.h"
+#include "tests/tempdir.h"
 
 static score_resource_table *resources;
 static char *directory;
 
 static void setup(void)
 {
-	GError *error = NULL;
-
 	resources = score_resource_table_new();
-	directory = g_dir_make_tmp("stowage-loader-XXXXXX", &error);
-	cr_assert_not_null(directory, "cannot make a temporary directory: %s",
-			   error != NULL ? error->message : "?");
-}
-
-/* Removes the test directory and everything in it, one level of
- * subdirectories deep, which is all these tests create. */
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(child);
-		else
-			unlink(child);
-		g_free(child);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	rmdir(path);
+	directory = test_make_temp_dir("stowage-loader-XXXXXX");
 }
 
 static void teardown(void)
 {
-	remove_tree(directory);
+	test_remove_tree(directory);
 	g_free(directory);
 	score_resource_table_free(resources);
 }

@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include "tests/run.h"
+#include "tests/tempdir.h"
 
 #define CLUSTER_NODES 50
 #define PODS_PER_NODE 2
@@ -23,32 +24,9 @@
 static char *dir;
 static GPid serve_pid;
 
-static void remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d == NULL) {
-		g_remove(path);
-		return;
-	}
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(d);
-	g_rmdir(path);
-}
-
 static void make_dir(void)
 {
-	GError *error = NULL;
-
-	dir = g_dir_make_tmp("stowage-load-XXXXXX", &error);
-	cr_assert_not_null(dir, "cannot make a temporary directory: %s",
-			   error != NULL ? error->message : "");
+	dir = test_make_temp_dir("stowage-load-XXXXXX");
 }
 
 static void remove_dir(void)
@@ -58,7 +36,7 @@ static void remove_dir(void)
 		waitpid(serve_pid, NULL, 0);
 		serve_pid = 0;
 	}
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(dir);
 }
 

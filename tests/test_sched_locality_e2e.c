@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 #include "tests/run.h"
+#include "tests/tempdir.h"
 
 #define START_MS 10000
 #define STOP_MS 5000
@@ -27,12 +28,8 @@ static serve_process process;
 
 static void make_dir(void)
 {
-	GError *error = NULL;
-
 	memset(&process, 0, sizeof(process));
-	dir = g_dir_make_tmp("stowage-locality-e2e-XXXXXX", &error);
-	cr_assert_not_null(dir, "cannot make a temporary directory: %s",
-			   error != NULL ? error->message : "");
+	dir = test_make_temp_dir("stowage-locality-e2e-XXXXXX");
 }
 
 static void stop_and_remove_dir(void)

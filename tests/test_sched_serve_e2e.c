@@ -10,7 +10,8 @@
 #include <fcntl.h>
 
 #include <glib/gstdio.h>
-#include "tests/child.h"
+#include "tests/run.h"
+#include "tests/tempdir.h"
 
 #define FIXTURE "informer/cluster.json"
 #define TOKEN "e2e-token-6f1c2d3e"
@@ -31,32 +32,9 @@ static char *dir;
 /* The process a failed assertion leaves running, for the suite's fini. */
 static serve_process *running;
 
-static void remove_tree(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (d == NULL) {
-		g_remove(path);
-		return;
-	}
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(d);
-	g_rmdir(path);
-}
-
 static void make_dir(void)
 {
-	GError *error = NULL;
-
-	dir = g_dir_make_tmp("stowage-e2e-XXXXXX", &error);
-	cr_assert_not_null(dir, "cannot make a temporary directory: %s",
-			   error != NULL ? error->message : "");
+	dir = test_make_temp_dir("stowage-e2e-XXXXXX");
 }
 
 static void remove_dir(void)
@@ -67,27 +45,11 @@ static void remove_dir(void)
 		running->exited = true;
 	}
 	running = NULL;
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(dir);
 }
 
 TestSuite(serve_e2e, .init = make_dir, .fini = remove_dir, .timeout = 60);
-
-static char *stowage_path(void)
-{
-	const char *bin = g_getenv("STOWAGE_BIN");
-	char *self, *self_dir, *path;
-
-	if (bin != NULL && bin[0] != '\0')
-		return g_strdup(bin);
-	self = g_file_read_link("/proc/self/exe", NULL);
-	cr_assert_not_null(self, "cannot read /proc/self/exe to find the stowage binary");
-	self_dir = g_path_get_dirname(self);
-	path = g_build_filename(self_dir, "..", "stowage", NULL);
-	g_free(self_dir);
-	g_free(self);
-	return path;
-}
 
 static char *write_kubeconfig(const char *server_url, const char *token)
 {
@@ -142,19 +104,14 @@ static bool reap(serve_process *p)
  * address it listens on. */
 static void serve_start(serve_process *p, const char *kubeconfig)
 {
-	char *bin = stowage_path();
+	char *bin = test_stowage_path();
 	const char *argv[] = {bin, "serve", "--kubeconfig", kubeconfig,
 			      "--listen", "127.0.0.1:0", NULL};
 	gint64 deadline = g_get_monotonic_time() + START_MS * 1000;
-	GError *error = NULL;
 
 	memset(p, 0, sizeof(*p));
 	p->log_path = g_build_filename(dir, "serve.log", NULL);
-	cr_assert(g_file_test(bin, G_FILE_TEST_IS_EXECUTABLE),
-		  "stowage binary %s is missing: build it with make", bin);
-	cr_assert(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-				test_child_log_stderr, p->log_path, &p->pid, &error),
-		  "cannot start %s: %s", bin, error != NULL ? error->message : "");
+	p->pid = test_child_start_logged(argv, p->log_path);
 	running = p;
 	while (!find_address(p)) {
 		char *log;
@@ -171,27 +128,16 @@ static void serve_start(serve_process *p, const char *kubeconfig)
 	g_free(bin);
 }
 
-/* Sends SIGTERM and returns the exit status, failing the test when the
+/* Sends SIGTERM and returns the wait status, failing the test when the
  * process does not exit within STOP_MS. */
 static int serve_stop(serve_process *p)
 {
-	gint64 deadline = g_get_monotonic_time() + STOP_MS * 1000;
+	int status = test_child_stop(p->pid, STOP_MS);
 
-	if (!p->exited)
-		kill(p->pid, SIGTERM);
-	while (!reap(p) && g_get_monotonic_time() < deadline)
-		g_usleep(10 * 1000);
-	if (!p->exited) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, &p->wait_status, 0);
-		p->exited = true;
-		cr_assert_fail("stowage serve did not exit within %d ms of SIGTERM", STOP_MS);
-	}
-	g_spawn_close_pid(p->pid);
+	p->exited = true;
 	running = NULL;
-	cr_assert(WIFEXITED(p->wait_status), "stowage serve was killed by signal %d",
-		  WIFSIGNALED(p->wait_status) ? WTERMSIG(p->wait_status) : 0);
-	return WEXITSTATUS(p->wait_status);
+	cr_assert_neq(status, -1, "stowage serve did not exit within %d ms of SIGTERM", STOP_MS);
+	return status;
 }
 
 static void serve_release(serve_process *p)
@@ -337,7 +283,7 @@ Test(serve_e2e, filter_bind_metrics_and_sigterm)
 	bound_logged[0] = &p;
 	bound_logged[1] = "pod bound";
 	cr_assert(test_wait_until(log_contains, bound_logged, START_MS), "the binding is logged");
-	cr_assert_eq(serve_stop(&p), 0, "stowage serve exits 0 on SIGTERM");
+	test_assert_exit_status(serve_stop(&p), 0, "stowage serve after SIGTERM");
 	log = read_log(&p);
 	cr_assert_null(strstr(log, TOKEN), "no log line contains the token:\n%s", log);
 	cr_assert_not_null(strstr(log, "stopped"), "the stop is logged:\n%s", log);
@@ -375,7 +321,7 @@ Test(serve_e2e, rejected_credentials_keep_readyz_503)
 			   "the log says to check the credentials:\n%s", log);
 	cr_assert_null(strstr(log, TOKEN), "no log line contains the token:\n%s", log);
 	g_free(log);
-	cr_assert_eq(serve_stop(&p), 0, "stowage serve exits 0 on SIGTERM while unsynced");
+	test_assert_exit_status(serve_stop(&p), 0, "stowage serve after SIGTERM while unsynced");
 	serve_release(&p);
 	test_apiserver_stop(&server);
 	g_free(kubeconfig);
@@ -449,7 +395,8 @@ Test(serve_e2e, sigterm_waits_for_bind_in_flight)
 	cr_assert(test_wait_until(binding_started, &server, START_MS),
 		  "the binding did not reach the API server within %d ms", START_MS);
 
-	cr_assert_eq(serve_stop(&p), 0, "stowage serve exits 0 once the bind finished");
+	test_assert_exit_status(serve_stop(&p), 0,
+				"stowage serve after SIGTERM with a bind in flight");
 	g_thread_join(client);
 	cr_assert_eq(call.result, CURLE_OK, "the bind call failed: %s",
 		     curl_easy_strerror(call.result));

@@ -10,6 +10,7 @@
 #include "scoring/isolation.h"
 #include "scoring/locality.h"
 #include "scoring/netpol.h"
+#include "tests/score_model.h"
 
 #define RACK "topology.stowage.io/rack"
 #define ZONE "topology.kubernetes.io/zone"
@@ -41,23 +42,6 @@ static void teardown(void)
 
 TestSuite(locality, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Fills `labels` from "k=v,k2=v2" (NULL or "" for none). */
-static void parse_labels(score_labels *labels, const char *text)
-{
-	char **pairs;
-
-	if (text == NULL || text[0] == '\0')
-		return;
-	pairs = g_strsplit(text, ",", -1);
-	for (char **pair = pairs; *pair != NULL; pair++) {
-		char **kv = g_strsplit(*pair, "=", 2);
-
-		score_labels_set(labels, kv[0], kv[1] != NULL ? kv[1] : "");
-		g_strfreev(kv);
-	}
-	g_strfreev(pairs);
-}
-
 static void add_node(const char *name, const char *rack, const char *zone,
 		     const char *region)
 {
@@ -80,42 +64,24 @@ static void add_node(const char *name, const char *rack, const char *zone,
 static score_pod *add_pod(const char *namespace, const char *name,
 			  const char *node, const char *labels)
 {
-	score_pod *pod = score_pod_new();
+	score_pod *pod;
 	char uid[32];
 
 	g_snprintf(uid, sizeof(uid), "uid-%d", next_uid++);
-	pod->uid = score_intern(uid);
-	pod->name = score_intern(name);
-	pod->namespace = score_intern(namespace);
-	pod->node_name = score_intern(node);
-	pod->phase = node != NULL ? SCORE_POD_RUNNING : SCORE_POD_PENDING;
-	pod->request.v[SCORE_RES_PODS] = 1;
-	pod->nonzero_request.v[SCORE_RES_PODS] = 1;
-	parse_labels(&pod->labels, labels);
+	pod = test_pod_new(uid, namespace, name, node);
+	test_labels_parse(&pod->labels, labels);
 	score_model_put_pod(model, pod);
 	return score_model_pod(model, uid);
 }
 
 static void add_namespace(const char *name, const char *labels)
 {
-	score_labels parsed = {0};
-
-	parse_labels(&parsed, labels);
-	score_model_put_namespace(model, name, &parsed);
-	score_labels_release(&parsed);
+	test_model_put_namespace(model, name, labels);
 }
 
 static void add_network_policy(const char *json)
 {
-	cJSON *object = cJSON_Parse(json);
-	score_network_policy *policy = NULL;
-	score_error err = {0};
-
-	cr_assert_not_null(object, "test JSON does not parse: %s", json);
-	cr_assert_eq(inf_network_policy_decode(object, &policy, &err), 0,
-		     "decode failed: %s", err.message);
-	cJSON_Delete(object);
-	score_model_put_network_policy(model, policy);
+	test_model_put_network_policy(model, json);
 }
 
 static const score_node *node_of(const char *name)
@@ -132,30 +98,14 @@ static int64_t cost(const char *a, const char *b)
 				   &node_of(b)->labels);
 }
 
-static gint compare_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Returns the names of the peers, sorted and joined with commas. */
 static char *peers_of(const score_pod *pod)
 {
 	GHashTable *peers = score_locality_peers(&config, model, pod);
-	GPtrArray *names = g_ptr_array_new();
-	GHashTableIter iter;
-	gpointer key;
-	GString *out = g_string_new(NULL);
+	char *names = test_pod_list(peers, TEST_POD_NAME);
 
-	g_hash_table_iter_init(&iter, peers);
-	while (g_hash_table_iter_next(&iter, &key, NULL))
-		g_ptr_array_add(names, (gpointer)((const score_pod *)key)->name);
-	g_ptr_array_sort(names, compare_names);
-	for (guint i = 0; i < names->len; i++)
-		g_string_append_printf(out, "%s%s", i > 0 ? "," : "",
-				       (const char *)g_ptr_array_index(names, i));
-	g_ptr_array_unref(names);
 	g_hash_table_unref(peers);
-	return g_string_free(out, FALSE);
+	return names;
 }
 
 static void assert_peers(const score_pod *pod, const char *expected)
@@ -356,7 +306,7 @@ Test(locality, peers_follow_relabels_and_deletes)
 	web->namespace = score_intern("shop");
 	web->node_name = score_intern("n1");
 	web->phase = SCORE_POD_RUNNING;
-	parse_labels(&web->labels, "app=web,tier=front");
+	test_labels_parse(&web->labels, "app=web,tier=front");
 	score_model_put_pod(model, web);
 	add_pod("shop", "web-4", "n1", "app=web,tier=front");
 	assert_peers(api, "web-1,web-2,web-4");

@@ -14,6 +14,7 @@
 #include "informer/network_policy.h"
 #include "scoring/locality.h"
 #include "scoring/netpol.h"
+#include "tests/score_model.h"
 
 #define RACK "topology.stowage.io/rack"
 #define ZONE "topology.kubernetes.io/zone"
@@ -67,52 +68,11 @@ static void put_node(score_model *model, const char *name, const char *rack,
 static score_pod *make_pod(const char *uid, const char *namespace,
 			   const char *app, const char *node)
 {
-	score_pod *pod = score_pod_new();
+	score_pod *pod = test_pod_new(uid, namespace, uid, node);
 
-	pod->uid = score_intern(uid);
-	pod->name = score_intern(uid);
-	pod->namespace = score_intern(namespace);
-	pod->node_name = score_intern(node);
-	pod->phase = node != NULL ? SCORE_POD_RUNNING : SCORE_POD_PENDING;
-	pod->request.v[SCORE_RES_PODS] = 1;
-	pod->nonzero_request = pod->request;
 	if (app != NULL)
 		score_labels_set(&pod->labels, "app", app);
 	return pod;
-}
-
-/* Fills `labels` from "k=v,k2=v2" (NULL or "" for none). */
-static void parse_labels(score_labels *labels, const char *text)
-{
-	char **pairs;
-
-	if (text == NULL || text[0] == '\0')
-		return;
-	pairs = g_strsplit(text, ",", -1);
-	for (char **pair = pairs; *pair != NULL; pair++) {
-		char **kv = g_strsplit(*pair, "=", 2);
-
-		score_labels_set(labels, kv[0], kv[1] != NULL ? kv[1] : "");
-		g_strfreev(kv);
-	}
-	g_strfreev(pairs);
-}
-
-static void put_namespace(score_model *model, const char *name,
-			  const char *labels)
-{
-	score_labels parsed = {0};
-
-	parse_labels(&parsed, labels);
-	score_model_put_namespace(model, name, &parsed);
-	score_labels_release(&parsed);
-}
-
-/* Orders an array of strings for g_ptr_array_sort(), which passes
- * pointers to the elements. */
-static gint compare_strings(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Appends the source bits of each peer to `out` as "uid:bits," in uid
@@ -128,7 +88,7 @@ static void format_peers(GHashTable *peers, GString *out)
 		g_ptr_array_add(lines, g_strdup_printf("%s:%u,",
 						       ((const score_pod *)pod)->uid,
 						       GPOINTER_TO_UINT(bits)));
-	g_ptr_array_sort(lines, compare_strings);
+	g_ptr_array_sort(lines, test_compare_strings);
 	for (guint i = 0; i < lines->len; i++)
 		g_string_append(out, g_ptr_array_index(lines, i));
 	g_ptr_array_unref(lines);
@@ -153,21 +113,10 @@ static char *peer_uids(const score_locality_config *config,
 		       const score_model *model, const score_pod *pod)
 {
 	GHashTable *peers = score_locality_peers(config, model, pod);
-	GPtrArray *uids = g_ptr_array_new();
-	GHashTableIter iter;
-	gpointer key;
-	GString *out = g_string_new(NULL);
+	char *uids = test_pod_list(peers, TEST_POD_UID);
 
-	g_hash_table_iter_init(&iter, peers);
-	while (g_hash_table_iter_next(&iter, &key, NULL))
-		g_ptr_array_add(uids, (gpointer)((const score_pod *)key)->uid);
-	g_ptr_array_sort(uids, compare_strings);
-	for (guint i = 0; i < uids->len; i++)
-		g_string_append_printf(out, "%s%s", i > 0 ? "," : "",
-				       (const char *)g_ptr_array_index(uids, i));
-	g_ptr_array_unref(uids);
 	g_hash_table_unref(peers);
-	return g_string_free(out, FALSE);
+	return uids;
 }
 
 /* ---- Random clusters ----------------------------------------------------- */
@@ -560,9 +509,9 @@ static void fixture_init(fixture *f)
 	config_init(&f->scanned, false);
 	put_node(f->model, "n0", "r0", "z0");
 	put_node(f->model, "n1", "r1", "z0");
-	put_namespace(f->model, "shared", "kubernetes.io/metadata.name=shared");
-	put_namespace(f->model, "team-a",
-		      "kubernetes.io/metadata.name=team-a,tenant=a");
+	test_model_put_namespace(f->model, "shared", "kubernetes.io/metadata.name=shared");
+	test_model_put_namespace(f->model, "team-a",
+				 "kubernetes.io/metadata.name=team-a,tenant=a");
 	score_model_put_pod(f->model, make_pod("dns-1", "shared", "dns", "n0"));
 	score_model_put_pod(f->model, make_pod("metrics-1", "shared", "metrics", "n1"));
 	f->client = make_pod("client", "team-a", "client", NULL);
@@ -577,19 +526,6 @@ static void fixture_release(fixture *f)
 	score_resource_table_free(f->resources);
 }
 
-static void put_policy(score_model *model, const char *json)
-{
-	cJSON *object = cJSON_Parse(json);
-	score_network_policy *policy = NULL;
-	score_error err = {0};
-
-	cr_assert_not_null(object, "test JSON does not parse: %s", json);
-	cr_assert_eq(inf_network_policy_decode(object, &policy, &err), 0,
-		     "decoding %s failed: %s", json, err.message);
-	cJSON_Delete(object);
-	score_model_put_network_policy(model, policy);
-}
-
 /* A policy of "shared" that lets the namespaces with tenant=`tenant`
  * reach the pods with app=`app`. */
 static void put_tenant_policy(score_model *model, const char *name,
@@ -602,7 +538,7 @@ static void put_tenant_policy(score_model *model, const char *name,
 		"{\"matchLabels\":{\"tenant\":\"%s\"}}}]}]}}",
 		name, app, tenant);
 
-	put_policy(model, json);
+	test_model_put_network_policy(model, json);
 	g_free(json);
 }
 
@@ -632,10 +568,10 @@ Test(locality_index, namespace_relabel)
 	put_tenant_policy(f.model, "dns", "dns", "a");
 	assert_client_peers(&f, "tenant=a", "dns-1");
 
-	put_namespace(f.model, "team-a", "kubernetes.io/metadata.name=team-a,tenant=b");
+	test_model_put_namespace(f.model, "team-a", "kubernetes.io/metadata.name=team-a,tenant=b");
 	assert_client_peers(&f, "relabelled tenant=b", "");
 
-	put_namespace(f.model, "team-a", "kubernetes.io/metadata.name=team-a,tenant=a");
+	test_model_put_namespace(f.model, "team-a", "kubernetes.io/metadata.name=team-a,tenant=a");
 	assert_client_peers(&f, "relabelled back to tenant=a", "dns-1");
 	fixture_release(&f);
 }
@@ -650,14 +586,16 @@ Test(locality_index, namespace_added)
 	put_tenant_policy(f.model, "dns", "dns", "c");
 	/* A namespaceSelector on the name label matches a namespace the
 	 * model has not seen, as the API server labels every namespace. */
-	put_policy(f.model,
-		   "{\"metadata\":{\"name\":\"metrics\",\"namespace\":\"shared\"},\"spec\":{"
-		   "\"podSelector\":{\"matchLabels\":{\"app\":\"metrics\"}},"
-		   "\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":"
-		   "{\"kubernetes.io/metadata.name\":\"team-c\"}}}]}]}}");
+	test_model_put_network_policy(f.model,
+				      "{\"metadata\":{\"name\":\"metrics\","
+				      "\"namespace\":\"shared\"},\"spec\":{"
+				      "\"podSelector\":{\"matchLabels\":{\"app\":\"metrics\"}},"
+				      "\"ingress\":[{\"from\":[{\"namespaceSelector\":"
+				      "{\"matchLabels\":"
+				      "{\"kubernetes.io/metadata.name\":\"team-c\"}}}]}]}}");
 	assert_client_peers(&f, "team-c unknown", "metrics-1");
 
-	put_namespace(f.model, "team-c", "kubernetes.io/metadata.name=team-c,tenant=c");
+	test_model_put_namespace(f.model, "team-c", "kubernetes.io/metadata.name=team-c,tenant=c");
 	assert_client_peers(&f, "team-c added with tenant=c", "dns-1,metrics-1");
 	fixture_release(&f);
 }
@@ -674,7 +612,7 @@ Test(locality_index, namespace_removed)
 		  "removing namespace team-a: expected true, got false");
 	assert_client_peers(&f, "team-a removed", "");
 
-	put_namespace(f.model, "team-a", "tenant=a");
+	test_model_put_namespace(f.model, "team-a", "tenant=a");
 	assert_client_peers(&f, "team-a back without the name label", "dns-1");
 	fixture_release(&f);
 }
@@ -712,16 +650,19 @@ Test(locality_index, peers_without_namespace_match)
 	fixture f;
 
 	fixture_init(&f);
-	put_policy(f.model,
-		   "{\"metadata\":{\"name\":\"blocks\",\"namespace\":\"shared\"},\"spec\":{"
-		   "\"podSelector\":{},"
-		   "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\"}},"
-		   "{\"namespaceSelector\":{}}]}]}}");
-	put_policy(f.model,
-		   "{\"metadata\":{\"name\":\"egress-only-rules\",\"namespace\":\"shared\"},"
-		   "\"spec\":{\"podSelector\":{},\"policyTypes\":[\"Ingress\"],"
-		   "\"egress\":[{\"to\":[{\"namespaceSelector\":"
-		   "{\"matchLabels\":{\"tenant\":\"a\"}}}]}]}}");
+	test_model_put_network_policy(f.model,
+				      "{\"metadata\":{\"name\":\"blocks\","
+				      "\"namespace\":\"shared\"},\"spec\":{"
+				      "\"podSelector\":{},"
+				      "\"ingress\":[{\"from\":["
+				      "{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\"}},"
+				      "{\"namespaceSelector\":{}}]}]}}");
+	test_model_put_network_policy(f.model,
+				      "{\"metadata\":{\"name\":\"egress-only-rules\","
+				      "\"namespace\":\"shared\"},"
+				      "\"spec\":{\"podSelector\":{},\"policyTypes\":[\"Ingress\"],"
+				      "\"egress\":[{\"to\":[{\"namespaceSelector\":"
+				      "{\"matchLabels\":{\"tenant\":\"a\"}}}]}]}}");
 	assert_client_peers(&f, "ipBlock, match-all and unisolated peers", "");
 
 	/* A pod without a namespace gets no peers from other namespaces. */

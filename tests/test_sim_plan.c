@@ -12,30 +12,12 @@
 #include "sim/plan.h"
 #include "sim/sim.h"
 #include "tests/run.h"
+#include "tests/tempdir.h"
 
 TestSuite(plan, .timeout = 60);
 
 /* Runs sim_main() on a NULL-terminated list of arguments after "sim". */
 #define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
-
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir == NULL) {
-		g_unlink(path);
-		return;
-	}
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(dir);
-	g_rmdir(path);
-}
 
 static cJSON *read_json(const char *dir, const char *name)
 {
@@ -106,7 +88,7 @@ Test(plan, scale_template_rejects_bad_input)
 
 Test(plan, finds_smallest_cluster)
 {
-	char *dir = g_dir_make_tmp("stowage-plan-XXXXXX", NULL);
+	char *dir = test_make_temp_dir("stowage-plan-XXXXXX");
 	char *out = g_build_filename(dir, "plan", NULL);
 	const cJSON *probes;
 	const cJSON *probe;
@@ -150,14 +132,14 @@ Test(plan, finds_smallest_cluster)
 	text = g_build_filename(out, "plan.html", NULL);
 	cr_assert(g_file_test(text, G_FILE_TEST_EXISTS), "plan.html written");
 	g_free(text);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(out);
 	g_free(dir);
 }
 
 Test(plan, reports_no_size_within_limit)
 {
-	char *dir = g_dir_make_tmp("stowage-plan-XXXXXX", NULL);
+	char *dir = test_make_temp_dir("stowage-plan-XXXXXX");
 	char *out = g_build_filename(dir, "plan", NULL);
 	const char *expected = "no number of nodes can meet the objectives, because a pod fits no node "
 			       "of the template 2x4/16Gi: pod shape 8/1Gi";
@@ -184,7 +166,7 @@ Test(plan, reports_no_size_within_limit)
 	probes = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(plan, "probes"));
 	cr_assert_eq(probes, 1, "expected 1 probe, of the template's 2 nodes, got %d", probes);
 	cJSON_Delete(plan);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(out);
 	g_free(dir);
 }
@@ -225,7 +207,7 @@ static const char strict_policy[] =
 
 Test(plan, policy_file_keeps_untrusted_apart)
 {
-	char *dir = g_dir_make_tmp("stowage-policy-XXXXXX", NULL);
+	char *dir = test_make_temp_dir("stowage-policy-XXXXXX");
 	char *policy = g_build_filename(dir, "strict.yaml", NULL);
 	char *strict_out = g_build_filename(dir, "strict", NULL);
 	char *default_out = g_build_filename(dir, "default", NULL);
@@ -262,7 +244,7 @@ Test(plan, policy_file_keeps_untrusted_apart)
 		       "no peer cost without a policy's topology");
 	cJSON_Delete(strict);
 	cJSON_Delete(plain);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(policy);
 	g_free(strict_out);
 	g_free(default_out);
@@ -288,7 +270,7 @@ Test(plan, policy_file_records_peer_cost)
 		"      members: [{podSelector: {matchLabels: {app: app-0}}}]\n"
 		"      maxCost: 4\n"
 		"      mode: soft\n";
-	char *dir = g_dir_make_tmp("stowage-policy-XXXXXX", NULL);
+	char *dir = test_make_temp_dir("stowage-policy-XXXXXX");
 	char *policy = g_build_filename(dir, "near.yaml", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *pods_path = g_build_filename(out, "pods.csv", NULL);
@@ -308,7 +290,7 @@ Test(plan, policy_file_records_peer_cost)
 	cr_assert(strstr(pods, ",peers,peer_cost\n") != NULL, "pods.csv columns");
 	cJSON_Delete(summary);
 	g_free(pods);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(policy);
 	g_free(out);
 	g_free(pods_path);
@@ -317,7 +299,7 @@ Test(plan, policy_file_records_peer_cost)
 
 Test(plan, invalid_policy_file_exits_2)
 {
-	char *dir = g_dir_make_tmp("stowage-policy-XXXXXX", NULL);
+	char *dir = test_make_temp_dir("stowage-policy-XXXXXX");
 	char *policy = g_build_filename(dir, "bad.yaml", NULL);
 	char *out = g_build_filename(dir, "out", NULL);
 	char *missing = g_build_filename(dir, "missing.yaml", NULL);
@@ -339,7 +321,7 @@ Test(plan, invalid_policy_file_exits_2)
 	cr_assert(strstr(text, "missing.yaml") != NULL, "%s", text);
 	cr_assert_not(g_file_test(out, G_FILE_TEST_EXISTS), "nothing ran");
 	g_free(text);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(policy);
 	g_free(out);
 	g_free(missing);

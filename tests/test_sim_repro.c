@@ -11,6 +11,9 @@
 #include <glib/gstdio.h>
 
 #include "sim/repro.h"
+#include "tests/tempdir.h"
+
+TestSuite(repro, .timeout = 60);
 
 static const char published_header[] =
 	"workload,policy,arrived_pct,unalloc_gpu_pct_mean,unalloc_gpu_pct_sd,"
@@ -72,8 +75,7 @@ static void fixture_init(fixture *f)
 {
 	GString *pods = g_string_new("name,cpu_milli,memory_mib,num_gpu,gpu_milli\n");
 
-	f->dir = g_dir_make_tmp("stowage-repro-XXXXXX", NULL);
-	cr_assert_not_null(f->dir);
+	f->dir = test_make_temp_dir("stowage-repro-XXXXXX");
 	for (int i = 0; i < 40; i++)
 		g_string_append_printf(pods, "pod-%02d,%d,1024,%d,%d\n", i,
 				       1000 + 500 * (i % 4), i % 6 == 0 ? 2 : 1,
@@ -94,28 +96,9 @@ static void fixture_init(fixture *f)
 	g_string_free(pods, TRUE);
 }
 
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir == NULL) {
-		g_unlink(path);
-		return;
-	}
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(dir);
-	g_rmdir(path);
-}
-
 static void fixture_release(fixture *f)
 {
-	remove_tree(f->dir);
+	test_remove_tree(f->dir);
 	g_free(f->dir);
 	g_free(f->out);
 	g_free(f->reference);

@@ -3,7 +3,6 @@
  * written here. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -11,6 +10,10 @@
 #include <glib/gstdio.h>
 
 #include "sim/sim.h"
+#include "tests/run.h"
+#include "tests/tempdir.h"
+
+TestSuite(sim, .timeout = 60);
 
 /* Captures the JSON on stdout. stderr stays visible, so the usage errors
  * print there, and so do sanitizer reports, which the test log is searched
@@ -20,26 +23,8 @@ static void quiet(void)
 	cr_redirect_stdout();
 }
 
-/* Runs sim_main on a NULL-terminated list of arguments after "sim". */
-static int run(const char *first, ...)
-{
-	GPtrArray *args = g_ptr_array_new();
-	const char *arg = first;
-	va_list list;
-	int status;
-
-	g_ptr_array_add(args, (gpointer) "sim");
-	va_start(list, first);
-	while (arg != NULL) {
-		g_ptr_array_add(args, (gpointer)arg);
-		arg = va_arg(list, const char *);
-	}
-	va_end(list);
-	g_ptr_array_add(args, NULL);
-	status = sim_main((int)args->len - 1, (char **)args->pdata);
-	g_ptr_array_free(args, TRUE);
-	return status;
-}
+/* Runs sim_main() on a NULL-terminated list of arguments after "sim". */
+#define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
 
 typedef struct traces {
 	char *dir;
@@ -50,8 +35,7 @@ typedef struct traces {
 
 static void traces_init(traces *t)
 {
-	t->dir = g_dir_make_tmp("stowage-sim-XXXXXX", NULL);
-	cr_assert_not_null(t->dir);
+	t->dir = test_make_temp_dir("stowage-sim-XXXXXX");
 	t->nodes = g_build_filename(t->dir, "openb_node_list_gpu_node.csv", NULL);
 	t->pods = g_build_filename(t->dir, "openb_pod_list_small.csv", NULL);
 	t->out = g_build_filename(t->dir, "out", NULL);
@@ -66,18 +50,7 @@ static void traces_init(traces *t)
 
 static void traces_release(traces *t)
 {
-	const char *files[] = {"summary.json", "steps.csv", "summary.csv", "runs.csv"};
-
-	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-		char *path = g_build_filename(t->out, files[i], NULL);
-
-		g_unlink(path);
-		g_free(path);
-	}
-	g_rmdir(t->out);
-	g_unlink(t->nodes);
-	g_unlink(t->pods);
-	g_rmdir(t->dir);
+	test_remove_tree(t->dir);
 	g_free(t->dir);
 	g_free(t->nodes);
 	g_free(t->pods);

@@ -11,6 +11,7 @@
 #include "sim/sim.h"
 #include "sim/sweep.h"
 #include "tests/run.h"
+#include "tests/tempdir.h"
 
 TestSuite(sweep, .timeout = 60);
 
@@ -20,29 +21,7 @@ TestSuite(sweep, .timeout = 60);
 /* A temporary directory, removed with everything in it. */
 static char *make_dir(void)
 {
-	char *dir = g_dir_make_tmp("stowage-sweep-XXXXXX", NULL);
-
-	cr_assert_not_null(dir);
-	return dir;
-}
-
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir == NULL) {
-		g_unlink(path);
-		return;
-	}
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		remove_tree(child);
-		g_free(child);
-	}
-	g_dir_close(dir);
-	g_rmdir(path);
+	return test_make_temp_dir("stowage-sweep-XXXXXX");
 }
 
 static char *write_file(const char *dir, const char *name, const char *text)
@@ -112,7 +91,7 @@ Test(sweep, cells_numbered_policy_first)
 			 "the workload's options come last");
 
 	sim_sweep_free(sweep);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(path);
 	g_free(dir);
 }
@@ -133,7 +112,7 @@ Test(sweep, defaults_give_one_cell)
 	cr_assert_eq(cell->seed, 42);
 	cr_assert_null(cell->cluster, "no --cluster without clusters");
 	sim_sweep_free(sweep);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(path);
 	g_free(dir);
 }
@@ -185,7 +164,7 @@ Test(sweep, invalid_files_rejected)
 			  err.message);
 		g_free(path);
 	}
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(dir);
 }
 
@@ -207,7 +186,7 @@ Test(sweep, invalid_policy_file_is_usage_error)
 		  "the parser's FILE:LINE:COLUMN message: %s", errors);
 	cr_assert_not(g_file_test(out, G_FILE_TEST_EXISTS), "nothing ran");
 	g_free(errors);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(policy);
 	g_free(text);
 	g_free(path);
@@ -276,7 +255,7 @@ Test(sweep, tiny_sweep_runs_and_merges)
 	g_free(comparison);
 	g_free(cells);
 	g_free(html);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(policy);
 	g_free(text);
 	g_free(path);
@@ -321,7 +300,7 @@ Test(sweep, failed_cell_leaves_others_running)
 
 	g_free(errors);
 	g_free(bad_json);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(path);
 	g_free(out);
 	g_free(bad);
@@ -361,7 +340,7 @@ Test(sweep, one_cell_from_option_or_job_index)
 	cr_assert_eq(run("sweep", path, "--out", out, "--cell", "x", NULL), 2);
 
 	g_free(errors);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(path);
 	g_free(out);
 	g_free(first);
@@ -384,7 +363,7 @@ Test(sweep, list_prints_cells)
 			 "0,kube-default,default,3,1x4/8Gi\n"
 			 "1,kube-default,default,4,1x4/8Gi\n");
 	g_free(text);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(path);
 	g_free(dir);
 }
@@ -401,7 +380,7 @@ Test(sweep, merge_without_cells_fails)
 	cr_assert(strstr(errors, "no cells in") != NULL, "%s", errors);
 	cr_assert_eq(run("merge", dir, NULL), 2, "--out is required");
 	g_free(errors);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(report);
 	g_free(dir);
 }
@@ -424,7 +403,7 @@ Test(sweep, merge_rejects_malformed_summary)
 	cr_assert(strstr(errors, "invalid JSON in") != NULL && strstr(errors, "summary.json") != NULL,
 		  "%s", errors);
 	g_free(errors);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_free(cell);
 	g_free(report);
 	g_free(dir);
