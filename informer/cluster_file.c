@@ -71,6 +71,20 @@ typedef struct yaml_converter {
 	GArray *item_lines;  /* size_t, one per element of the items sequence */
 } yaml_converter;
 
+/* Fills `err` with -EINVAL and the message formatted from `format` and
+ * `args`, and returns -EINVAL. The variadic *_fail() functions below call
+ * it and then prefix where the failure happened. */
+static int fail_with_args(score_error *err, const char *format, va_list args)
+	G_GNUC_PRINTF(2, 0);
+
+static int fail_with_args(score_error *err, const char *format, va_list args)
+{
+	char message[SCORE_ERROR_MESSAGE_MAX];
+
+	g_vsnprintf(message, sizeof(message), format, args);
+	return score_fail(err, -EINVAL, "%s", message);
+}
+
 /* Fails with -EINVAL and "line L, column C: message" for a libyaml mark,
  * whose line and column count from 0. */
 static int mark_fail(score_error *err, const yaml_mark_t *mark,
@@ -79,14 +93,13 @@ static int mark_fail(score_error *err, const yaml_mark_t *mark,
 static int mark_fail(score_error *err, const yaml_mark_t *mark,
 		     const char *format, ...)
 {
-	char message[SCORE_ERROR_MESSAGE_MAX];
 	va_list args;
 
 	va_start(args, format);
-	g_vsnprintf(message, sizeof(message), format, args);
+	fail_with_args(err, format, args);
 	va_end(args);
-	return score_fail(err, -EINVAL, "line %zu, column %zu: %s",
-			  mark->line + 1, mark->column + 1, message);
+	score_error_prefix(err, "line %zu, column %zu", mark->line + 1, mark->column + 1);
+	return -EINVAL;
 }
 
 static int parser_fail(const yaml_parser_t *parser, score_error *err)
@@ -749,12 +762,24 @@ static int parse_json(const char *text, size_t length, cJSON **out,
 			offset_to_line(text, (size_t)(p - text), &line, &column);
 			cJSON_Delete(root);
 			return score_fail(err, -EINVAL,
-					  "line %zu, column %zu: unexpected data after the JSON object",
-					  line, column);
+					  "line %zu, column %zu: unexpected data after the JSON object; %s",
+					  line, column,
+					  inf_json_trailing_data_advice(
+						  p, (size_t)(text + length - p)));
 		}
 	}
 	*out = root;
 	return 0;
+}
+
+const char *inf_json_trailing_data_advice(const char *rest, size_t length)
+{
+	/* "---" between JSON objects makes a YAML stream, but text that
+	 * starts with "{" is read as JSON, which contains one value. */
+	if ((length >= 3 && memcmp(rest, "---", 3) == 0) ||
+	    (length >= 1 && rest[0] == '{'))
+		return "the file looks like several JSON documents: put the objects into the items of one List, or write them as YAML";
+	return "JSON text contains one object or List";
 }
 
 /* ---- Kubernetes objects -------------------------------------------------- */
@@ -766,6 +791,7 @@ typedef enum object_kind {
 	OBJECT_NETWORK_POLICY,
 	OBJECT_SERVICE,
 	OBJECT_OTHER,
+	OBJECT_NO_KIND, /* no kind and none implied: skipped with a warning */
 } object_kind;
 
 /* A decoded Namespace: the model keeps only its labels. */
@@ -785,10 +811,14 @@ typedef struct cluster_batch {
 	 * seen, both owned, to reject an object listed twice. */
 	GHashTable *seen;
 	size_t skipped;
+	const char *file;        /* for warnings */
 	GPtrArray *warnings;     /* borrowed, may be NULL */
 	GPtrArray *pod_warnings; /* one pod's warnings before they are kept */
-	size_t value_warnings;   /* ignored pod values, listed or not */
+	/* Warnings of each kind, listed or not. */
+	size_t value_warnings;   /* ignored pod values */
 	size_t ready_warnings;   /* nodes without a Ready condition */
+	size_t pods_warnings;    /* nodes without allocatable pods */
+	size_t kind_warnings;    /* objects without a kind */
 } cluster_batch;
 
 /* Where an object sits in the file, for messages. */
@@ -818,42 +848,41 @@ static const char *string_member(const cJSON *object, const char *key)
 
 /* Classifies an object by kind and apiVersion. Items of a NodeList or
  * PodList carry no kind when they come straight from an API server, so
- * `implied_kind` names the kind to assume then; it is NULL in a List, where
- * every item must say its kind. */
-static int classify_object(const cJSON *object, const char *implied_kind,
-			   object_kind *kind, score_error *err)
+ * `implied_kind` names the kind to assume then; it is NULL in a List and
+ * at the top level, where every object must say its kind. */
+static object_kind classify_object(const cJSON *object, const char *implied_kind)
 {
 	const char *name = string_member(object, "kind");
 	const char *api_version = string_member(object, "apiVersion");
+	object_kind kind;
 
 	if (name == NULL)
 		name = implied_kind;
 	if (name == NULL)
-		return score_fail(err, -EINVAL,
-				  "missing kind; every item of a List needs one, such as kind: Node");
+		return OBJECT_NO_KIND;
 
 	/* Only the core group's Node, Pod, Namespace and Service and the
 	 * networking.k8s.io group's NetworkPolicy are cluster objects,
 	 * because a custom resource may reuse the kind name in its own
 	 * group. */
 	if (strcmp(name, "NetworkPolicy") == 0)
-		*kind = api_version == NULL ||
+		kind = api_version == NULL ||
 				strcmp(api_version, "networking.k8s.io/v1") == 0
 			? OBJECT_NETWORK_POLICY
 			: OBJECT_OTHER;
 	else if (api_version != NULL && strcmp(api_version, "v1") != 0)
-		*kind = OBJECT_OTHER;
+		kind = OBJECT_OTHER;
 	else if (strcmp(name, "Node") == 0)
-		*kind = OBJECT_NODE;
+		kind = OBJECT_NODE;
 	else if (strcmp(name, "Pod") == 0)
-		*kind = OBJECT_POD;
+		kind = OBJECT_POD;
 	else if (strcmp(name, "Namespace") == 0)
-		*kind = OBJECT_NAMESPACE;
+		kind = OBJECT_NAMESPACE;
 	else if (strcmp(name, "Service") == 0)
-		*kind = OBJECT_SERVICE;
+		kind = OBJECT_SERVICE;
 	else
-		*kind = OBJECT_OTHER;
-	return 0;
+		kind = OBJECT_OTHER;
+	return kind;
 }
 
 /* Writes "Pod NAMESPACE/NAME" or "Node NAME" from the raw object, for error
@@ -933,13 +962,11 @@ static int place_fail(score_error *err, const object_place *place,
 static int place_fail(score_error *err, const object_place *place,
 		      const char *format, ...)
 {
-	char message[SCORE_ERROR_MESSAGE_MAX];
 	va_list args;
 
 	va_start(args, format);
-	g_vsnprintf(message, sizeof(message), format, args);
+	fail_with_args(err, format, args);
 	va_end(args);
-	score_fail(err, -EINVAL, "%s", message);
 	prefix_place(err, place, "");
 	return -EINVAL;
 }
@@ -997,51 +1024,155 @@ static bool has_ready_condition(const cJSON *object)
 	return false;
 }
 
+/* ---- Warnings ------------------------------------------------------------ */
+
+/* Writes `value` with a comma between groups of three digits, as counts
+ * in messages are written ("2,286"). */
+static void format_count(size_t value, char *buf, size_t size)
+{
+	char digits[32];
+	size_t n = (size_t)g_snprintf(digits, sizeof(digits), "%zu", value);
+	GString *text = g_string_sized_new(n + n / 3);
+
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			g_string_append_c(text, ',');
+		g_string_append_c(text, digits[i]);
+	}
+	g_strlcpy(buf, text->str, size);
+	g_string_free(text, TRUE);
+}
+
+void inf_file_warning_add(GPtrArray *warnings, size_t *count, const char *file,
+			  size_t line, char *message)
+{
+	size_t seen = (*count)++;
+
+	if (warnings != NULL && seen < INF_FILE_WARNINGS_LISTED) {
+		if (line > 0)
+			g_ptr_array_add(warnings, g_strdup_printf("%s:%zu: %s", file,
+								  line, message));
+		else
+			g_ptr_array_add(warnings, g_strdup_printf("%s: %s", file, message));
+	}
+	g_free(message);
+}
+
+void inf_file_warnings_add_left_out(GPtrArray *warnings, size_t count,
+				    const char *file, const char *what,
+				    const char *advice)
+{
+	char left_out[32];
+
+	if (warnings == NULL || count <= INF_FILE_WARNINGS_LISTED)
+		return;
+	format_count(count - INF_FILE_WARNINGS_LISTED, left_out, sizeof(left_out));
+	g_ptr_array_add(warnings, g_strdup_printf("%s: %s more %s are not listed; %s",
+						  file, left_out, what, advice));
+}
+
+char *inf_missing_kind_warning(const char *where, const cJSON *object, bool in_list)
+{
+	const cJSON *metadata = inf_json_member(object, "metadata");
+	const cJSON *name = inf_json_member(metadata, "name");
+	GString *text = g_string_new(NULL);
+
+	if (where[0] != '\0')
+		g_string_append_printf(text, "%s: ", where);
+	if (cJSON_IsString(name))
+		g_string_append_printf(text, "the object named %s", name->valuestring);
+	else
+		g_string_append(text, "the object");
+	g_string_append(text, " has no kind, so it is skipped; ");
+	if (in_list)
+		g_string_append(text, "every item of a List needs one, such as kind: Node or kind: Pod");
+	else
+		g_string_append(text, "give it one, such as kind: Node, or kind: List with the objects in items");
+	return g_string_free(text, FALSE);
+}
+
+bool inf_node_lists_pods(const cJSON *object)
+{
+	const cJSON *status = inf_json_member(object, "status");
+	const cJSON *list = inf_json_member(status, "allocatable");
+
+	/* As inf_decode_node() reads it: capacity when allocatable is absent. */
+	if (list == NULL || cJSON_IsNull(list))
+		list = inf_json_member(status, "capacity");
+	return cJSON_IsObject(list) &&
+	       cJSON_GetObjectItemCaseSensitive(list, "pods") != NULL;
+}
+
 /* A hand-written Node often lacks status.conditions. The node then counts
  * as not Ready, as inf_decode_node() documents, and the filter's reason
  * ("node is not Ready") does not say why, so the load warns. */
-static void warn_no_ready_condition(cluster_batch *batch, const score_node *node)
+static void warn_no_ready_condition(cluster_batch *batch, const object_place *place,
+				    const score_node *node)
 {
-	if (batch->warnings == NULL ||
-	    batch->ready_warnings++ >= INF_FILE_WARNINGS_LISTED)
-		return;
-	g_ptr_array_add(batch->warnings,
-			g_strdup_printf("node %s has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions",
-					node->name));
+	inf_file_warning_add(batch->warnings, &batch->ready_warnings, batch->file,
+			     place->line,
+			     g_strdup_printf("node %s has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions",
+					     node->name));
+}
+
+/* A hand-written Node also often lacks status.allocatable.pods. Its
+ * allocatable pods are then 0, and kube-scheduler's NodeResourcesFit
+ * admits no pod on it. The filter's reason ("too many pods: 0 of 0
+ * already") does not say why, and the model does not record that the
+ * field was absent, so the load warns. */
+static void warn_no_allocatable_pods(cluster_batch *batch, const object_place *place,
+				     const score_node *node)
+{
+	inf_file_warning_add(batch->warnings, &batch->pods_warnings, batch->file,
+			     place->line,
+			     g_strdup_printf("node %s has no status.allocatable.pods, so it admits no pods and filters reject every pod with \"too many pods: 0 of 0 already\"; the kubelet always reports it, so add pods: \"110\", its default, to status.allocatable",
+					     node->name));
 }
 
 /* Moves the warnings of the pod just decoded to the caller's array, up to
  * INF_FILE_WARNINGS_LISTED for the file, and counts the rest. */
-static void keep_pod_warnings(cluster_batch *batch)
+static void keep_pod_warnings(cluster_batch *batch, const object_place *place)
 {
 	for (guint i = 0; i < batch->pod_warnings->len; i++) {
-		if (batch->value_warnings++ >= INF_FILE_WARNINGS_LISTED)
-			continue;
-		g_ptr_array_add(batch->warnings, batch->pod_warnings->pdata[i]);
+		inf_file_warning_add(batch->warnings, &batch->value_warnings, batch->file,
+				     place->line, batch->pod_warnings->pdata[i]);
 		batch->pod_warnings->pdata[i] = NULL;
 	}
 	g_ptr_array_set_size(batch->pod_warnings, 0);
 }
 
-/* Closes the list of warnings with a count of those left out. */
-static void add_warning_counts(const cluster_batch *batch)
+/* Closes the list of warnings with a count of those left out, and warns
+ * about a file without nodes. */
+static void add_closing_warnings(const cluster_batch *batch)
 {
-	size_t listed = INF_FILE_WARNINGS_LISTED;
+	char *listed = g_strdup_printf("fix the first %d and load the file again to see the rest",
+				       INF_FILE_WARNINGS_LISTED);
 
-	if (batch->warnings == NULL)
-		return;
-	if (batch->value_warnings > listed)
+	inf_file_warnings_add_left_out(batch->warnings, batch->value_warnings, batch->file,
+				       "ignored pod values", listed);
+	inf_file_warnings_add_left_out(batch->warnings, batch->ready_warnings, batch->file,
+				       "nodes without a Ready condition in status.conditions",
+				       "they count as not Ready too");
+	inf_file_warnings_add_left_out(batch->warnings, batch->pods_warnings, batch->file,
+				       "nodes without status.allocatable.pods",
+				       "they admit no pods either");
+	inf_file_warnings_add_left_out(batch->warnings, batch->kind_warnings, batch->file,
+				       "objects without a kind", "they are skipped too");
+	g_free(listed);
+
+	/* Every node kube-scheduler names would then be unknown: rejected
+	 * with nodeCacheCapable: true, and without its pods otherwise. */
+	if (batch->warnings != NULL && batch->nodes->len == 0)
 		g_ptr_array_add(batch->warnings,
-				g_strdup_printf("%zu more ignored pod values are not listed, to keep the log short; fix the first %zu and load the file again to see the rest",
-						batch->value_warnings - listed, listed));
-	if (batch->ready_warnings > listed)
-		g_ptr_array_add(batch->warnings,
-				g_strdup_printf("%zu more nodes without a Ready condition in status.conditions are not listed; they count as not Ready too",
-						batch->ready_warnings - listed));
+				g_strdup_printf("%s: no Node objects in the file, so every node kube-scheduler sends is unknown to stowage; did you mean kubectl get nodes,pods -A -o yaml?",
+						batch->file));
 }
 
-static int decode_pod_into(const cJSON *object, score_resource_table *resources,
-			   cluster_batch *batch, score_error *err)
+/* ---- Collecting objects -------------------------------------------------- */
+
+static int decode_pod_into(const cJSON *object, const object_place *place,
+			   score_resource_table *resources, cluster_batch *batch,
+			   score_error *err)
 {
 	GPtrArray *warnings = batch->warnings != NULL ? batch->pod_warnings : NULL;
 	score_pod *pod;
@@ -1054,16 +1185,33 @@ static int decode_pod_into(const cJSON *object, score_resource_table *resources,
 	}
 	g_ptr_array_add(batch->pods, pod);
 	if (warnings != NULL)
-		keep_pod_warnings(batch);
+		keep_pod_warnings(batch, place);
+	return 0;
+}
+
+static int decode_node_into(const cJSON *object, const object_place *place,
+			    score_resource_table *resources, cluster_batch *batch,
+			    score_error *err)
+{
+	score_node *node;
+	int rc;
+
+	rc = inf_decode_node(object, resources, &node, err);
+	if (rc < 0)
+		return rc;
+	if (!has_ready_condition(object))
+		warn_no_ready_condition(batch, place, node);
+	if (!inf_node_lists_pods(object))
+		warn_no_allocatable_pods(batch, place, node);
+	g_ptr_array_add(batch->nodes, node);
 	return 0;
 }
 
 /* Decodes one object of a known kind into `batch`. */
 static int decode_object(const cJSON *object, object_kind kind,
-			 score_resource_table *resources, cluster_batch *batch,
-			 score_error *err)
+			 const object_place *place, score_resource_table *resources,
+			 cluster_batch *batch, score_error *err)
 {
-	score_node *node;
 	decoded_namespace *namespace;
 	score_network_policy *policy;
 	score_service *service;
@@ -1071,12 +1219,7 @@ static int decode_object(const cJSON *object, object_kind kind,
 
 	switch (kind) {
 	case OBJECT_NODE:
-		rc = inf_decode_node(object, resources, &node, err);
-		if (rc == 0 && !has_ready_condition(object))
-			warn_no_ready_condition(batch, node);
-		if (rc == 0)
-			g_ptr_array_add(batch->nodes, node);
-		return rc;
+		return decode_node_into(object, place, resources, batch, err);
 	case OBJECT_NAMESPACE:
 		namespace = g_new0(decoded_namespace, 1);
 		rc = inf_decode_namespace(object, &namespace->name,
@@ -1097,10 +1240,24 @@ static int decode_object(const cJSON *object, object_kind kind,
 			g_ptr_array_add(batch->services, service);
 		return rc;
 	case OBJECT_POD:
-		return decode_pod_into(object, resources, batch, err);
+		return decode_pod_into(object, place, resources, batch, err);
 	default:
 		return 0;
 	}
+}
+
+/* Skips an object without a kind. It is likely a mistake, so the warning
+ * names where it is. */
+static void skip_without_kind(const cJSON *object, const object_place *place,
+			      cluster_batch *batch)
+{
+	char where[64];
+
+	format_place(place, place->name_document, where, sizeof(where));
+	batch->skipped++;
+	inf_file_warning_add(batch->warnings, &batch->kind_warnings, batch->file,
+			     place->line,
+			     inf_missing_kind_warning(where, object, place->index >= 0));
 }
 
 /* Decodes one object at `place` into `batch`. Errors start with the place
@@ -1118,9 +1275,11 @@ static int collect_object(const cJSON *object, const object_place *place,
 		rc = score_fail(err, -EINVAL, "expected an object");
 		goto out;
 	}
-	rc = classify_object(object, implied_kind, &kind, err);
-	if (rc < 0)
-		goto out;
+	kind = classify_object(object, implied_kind);
+	if (kind == OBJECT_NO_KIND) {
+		skip_without_kind(object, place, batch);
+		return 0;
+	}
 	if (kind == OBJECT_OTHER) {
 		batch->skipped++;
 		return 0;
@@ -1135,7 +1294,7 @@ static int collect_object(const cJSON *object, const object_place *place,
 			goto out;
 		}
 	}
-	rc = decode_object(object, kind, resources, batch, err);
+	rc = decode_object(object, kind, place, resources, batch, err);
 	/* The NetworkPolicy decoder names the policy itself once it has
 	 * read its name. */
 	if (rc < 0 && kind == OBJECT_NETWORK_POLICY && err != NULL &&
@@ -1181,6 +1340,10 @@ static int collect_list(const inf_yaml_document *document,
 	return 0;
 }
 
+/* Collects a document: a List, whose items without a kind take the kind
+ * its own kind implies ("Node" for a NodeList, none for a List), or a
+ * single object. Objects of other kinds are skipped, a List of another
+ * kind ("DeploymentList") item by item. */
 static int collect_objects(const inf_yaml_document *document,
 			   const object_place *place,
 			   score_resource_table *resources, cluster_batch *batch,
@@ -1188,38 +1351,23 @@ static int collect_objects(const inf_yaml_document *document,
 {
 	const cJSON *root = document->root;
 	const char *kind;
+	char *implied;
+	int rc;
 
 	if (!cJSON_IsObject(root))
 		return place_fail(err, place,
-				  "expected a Kubernetes object (kind List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service) at the top level");
+				  "expected a Kubernetes object (kind List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service) at the top level, got %s",
+				  inf_json_type_name(root));
 
 	kind = string_member(root, "kind");
-	if (kind == NULL)
-		return place_fail(err, place,
-				  "missing kind at the top level; expected List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service");
-	if (strcmp(kind, "List") == 0)
-		return collect_list(document, place, NULL, resources, batch, err);
-	if (strcmp(kind, "NodeList") == 0)
-		return collect_list(document, place, "Node", resources, batch, err);
-	if (strcmp(kind, "PodList") == 0)
-		return collect_list(document, place, "Pod", resources, batch, err);
-	if (strcmp(kind, "NamespaceList") == 0)
-		return collect_list(document, place, "Namespace", resources, batch,
-				    err);
-	if (strcmp(kind, "NetworkPolicyList") == 0)
-		return collect_list(document, place, "NetworkPolicy", resources,
-				    batch, err);
-	if (strcmp(kind, "ServiceList") == 0)
-		return collect_list(document, place, "Service", resources, batch,
-				    err);
-	if (strcmp(kind, "Node") == 0 || strcmp(kind, "Pod") == 0 ||
-	    strcmp(kind, "Namespace") == 0 || strcmp(kind, "NetworkPolicy") == 0 ||
-	    strcmp(kind, "Service") == 0)
+	if (kind == NULL || !g_str_has_suffix(kind, "List"))
 		return collect_object(root, place, NULL, resources, batch, err);
 
-	return place_fail(err, place,
-			  "kind %s is not supported at the top level; expected List, NodeList, PodList, NamespaceList, NetworkPolicyList, ServiceList, Node, Pod, Namespace, NetworkPolicy or Service",
-			  kind);
+	implied = strcmp(kind, "List") == 0 ? NULL
+					    : g_strndup(kind, strlen(kind) - strlen("List"));
+	rc = collect_list(document, place, implied, resources, batch, err);
+	g_free(implied);
+	return rc;
 }
 
 /* One file's load, through its documents. */
@@ -1279,7 +1427,7 @@ int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
 					  inf_cluster_counts *counts,
 					  GPtrArray *warnings, score_error *err)
 {
-	cluster_batch batch = {.warnings = warnings};
+	cluster_batch batch = {.file = name, .warnings = warnings};
 	cluster_load load = {
 		.name = name,
 		.resources = score_model_resources(model),
@@ -1328,7 +1476,7 @@ int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
 			score_error_prefix(err, "%s", name);
 		goto out;
 	}
-	add_warning_counts(&batch);
+	add_closing_warnings(&batch);
 
 	for (guint i = 0; i < batch.namespaces->len; i++) {
 		const decoded_namespace *namespace =

@@ -58,11 +58,13 @@ int inf_yaml_for_each_document(const char *text, size_t length,
  * Service, also from a ServiceList or a single Service.
  * YAML or JSON is detected from the content. YAML may hold several
  * documents separated by "---", each a List or a single object. Objects
- * of other kinds are skipped. An object listed twice (same kind,
- * namespace and name) fails the load. Errors name the file, the line
- * of the item or document (YAML only, and left out for the one object of
- * a one-document file), the document when there are several, the item
- * index and the field. */
+ * of other kinds or API groups are skipped, at the top level as in a
+ * List, and so are objects without a kind (with a warning, see
+ * inf_load_cluster_file_with_warnings()). An object listed twice (same
+ * kind, namespace and name) fails the load. Errors name the file, the
+ * line of the item or document (YAML only, and left out for the one
+ * object of a one-document file), the document when there are several,
+ * the item index and the field. */
 int inf_load_cluster_file(const char *path, score_model *model,
 			  score_error *err);
 
@@ -74,7 +76,8 @@ int inf_load_cluster_buffer(const char *name, const char *text, size_t length,
 typedef struct inf_cluster_counts {
 	size_t nodes;
 	size_t pods;
-	size_t skipped; /* items of other kinds or API groups */
+	/* objects of other kinds or API groups, and objects without a kind */
+	size_t skipped;
 	size_t namespaces;
 	size_t network_policies;
 	size_t services;
@@ -96,12 +99,18 @@ int inf_load_cluster_buffer_counted(const char *name, const char *text,
 
 /* Work like the _counted functions, and also append messages (char *,
  * which the array frees with g_free()) to `warnings`, which may be NULL.
- * A message is added for each value a pod decoder ignored instead of
- * failing, as inf_decode_pod_with_warnings() does, and for each Node
- * without a Ready condition, which counts as not Ready, up to
- * INF_FILE_WARNINGS_LISTED of each kind; a last message counts those left
- * out. On failure `warnings` may already hold messages for pods read
- * before the error. */
+ * Each message starts with "FILE:LINE: " (JSON text has no lines:
+ * "FILE: "). A message is added for each of these, up to
+ * INF_FILE_WARNINGS_LISTED of each kind, and a last message per kind
+ * counts those left out:
+ *   - a value a pod decoder ignored instead of failing, as
+ *     inf_decode_pod_with_warnings() does;
+ *   - a Node without a Ready condition, which counts as not Ready;
+ *   - a Node without pods in status.allocatable, which admits no pod;
+ *   - an object without a kind, which is skipped.
+ * A file without Node objects gets one more warning. On failure
+ * `warnings` may already contain messages for objects read before the
+ * error. */
 int inf_load_cluster_file_with_warnings(const char *path, score_model *model,
 					inf_cluster_counts *counts,
 					GPtrArray *warnings, score_error *err);
@@ -109,6 +118,41 @@ int inf_load_cluster_buffer_with_warnings(const char *name, const char *text,
 					  size_t length, score_model *model,
 					  inf_cluster_counts *counts,
 					  GPtrArray *warnings, score_error *err);
+
+/* Appends "FILE:LINE: MESSAGE" to `warnings`, or "FILE: MESSAGE" when
+ * `line` is 0, unless `*count` has reached INF_FILE_WARNINGS_LISTED, and
+ * adds 1 to `*count` either way. `count` counts one kind of warning for
+ * one file, for inf_file_warnings_add_left_out(). Takes ownership of
+ * `message`, even when it is not listed. */
+void inf_file_warning_add(GPtrArray *warnings, size_t *count, const char *file,
+			  size_t line, char *message);
+
+/* Appends "FILE: N more WHAT are not listed; ADVICE" to `warnings` when
+ * `count` is above INF_FILE_WARNINGS_LISTED, with N, the warnings left
+ * out, written in groups of three digits ("2,286"). */
+void inf_file_warnings_add_left_out(GPtrArray *warnings, size_t count,
+				    const char *file, const char *what,
+				    const char *advice);
+
+/* Returns the warning for an object without a kind, which is skipped:
+ * "WHERE: the object named NAME has no kind, so it is skipped; ..." with
+ * what to add, for an item of a List when `in_list` is set, else for a
+ * document. `where` ("document 2, items[3]") may be "". The caller frees
+ * the message with g_free(). */
+char *inf_missing_kind_warning(const char *where, const cJSON *object, bool in_list);
+
+/* Returns true when the Node object lists `pods` in status.allocatable,
+ * or in status.capacity when allocatable is absent. The kubelet always
+ * reports it; a node without it has 0 allocatable pods, and
+ * kube-scheduler's NodeResourcesFit admits no pod there. */
+bool inf_node_lists_pods(const cJSON *object);
+
+/* Returns the advice for JSON text followed by more data, `rest` being
+ * the first byte after the JSON value: when the data starts another
+ * document ("---" or "{"), to put the objects into the items of one List
+ * or write them as YAML, else that JSON text contains one object or List.
+ * A static string. */
+const char *inf_json_trailing_data_advice(const char *rest, size_t length);
 
 /* Loads the built-in demo cluster: a few nodes of different sizes and
  * states (one tainted, one nearly full) with pods, so that `stowage serve`

@@ -194,10 +194,40 @@ static bool number_to_quantity_text(double number, char *buf, size_t size)
 	return true;
 }
 
-/* Parses the quantity at `path`, in millicores for CPU and in plain units
- * (Quantity.Value()) for everything else. */
-static int parse_quantity(const cJSON *item, bool milli, const char *path,
-			  int64_t *out, score_error *err)
+/* Returns the unit the model counts `resource` in, for messages: "" for
+ * a resource counted in plain numbers, such as an extended resource. */
+static const char *resource_unit(const char *resource)
+{
+	if (strcmp(resource, "cpu") == 0)
+		return " cores";
+	if (strcmp(resource, "memory") == 0 ||
+	    strcmp(resource, "ephemeral-storage") == 0 ||
+	    g_str_has_prefix(resource, "hugepages-"))
+		return " bytes";
+	if (strcmp(resource, "pods") == 0)
+		return " pods";
+	return "";
+}
+
+/* Fails for the amount `text` of `resource`, which does not fit the
+ * model's int64 count (millicores for CPU), with the largest amount
+ * accepted and its unit. */
+static int resource_range_fail(score_error *err, const char *path,
+			       const char *resource, bool milli, const char *text)
+{
+	/* INT64_MAX millicores, and INT64_MAX in plain units (8Ei bytes). */
+	return field_fail(err, path,
+			  "quantity \"%s\" is out of range: the largest %s amount accepted is %s%s%s",
+			  text, resource,
+			  milli ? "9223372036854775.807" : "9223372036854775807",
+			  resource_unit(resource),
+			  milli ? " (2^63-1 millicores)" : " (2^63-1)");
+}
+
+/* Parses the quantity at `path`, the amount of `resource`, in millicores
+ * for CPU and in plain units (Quantity.Value()) for everything else. */
+static int parse_quantity(const cJSON *item, const char *resource, bool milli,
+			  const char *path, int64_t *out, score_error *err)
 {
 	char number[64];
 	const char *text;
@@ -221,17 +251,18 @@ static int parse_quantity(const cJSON *item, bool milli, const char *path,
 		rc = score_quantity_parse_milli(text, out, err);
 	else
 		rc = score_quantity_parse_value(text, out, err);
+	/* The API server rejects negative requests and capacities, so a
+	 * negative amount here comes from a hand-written file. */
+	if ((rc == 0 && *out < 0) || (rc == -ERANGE && text[0] == '-'))
+		return field_fail(err, path,
+				  "invalid quantity \"%s\": a resource amount must not be negative",
+				  text);
+	if (rc == -ERANGE)
+		return resource_range_fail(err, path, resource, milli, text);
 	if (rc < 0) {
 		score_error_prefix(err, "%s", path);
 		return rc;
 	}
-
-	/* The API server rejects negative requests and capacities, so a
-	 * negative amount here comes from a hand-written file. */
-	if (*out < 0)
-		return field_fail(err, path,
-				  "invalid quantity \"%s\": a resource amount must not be negative",
-				  text);
 	return 0;
 }
 
@@ -262,7 +293,7 @@ static int decode_resource_list(const cJSON *list, const char *path,
 			continue;
 
 		path_member(field, sizeof(field), path, name);
-		rc = parse_quantity(item, milli, field, &amount, err);
+		rc = parse_quantity(item, name, milli, field, &amount, err);
 		if (rc < 0)
 			return rc;
 
@@ -648,9 +679,9 @@ static int decode_pod_requests(const cJSON *spec,
 			pod->request.v[i] = pod_level.v[i];
 			pod->nonzero_request.v[i] = pod_level.v[i];
 		}
-		pod->request.v[i] += overhead.v[i];
-		pod->nonzero_request.v[i] += overhead.v[i];
 	}
+	score_resources_add(&pod->request, &overhead);
+	score_resources_add(&pod->nonzero_request, &overhead);
 	pod->request.v[SCORE_RES_PODS] = 1;
 	pod->nonzero_request.v[SCORE_RES_PODS] = 1;
 
@@ -1087,6 +1118,7 @@ static void decode_bandwidth(const cJSON *annotations, const char *annotation,
 	score_error parse_error = {0};
 	const char *text;
 	int64_t value;
+	int rc;
 
 	*bits = 0;
 	if (item == NULL)
@@ -1099,20 +1131,23 @@ static void decode_bandwidth(const cJSON *annotations, const char *annotation,
 	}
 
 	text = item->valuestring;
-	if (score_quantity_parse_value(text, &value, &parse_error) < 0) {
+	rc = score_quantity_parse_value(text, &value, &parse_error);
+	/* A quantity beyond int64, such as 1e20, is out of range too. */
+	if (rc == -ERANGE || (rc == 0 && (value < SCORE_MIN_POD_BANDWIDTH ||
+					  value > SCORE_MAX_POD_BANDWIDTH))) {
+		add_warning(warnings, pod, annotation,
+			    "invalid value \"%s\": out of range: the kubelet accepts 1k to 1P bits per second",
+			    text);
+	} else if (rc < 0) {
 		char *suggestion = suggest_bandwidth(text);
 
 		add_warning(warnings, pod, annotation,
 			    "invalid value \"%s\": expected a quantity of bits per second; use a quantity such as %s",
 			    text, suggestion);
 		g_free(suggestion);
-	}
-	else if (value < SCORE_MIN_POD_BANDWIDTH || value > SCORE_MAX_POD_BANDWIDTH)
-		add_warning(warnings, pod, annotation,
-			    "invalid value \"%s\": the kubelet accepts 1k to 1P bits per second",
-			    text);
-	else
+	} else {
 		*bits = value;
+	}
 }
 
 static int decode_pod_bandwidth(const cJSON *object, score_pod *pod,

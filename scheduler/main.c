@@ -131,15 +131,16 @@ static GOptionContext *serve_context(cli_options *o)
 		 "(default " SCHED_SERVER_DEFAULT_LISTEN ")",
 		 "ADDR:PORT|[ADDR6]:PORT"},
 		{"cluster", 0, 0, G_OPTION_ARG_FILENAME, &o->cluster,
-		 "Load nodes and pods from this Kubernetes List in YAML or "
-		 "JSON, as `kubectl get nodes,pods -A -o yaml` writes it "
-		 "(default: the API server when run in a pod, else the "
-		 "built-in demo cluster)",
+		 "Load nodes, pods, namespaces, NetworkPolicies and Services "
+		 "once from this file: one or more YAML documents, or a "
+		 "Kubernetes List in YAML or JSON, as `kubectl get nodes,pods "
+		 "-A -o yaml` writes it; other kinds are skipped (default: the "
+		 "API server when run in a pod, else the built-in demo cluster)",
 		 "FILE"},
 		{"kubeconfig", 0, 0, G_OPTION_ARG_FILENAME, &o->kubeconfig,
-		 "Keep the model current by listing and watching nodes and pods "
-		 "on the API server this kubeconfig names, and bind pods "
-		 "through it",
+		 "Keep the model current by listing and watching nodes, pods, "
+		 "namespaces, NetworkPolicies and Services on the API server "
+		 "this kubeconfig names, and bind pods through it",
 		 "FILE"},
 		{"policy", 0, 0, G_OPTION_ARG_FILENAME, &o->policy,
 		 "Score with this SchedulingPolicy file (or a ConfigMap holding "
@@ -405,6 +406,17 @@ static int validate_options(const char *command, const cli_options *o,
 			command, o->max_header_bytes, err.message);
 		return -EINVAL;
 	}
+	/* sched_server_start() checks this range too, but a bad option is a
+	 * usage error, found before anything starts. */
+	if (config->server.max_header_bytes < SCHED_SERVER_MIN_HEADER_BYTES ||
+	    config->server.max_header_bytes > SCHED_SERVER_MAX_HEADER_LIMIT) {
+		fprintf(stderr,
+			"stowage %s: invalid value \"%s\" for --max-header-bytes: give a "
+			"number of bytes from %zu (4Ki) to %zu (1Mi)\n",
+			command, o->max_header_bytes, SCHED_SERVER_MIN_HEADER_BYTES,
+			SCHED_SERVER_MAX_HEADER_LIMIT);
+		return -EINVAL;
+	}
 	config->server.tls_cert_file = o->tls_cert;
 	config->server.tls_key_file = o->tls_key;
 	config->server.client_ca_file = o->client_ca;
@@ -457,6 +469,7 @@ static int load_cluster(sched_cluster *cluster, const char *path,
 			sched_log *log)
 {
 	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	inf_cluster_counts counts = {0};
 	score_error err = {0};
 	size_t nodes;
 	size_t pods;
@@ -465,7 +478,7 @@ static int load_cluster(sched_cluster *cluster, const char *path,
 	g_rw_lock_writer_lock(&cluster->lock);
 	if (path != NULL)
 		ret = inf_load_cluster_file_with_warnings(path, cluster->model,
-							  NULL, warnings, &err);
+							  &counts, warnings, &err);
 	else
 		ret = inf_load_demo_cluster(cluster->model, &err);
 	nodes = score_model_node_count(cluster->model);
@@ -497,7 +510,11 @@ static int load_cluster(sched_cluster *cluster, const char *path,
 		SCHED_LOG(log, SCHED_LOG_INFO, "model", "loaded the cluster",
 			  SCHED_STR("source", path),
 			  SCHED_INT("nodes", (int64_t)nodes),
-			  SCHED_INT("pods", (int64_t)pods));
+			  SCHED_INT("pods", (int64_t)pods),
+			  SCHED_INT("namespaces", (int64_t)counts.namespaces),
+			  SCHED_INT("network_policies", (int64_t)counts.network_policies),
+			  SCHED_INT("services", (int64_t)counts.services),
+			  SCHED_INT("skipped_objects", (int64_t)counts.skipped));
 	return 0;
 }
 

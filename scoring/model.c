@@ -94,6 +94,11 @@ static void resources_add(score_resources *sum, const score_resources *add)
 		sum->v[i] = saturating_add(sum->v[i], add->v[i]);
 }
 
+void score_resources_add(score_resources *sum, const score_resources *add)
+{
+	resources_add(sum, add);
+}
+
 static void resources_sub(score_resources *sum, const score_resources *sub)
 {
 	for (int i = 0; i < SCORE_RES_MAX; i++) {

@@ -48,6 +48,11 @@ typedef struct score_resources {
 	int64_t v[SCORE_RES_MAX];
 } score_resources;
 
+/* Adds `add` to `sum` slot by slot, saturating at the int64 limits as
+ * every total in the model does: a wrapped sum would turn a huge request
+ * into a negative one that fits anywhere. */
+void score_resources_add(score_resources *sum, const score_resources *add);
+
 /* ---- Resource table ------------------------------------------------------ */
 
 typedef struct score_resource_table score_resource_table;

@@ -438,7 +438,8 @@ static int fail_parse(score_error *err, const char *text,
 }
 
 /* Parses `text` and stores its value times 10^`scale` in `*out`.
- * `limit_text` is the int64 range in the caller's unit, for the message. */
+ * `limit_text` is the largest magnitude in the caller's unit, INT64_MAX
+ * divided by 10^`scale`, for the message. */
 static int parse_scaled(const char *text, int scale, const char *limit_text,
 			int64_t *out, score_error *err)
 {
@@ -460,10 +461,16 @@ static int parse_scaled(const char *text, int scale, const char *limit_text,
 	ret = compute_scaled(&parts, &suffix, scale, out);
 	if (ret == -ERANGE) {
 		quoted = quote_for_message(text);
-		score_fail(err, ret,
-			   "quantity \"%s\" is out of range: the value must be "
-			   "between %s",
-			   quoted, limit_text);
+		if (parts.negative)
+			score_fail(err, ret,
+				   "quantity \"%s\" is out of range: the smallest "
+				   "value accepted is -%s",
+				   quoted, limit_text);
+		else
+			score_fail(err, ret,
+				   "quantity \"%s\" is out of range: the largest "
+				   "value accepted is %s",
+				   quoted, limit_text);
 		g_free(quoted);
 	}
 	return ret;
@@ -472,15 +479,11 @@ static int parse_scaled(const char *text, int scale, const char *limit_text,
 int score_quantity_parse_milli(const char *text, int64_t *milli,
 			       score_error *err)
 {
-	return parse_scaled(text, 3,
-			    "-9223372036854775.807 and 9223372036854775.807",
-			    milli, err);
+	return parse_scaled(text, 3, "9223372036854775.807", milli, err);
 }
 
 int score_quantity_parse_value(const char *text, int64_t *value,
 			       score_error *err)
 {
-	return parse_scaled(text, 0,
-			    "-9223372036854775807 and 9223372036854775807",
-			    value, err);
+	return parse_scaled(text, 0, "9223372036854775807", value, err);
 }

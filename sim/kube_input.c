@@ -85,14 +85,23 @@ typedef struct kube_place {
 	int item;           /* index in a List's items, or -1 */
 } kube_place;
 
-/* Called for each object of a file. */
+/* Called for each object of a file that has a kind. */
 typedef int (*object_fn)(void *data, const cJSON *object, const char *kind,
 			 const kube_place *place, score_error *err);
+
+/* The warnings about one file, each kind listed up to
+ * INF_FILE_WARNINGS_LISTED times, as `stowage serve` lists them. */
+typedef struct kube_warnings {
+	GPtrArray *list;      /* char *, owned */
+	size_t values;        /* ignored pod values, listed or not */
+	size_t missing_kinds; /* objects without a kind, skipped */
+} kube_warnings;
 
 typedef struct object_walk {
 	const char *name;
 	object_fn fn;
 	void *data;
+	kube_warnings *warnings;
 	bool object_failed; /* the message of a failure names the file */
 } object_walk;
 
@@ -107,7 +116,8 @@ static const char *object_kind(const cJSON *object)
  * has none, or "" for an object of another API group or version, such as
  * a custom resource that reuses the name Node. The readers take core v1
  * objects and networking.k8s.io/v1 NetworkPolicies, as `stowage serve`
- * does. */
+ * does. Returns NULL for an object without a kind when `implied` is
+ * NULL. */
 static const char *read_kind(const cJSON *object, const char *implied)
 {
 	const char *kind = object_kind(object);
@@ -116,20 +126,24 @@ static const char *read_kind(const cJSON *object, const char *implied)
 
 	if (kind[0] == '\0')
 		kind = implied;
-	if (!cJSON_IsString(api_version))
+	if (kind == NULL || !cJSON_IsString(api_version))
 		return kind;
 	expected = strcmp(kind, "NetworkPolicy") == 0 ? "networking.k8s.io/v1" : "v1";
 	return strcmp(api_version->valuestring, expected) == 0 ? kind : "";
 }
 
 /* Returns the kind of the items of a typed list ("Node" for a NodeList),
- * or "" for a plain List. The API server leaves out each item's kind in
- * a typed list, so a missing kind means this one. */
+ * "" for a list of a kind the readers skip ("DeploymentList"), or NULL
+ * for a plain List, whose items must each name their kind. The API
+ * server leaves out each item's kind in a typed list, so a missing kind
+ * means the list's. */
 static const char *implied_item_kind(const char *list_kind)
 {
 	static const char *const kinds[] = {"Node", "Pod", "Namespace", "NetworkPolicy",
 					    "Service"};
 
+	if (strcmp(list_kind, "List") == 0)
+		return NULL;
 	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
 		size_t n = strlen(kinds[i]);
 
@@ -165,6 +179,31 @@ static void format_document(char *buf, size_t size, const char *file,
 		g_snprintf(buf, size, "%s:%zu", file, place->line);
 }
 
+/* Skips an object without a kind with a warning that names where it is,
+ * as `stowage serve` does: it is likely a mistake. */
+static void skip_without_kind(object_walk *walk, const cJSON *object,
+			      const kube_place *place)
+{
+	char where[64];
+
+	format_place(where, sizeof(where), place, place->name_document);
+	inf_file_warning_add(walk->warnings->list, &walk->warnings->missing_kinds, walk->name,
+			     place->line, inf_missing_kind_warning(where, object, place->item >= 0));
+}
+
+/* Calls the walk's function for an object with a kind. */
+static int visit_object(object_walk *walk, const cJSON *object, const char *implied,
+			const kube_place *place, score_error *err)
+{
+	const char *kind = read_kind(object, implied);
+
+	if (kind == NULL) {
+		skip_without_kind(walk, object, place);
+		return 0;
+	}
+	return walk->fn(walk->data, object, kind, place, err);
+}
+
 /* Visits the object of one document, or each item of a List. The line of
  * items[i] comes from `lines` when it has one. */
 static int walk_root(object_walk *walk, const cJSON *root, const kube_place *place,
@@ -184,7 +223,7 @@ static int walk_root(object_walk *walk, const cJSON *root, const kube_place *pla
 				  "%s: the document is %s, expected a Kubernetes object or List",
 				  where, inf_json_type_name(root));
 	if (!g_str_has_suffix(kind, "List"))
-		return walk->fn(walk->data, root, read_kind(root, ""), place, err);
+		return visit_object(walk, root, NULL, place, err);
 
 	implied = implied_item_kind(kind);
 	items = inf_json_member(root, "items");
@@ -202,7 +241,7 @@ static int walk_root(object_walk *walk, const cJSON *root, const kube_place *pla
 					  "%s: item %d of the %s is %s, expected an object",
 					  where, index, kind, inf_json_type_name(item));
 		}
-		ret = walk->fn(walk->data, item, read_kind(item, implied), &item_place, err);
+		ret = visit_object(walk, item, implied, &item_place, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -280,9 +319,9 @@ static int walk_json(object_walk *walk, const char *text, size_t length, size_t 
 	if (offset < length) {
 		cJSON_Delete(root);
 		offset_to_line(text, offset, &line, &column);
-		return score_fail(err, -EINVAL,
-				  "%s:%zu:%zu: unexpected data after the JSON value; a JSON file holds one object or List",
-				  walk->name, line, column);
+		return score_fail(err, -EINVAL, "%s:%zu:%zu: unexpected data after the JSON value; %s",
+				  walk->name, line, column,
+				  inf_json_trailing_data_advice(text + offset, length - offset));
 	}
 	ret = walk_root(walk, root, &place, NULL, 0, err);
 	cJSON_Delete(root);
@@ -354,9 +393,10 @@ static int walk_yaml(object_walk *walk, const char *text, size_t length,
 }
 
 static int walk_objects(const char *name, const char *text, size_t length,
-			object_fn fn, void *data, score_error *err)
+			object_fn fn, void *data, kube_warnings *warnings,
+			score_error *err)
 {
-	object_walk walk = {.name = name, .fn = fn, .data = data};
+	object_walk walk = {.name = name, .fn = fn, .data = data, .warnings = warnings};
 	size_t i = 0;
 
 	if (length >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
@@ -422,6 +462,61 @@ static void describe_object(char *buf, size_t size, const char *file,
 	else
 		g_snprintf(buf, size, "%s:%zu: %s", file, place->line, object_name);
 	g_free(object_name);
+}
+
+/* Fails with the message of a decoder for the object at `place`. The
+ * message starts with "FILE:LINE: PLACE (KIND NAMESPACE/NAME): ", or
+ * without the object when the decoder's message names it already, as
+ * the NetworkPolicy decoder's does. */
+static int decode_fail(score_error *err, int code, const char *file, const kube_place *place,
+		       const char *kind, const cJSON *object, const char *message)
+{
+	size_t kind_length = strlen(kind);
+	char where[SCORE_ERROR_MESSAGE_MAX / 2];
+
+	if (strncmp(message, kind, kind_length) == 0 && message[kind_length] == ' ') {
+		char *prefix = g_strdup_printf("%s:%zu", file, place->line);
+
+		format_place(where, sizeof(where), place, place->name_document);
+		score_fail(err, code, "%s%s%s: %s", prefix, where[0] != '\0' ? ": " : "", where,
+			   message);
+		g_free(prefix);
+		return code;
+	}
+	describe_object(where, sizeof(where), file, place, kind, object);
+	return score_fail(err, code, "%s: %s", where, message);
+}
+
+/* Writes what a file without the expected objects held instead: "2
+ * objects of other kinds", and "and 1 object without a kind" when there
+ * were any. */
+static void format_skipped(size_t other_kinds, size_t missing_kinds, char *buf, size_t size)
+{
+	char others[64];
+	char kindless[64];
+
+	sim_format_count_noun(other_kinds, "object of another kind", "objects of other kinds",
+			      others, sizeof(others));
+	if (missing_kinds == 0) {
+		g_strlcpy(buf, others, size);
+		return;
+	}
+	sim_format_count_noun(missing_kinds, "object without a kind", "objects without a kind",
+			      kindless, sizeof(kindless));
+	g_snprintf(buf, size, "%s and %s", others, kindless);
+}
+
+/* Closes the warnings of a file with a count of those left out. */
+static void kube_warnings_finish(kube_warnings *warnings, const char *file)
+{
+	char *advice = g_strdup_printf("fix the first %d and run again to see the rest",
+				       INF_FILE_WARNINGS_LISTED);
+
+	inf_file_warnings_add_left_out(warnings->list, warnings->values, file,
+				       "ignored pod values", advice);
+	inf_file_warnings_add_left_out(warnings->list, warnings->missing_kinds, file,
+				       "objects without a kind", "they are skipped too");
+	g_free(advice);
 }
 
 /* ---- Namespaces, NetworkPolicies and Services ------------------------------- */
@@ -531,7 +626,6 @@ static int kube_objects_add(kube_objects *objects, const cJSON *object,
 			    score_error *err)
 {
 	score_error decode_err = {0};
-	char where[SCORE_ERROR_MESSAGE_MAX / 2];
 	int ret;
 
 	if (strcmp(kind, "Namespace") != 0 && strcmp(kind, "NetworkPolicy") != 0 &&
@@ -540,14 +634,13 @@ static int kube_objects_add(kube_objects *objects, const cJSON *object,
 	ret = kube_objects_check_unique(objects, file, place, kind, object, err);
 	if (ret < 0)
 		return ret;
-	describe_object(where, sizeof(where), file, place, kind, object);
 
 	if (strcmp(kind, "Namespace") == 0) {
 		kube_namespace ns = {0};
 
 		ret = inf_decode_namespace(object, &ns.name, &ns.labels, &decode_err);
 		if (ret < 0)
-			return score_fail(err, ret, "%s: %s", where, decode_err.message);
+			return decode_fail(err, ret, file, place, kind, object, decode_err.message);
 		g_array_append_val(objects->namespaces, ns);
 		return 1;
 	}
@@ -556,7 +649,7 @@ static int kube_objects_add(kube_objects *objects, const cJSON *object,
 
 		ret = inf_network_policy_decode(object, &policy, &decode_err);
 		if (ret < 0)
-			return score_fail(err, ret, "%s: %s", where, decode_err.message);
+			return decode_fail(err, ret, file, place, kind, object, decode_err.message);
 		g_ptr_array_add(objects->policies, policy);
 		return 1;
 	}
@@ -566,12 +659,12 @@ static int kube_objects_add(kube_objects *objects, const cJSON *object,
 
 		ret = inf_decode_service(object, &service, &decode_err);
 		if (ret < 0)
-			return score_fail(err, ret, "%s: %s", where, decode_err.message);
+			return decode_fail(err, ret, file, place, kind, object, decode_err.message);
 		score_service_free(service);
 		copy = cJSON_Duplicate(object, true);
 		if (copy == NULL)
-			return score_fail(err, -ENOMEM, "%s: out of memory copying the Service",
-					  where);
+			return decode_fail(err, -ENOMEM, file, place, kind, object,
+					   "out of memory copying the Service");
 		g_ptr_array_add(objects->services, copy);
 		return 1;
 	}
@@ -611,7 +704,8 @@ struct sim_kube_nodes {
 	GArray *nodes;                   /* kube_node */
 	kube_objects objects;
 	int64_t default_pods;
-	size_t skipped;
+	size_t skipped; /* objects of other kinds or API groups */
+	kube_warnings warnings;
 };
 
 void sim_kube_nodes_free(sim_kube_nodes *nodes)
@@ -627,6 +721,8 @@ void sim_kube_nodes_free(sim_kube_nodes *nodes)
 	if (nodes->nodes != NULL)
 		g_array_free(nodes->nodes, TRUE);
 	kube_objects_release(&nodes->objects);
+	if (nodes->warnings.list != NULL)
+		g_ptr_array_free(nodes->warnings.list, TRUE);
 	score_resource_table_free(nodes->resources);
 	g_free(nodes);
 }
@@ -639,8 +735,10 @@ static int64_t allocatable_of(const sim_kube_nodes *nodes, const score_node *nod
 	return index >= 0 ? node->allocatable.v[index] : 0;
 }
 
+/* Fills the shape of `object`, decoded from `json`. */
 static int node_shape(const sim_kube_nodes *nodes, const score_node *object,
-		      const char *where, sim_node_shape *shape, score_error *err)
+		      const cJSON *json, const char *where, sim_node_shape *shape,
+		      score_error *err)
 {
 	int64_t gpus = allocatable_of(nodes, object, SIM_RESOURCE_GPU);
 	const char *type = score_labels_get(&object->labels, SIM_LABEL_INSTANCE_TYPE);
@@ -653,8 +751,9 @@ static int node_shape(const sim_kube_nodes *nodes, const score_node *object,
 				  where, SIM_RESOURCE_GPU, (long long)gpus, SCORE_GPU_MAX_DEVICES);
 	shape->cpu_milli = object->allocatable.v[SCORE_RES_CPU];
 	shape->memory = object->allocatable.v[SCORE_RES_MEMORY];
-	shape->pods = object->allocatable.v[SCORE_RES_PODS] > 0 ?
-			      object->allocatable.v[SCORE_RES_PODS] : nodes->default_pods;
+	/* An explicit 0 admits no pod, as in kube-scheduler. */
+	shape->pods = inf_node_lists_pods(json) ? object->allocatable.v[SCORE_RES_PODS] :
+						  nodes->default_pods;
 	shape->gpus = (int32_t)gpus;
 	if (gpus > 0)
 		shape->gpu_model = g_strdup(product != NULL ? product : "gpu");
@@ -701,7 +800,7 @@ static int add_node_object(void *data, const cJSON *object, const char *kind,
 	ret = inf_decode_node(object, nodes->resources, &node.object, &decode_err);
 	if (ret < 0)
 		return score_fail(err, ret, "%s: %s", where, decode_err.message);
-	ret = node_shape(nodes, node.object, where, &node.shape, err);
+	ret = node_shape(nodes, node.object, object, where, &node.shape, err);
 	if (ret < 0) {
 		score_node_free(node.object);
 		return ret;
@@ -723,17 +822,21 @@ int sim_kube_nodes_parse(const char *name, const char *text, size_t length,
 	nodes->nodes = g_array_new(FALSE, TRUE, sizeof(kube_node));
 	kube_objects_init(&nodes->objects);
 	nodes->default_pods = default_pods;
+	nodes->warnings.list = g_ptr_array_new_with_free_func(g_free);
 
-	ret = walk_objects(name, text, length, add_node_object, &context, err);
+	ret = walk_objects(name, text, length, add_node_object, &context, &nodes->warnings,
+			   err);
 	if (ret == 0 && nodes->nodes->len == 0) {
-		char others[64];
+		char skipped[128];
 
-		sim_format_count_noun(nodes->skipped, "object of another kind",
-				      "objects of other kinds", others, sizeof(others));
+		format_skipped(nodes->skipped, nodes->warnings.missing_kinds, skipped,
+			       sizeof(skipped));
 		ret = score_fail(err, -EINVAL,
 				 "%s: no Node objects (%s): give a NodeList, a List of Nodes or Node documents",
-				 name, others);
+				 name, skipped);
 	}
+	if (ret == 0)
+		kube_warnings_finish(&nodes->warnings, name);
 	if (ret < 0) {
 		sim_kube_nodes_free(nodes);
 		return ret;
@@ -774,6 +877,11 @@ const sim_node_shape *sim_kube_nodes_shape(const sim_kube_nodes *nodes, size_t i
 const score_node *sim_kube_nodes_object(const sim_kube_nodes *nodes, size_t i)
 {
 	return g_array_index(nodes->nodes, kube_node, i).object;
+}
+
+const GPtrArray *sim_kube_nodes_warnings(const sim_kube_nodes *nodes)
+{
+	return nodes->warnings.list;
 }
 
 int sim_kube_nodes_add(const sim_kube_nodes *nodes, sim_engine *engine,
@@ -829,9 +937,8 @@ struct sim_kube_pods {
 	score_resource_table *resources; /* borrowed after bind, else `own` */
 	GArray *pods;                    /* kube_pod, sorted by arrival */
 	kube_objects objects;
-	size_t skipped;
-	GPtrArray *warnings;   /* char *, owned */
-	size_t value_warnings; /* ignored pod values, listed or not */
+	size_t skipped; /* objects of other kinds or API groups */
+	kube_warnings warnings;
 	guint next; /* the source's position */
 };
 
@@ -844,8 +951,8 @@ void sim_kube_pods_free(sim_kube_pods *pods)
 	if (pods->pods != NULL)
 		g_array_free(pods->pods, TRUE);
 	kube_objects_release(&pods->objects);
-	if (pods->warnings != NULL)
-		g_ptr_array_free(pods->warnings, TRUE);
+	if (pods->warnings.list != NULL)
+		g_ptr_array_free(pods->warnings.list, TRUE);
 	score_resource_table_free(pods->own);
 	g_free(pods->name);
 	g_free(pods);
@@ -891,10 +998,9 @@ static void keep_warnings(sim_kube_pods *pods, const char *file, const kube_plac
 			  GPtrArray *found)
 {
 	for (guint i = 0; i < found->len; i++) {
-		if (pods->value_warnings++ >= INF_FILE_WARNINGS_LISTED)
-			continue;
-		g_ptr_array_add(pods->warnings, g_strdup_printf("%s:%zu: %s", file, place->line,
-								(const char *)found->pdata[i]));
+		inf_file_warning_add(pods->warnings.list, &pods->warnings.values, file,
+				     place->line, found->pdata[i]);
+		found->pdata[i] = NULL;
 	}
 	g_ptr_array_set_size(found, 0);
 }
@@ -975,28 +1081,21 @@ int sim_kube_pods_parse(const char *name, const char *text, size_t length,
 	pods->own = score_resource_table_new();
 	pods->resources = pods->own;
 	pods->pods = g_array_new(FALSE, TRUE, sizeof(kube_pod));
-	pods->warnings = g_ptr_array_new_with_free_func(g_free);
+	pods->warnings.list = g_ptr_array_new_with_free_func(g_free);
 	kube_objects_init(&pods->objects);
 
-	ret = walk_objects(name, text, length, add_pod_object, &context, err);
+	ret = walk_objects(name, text, length, add_pod_object, &context, &pods->warnings, err);
 	if (ret == 0 && pods->pods->len == 0) {
-		char others[64];
+		char skipped[128];
 
-		sim_format_count_noun(pods->skipped, "object of another kind",
-				      "objects of other kinds", others, sizeof(others));
+		format_skipped(pods->skipped, pods->warnings.missing_kinds, skipped,
+			       sizeof(skipped));
 		ret = score_fail(err, -EINVAL,
 				 "%s: no Pod objects (%s): give a PodList, a List of Pods or Pod documents",
-				 name, others);
+				 name, skipped);
 	}
-	if (ret == 0 && pods->value_warnings > INF_FILE_WARNINGS_LISTED) {
-		char count[32];
-
-		sim_format_count(pods->value_warnings - INF_FILE_WARNINGS_LISTED, count,
-				 sizeof(count));
-		g_ptr_array_add(pods->warnings,
-				g_strdup_printf("%s: %s more ignored pod values are not listed; fix the first %d and run again to see the rest",
-						name, count, INF_FILE_WARNINGS_LISTED));
-	}
+	if (ret == 0)
+		kube_warnings_finish(&pods->warnings, name);
 	if (ret < 0) {
 		sim_kube_pods_free(pods);
 		return ret;
@@ -1026,7 +1125,7 @@ size_t sim_kube_pods_count(const sim_kube_pods *pods)
 
 const GPtrArray *sim_kube_pods_warnings(const sim_kube_pods *pods)
 {
-	return pods->warnings;
+	return pods->warnings.list;
 }
 
 int64_t sim_kube_pods_end_ms(const sim_kube_pods *pods)

@@ -11,7 +11,9 @@
  * NetworkPolicies and Services in either file go into the engine's
  * model: namespace labels resolve tenants, NetworkPolicies give
  * locality peers, and Services decide exposure. Objects of other kinds
- * are counted and skipped.
+ * are counted and skipped, and so are objects without a kind (an item of
+ * a plain List, or a document), with a warning: `stowage serve` skips
+ * the same objects.
  *
  * Nodes keep their name, labels (zones, racks, instance types), taints,
  * spec.unschedulable and allocatable resources, extended ones included.
@@ -66,7 +68,7 @@ int sim_kube_sniff(const char *path, bool *manifest, score_error *err);
 typedef struct sim_kube_nodes sim_kube_nodes;
 
 /* Reads the Nodes of `path`, every pod slot limit from its allocatable
- * pods (`default_pods` when absent). Fails for a file without nodes, an
+ * pods (`default_pods` when absent; an explicit 0 is kept). Fails for a file without nodes, an
  * object listed twice (a Node, Namespace, NetworkPolicy or Service of the
  * same namespace and name) or an invalid object, naming the file, line,
  * document and item. The caller frees `*out` with sim_kube_nodes_free(). */
@@ -85,6 +87,12 @@ const sim_node_shape *sim_kube_nodes_shape(const sim_kube_nodes *nodes,
 					   size_t i);
 /* Returns node `i` as decoded, in the resource table of `nodes`. */
 const score_node *sim_kube_nodes_object(const sim_kube_nodes *nodes, size_t i);
+
+/* Returns the warnings of the read (char *), borrowed: one for each
+ * object without a kind, which is skipped, starting with "FILE:LINE: "
+ * and naming the document and item. At most INF_FILE_WARNINGS_LISTED
+ * are listed; a last message counts the rest. */
+const GPtrArray *sim_kube_nodes_warnings(const sim_kube_nodes *nodes);
 
 /* Adds every node to `engine` at time 0 with its labels, taints and
  * extended resources, moved into the engine's resource table, and the
@@ -110,12 +118,14 @@ void sim_kube_pods_free(sim_kube_pods *pods);
 
 size_t sim_kube_pods_count(const sim_kube_pods *pods);
 
-/* Returns the warnings of the read (char *), borrowed: one for each pod
- * value the decoder ignored instead of failing, such as a
- * kubernetes.io/ingress-bandwidth annotation that is not a quantity, as
- * `stowage serve` ignores it. Each message starts with "FILE:LINE: " and
- * names the pod, the annotation and the value. At most
- * INF_FILE_WARNINGS_LISTED are listed; a last message counts the rest. */
+/* Returns the warnings of the read (char *), borrowed. One names the
+ * pod, the annotation and the value for each pod value the decoder
+ * ignored instead of failing, as `stowage serve` ignores it, such as a
+ * kubernetes.io/ingress-bandwidth annotation that is not a quantity.
+ * One more is added for each object without a kind, which is skipped.
+ * Each message starts with "FILE:LINE: ". At most
+ * INF_FILE_WARNINGS_LISTED of each kind are listed; a last message per
+ * kind counts the rest. */
 const GPtrArray *sim_kube_pods_warnings(const sim_kube_pods *pods);
 
 /* Fills `source` to deliver the pods in arrival order, each a copy, from

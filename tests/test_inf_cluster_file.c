@@ -559,20 +559,44 @@ static void assert_value(int64_t got, int64_t expected, const char *what)
 		     (long long)expected, (long long)got);
 }
 
+/* Loads the fixture `name` into a new cluster `c`, counting what it
+ * contains into `counts`, and fails the test when loading fails. */
+static void load_fixture_counted(cluster *c, const char *name, inf_cluster_counts *counts)
+{
+	char *path = fixture_path(name);
+	score_error err = {0};
+	int rc;
+
+	cluster_init(c);
+	rc = inf_load_cluster_file_counted(path, c->model, counts, &err);
+	cr_assert_eq(rc, 0, "loading %s failed with %d: %s", path, rc, err.message);
+	g_free(path);
+}
+
+/* Loads `text` as the file `name` into a new cluster `c`, counting into
+ * `counts` (may be NULL) and collecting warnings into `warnings`, and
+ * fails the test when loading fails. */
+static void load_text_with_warnings(cluster *c, const char *name, const char *text,
+				    inf_cluster_counts *counts, GPtrArray *warnings)
+{
+	score_error err = {0};
+	int rc;
+
+	cluster_init(c);
+	rc = inf_load_cluster_buffer_with_warnings(name, text, strlen(text), c->model, counts,
+						   warnings, &err);
+	cr_assert_eq(rc, 0, "loading %s failed with %d: %s", name, rc, err.message);
+}
+
 Test(cluster_file, kubectl_yaml_list)
 {
 	cluster c;
-	char *path = fixture_path("kind-nodes-pods.yaml");
 	inf_cluster_counts counts = {0};
-	score_error err = {0};
 	score_node *node;
 	score_pod *pod;
 	int gpu;
-	int rc;
 
-	cluster_init(&c);
-	rc = inf_load_cluster_file_counted(path, c.model, &counts, &err);
-	cr_assert_eq(rc, 0, "loading %s failed with %d: %s", path, rc, err.message);
+	load_fixture_counted(&c, "kind-nodes-pods.yaml", &counts);
 	assert_value((int64_t)counts.nodes, 3, "counted nodes");
 	assert_value((int64_t)counts.pods, 5, "counted pods");
 	assert_value((int64_t)counts.skipped, 0, "skipped items");
@@ -630,7 +654,6 @@ Test(cluster_file, kubectl_yaml_list)
 	cr_assert_eq(pod->phase, SCORE_POD_SUCCEEDED, "pi phase: %d", pod->phase);
 
 	cluster_release(&c);
-	g_free(path);
 }
 
 Test(cluster_file, json_pod_list_without_item_kinds)
@@ -694,6 +717,152 @@ Test(cluster_file, node_list_and_single_objects)
 	cr_assert_not_null(score_model_pod(c.model, "default/p"),
 			   "the uid-less pod is keyed by namespace/name");
 	cluster_release(&c);
+}
+
+Test(cluster_file, other_kinds_skipped_at_top_level)
+{
+	/* `stowage sim run` reads the same file, so serve skips what it
+	 * skips: single objects and whole Lists of other kinds. */
+	const char *text =
+		"apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n"
+		"status: {allocatable: {pods: '110'}, conditions: [{type: Ready, status: 'True'}]}\n"
+		"---\n"
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+		"---\n"
+		"apiVersion: apps/v1\nkind: DeploymentList\nitems:\n"
+		"- metadata: {name: d1}\n- metadata: {name: d2}\n"
+		"---\n"
+		"apiVersion: example.com/v1\nkind: Pod\nmetadata: {name: custom}\n";
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	inf_cluster_counts counts = {0};
+	cluster c;
+
+	load_text_with_warnings(&c, "otherkinds.yaml", text, &counts, warnings);
+	assert_value((int64_t)counts.nodes, 1, "nodes");
+	assert_value((int64_t)counts.skipped, 4,
+		     "skipped: the Deployment, two DeploymentList items and the custom Pod");
+	assert_value((int64_t)warnings->len, 0, "warnings: objects of other kinds warn nothing");
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+}
+
+Test(cluster_file, objects_without_kind_skipped_with_warning)
+{
+	const char *text =
+		"kind: List\nitems:\n"
+		"- {kind: Node, metadata: {name: n1}, status: {allocatable: {pods: '110'},"
+		" conditions: [{type: Ready, status: 'True'}]}}\n"
+		"- metadata: {name: web-0, namespace: shop}\n"
+		"- {spec: {}}\n"
+		"---\n"
+		"metadata: {name: lost}\n";
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	inf_cluster_counts counts = {0};
+	cluster c;
+
+	load_text_with_warnings(&c, "f.yaml", text, &counts, warnings);
+	assert_value((int64_t)counts.nodes, 1, "nodes");
+	assert_value((int64_t)counts.skipped, 3, "skipped objects without a kind");
+	assert_value((int64_t)warnings->len, 3, "warnings: one per object without a kind");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
+			 "f.yaml:4: items[1]: the object named web-0 has no kind, so it is skipped; "
+			 "every item of a List needs one, such as kind: Node or kind: Pod");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 1),
+			 "f.yaml:5: items[2]: the object has no kind, so it is skipped; "
+			 "every item of a List needs one, such as kind: Node or kind: Pod");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 2),
+			 "f.yaml:6: document 2: the object named lost has no kind, so it is skipped; "
+			 "give it one, such as kind: Node, or kind: List with the objects in items");
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+}
+
+Test(cluster_file, node_without_allocatable_pods_warns)
+{
+	const char *text =
+		"kind: NodeList\nitems:\n"
+		"- metadata: {name: hand}\n"
+		"  status:\n"
+		"    allocatable: {cpu: '4', memory: 8Gi}\n"
+		"    conditions: [{type: Ready, status: 'True'}]\n"
+		"- metadata: {name: zero}\n"
+		"  status:\n"
+		"    allocatable: {cpu: '4', memory: 8Gi, pods: '0'}\n"
+		"    conditions: [{type: Ready, status: 'True'}]\n"
+		"- metadata: {name: old}\n"
+		"  status:\n"
+		"    capacity: {cpu: '4', memory: 8Gi, pods: '110'}\n"
+		"    conditions: [{type: Ready, status: 'True'}]\n";
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	cluster c;
+
+	load_text_with_warnings(&c, "nodes.yaml", text, NULL, warnings);
+	assert_value((int64_t)warnings->len, 1,
+		     "warnings: only the node without pods (an explicit 0 is meant)");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
+			 "nodes.yaml:3: node hand has no status.allocatable.pods, so it admits no "
+			 "pods and filters reject every pod with \"too many pods: 0 of 0 already\"; "
+			 "the kubelet always reports it, so add pods: \"110\", its default, to "
+			 "status.allocatable");
+	assert_value(must_node(&c, "hand")->allocatable.v[SCORE_RES_PODS], 0,
+		     "allocatable pods of the node without them, as kube-scheduler reads it");
+	assert_value(must_node(&c, "old")->allocatable.v[SCORE_RES_PODS], 110,
+		     "allocatable pods from capacity");
+	g_ptr_array_unref(warnings);
+	cluster_release(&c);
+}
+
+Test(cluster_file, file_without_nodes_warns)
+{
+	static const char *const texts[] = {
+		"kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n",
+		"apiVersion: v1\nkind: List\nitems: []\n",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+		GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+		cluster c;
+
+		load_text_with_warnings(&c, "pods.yaml", texts[i], NULL, warnings);
+		assert_value((int64_t)warnings->len, 1, "warnings of a file without nodes");
+		cr_assert_str_eq(g_ptr_array_index(warnings, 0),
+				 "pods.yaml: no Node objects in the file, so every node kube-scheduler "
+				 "sends is unknown to stowage; did you mean kubectl get nodes,pods -A "
+				 "-o yaml?",
+				 "case %zu", i);
+		g_ptr_array_unref(warnings);
+		cluster_release(&c);
+	}
+}
+
+Test(cluster_file, left_out_count_has_digit_groups)
+{
+	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+	size_t count = 0;
+
+	for (int i = 0; i < INF_FILE_WARNINGS_LISTED + 1; i++)
+		inf_file_warning_add(warnings, &count, "f.json", (size_t)i,
+				     g_strdup_printf("warning %d", i));
+	assert_value((int64_t)count, INF_FILE_WARNINGS_LISTED + 1, "counted warnings");
+	assert_value((int64_t)warnings->len, INF_FILE_WARNINGS_LISTED, "listed warnings");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 0), "f.json: warning 0",
+			 "line 0 is unknown, as in JSON text, and left out");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 1), "f.json:1: warning 1");
+
+	inf_file_warnings_add_left_out(warnings, INF_FILE_WARNINGS_LISTED + 2286, "f.json",
+				       "ignored pod values", "fix them");
+	inf_file_warnings_add_left_out(warnings, INF_FILE_WARNINGS_LISTED + 1234567, "f.json",
+				       "objects without a kind", "they are skipped too");
+	cr_assert_str_eq(g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED),
+			 "f.json: 2,286 more ignored pod values are not listed; fix them");
+	cr_assert_str_eq(g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED + 1),
+			 "f.json: 1,234,567 more objects without a kind are not listed; they are "
+			 "skipped too");
+	inf_file_warnings_add_left_out(warnings, INF_FILE_WARNINGS_LISTED, "f.json",
+				       "ignored pod values", "fix them");
+	assert_value((int64_t)warnings->len, INF_FILE_WARNINGS_LISTED + 2,
+		     "no count when none was left out");
+	g_ptr_array_unref(warnings);
 }
 
 Test(cluster_file, other_kinds_are_skipped)
@@ -800,11 +969,8 @@ static const load_error_case load_error_cases[] = {
 	{"---\n...\n---\n# nothing\n",
 	 "f.yaml: every YAML document in the file is empty"},
 	{"- a\n- b\n", "f.yaml: expected a Kubernetes object"},
-	{"kind: ConfigMap\n", "f.yaml: kind ConfigMap is not supported at the top level"},
-	{"metadata: {name: x}\n", "f.yaml: missing kind at the top level"},
 	{"kind: List\nitems: {a: 1}\n",
 	 "f.yaml: items: expected an array of objects, got an object"},
-	{"kind: List\nitems:\n- metadata: {name: n}\n", "f.yaml:3: items[0]: missing kind"},
 	{"kind: List\nitems:\n- 42\n", "f.yaml:3: items[0]: expected an object"},
 	{"kind: List\nitems:\n- {kind: Node, metadata: {}}\n",
 	 "f.yaml:3: items[0] (Node): metadata.name: missing"},
@@ -816,7 +982,9 @@ static const load_error_case load_error_cases[] = {
 	 "f.yaml: line 5, column 3: duplicate key \"metadata\""},
 	{"{\"kind\": \"List\",\n \"items\": [}\n", "f.yaml: line 2, column 12: invalid JSON"},
 	{"{\"kind\": \"Node\", \"metadata\": {\"name\": \"n\"}} x\n",
-	 "f.yaml: line 1, column 45: unexpected data after the JSON object"},
+	 "f.yaml: line 1, column 45: unexpected data after the JSON object; JSON text contains one object or List"},
+	{"{\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"}}\n---\n{\"kind\": \"Node\", \"metadata\": {\"name\": \"b\"}}\n",
+	 "f.yaml: line 2, column 1: unexpected data after the JSON object; the file looks like several JSON documents: put the objects into the items of one List, or write them as YAML"},
 	{"kind: NodeList\nitems:\n- {metadata: {name: n1}}\n- {metadata: {name: n2}}\n- {metadata: {name: n1}}\n",
 	 "f.yaml:5: items[2]: Node n1 is in the file twice, first at line 3 (items[0]); remove one of them"},
 	{"kind: List\nitems:\n- {kind: Pod, metadata: {name: p, namespace: shop}, spec: {containers: []}}\n"
@@ -1046,16 +1214,15 @@ Test(cluster_file, invalid_bandwidth_gives_warning)
 	cluster c;
 	int rc;
 
-	cluster_init(&c);
-	rc = inf_load_cluster_buffer_with_warnings("pods.yaml", text,
-						   strlen(text), c.model,
-						   &counts, warnings, &err);
-	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	load_text_with_warnings(&c, "pods.yaml", text, &counts, warnings);
 	assert_value((int64_t)counts.pods, 1, "pods");
-	assert_value((int64_t)warnings->len, 1, "warnings");
+	assert_value((int64_t)warnings->len, 2, "warnings: the annotation and no Node objects");
+	cr_assert(g_str_has_prefix(g_ptr_array_index(warnings, 1), "pods.yaml: no Node objects"),
+		  "the last warning is about the missing nodes, got: %s",
+		  (const char *)g_ptr_array_index(warnings, 1));
 	warning = g_ptr_array_index(warnings, 0);
 	cr_assert_str_eq(warning,
-			 "pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
+			 "pods.yaml:4: pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
 			 "invalid value \"300Mbps\": expected a quantity of bits per "
 			 "second; use a quantity such as 300M; the annotation is ignored");
 
@@ -1082,18 +1249,12 @@ Test(cluster_file, node_without_ready_condition_warns)
 		"    allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n"
 		"    conditions: [{type: MemoryPressure, status: 'False'}, {type: Ready, status: 'True'}]\n";
 	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
-	score_error err = {0};
 	cluster c;
-	int rc;
 
-	cluster_init(&c);
-	rc = inf_load_cluster_buffer_with_warnings("nodes.yaml", text,
-						   strlen(text), c.model, NULL,
-						   warnings, &err);
-	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	load_text_with_warnings(&c, "nodes.yaml", text, NULL, warnings);
 	assert_value((int64_t)warnings->len, 1, "warnings (only the node without conditions)");
 	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
-			 "node bare has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions");
+			 "nodes.yaml:4: node bare has no Ready condition in status.conditions, so it counts as not Ready and filters reject it; add {type: Ready, status: \"True\"} to status.conditions");
 	cr_assert_not(score_model_node(c.model, "bare")->ready,
 		      "a node without a Ready condition stays not Ready");
 	cr_assert_not(score_model_node(c.model, "down")->ready, "Ready=False is not Ready");
@@ -1104,16 +1265,11 @@ Test(cluster_file, node_without_ready_condition_warns)
 
 Test(cluster_file, multi_document_fixture)
 {
-	char *path = fixture_path("multi-document.yaml");
 	inf_cluster_counts counts = {0};
-	score_error err = {0};
 	const score_labels *labels;
 	cluster c;
-	int rc;
 
-	cluster_init(&c);
-	rc = inf_load_cluster_file_counted(path, c.model, &counts, &err);
-	cr_assert_eq(rc, 0, "loading %s failed with %d: %s", path, rc, err.message);
+	load_fixture_counted(&c, "multi-document.yaml", &counts);
 	assert_value((int64_t)counts.nodes, 3, "nodes from a NodeList and a single Node");
 	assert_value((int64_t)counts.pods, 2, "pods from the PodList after an empty document");
 	assert_value((int64_t)counts.namespaces, 1, "namespaces");
@@ -1126,7 +1282,6 @@ Test(cluster_file, multi_document_fixture)
 	cr_assert_not_null(labels, "expected the Namespace shop in the model");
 	cr_assert_str_eq(score_labels_get(labels, "stowage.io/tenant"), "alpha");
 	cluster_release(&c);
-	g_free(path);
 }
 
 Test(cluster_file, multi_document_json_is_one_document)
@@ -1143,7 +1298,7 @@ Test(cluster_file, multi_document_json_is_one_document)
 	rc = inf_load_cluster_buffer("f.json", text, strlen(text), c.model, &err);
 	cr_assert_eq(rc, -EINVAL, "expected -EINVAL, got %d", rc);
 	cr_assert(g_str_has_prefix(err.message,
-				   "f.json: line 2, column 1: unexpected data after the JSON object"),
+				   "f.json: line 2, column 1: unexpected data after the JSON object; the file looks like several JSON documents"),
 		  "got: %s", err.message);
 	cluster_release(&c);
 }
@@ -1167,7 +1322,7 @@ static char *bad_values_list(int pods, int nodes)
 		g_string_append_printf(text,
 				       "- kind: Node\n"
 				       "  metadata: {name: node-%d}\n"
-				       "  status: {allocatable: {cpu: '4', memory: 8Gi}}\n",
+				       "  status: {allocatable: {cpu: '4', memory: 8Gi, pods: '110'}}\n",
 				       i);
 	return g_string_free(text, FALSE);
 }
@@ -1177,38 +1332,33 @@ Test(cluster_file, warnings_are_capped_per_file)
 	char *text = bad_values_list(25, 12);
 	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
 	inf_cluster_counts counts = {0};
-	score_error err = {0};
 	const char *warning;
 	cluster c;
-	int rc;
 
-	cluster_init(&c);
-	rc = inf_load_cluster_buffer_with_warnings("big.yaml", text, strlen(text), c.model,
-						   &counts, warnings, &err);
-	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	load_text_with_warnings(&c, "big.yaml", text, &counts, warnings);
 	assert_value((int64_t)counts.pods, 25, "pods (an invalid annotation is ignored)");
 	assert_value((int64_t)warnings->len, 2 * INF_FILE_WARNINGS_LISTED + 2,
 		     "warnings: 10 of each kind and 2 counts");
 
 	warning = g_ptr_array_index(warnings, 0);
 	cr_assert_str_eq(warning,
-			 "pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
+			 "big.yaml:4: pod shop/web-0: annotation kubernetes.io/ingress-bandwidth: "
 			 "invalid value \"10Mbps\": expected a quantity of bits per "
 			 "second; use a quantity such as 10M; the annotation is ignored");
 	warning = g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED - 1);
-	cr_assert(g_str_has_prefix(warning, "pod shop/web-9: "), "the tenth pod warning, got: %s",
-		  warning);
+	cr_assert(g_str_has_prefix(warning, "big.yaml:58: pod shop/web-9: "),
+		  "the tenth pod warning, got: %s", warning);
 	warning = g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED);
-	cr_assert(g_str_has_prefix(warning, "node node-0 has no Ready condition"),
+	cr_assert(g_str_has_prefix(warning, "big.yaml:154: node node-0 has no Ready condition"),
 		  "the first node warning follows, got: %s", warning);
 	warning = g_ptr_array_index(warnings, 2 * INF_FILE_WARNINGS_LISTED);
 	cr_assert_str_eq(warning,
-			 "15 more ignored pod values are not listed, to keep the log short; "
+			 "big.yaml: 15 more ignored pod values are not listed; "
 			 "fix the first 10 and load the file again to see the rest");
 	warning = g_ptr_array_index(warnings, 2 * INF_FILE_WARNINGS_LISTED + 1);
 	cr_assert_str_eq(warning,
-			 "2 more nodes without a Ready condition in status.conditions are not "
-			 "listed; they count as not Ready too");
+			 "big.yaml: 2 more nodes without a Ready condition in status.conditions are "
+			 "not listed; they count as not Ready too");
 	g_ptr_array_unref(warnings);
 	cluster_release(&c);
 	g_free(text);
@@ -1218,14 +1368,9 @@ Test(cluster_file, warnings_at_the_cap_have_no_count)
 {
 	char *text = bad_values_list(INF_FILE_WARNINGS_LISTED, INF_FILE_WARNINGS_LISTED);
 	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
-	score_error err = {0};
 	cluster c;
-	int rc;
 
-	cluster_init(&c);
-	rc = inf_load_cluster_buffer_with_warnings("ten.yaml", text, strlen(text), c.model, NULL,
-						   warnings, &err);
-	cr_assert_eq(rc, 0, "failed with %d: %s", rc, err.message);
+	load_text_with_warnings(&c, "ten.yaml", text, NULL, warnings);
 	assert_value((int64_t)warnings->len, 2 * INF_FILE_WARNINGS_LISTED,
 		     "warnings: every one listed, no count");
 	g_ptr_array_unref(warnings);

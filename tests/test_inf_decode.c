@@ -308,6 +308,26 @@ Test(decode, overhead_adds_to_request)
 	score_resource_table_free(table);
 }
 
+/* A huge overhead on a huge request must saturate, not wrap to a negative
+ * request that every node fits. */
+Test(decode, overhead_sum_saturates)
+{
+	score_resource_table *table = score_resource_table_new();
+	score_pod *pod = pod_from(table,
+		"{\"metadata\": {\"name\": \"huge\"}, \"spec\": {"
+		"  \"overhead\": {\"cpu\": \"5000000000000000\", \"memory\": \"5Ei\"},"
+		"  \"containers\": [{\"resources\": {\"requests\":"
+		"   {\"cpu\": \"5000000000000000\", \"memory\": \"5Ei\"}}}]}}");
+
+	assert_resource(&pod->request, SCORE_RES_CPU, INT64_MAX, "request");
+	assert_resource(&pod->request, SCORE_RES_MEMORY, INT64_MAX, "request");
+	assert_resource(&pod->nonzero_request, SCORE_RES_CPU, INT64_MAX, "nonzero");
+	assert_resource(&pod->nonzero_request, SCORE_RES_MEMORY, INT64_MAX,
+			"nonzero");
+	score_pod_free(pod);
+	score_resource_table_free(table);
+}
+
 Test(decode, limits_default_missing_requests)
 {
 	/* Container a has limits only: both become requests. Container b
@@ -678,6 +698,23 @@ static const malformed_case malformed_cases[] = {
 	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
 		"[{\"resources\": {\"limits\": {\"memory\": \"lots\"}}}]}}",
 	 "spec.containers[0].resources.limits.memory: "},
+	/* Amounts beyond the model's int64 count name the largest accepted
+	 * and the unit, and a negative one is negative whatever its size. */
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": {\"cpu\": \"1e30\"}}}]}}",
+	 "spec.containers[0].resources.requests.cpu: quantity \"1e30\" is out of range: the largest cpu amount accepted is 9223372036854775.807 cores (2^63-1 millicores)"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": {\"cpu\": 1e30}}}]}}",
+	 "spec.containers[0].resources.requests.cpu: quantity \"1e+30\" is out of range: the largest cpu amount accepted is 9223372036854775.807 cores"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": {\"memory\": \"9Ei\"}}}]}}",
+	 "spec.containers[0].resources.requests.memory: quantity \"9Ei\" is out of range: the largest memory amount accepted is 9223372036854775807 bytes (2^63-1)"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"limits\": {\"example.com/dongle\": \"1e19\"}}}]}}",
+	 "spec.containers[0].resources.limits.example.com/dongle: quantity \"1e19\" is out of range: the largest example.com/dongle amount accepted is 9223372036854775807 (2^63-1)"},
+	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"containers\": "
+		"[{\"resources\": {\"requests\": {\"cpu\": \"-1e30\"}}}]}}",
+	 "spec.containers[0].resources.requests.cpu: invalid quantity \"-1e30\": a resource amount must not be negative"},
 	{false, "{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"initContainers\": "
 		"[{\"restartPolicy\": 1}]}}",
 	 "spec.initContainers[0].restartPolicy: expected a string, got a number"},
@@ -1047,9 +1084,12 @@ Test(decode, bad_bandwidth_annotations_warn)
 		{"{\"kubernetes.io/egress-bandwidth\": \"5Pbps\"}",
 		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"5Pbps\": expected a quantity of bits per second; use a quantity such as 10M; the annotation is ignored"},
 		{"{\"kubernetes.io/egress-bandwidth\": \"500\"}",
-		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"500\": the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"500\": out of range: the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
 		{"{\"kubernetes.io/egress-bandwidth\": \"2P\"}",
-		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"2P\": the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
+		 "pod shop/web-1: annotation kubernetes.io/egress-bandwidth: invalid value \"2P\": out of range: the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
+		/* A quantity, but too large for int64. */
+		{"{\"kubernetes.io/ingress-bandwidth\": \"1e20\"}",
+		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: invalid value \"1e20\": out of range: the kubelet accepts 1k to 1P bits per second; the annotation is ignored"},
 		{"{\"kubernetes.io/ingress-bandwidth\": 10000000}",
 		 "pod shop/web-1: annotation kubernetes.io/ingress-bandwidth: expected a string such as \"10M\", got a number; the annotation is ignored"},
 	};

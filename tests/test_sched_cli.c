@@ -72,6 +72,9 @@ Test(cli, invalid_values_name_option_and_value)
 		{"--log-format", "xml"},
 		{"--log-level", "loud"},
 		{"--max-body-bytes", "lots"},
+		/* A byte count, but outside 4Ki to 1Mi. */
+		{"--max-header-bytes", "1"},
+		{"--max-header-bytes", "2Mi"},
 		{"--threads", "0"},
 		{"--url-prefix", "no-slash"},
 	};
@@ -135,6 +138,26 @@ Test(cli, help_lists_commands_and_options)
 	cr_assert_eq(r.exit_status, 0);
 	assert_contains(r.out, "--kubeconfig", "help serve");
 	assert_contains(r.out, "--url-prefix", "help serve");
+	/* Both cluster sources name every kind the model keeps. */
+	assert_contains(r.out, "watching nodes, pods, namespaces, NetworkPolicies and Services",
+			"help serve");
+	assert_contains(r.out, "Load nodes, pods, namespaces, NetworkPolicies and Services",
+			"help serve");
+	assert_contains(r.out, "one or more YAML documents", "help serve");
+	test_run_result_release(&r);
+}
+
+Test(cli, max_header_bytes_checked_before_start)
+{
+	static const char *const args[] = {"serve", "--listen", "127.0.0.1:0",
+					   "--max-header-bytes", "1", NULL};
+	test_run_result r = run_stowage(args);
+
+	cr_assert_eq(r.exit_status, 2, "a value out of range is a usage error: exit status %d",
+		     r.exit_status);
+	assert_contains(r.err, "invalid value \"1\" for --max-header-bytes: give a number of "
+			"bytes from 4096 (4Ki) to 1048576 (1Mi)", "stderr");
+	cr_assert_null(strstr(r.err, "starting"), "nothing starts before the check:\n%s", r.err);
 	test_run_result_release(&r);
 }
 
@@ -601,6 +624,42 @@ Test(cli, serve_broken_policy_logs_once_at_start)
 	cr_assert_eq(count_occurrences(r.err, "invalid policy"), 0,
 		     "expected no separate \"invalid policy\" line:\n%s", r.err);
 	test_run_result_release(&r);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
+Test(cli, serve_cluster_file_logs_counts_and_warnings)
+{
+	/* One file that `stowage sim run` reads too: a Deployment at the top
+	 * level is skipped, not an error. */
+	static const char cluster_text[] =
+		"apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n"
+		"status: {allocatable: {cpu: '4', memory: 8Gi}, conditions: [{type: Ready, status: 'True'}]}\n"
+		"---\n"
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+		"---\n"
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- {apiVersion: v1, kind: Namespace, metadata: {name: shop}}\n"
+		"- {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy,"
+		" metadata: {name: np, namespace: shop}, spec: {podSelector: {}}}\n"
+		"- {apiVersion: v1, kind: Service, metadata: {name: s, namespace: shop}}\n"
+		"- {apiVersion: v1, kind: ConfigMap, metadata: {name: c}}\n";
+	char *dir = g_dir_make_tmp("stowage-cli-XXXXXX", NULL);
+	char *path = write_policy(dir, "cluster.yaml", cluster_text);
+	const char *args[] = {"--listen", "127.0.0.1:0", "--cluster", path, NULL};
+	server_process p = start_serve(args);
+	size_t at;
+
+	at = wait_for_log(&p, 0, "warning=\"", 10000);
+	wait_for_log(&p, at, "cluster.yaml:1: node n1 has no status.allocatable.pods", 10000);
+	wait_for_log(&p, 0, "loaded the cluster", 10000);
+	wait_for_log(&p, 0,
+		     "nodes=1 pods=0 namespaces=1 network_policies=1 services=1 skipped_objects=2",
+		     10000);
+	wait_for_log(&p, 0, "ready", 10000);
+	cr_assert_eq(stop_serve(&p), 0, "serve must exit 0 on SIGTERM");
 	g_unlink(path);
 	g_rmdir(dir);
 	g_free(path);

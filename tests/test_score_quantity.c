@@ -400,11 +400,14 @@ Test(quantity, error_messages)
 		       "digits, for example 9.3e15 instead of "
 		       "9300000000000000000m");
 	expect_message("12E", false, -ERANGE,
-		       "quantity \"12E\" is out of range: the value must be "
-		       "between -9223372036854775807 and 9223372036854775807");
+		       "quantity \"12E\" is out of range: the largest value "
+		       "accepted is 9223372036854775807");
 	expect_message("1E", true, -ERANGE,
-		       "quantity \"1E\" is out of range: the value must be "
-		       "between -9223372036854775.807 and 9223372036854775.807");
+		       "quantity \"1E\" is out of range: the largest value "
+		       "accepted is 9223372036854775.807");
+	expect_message("-1e30", true, -ERANGE,
+		       "quantity \"-1e30\" is out of range: the smallest value "
+		       "accepted is -9223372036854775.807");
 }
 
 Test(quantity, message_escapes_and_cuts_input)

@@ -449,7 +449,95 @@ Test(kube_input, typed_list_items_without_kind)
 	sim_kube_nodes_free(nodes);
 	/* A plain List implies no kind, so its items without one are skipped. */
 	expect_nodes_error("{\"kind\":\"List\",\"items\":[{\"metadata\":{\"name\":\"a\"}}]}",
-			   "no Node objects");
+			   "nodes.yaml: no Node objects (0 objects of other kinds and 1 object without a "
+			   "kind)");
+}
+
+Test(kube_input, objects_without_kind_skipped_with_warning)
+{
+	static const char text[] =
+		"kind: List\nitems:\n"
+		"- {kind: Node, metadata: {name: a}}\n"
+		"- metadata: {name: b}\n"
+		"---\n"
+		"metadata: {name: c}\n"
+		"---\n"
+		"kind: DeploymentList\nitems:\n"
+		"- metadata: {name: d}\n";
+	sim_kube_nodes *nodes = NULL;
+	score_error err = {0};
+	const GPtrArray *warnings;
+	int ret = sim_kube_nodes_parse("nodes.yaml", text, strlen(text), 110, &nodes, &err);
+
+	cr_assert_eq(ret, 0, "objects without a kind are skipped: expected success, got %d: %s",
+		     ret, err.message);
+	cr_assert_eq(sim_kube_nodes_count(nodes), 1, "expected only Node a, got %zu",
+		     sim_kube_nodes_count(nodes));
+	warnings = sim_kube_nodes_warnings(nodes);
+	cr_assert_eq(warnings->len, 2, "expected 2 warnings (not for the DeploymentList item), got %u",
+		     warnings->len);
+	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
+			 "nodes.yaml:4: items[1]: the object named b has no kind, so it is skipped; "
+			 "every item of a List needs one, such as kind: Node or kind: Pod");
+	cr_assert_str_eq(g_ptr_array_index(warnings, 1),
+			 "nodes.yaml:5: document 2: the object named c has no kind, so it is skipped; "
+			 "give it one, such as kind: Node, or kind: List with the objects in items");
+	sim_kube_nodes_free(nodes);
+}
+
+Test(kube_input, pods_file_warns_objects_without_kind)
+{
+	GString *text = g_string_new("kind: List\nitems:\n- {kind: Pod, metadata: {name: p}}\n");
+	sim_kube_pods *pods = NULL;
+	score_error err = {0};
+	const GPtrArray *warnings;
+	int ret;
+
+	for (int i = 0; i < INF_FILE_WARNINGS_LISTED + 3; i++)
+		g_string_append_printf(text, "- metadata: {name: q-%d}\n", i);
+	ret = sim_kube_pods_parse("pods.yaml", text->str, text->len, &pods, &err);
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	cr_assert_eq(sim_kube_pods_count(pods), 1, "expected 1 pod, got %zu",
+		     sim_kube_pods_count(pods));
+	warnings = sim_kube_pods_warnings(pods);
+	cr_assert_eq(warnings->len, INF_FILE_WARNINGS_LISTED + 1,
+		     "expected %d warnings and a count, got %u", INF_FILE_WARNINGS_LISTED,
+		     warnings->len);
+	cr_assert(g_str_has_prefix(g_ptr_array_index(warnings, 0),
+				   "pods.yaml:4: items[1]: the object named q-0 has no kind"),
+		  "got: %s", (const char *)g_ptr_array_index(warnings, 0));
+	cr_assert_str_eq(g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED),
+			 "pods.yaml: 3 more objects without a kind are not listed; they are skipped "
+			 "too");
+	sim_kube_pods_free(pods);
+	g_string_free(text, TRUE);
+}
+
+Test(kube_input, node_pod_limit_absent_or_zero)
+{
+	static const char text[] =
+		"kind: NodeList\nitems:\n"
+		"- metadata: {name: absent}\n"
+		"  status: {allocatable: {cpu: '4', memory: 8Gi}}\n"
+		"- metadata: {name: zero}\n"
+		"  status: {allocatable: {cpu: '4', memory: 8Gi, pods: '0'}}\n"
+		"- metadata: {name: capacity}\n"
+		"  status: {capacity: {cpu: '4', memory: 8Gi, pods: '30'}}\n";
+	sim_kube_nodes *nodes = NULL;
+	score_error err = {0};
+	int ret = sim_kube_nodes_parse("nodes.yaml", text, strlen(text), 64, &nodes, &err);
+
+	cr_assert_eq(ret, 0, "expected success, got %d: %s", ret, err.message);
+	cr_assert_eq(sim_kube_nodes_shape(nodes, 0)->pods, 64,
+		     "absent pods: expected --max-pods (64), got %lld",
+		     (long long)sim_kube_nodes_shape(nodes, 0)->pods);
+	cr_assert_eq(sim_kube_nodes_shape(nodes, 1)->pods, 0,
+		     "pods: '0' admits no pod, as in kube-scheduler: expected 0, got %lld",
+		     (long long)sim_kube_nodes_shape(nodes, 1)->pods);
+	cr_assert_eq(sim_kube_nodes_shape(nodes, 2)->pods, 30,
+		     "capacity without allocatable: expected 30, got %lld",
+		     (long long)sim_kube_nodes_shape(nodes, 2)->pods);
+	sim_kube_nodes_free(nodes);
 }
 
 Test(kube_input, invalid_network_policy_rejected)
@@ -458,7 +546,38 @@ Test(kube_input, invalid_network_policy_rejected)
 			  "metadata: {name: bad, namespace: shop}\n"
 			  "spec:\n"
 			  "  podSelector: {matchExpressions: [{key: a, operator: Near}]}\n",
-			  "pods.yaml:1: NetworkPolicy shop/bad");
+			  "pods.yaml:1: NetworkPolicy shop/bad: spec.podSelector");
+}
+
+Test(kube_input, decode_errors_name_object_once)
+{
+	static const struct {
+		const char *text;
+		const char *message_start;
+	} cases[] = {
+		{"kind: Pod\nmetadata: {name: p}\n---\nkind: NetworkPolicy\n"
+		 "metadata: {name: np}\nspec: {podSelector: {matchLabels: [a]}}\n",
+		 "pods.yaml:3: document 2: NetworkPolicy default/np: spec.podSelector"},
+		{"kind: Pod\nmetadata: {name: p}\n---\nkind: Service\n"
+		 "metadata: {name: s}\nspec: {type: Tunnel}\n",
+		 "pods.yaml:3: document 2 (Service s): spec.type"},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		sim_kube_pods *pods = NULL;
+		score_error err = {0};
+		int ret = sim_kube_pods_parse("pods.yaml", cases[i].text, strlen(cases[i].text),
+					      &pods, &err);
+		const char *second;
+
+		cr_assert_lt(ret, 0, "case %zu: expected a failure", i);
+		cr_assert(g_str_has_prefix(err.message, cases[i].message_start),
+			  "case %zu: expected a message starting with\n  %s\ngot\n  %s", i,
+			  cases[i].message_start, err.message);
+		second = strstr(strstr(err.message, i == 0 ? "NetworkPolicy" : "Service") + 1,
+				i == 0 ? "NetworkPolicy " : "Service ");
+		cr_assert_null(second, "case %zu: the object is named twice: %s", i, err.message);
+	}
 }
 
 /* ---- Messages for unusable files ---------------------------------------------- */
@@ -638,8 +757,8 @@ Test(kube_input, bandwidth_annotation_warnings)
 			 "quantity such as 300M; the annotation is ignored");
 	cr_assert_str_eq(g_ptr_array_index(warnings, 1),
 			 "pods.yaml:10: pod shop/web-1: annotation kubernetes.io/egress-bandwidth: "
-			 "invalid value \"5P\": the kubelet accepts 1k to 1P bits per second; the "
-			 "annotation is ignored");
+			 "invalid value \"5P\": out of range: the kubelet accepts 1k to 1P bits per "
+			 "second; the annotation is ignored");
 
 	read_arrivals(pods, &list);
 	arrival = list.items->pdata[0];
@@ -673,7 +792,7 @@ Test(kube_input, bandwidth_warnings_capped)
 		     "expected %d warnings and a count, got %u", INF_FILE_WARNINGS_LISTED,
 		     warnings->len);
 	cr_assert(g_str_has_prefix(g_ptr_array_index(warnings, 0),
-				   "pods.yaml:3: pod default/p-0: annotation kubernetes.io/ingress-bandwidth: invalid value \"1\": the kubelet accepts 1k to 1P"),
+				   "pods.yaml:3: pod default/p-0: annotation kubernetes.io/ingress-bandwidth: invalid value \"1\": out of range: the kubelet accepts 1k to 1P"),
 		  "got: %s", (const char *)g_ptr_array_index(warnings, 0));
 	cr_assert_str_eq(g_ptr_array_index(warnings, INF_FILE_WARNINGS_LISTED),
 			 "pods.yaml: 16 more ignored pod values are not listed; fix the first 10 "
@@ -686,7 +805,16 @@ Test(kube_input, json_holds_one_value)
 {
 	expect_nodes_error("\n\n{\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"}}\n"
 			   "{\"kind\": \"Node\", \"metadata\": {\"name\": \"b\"}}\n",
-			   "nodes.yaml:4:1: unexpected data after the JSON value");
+			   "nodes.yaml:4:1: unexpected data after the JSON value; the file looks like "
+			   "several JSON documents: put the objects into the items of one List, or "
+			   "write them as YAML");
+	expect_nodes_error("{\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"}}\n---\n"
+			   "{\"kind\": \"Node\", \"metadata\": {\"name\": \"b\"}}\n",
+			   "nodes.yaml:2:1: unexpected data after the JSON value; the file looks like "
+			   "several JSON documents");
+	expect_nodes_error("{\"kind\": \"Node\", \"metadata\": {\"name\": \"a\"}} x\n",
+			   "nodes.yaml:1:45: unexpected data after the JSON value; JSON text contains one "
+			   "object or List");
 	expect_nodes_error("\n\n{\"kind\": \"Node\", \"metadata\": {\"name\": }}",
 			   "nodes.yaml:3:");
 }
