@@ -135,7 +135,12 @@ static int plan_from_kube_nodes(const sim_churn_config *config,
 				cluster_plan *plan, score_error *err)
 {
 	int ret = sim_kube_nodes_read(config->node_list, config->max_pods, &plan->kube, err);
+	const GPtrArray *warnings = ret == 0 ? sim_kube_nodes_warnings(plan->kube) : NULL;
 
+	/* Printed as the file is read: the run's own warnings come later. */
+	for (guint i = 0; warnings != NULL && i < warnings->len; i++)
+		fprintf(stderr, "stowage sim run: warning: %s\n",
+			(const char *)warnings->pdata[i]);
 	for (size_t i = 0; ret == 0 && i < sim_kube_nodes_count(plan->kube); i++) {
 		sim_node_shape *shape = g_new0(sim_node_shape, 1);
 
@@ -731,6 +736,14 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	sim_metrics_summarize(&state.metrics, stats,
 			      (double)(g_get_monotonic_time() - state.progress.start_us) / 1e6,
 			      &result->summary);
+	if (state.mapped != NULL) {
+		sim_mapped_end_counts ends;
+
+		sim_mapped_source_end_counts(state.mapped, &ends);
+		result->summary.ends = ends.matched + ends.unmatched + ends.open > 0;
+		result->summary.unmatched_ends += ends.unmatched;
+		result->summary.never_ended = ends.open;
+	}
 	add_unused_locality_warning(&state, &result->summary);
 	result->nodes = state.plan.names->len;
 	result->workload = describe_workload(config, stats);
@@ -804,6 +817,21 @@ static void print_pending(const sim_summary *s, FILE *out)
 	}
 }
 
+/* The line about the end rows of a trace with an end section. */
+static void print_ends(const sim_summary *s, FILE *out)
+{
+	char ended[48];
+	char waiting[32];
+	char unmatched[48];
+	char open[48];
+
+	fprintf(out, "  end rows: %s (%s of them waiting), %s matched no pod; %s never ended\n",
+		sim_format_count_noun(s->ended, "pod ended", "pods ended", ended, sizeof(ended)),
+		sim_format_count(s->ended_waiting, waiting, sizeof(waiting)),
+		sim_format_count_noun(s->unmatched_ends, "row", "rows", unmatched, sizeof(unmatched)),
+		sim_format_count_noun(s->never_ended, "pod", "pods", open, sizeof(open)));
+}
+
 void sim_churn_print_summary(const sim_churn_config *config,
 			     const sim_churn_result *result, FILE *out)
 {
@@ -834,6 +862,8 @@ void sim_churn_print_summary(const sim_churn_config *config,
 		sim_format_count_noun(s->attempts, "scheduling attempt", "scheduling attempts",
 				      attempts, sizeof(attempts)),
 		sim_format_count(s->failed_attempts, failed, sizeof(failed)));
+	if (s->ends)
+		print_ends(s, out);
 	for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
 		fprintf(out, "warning: %s\n", (const char *)result->warnings->pdata[i]);
 	fprintf(out, "report: %s\n", result->report_path);

@@ -107,6 +107,7 @@ void sim_arrival_release(sim_arrival *arrival)
 {
 	score_pod_free(arrival->pod);
 	g_free(arrival->gpu);
+	g_free(arrival->end_uid);
 	memset(arrival, 0, sizeof(*arrival));
 }
 
@@ -138,6 +139,10 @@ struct sim_engine {
 	sim_event_heap heap;
 
 	GHashTable *live;  /* interned uid -> sim_pod, every pod in the run */
+	/* Pods whose end came while they waited (a set of sim_pod, owned),
+	 * no longer in `live`. The queue has no way to remove a pod, so they
+	 * stay in it until popped and are dropped then. */
+	GHashTable *ended_in_queue;
 	GHashTable *nodes; /* interned name -> node_info, owned */
 	GPtrArray *node_events; /* sim_node_event, owned */
 
@@ -218,6 +223,7 @@ int sim_engine_new(const sim_engine_config *config, sim_engine **out,
 	sim_queue_init(&engine->queue, &config->queue, on_backoff, engine);
 	sim_event_heap_init(&engine->heap);
 	engine->live = g_hash_table_new(g_str_hash, g_str_equal);
+	engine->ended_in_queue = g_hash_table_new(g_direct_hash, g_direct_equal);
 	engine->nodes = g_hash_table_new_full(g_str_hash, g_str_equal,
 					      (GDestroyNotify)score_unintern, g_free);
 	engine->node_events = g_ptr_array_new();
@@ -250,6 +256,18 @@ void sim_engine_free(sim_engine *engine)
 
 	if (engine == NULL)
 		return;
+
+	/* Ended pods still queued: freed now, or below by the last event
+	 * that names them. */
+	g_hash_table_iter_init(&iter, engine->ended_in_queue);
+	while (g_hash_table_iter_next(&iter, &value, NULL)) {
+		sim_pod *pod = value;
+
+		pod->state = SIM_POD_DONE;
+		if (pod->events == 0)
+			pod_record_free(pod);
+	}
+	g_hash_table_destroy(engine->ended_in_queue);
 
 	/* Records of finished pods that stale events still name. */
 	while (sim_event_heap_pop(&engine->heap, &event)) {
@@ -553,15 +571,35 @@ static void try_schedule(sim_engine *engine, sim_pod *pod)
 	bind_pod(engine, pod, node);
 }
 
+/* Drops a pod popped from the queue after its end came, or returns
+ * false for a pod to schedule. */
+static bool drop_ended(sim_engine *engine, sim_pod *pod)
+{
+	if (!g_hash_table_remove(engine->ended_in_queue, pod))
+		return false;
+	pod->state = SIM_POD_DONE;
+	if (pod->events == 0)
+		pod_record_free(pod);
+	return true;
+}
+
+/* Counts the pods waiting in the queue, less those whose end came. */
+static size_t pending_pods(const sim_engine *engine)
+{
+	return sim_queue_pending(&engine->queue) - g_hash_table_size(engine->ended_in_queue);
+}
+
 static void drain_active(sim_engine *engine)
 {
 	sim_pod *pod;
 	size_t pending;
 
-	while ((pod = sim_queue_pop(&engine->queue)) != NULL)
-		try_schedule(engine, pod);
+	while ((pod = sim_queue_pop(&engine->queue)) != NULL) {
+		if (!drop_ended(engine, pod))
+			try_schedule(engine, pod);
+	}
 
-	pending = sim_queue_pending(&engine->queue);
+	pending = pending_pods(engine);
 	if (pending > engine->stats.peak_pending) {
 		engine->stats.peak_pending = pending;
 		engine->stats.peak_pending_ms = engine->now_ms;
@@ -660,10 +698,9 @@ static void evict_pods(sim_engine *engine, score_node *node)
 
 /* ---- Events -------------------------------------------------------------- */
 
-static void on_departure(sim_engine *engine, sim_pod *pod, uint32_t generation)
+/* Takes a running pod off its node for good. */
+static void depart(sim_engine *engine, sim_pod *pod)
 {
-	if (generation != pod->generation || pod->state != SIM_POD_RUNNING)
-		return;
 	/* Reported while the pod is still bound, so that the observer can
 	 * read its spec and node. */
 	engine->stats.completed++;
@@ -673,6 +710,45 @@ static void on_departure(sim_engine *engine, sim_pod *pod, uint32_t generation)
 
 	/* AssignedPodDelete: the freed room may fit unschedulable pods. */
 	sim_queue_move_all(&engine->queue, engine->now_ms);
+}
+
+static void on_departure(sim_engine *engine, sim_pod *pod, uint32_t generation)
+{
+	if (generation != pod->generation || pod->state != SIM_POD_RUNNING)
+		return;
+	depart(engine, pod);
+}
+
+/* Ends a pod that waits in the queue: it finishes now, and drain_active()
+ * drops it when the queue hands it out. */
+static void end_waiting(sim_engine *engine, sim_pod *pod)
+{
+	pod->pending_ms += engine->now_ms - pod->waiting_since_ms;
+	pod->waiting_since_ms = engine->now_ms;
+	engine->stats.ended_waiting++;
+	notify_finished(engine, pod, NULL, SIM_OUTCOME_COMPLETED);
+	g_hash_table_remove(engine->live, pod->pod->uid);
+	g_hash_table_add(engine->ended_in_queue, pod);
+}
+
+/* Ends the live pod that an end from the source names, and releases the
+ * end. */
+static void on_end(sim_engine *engine, sim_arrival *end)
+{
+	sim_pod *pod = g_hash_table_lookup(engine->live, end->end_uid);
+
+	if (pod == NULL) {
+		engine->stats.unmatched_ends++;
+	} else if (pod->state == SIM_POD_RUNNING) {
+		engine->stats.ends++;
+		depart(engine, pod);
+		if (pod->events == 0)
+			pod_record_free(pod);
+	} else {
+		engine->stats.ends++;
+		end_waiting(engine, pod);
+	}
+	sim_arrival_release(end);
 }
 
 static void on_node_event(sim_engine *engine, sim_node_event *event)
@@ -774,7 +850,10 @@ static void handle_event(sim_engine *engine, const sim_event *event)
 	switch ((sim_event_kind)event->kind) {
 	case SIM_EVENT_ARRIVAL:
 		engine->have_arrival = false;
-		admit(engine, &engine->next_arrival);
+		if (engine->next_arrival.end_uid != NULL)
+			on_end(engine, &engine->next_arrival);
+		else
+			admit(engine, &engine->next_arrival);
 		if (engine->failed == 0)
 			pull_arrival(engine);
 		break;
@@ -811,6 +890,23 @@ static double percent(int64_t part, int64_t whole)
 	return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* Counts the pods in the backoff queue or the unschedulable set whose end
+ * came. */
+static size_t ended_unschedulable(const sim_engine *engine)
+{
+	GHashTableIter iter;
+	gpointer key;
+	size_t count = 0;
+
+	g_hash_table_iter_init(&iter, engine->ended_in_queue);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const sim_pod *pod = key;
+
+		count += pod->state == SIM_POD_BACKOFF || pod->state == SIM_POD_UNSCHEDULABLE;
+	}
+	return count;
+}
+
 static void take_sample(sim_engine *engine, int64_t time_ms)
 {
 	sim_sample sample = {.time_ms = time_ms};
@@ -830,8 +926,9 @@ static void take_sample(sim_engine *engine, int64_t time_ms)
 				      (double)gpu_capacity;
 	}
 	sample.running = engine->stats.running;
-	sample.pending = sim_queue_pending(&engine->queue);
-	sample.unschedulable = engine->queue.n_backoff + engine->queue.n_unschedulable;
+	sample.pending = pending_pods(engine);
+	sample.unschedulable = engine->queue.n_backoff + engine->queue.n_unschedulable -
+			       ended_unschedulable(engine);
 	sample.nodes = (uint32_t)score_model_node_count(engine->model);
 	sample.nodes_used = engine->nodes_used;
 

@@ -20,6 +20,14 @@
  * stayed NotReady for the eviction timeout) is queued again as a new pod
  * with the run time it had left, as a controller would recreate it.
  *
+ * A source may also deliver ends (sim_arrival.end_uid set), in time order
+ * with its arrivals: the live pod with that uid leaves at the end's time,
+ * whatever its run time. A running pod leaves its node. A waiting pod
+ * leaves the queue, and the observer's `finished` callback reports it as
+ * completed with no node. An end for a uid that is not live is counted in
+ * stats.unmatched_ends and changes nothing. A pod with run time -1 whose
+ * end never comes runs until the end of the simulation.
+ *
  * Threads: none.
  */
 #ifndef STOWAGE_SIM_ENGINE_H
@@ -81,6 +89,10 @@ typedef struct sim_arrival {
 	int64_t time_ms;
 	int64_t run_ms; /* run time; -1 runs until the end of the simulation */
 	int line;       /* source line for messages; 0 when generated */
+	/* Owned. Not NULL for an end rather than an arrival: the live pod
+	 * with this uid ends at time_ms. `pod` and `gpu` are then NULL, and
+	 * run_ms is the time from its arrival to its end in the trace. */
+	char *end_uid;
 } sim_arrival;
 
 /* A stream of arrivals in time order. */
@@ -189,6 +201,13 @@ typedef struct sim_engine_stats {
 	int64_t end_ms;          /* simulated time at the end */
 	bool interrupted;        /* ended early by config.stop */
 	int64_t sample_ms;       /* the sample interval in the end */
+	/* Ends from the source that ended a live pod, and how many of those
+	 * pods were waiting in the queue. `completed` leaves the waiting ones
+	 * out, and so does `started` unless they ran before an eviction.
+	 * unmatched_ends counts the ends whose uid was not live. */
+	uint64_t ends;
+	uint64_t ended_waiting;
+	uint64_t unmatched_ends;
 } sim_engine_stats;
 
 /* ---- Engine -------------------------------------------------------------- */

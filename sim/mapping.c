@@ -145,6 +145,8 @@ enum {
 	ROLE_NAMESPACE,
 	ROLE_TENANT,
 	ROLE_OWNER,
+	ROLE_REPLICAS,
+	ROLE_END_KEY, /* end.key, not under fields */
 	ROLE_COUNT,
 };
 
@@ -159,6 +161,8 @@ static const char *const role_keys[ROLE_COUNT] = {
 	[ROLE_NAMESPACE] = "namespace",
 	[ROLE_TENANT] = "tenant",
 	[ROLE_OWNER] = "owner",
+	[ROLE_REPLICAS] = "replicas",
+	[ROLE_END_KEY] = "key",
 };
 
 static const char *const role_paths[ROLE_COUNT] = {
@@ -172,6 +176,8 @@ static const char *const role_paths[ROLE_COUNT] = {
 	[ROLE_NAMESPACE] = "fields.namespace",
 	[ROLE_TENANT] = "fields.tenant",
 	[ROLE_OWNER] = "fields.owner",
+	[ROLE_REPLICAS] = "fields.replicas",
+	[ROLE_END_KEY] = "end.key",
 };
 
 static const unit *const role_units[ROLE_COUNT] = {
@@ -204,6 +210,8 @@ struct sim_mapping {
 	field_ref *roles[ROLE_COUNT]; /* borrowed from refs; NULL when unmapped */
 	GPtrArray *labels;  /* field_ref *, borrowed */
 	GPtrArray *filters; /* row_filter *, owned */
+	bool has_end;
+	GPtrArray *end_filters; /* row_filter *, owned: what makes an end row */
 	bool origin_first;
 	double origin_ms; /* in the arrival unit's time line, as milliseconds */
 	int64_t reference_cpu_milli; /* 0 when not given */
@@ -244,6 +252,7 @@ void sim_mapping_free(sim_mapping *mapping)
 	g_ptr_array_free(mapping->refs, TRUE);
 	g_ptr_array_free(mapping->labels, TRUE);
 	g_ptr_array_free(mapping->filters, TRUE);
+	g_ptr_array_free(mapping->end_filters, TRUE);
 	g_free(mapping->defaults.namespace);
 	g_free(mapping->defaults.tenant);
 	g_free(mapping);
@@ -605,7 +614,7 @@ static bool read_role(spec_parser *parser, int role, const pol_yaml_node *node)
 		return spec_fail(parser, node, path,
 				 "give either from (a column or field) or template");
 	if (template_node != NULL && role != ROLE_NAME && role != ROLE_NAMESPACE &&
-	    role != ROLE_TENANT && role != ROLE_OWNER)
+	    role != ROLE_TENANT && role != ROLE_OWNER && role != ROLE_END_KEY)
 		return spec_fail(parser, template_node, path,
 				 "template is for name, namespace, tenant and owner only: use from");
 	if (from != NULL && !set_source(parser, ref, from, path))
@@ -634,6 +643,9 @@ static bool read_role(spec_parser *parser, int role, const pol_yaml_node *node)
 			g_string_free(names, TRUE);
 			return false;
 		}
+	} else if (value != NULL && role == ROLE_REPLICAS) {
+		return spec_fail(parser, value, path,
+				 "replicas is a number of pods and has no unit: remove it");
 	} else if (value != NULL) {
 		return spec_fail(parser, value, path, "a text field has no unit: remove it");
 	}
@@ -687,14 +699,15 @@ static bool read_fields(spec_parser *parser, const pol_yaml_node *node)
 {
 	static const char *const keys[] = {
 		"arrival", "departure", "duration", "cpu", "memory", "gpu", "name",
-		"namespace", "tenant", "owner", "labels", NULL,
+		"namespace", "tenant", "owner", "replicas", "labels", NULL,
 	};
 
 	if (!expect_mapping(parser, node, "fields") ||
 	    !check_keys(parser, node, "fields", keys))
 		return false;
 	for (int role = 0; role < ROLE_COUNT; role++) {
-		const pol_yaml_node *value = pol_yaml_get(node, role_keys[role]);
+		const pol_yaml_node *value = role != ROLE_END_KEY ?
+						     pol_yaml_get(node, role_keys[role]) : NULL;
 
 		if (value != NULL && !read_role(parser, role, value))
 			return false;
@@ -917,17 +930,30 @@ static bool read_time_options(spec_parser *parser, const pol_yaml_node *node)
 	return true;
 }
 
-static bool read_filter_entry(spec_parser *parser, const pol_yaml_node *node)
+/* The spec paths of one filter list and its keys, for messages. */
+typedef struct filter_paths {
+	const char *list, *in, *not_in, *min, *max;
+} filter_paths;
+
+static const filter_paths start_filter_paths = {
+	"filter", "filter.in", "filter.not_in", "filter.min", "filter.max",
+};
+static const filter_paths end_filter_paths = {
+	"end.filter", "end.filter.in", "end.filter.not_in", "end.filter.min", "end.filter.max",
+};
+
+static bool read_filter_entry(spec_parser *parser, const pol_yaml_node *node,
+			      GPtrArray *filters, const filter_paths *paths)
 {
 	static const char *const keys[] = {"field", "in", "not_in", "min", "max", NULL};
-	const char *path = "filter";
+	const char *path = paths->list;
 	const pol_yaml_node *value;
 	row_filter *filter;
 
 	if (!expect_mapping(parser, node, path) || !check_keys(parser, node, path, keys))
 		return false;
 	filter = g_new0(row_filter, 1);
-	g_ptr_array_add(parser->mapping->filters, filter);
+	g_ptr_array_add(filters, filter);
 	value = pol_yaml_get(node, "field");
 	if (value == NULL)
 		return spec_fail(parser, node, path, "missing field: name the column or field to test");
@@ -935,18 +961,18 @@ static bool read_filter_entry(spec_parser *parser, const pol_yaml_node *node)
 	if (!set_source(parser, filter->field, value, path))
 		return false;
 	if ((value = pol_yaml_get(node, "in")) != NULL &&
-	    (filter->in = read_string_list(parser, value, "filter.in")) == NULL)
+	    (filter->in = read_string_list(parser, value, paths->in)) == NULL)
 		return false;
 	if ((value = pol_yaml_get(node, "not_in")) != NULL &&
-	    (filter->not_in = read_string_list(parser, value, "filter.not_in")) == NULL)
+	    (filter->not_in = read_string_list(parser, value, paths->not_in)) == NULL)
 		return false;
 	if ((value = pol_yaml_get(node, "min")) != NULL) {
-		filter->has_min = read_number(parser, value, "filter.min", &filter->min);
+		filter->has_min = read_number(parser, value, paths->min, &filter->min);
 		if (!filter->has_min)
 			return false;
 	}
 	if ((value = pol_yaml_get(node, "max")) != NULL) {
-		filter->has_max = read_number(parser, value, "filter.max", &filter->max);
+		filter->has_max = read_number(parser, value, paths->max, &filter->max);
 		if (!filter->has_max)
 			return false;
 	}
@@ -957,15 +983,64 @@ static bool read_filter_entry(spec_parser *parser, const pol_yaml_node *node)
 	return true;
 }
 
-static bool read_filter(spec_parser *parser, const pol_yaml_node *node)
+static bool read_filter(spec_parser *parser, const pol_yaml_node *node,
+			GPtrArray *filters, const filter_paths *paths)
 {
 	if (node->kind != POL_YAML_SEQUENCE)
-		return spec_fail(parser, node, "filter", "expected a list of conditions, found %s",
-				 pol_yaml_describe(node));
+		return spec_fail(parser, node, paths->list,
+				 "expected a list of conditions, found %s", pol_yaml_describe(node));
 	for (guint i = 0; i < node->items->len; i++) {
-		if (!read_filter_entry(parser, g_ptr_array_index(node->items, i)))
+		if (!read_filter_entry(parser, g_ptr_array_index(node->items, i), filters, paths))
 			return false;
 	}
+	return true;
+}
+
+/* Reads `end: {filter, key}`: which rows end a pod, and how an end row
+ * finds the start row of its pod. */
+static bool read_end(spec_parser *parser, const pol_yaml_node *node)
+{
+	static const char *const keys[] = {"filter", "key", NULL};
+	sim_mapping *mapping = parser->mapping;
+	const pol_yaml_node *value;
+
+	if (!expect_mapping(parser, node, "end") || !check_keys(parser, node, "end", keys))
+		return false;
+	mapping->has_end = true;
+	value = pol_yaml_get(node, "filter");
+	if (value == NULL)
+		return spec_fail(parser, node, "end",
+				 "missing filter: give the conditions that make a row an end row, such as [{field: type, in: [FINISH, KILL]}]");
+	if (!read_filter(parser, value, mapping->end_filters, &end_filter_paths))
+		return false;
+	if (mapping->end_filters->len == 0)
+		return spec_fail(parser, value, "end.filter",
+				 "the list is empty, so every row would end a pod: give at least one condition");
+	value = pol_yaml_get(node, "key");
+	return value == NULL || read_role(parser, ROLE_END_KEY, value);
+}
+
+/* Rejects the parts of a spec that give a pod its lifetime or several
+ * pods per row, which an end section cannot go with. */
+static bool check_end(spec_parser *parser, const pol_yaml_node *root)
+{
+	const sim_mapping *mapping = parser->mapping;
+	const pol_yaml_node *end = pol_yaml_get(root, "end");
+	const pol_yaml_node *fields = pol_yaml_get(root, "fields");
+
+	if (mapping->roles[ROLE_DEPARTURE] != NULL || mapping->roles[ROLE_DURATION] != NULL)
+		return spec_fail(parser, end, "end",
+				 "end rows give each pod its lifetime, and so does fields.%s: keep one of the two",
+				 mapping->roles[ROLE_DEPARTURE] != NULL ? "departure" : "duration");
+	if (mapping->defaults.has_duration)
+		return spec_fail(parser, end, "end",
+				 "defaults.duration does not apply with end: a pod runs until its end row, or until the end of the simulation when none comes; remove defaults.duration");
+	if (mapping->roles[ROLE_REPLICAS] != NULL)
+		return spec_fail(parser, pol_yaml_get(fields, "replicas"), "fields.replicas",
+				 "replicas cannot go with end, because one end row would have to end every pod of its start row: remove one of the two");
+	if (mapping->roles[ROLE_END_KEY] == NULL && mapping->roles[ROLE_NAME] == NULL)
+		return spec_fail(parser, end, "end",
+				 "no key joins an end row to its start row: map fields.name, or give end.key such as {template: \"{job}-{index}\"}");
 	return true;
 }
 
@@ -1025,7 +1100,7 @@ static bool check_references(spec_parser *parser, const pol_yaml_node *root)
 static void read_spec(spec_parser *parser, const pol_yaml_node *root)
 {
 	static const char *const keys[] = {
-		"format", "csv", "fields", "time", "reference", "defaults", "filter", NULL,
+		"format", "csv", "fields", "time", "reference", "defaults", "filter", "end", NULL,
 	};
 	const pol_yaml_node *value;
 
@@ -1046,15 +1121,19 @@ static void read_spec(spec_parser *parser, const pol_yaml_node *root)
 		return;
 	if ((value = pol_yaml_get(root, "defaults")) != NULL && !read_defaults(parser, value))
 		return;
-	if ((value = pol_yaml_get(root, "filter")) != NULL && !read_filter(parser, value))
+	if ((value = pol_yaml_get(root, "filter")) != NULL &&
+	    !read_filter(parser, value, parser->mapping->filters, &start_filter_paths))
+		return;
+	if ((value = pol_yaml_get(root, "end")) != NULL &&
+	    (!read_end(parser, value) || !check_end(parser, root)))
 		return;
 	if (!check_references(parser, root))
 		return;
 	if (parser->mapping->roles[ROLE_DEPARTURE] == NULL &&
 	    parser->mapping->roles[ROLE_DURATION] == NULL &&
-	    !parser->mapping->defaults.has_duration)
+	    !parser->mapping->defaults.has_duration && !parser->mapping->has_end)
 		spec_fail(parser, pol_yaml_get(root, "fields"), "fields",
-			  "no lifetime: map departure or duration, or set defaults.duration (never for pods that run until the end)");
+			  "no lifetime: map departure or duration, or set defaults.duration (never for pods that run until the end), or add an end section");
 }
 
 int sim_mapping_parse(const char *name, const char *text, size_t length,
@@ -1072,6 +1151,7 @@ int sim_mapping_parse(const char *name, const char *text, size_t length,
 	mapping->refs = g_ptr_array_new_with_free_func((GDestroyNotify)field_ref_free);
 	mapping->labels = g_ptr_array_new();
 	mapping->filters = g_ptr_array_new_with_free_func((GDestroyNotify)row_filter_free);
+	mapping->end_filters = g_ptr_array_new_with_free_func((GDestroyNotify)row_filter_free);
 	parser.mapping = mapping;
 
 	if (length > SIM_MAPPING_MAX_SPEC_BYTES) {
@@ -1156,6 +1236,40 @@ struct sim_mapped_reader {
 	size_t filtered;
 	size_t skipped;
 	char first_skipped[SCORE_ERROR_MESSAGE_MAX];
+
+	/* fields.replicas: the pods of one row come from a copy of its pod,
+	 * named without an index, one at a time. */
+	int32_t row_replicas;   /* of the row read last */
+	sim_mapped_pod replica; /* the copy; empty when no pods are left */
+	int32_t replicas;       /* pods of the copy's row; 0 when none are left */
+	int32_t next_replica;   /* index of the next pod */
+
+	/* end: the key of each pod started and not ended -> open_pod */
+	GHashTable *open;
+	size_t ends_matched;
+	size_t ends_unmatched;
+};
+
+/* A pod whose start row was read and whose end row was not. */
+typedef struct open_pod {
+	char *name;      /* owned */
+	char *namespace; /* owned */
+	int64_t arrival_ms;
+	int line;
+} open_pod;
+
+static void open_pod_free(open_pod *pod)
+{
+	g_free(pod->name);
+	g_free(pod->namespace);
+	g_free(pod);
+}
+
+/* What read_row() made of a row, besides errors. */
+enum {
+	ROW_FILTERED = 0,
+	ROW_RECORD = 1,        /* a pod or a matched end row, in the pod */
+	ROW_UNMATCHED_END = 2, /* an end row whose key names no open pod */
 };
 
 void sim_mapped_pod_clear(sim_mapped_pod *pod)
@@ -1181,6 +1295,9 @@ void sim_mapped_reader_free(sim_mapped_reader *reader)
 	cJSON_Delete(reader->object);
 	g_free(reader->positions);
 	g_free(reader->name);
+	sim_mapped_pod_clear(&reader->replica);
+	if (reader->open != NULL)
+		g_hash_table_destroy(reader->open);
 	g_free(reader);
 }
 
@@ -1391,12 +1508,13 @@ static bool parse_decimal(const char *text, double *out)
 	return end != text && *end == '\0' && isfinite(*out);
 }
 
-/* Returns 1 when the row passes every condition, 0 when it does not. A
- * value that is not a number fails min and max. */
-static int row_passes(sim_mapped_reader *reader, score_error *err)
+/* Returns 1 when the row passes every condition of `filters`, 0 when it
+ * does not. A value that is not a number fails min and max. */
+static int row_passes(sim_mapped_reader *reader, const GPtrArray *filters,
+		      score_error *err)
 {
-	for (guint i = 0; i < reader->mapping->filters->len; i++) {
-		const row_filter *filter = reader->mapping->filters->pdata[i];
+	for (guint i = 0; i < filters->len; i++) {
+		const row_filter *filter = filters->pdata[i];
 		char scratch[64];
 		const char *text = NULL;
 		double number = 0;
@@ -1576,17 +1694,16 @@ static int fail_empty(const sim_mapped_reader *reader, const field_ref *ref,
 			  ref->from != NULL ? ref->from : ref->role, setting);
 }
 
-static int read_times(sim_mapped_reader *reader, sim_mapped_pod *pod,
-		      score_error *err)
+/* Reads the row's time into pod->arrival_ms, from the origin, and into
+ * `*trace_ms`, on the trace's own time line. */
+static int read_arrival(sim_mapped_reader *reader, sim_mapped_pod *pod,
+			double *trace_ms, score_error *err)
 {
 	const sim_mapping *mapping = reader->mapping;
 	const field_ref *arrival = mapping->roles[ROLE_ARRIVAL];
-	const field_ref *departure = mapping->roles[ROLE_DEPARTURE];
-	const field_ref *duration = mapping->roles[ROLE_DURATION];
 	char scratch[64];
 	const char *text = NULL;
 	double arrival_ms = 0;
-	double departure_ms = 0;
 	double since_origin;
 	int ret;
 
@@ -1610,7 +1727,24 @@ static int read_times(sim_mapped_reader *reader, sim_mapped_pod *pod,
 						   : "the time is more than 10^10 seconds after time.origin",
 				  err);
 	pod->arrival_ms = llround(since_origin);
+	*trace_ms = arrival_ms;
+	return 0;
+}
 
+static int read_times(sim_mapped_reader *reader, sim_mapped_pod *pod,
+		      score_error *err)
+{
+	const sim_mapping *mapping = reader->mapping;
+	const field_ref *departure = mapping->roles[ROLE_DEPARTURE];
+	const field_ref *duration = mapping->roles[ROLE_DURATION];
+	char scratch[64];
+	const char *text = NULL;
+	double arrival_ms = 0;
+	double departure_ms = 0;
+	int ret = read_arrival(reader, pod, &arrival_ms, err);
+
+	if (ret < 0)
+		return ret;
 	pod->run_ms = mapping->defaults.has_duration ? mapping->defaults.run_ms : -1;
 	if (departure != NULL) {
 		ret = mapped_value(reader, departure, scratch, sizeof(scratch), &text, err);
@@ -1803,30 +1937,218 @@ static int check_field_count(const sim_mapped_reader *reader, score_error *err)
 			  reader->header_fields);
 }
 
-/* Reads the current row into `pod`. Returns 1 for a pod, 0 for a row the
- * filter rejects, or a negative errno for a malformed row. */
+/* Reads fields.replicas, the number of pods the row represents, into
+ * `*out`: 1 when unmapped. */
+static int read_replicas(sim_mapped_reader *reader, int32_t *out, score_error *err)
+{
+	const field_ref *ref = reader->mapping->roles[ROLE_REPLICAS];
+	char scratch[64];
+	char expected[160];
+	const char *text = NULL;
+	double value = 0;
+	int ret;
+
+	*out = 1;
+	if (ref == NULL)
+		return 0;
+	ret = mapped_value(reader, ref, scratch, sizeof(scratch), &text, err);
+	if (ret < 0)
+		return ret;
+	g_snprintf(expected, sizeof(expected),
+		   "expected the number of pods the row represents, a whole number from 1 to %d",
+		   SIM_MAPPING_MAX_REPLICAS);
+	if (text[0] == '\0')
+		return score_fail(err, -EINVAL, "%s:%d: %s %s: empty value: %s, or filter such rows out",
+				  reader->name, row_line(reader), kind_word(reader),
+				  ref->from, expected);
+	if (!parse_decimal(text, &value) || value != floor(value) || value < 1 ||
+	    value > SIM_MAPPING_MAX_REPLICAS)
+		return fail_value(reader, ref, text, expected, err);
+	*out = (int32_t)value;
+	return 0;
+}
+
+/* The key that joins an end row to its start row: by default the pod's
+ * uid, NAMESPACE/NAME, as sim/sources.c gives it. */
+static char *default_key(const char *namespace, const char *name)
+{
+	return g_strdup_printf("%s/%s", namespace, name);
+}
+
+/* Reads the current row's join key into `*out` (the caller frees it):
+ * end.key when given, else the namespace and name that the row's pod
+ * would have. */
+static int read_key(sim_mapped_reader *reader, char **out, score_error *err)
+{
+	const sim_mapping *mapping = reader->mapping;
+	const field_ref *key = mapping->roles[ROLE_END_KEY];
+	char *name = NULL;
+	char *namespace = NULL;
+	int ret;
+
+	*out = NULL;
+	if (key != NULL) {
+		ret = read_text_field(reader, key, out, err);
+		if (ret == 0 && *out == NULL)
+			ret = score_fail(err, -EINVAL,
+					 "%s:%d: end.key is empty: every row needs a key that names its pod",
+					 reader->name, row_line(reader));
+		return ret;
+	}
+
+	ret = read_text_field(reader, mapping->roles[ROLE_NAME], &name, err);
+	if (ret == 0 && name == NULL)
+		ret = score_fail(err, -EINVAL,
+				 "%s:%d: the pod name is empty: an end row names the pod it ends through fields.name",
+				 reader->name, row_line(reader));
+	if (ret == 0 && mapping->roles[ROLE_NAMESPACE] != NULL)
+		ret = read_text_field(reader, mapping->roles[ROLE_NAMESPACE], &namespace, err);
+	if (ret == 0)
+		*out = default_key(namespace != NULL ? namespace :
+				   mapping->defaults.namespace != NULL ? mapping->defaults.namespace :
+									  "default",
+				   name);
+	g_free(namespace);
+	g_free(name);
+	return ret;
+}
+
+/* Records a start row's pod as open, so that a later end row finds it.
+ * A key that is open already makes the row malformed: two pods of one
+ * key would both be alive, and an end row could not tell them apart. */
+static int open_start(sim_mapped_reader *reader, const sim_mapped_pod *pod,
+		      score_error *err)
+{
+	const open_pod *previous;
+	open_pod *started;
+	char *key = NULL;
+	int ret = 0;
+
+	if (reader->mapping->roles[ROLE_END_KEY] != NULL)
+		ret = read_key(reader, &key, err);
+	else
+		key = default_key(pod->namespace, pod->name);
+	if (ret < 0)
+		return ret;
+
+	previous = g_hash_table_lookup(reader->open, key);
+	if (previous != NULL && reader->mapping->roles[ROLE_END_KEY] != NULL)
+		ret = score_fail(err, -EINVAL,
+				 "%s:%d: end.key \"%s\" starts a pod again, but the pod of that key from line %d has not ended: add its end row, or make end.key unique per pod",
+				 reader->name, row_line(reader), key, previous->line);
+	else if (previous != NULL)
+		ret = score_fail(err, -EINVAL,
+				 "%s:%d: pod \"%s\" starts again, but the pod of that name from line %d has not ended: add its end row, or make fields.name unique per pod",
+				 reader->name, row_line(reader), key, previous->line);
+	if (ret < 0) {
+		g_free(key);
+		return ret;
+	}
+	started = g_new0(open_pod, 1);
+	started->name = g_strdup(pod->name);
+	started->namespace = g_strdup(pod->namespace);
+	started->arrival_ms = pod->arrival_ms;
+	started->line = row_line(reader);
+	g_hash_table_insert(reader->open, key, started);
+	return 0;
+}
+
+/* Reads an end row: ends the open pod of its key at the row's time. An
+ * end row whose key names no open pod is only counted, so its other
+ * values are not checked. */
+static int read_end_row(sim_mapped_reader *reader, sim_mapped_pod *pod,
+			score_error *err)
+{
+	const open_pod *start;
+	char *key = NULL;
+	double trace_ms = 0;
+	int ret = read_key(reader, &key, err);
+
+	if (ret < 0)
+		return ret;
+	start = g_hash_table_lookup(reader->open, key);
+	if (start == NULL) {
+		g_free(key);
+		return ROW_UNMATCHED_END;
+	}
+	ret = read_arrival(reader, pod, &trace_ms, err);
+	if (ret == 0)
+		ret = check_order(reader, pod, err);
+	if (ret < 0) {
+		g_free(key);
+		return ret;
+	}
+
+	pod->kind = SIM_MAPPED_END;
+	pod->name = g_strdup(start->name);
+	pod->namespace = g_strdup(start->namespace);
+	pod->run_ms = pod->arrival_ms - start->arrival_ms;
+	pod->line = row_line(reader);
+	g_hash_table_remove(reader->open, key);
+	g_free(key);
+	return ROW_RECORD;
+}
+
+/* Reads the current row into `pod`. Returns ROW_RECORD for a pod or an
+ * end record, ROW_FILTERED for a row the filters reject, ROW_UNMATCHED_END,
+ * or a negative errno for a malformed row. An end row is tested against
+ * end.filter first, so it need not pass filter. */
 static int read_row(sim_mapped_reader *reader, sim_mapped_pod *pod,
 		    score_error *err)
 {
+	const sim_mapping *mapping = reader->mapping;
 	int ret = check_field_count(reader, err);
 
+	if (ret == 0 && mapping->has_end)
+		ret = row_passes(reader, mapping->end_filters, err);
+	if (ret > 0)
+		return read_end_row(reader, pod, err);
 	if (ret == 0)
-		ret = row_passes(reader, err);
+		ret = row_passes(reader, mapping->filters, err);
 	if (ret <= 0)
 		return ret;
 	ret = read_times(reader, pod, err);
 	if (ret == 0)
 		ret = read_resources(reader, pod, err);
 	if (ret == 0)
+		ret = read_replicas(reader, &reader->row_replicas, err);
+	if (ret == 0)
 		ret = read_identity(reader, pod, err);
 	if (ret == 0)
 		ret = read_labels_of_row(reader, pod, err);
 	if (ret == 0)
 		ret = check_order(reader, pod, err);
+	if (ret == 0 && mapping->has_end)
+		ret = open_start(reader, pod, err);
 	if (ret < 0)
 		return ret;
 	pod->line = row_line(reader);
-	return 1;
+	return ROW_RECORD;
+}
+
+/* Fills `pod` with the next pod of the row in reader->replica: its copy
+ * named NAME-INDEX. */
+static void take_replica(sim_mapped_reader *reader, sim_mapped_pod *pod)
+{
+	const sim_mapped_pod *row = &reader->replica;
+
+	*pod = *row;
+	pod->name = g_strdup_printf("%s-%d", row->name, reader->next_replica);
+	pod->namespace = g_strdup(row->namespace);
+	pod->tenant = g_strdup(row->tenant);
+	pod->owner_kind = g_strdup(row->owner_kind);
+	pod->owner_name = g_strdup(row->owner_name);
+	pod->labels = NULL;
+	if (row->labels != NULL) {
+		pod->labels = g_ptr_array_new_full(row->labels->len, g_free);
+		for (guint i = 0; i < row->labels->len; i++)
+			g_ptr_array_add(pod->labels, g_strdup(row->labels->pdata[i]));
+	}
+	if (++reader->next_replica == reader->replicas) {
+		sim_mapped_pod_clear(&reader->replica);
+		reader->replicas = 0;
+		reader->next_replica = 0;
+	}
 }
 
 static int fail_no_pods(const sim_mapped_reader *reader, score_error *err)
@@ -1835,6 +2157,11 @@ static int fail_no_pods(const sim_mapped_reader *reader, score_error *err)
 		return score_fail(err, -EINVAL,
 				  "%s: no valid rows: all %zu were skipped; the first: %s",
 				  reader->name, reader->skipped, reader->first_skipped);
+	if (reader->ends_unmatched > 0)
+		return score_fail(err, -EINVAL,
+				  "%s: no pods: end.filter of %s took %zu of the rows as end rows, and its filter rejected the other %zu: check both",
+				  reader->name, reader->mapping->name, reader->ends_unmatched,
+				  reader->filtered);
 	if (reader->filtered > 0)
 		return score_fail(err, -EINVAL,
 				  "%s: no pods: the filter of %s rejected all %zu rows",
@@ -1847,6 +2174,10 @@ int sim_mapped_reader_next(sim_mapped_reader *reader, sim_mapped_pod *pod,
 			   score_error *err)
 {
 	memset(pod, 0, sizeof(*pod));
+	if (reader->replicas > 0) {
+		take_replica(reader, pod);
+		return 1;
+	}
 	for (;;) {
 		score_error row_err = {0};
 		int ret = reader->mapping->jsonl ? next_json_line(reader, &row_err)
@@ -1856,8 +2187,11 @@ int sim_mapped_reader_next(sim_mapped_reader *reader, sim_mapped_pod *pod,
 			break;
 		if (ret > 0)
 			ret = read_row(reader, pod, &row_err);
-		if (ret == 0) {
-			reader->filtered++;
+		if (ret == ROW_FILTERED || ret == ROW_UNMATCHED_END) {
+			if (ret == ROW_FILTERED)
+				reader->filtered++;
+			else
+				reader->ends_unmatched++;
 			sim_mapped_pod_clear(pod);
 			continue;
 		}
@@ -1877,7 +2211,18 @@ int sim_mapped_reader_next(sim_mapped_reader *reader, sim_mapped_pod *pod,
 		reader->have_previous = true;
 		reader->previous_arrival_ms = pod->arrival_ms;
 		reader->previous_line = pod->line;
+		if (pod->kind == SIM_MAPPED_END) {
+			reader->ends_matched++;
+			return 1;
+		}
 		reader->pods++;
+		if (reader->mapping->roles[ROLE_REPLICAS] != NULL) {
+			reader->replica = *pod;
+			reader->replicas = reader->row_replicas;
+			reader->next_replica = 0;
+			memset(pod, 0, sizeof(*pod));
+			take_replica(reader, pod);
+		}
 		return 1;
 	}
 	if (reader->pods == 0)
@@ -1983,6 +2328,9 @@ static sim_mapped_reader *reader_new(const char *name, const sim_mapping *mappin
 	if (options != NULL)
 		reader->options = *options;
 	sim_csv_init(&reader->csv, reader->name, NULL, 0);
+	if (mapping->has_end)
+		reader->open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						     (GDestroyNotify)open_pod_free);
 	return reader;
 }
 
@@ -2046,6 +2394,14 @@ size_t sim_mapped_reader_skipped(const sim_mapped_reader *reader,
 size_t sim_mapped_reader_filtered(const sim_mapped_reader *reader)
 {
 	return reader->filtered;
+}
+
+void sim_mapped_reader_end_counts(const sim_mapped_reader *reader,
+				  sim_mapped_end_counts *out)
+{
+	out->matched = reader->ends_matched;
+	out->unmatched = reader->ends_unmatched;
+	out->open = reader->open != NULL ? g_hash_table_size(reader->open) : 0;
 }
 
 double sim_mapped_reader_fraction(const sim_mapped_reader *reader)

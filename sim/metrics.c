@@ -515,6 +515,9 @@ void sim_metrics_summarize(const sim_metrics *metrics,
 	summary->never_started = metrics->never_started.total;
 	summary->never_started_longest_s = metrics->never_started.max;
 	summary->completed = stats->completed;
+	summary->ended = stats->ends;
+	summary->ended_waiting = stats->ended_waiting;
+	summary->unmatched_ends = stats->unmatched_ends;
 	summary->running_at_end = metrics->running_at_end;
 	summary->pending_at_end = metrics->pending_at_end;
 	summary->evictions = stats->evictions;
@@ -729,6 +732,19 @@ static bool add_tenancy(cJSON *root, const sim_summary *summary)
 	return true;
 }
 
+static bool add_ends(cJSON *root, const sim_summary *summary)
+{
+	cJSON *ends = cJSON_AddObjectToObject(root, "end_rows");
+
+	if (ends == NULL)
+		return false;
+	add_number(ends, "ended_pods", (double)summary->ended);
+	add_number(ends, "ended_while_waiting", (double)summary->ended_waiting);
+	add_number(ends, "unmatched", (double)summary->unmatched_ends);
+	add_number(ends, "pods_never_ended", (double)summary->never_ended);
+	return true;
+}
+
 static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
 			   const GPtrArray *warnings)
 {
@@ -781,6 +797,10 @@ static cJSON *summary_json(const sim_summary *summary, const sim_params *params,
 	add_number(root, "mean_nodes_used", summary->nodes_used_mean);
 	add_number(root, "nodes_at_end", summary->nodes_at_end);
 	add_number(root, "nodes_peak", summary->nodes_peak);
+	if (summary->ends && !add_ends(root, summary)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	if (summary->peer_cost && !add_peer_cost(root, summary)) {
 		cJSON_Delete(root);
 		return NULL;

@@ -161,6 +161,14 @@ typedef struct sim_summary {
 	 * pods that had at least one such placement. */
 	uint64_t placements_next_to_untrusted;
 	uint64_t pods_next_to_untrusted;
+
+	/* End rows of a generic trace with an end section; `ends` false
+	 * without one. The caller adds what the trace reader counted. */
+	bool ends;
+	uint64_t ended;          /* pods that left at their end row */
+	uint64_t ended_waiting;  /* of those, pods that were waiting */
+	uint64_t unmatched_ends; /* end rows that matched no pod in the run */
+	uint64_t never_ended;    /* started pods whose end row had not come */
 } sim_summary;
 
 typedef struct sim_metrics {

@@ -265,6 +265,13 @@ int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 		ret = source->next(source->data, &arrival, err);
 		if (ret <= 0)
 			break;
+		if (arrival.end_uid != NULL) {
+			/* An end: its time is the pod's departure. */
+			*end_ms = MAX(*end_ms, arrival.time_ms);
+			sim_arrival_release(&arrival);
+			ret = 0;
+			continue;
+		}
 		*end_ms = MAX(*end_ms, arrival.time_ms + MAX(arrival.run_ms, 0));
 		if (fit != NULL) {
 			score_gpu_pod request = fit_pod_of(&arrival);
@@ -329,6 +336,14 @@ static int mapped_next(void *data, sim_arrival *out, score_error *err)
 	ret = sim_mapped_reader_next(trace->reader, &row, err);
 	if (ret <= 0)
 		return ret;
+	if (row.kind == SIM_MAPPED_END) {
+		out->end_uid = g_strdup_printf("%s/%s", row.namespace, row.name);
+		out->time_ms = row.arrival_ms;
+		out->run_ms = row.run_ms;
+		out->line = row.line;
+		sim_mapped_pod_clear(&row);
+		return 1;
+	}
 
 	pod = score_pod_new();
 	uid = g_strdup_printf("%s/%s", row.namespace, row.name);
@@ -409,6 +424,12 @@ size_t sim_mapped_source_skipped(const sim_mapped_source *trace,
 size_t sim_mapped_source_filtered(const sim_mapped_source *trace)
 {
 	return sim_mapped_reader_filtered(trace->reader);
+}
+
+void sim_mapped_source_end_counts(const sim_mapped_source *trace,
+				  sim_mapped_end_counts *out)
+{
+	sim_mapped_reader_end_counts(trace->reader, out);
 }
 
 /* ---- Node events --------------------------------------------------------- */

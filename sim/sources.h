@@ -72,15 +72,17 @@ int sim_trace_scan(const char *path, const sim_read_options *options,
 
 /* Reads `source` to its end once, before a replay, as sim_trace_scan()
  * does for a pod list: the latest departure in `*end_ms` (the arrival for
- * pods that never leave), the typical pods when `typical` is not NULL, and
- * every pod passed to `fit` when not NULL. */
+ * pods that never leave, the time of an end), the typical pods when
+ * `typical` is not NULL, and every pod passed to `fit` when not NULL. */
 int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 		    sim_fit_check *fit, int64_t *end_ms, score_error *err);
 
 /* ---- Generic traces ------------------------------------------------------ */
 
 /* A CSV or JSON-lines trace read through a mapping spec (sim/mapping.h).
- * Pods get the uid NAMESPACE/NAME, their labels, tenant and owner. */
+ * Pods get the uid NAMESPACE/NAME, their labels, tenant and owner. The end
+ * records of a spec with an end section become ends (sim_arrival.end_uid)
+ * of the pod with that uid. */
 typedef struct sim_mapped_source sim_mapped_source;
 
 /* Opens `path` for replay with `mapping` (borrowed: it must outlive the
@@ -97,6 +99,10 @@ void sim_mapped_source_free(sim_mapped_source *trace);
 size_t sim_mapped_source_skipped(const sim_mapped_source *trace,
 				 const char **first);
 size_t sim_mapped_source_filtered(const sim_mapped_source *trace);
+
+/* End rows read so far, as sim_mapped_reader_end_counts() counts them. */
+void sim_mapped_source_end_counts(const sim_mapped_source *trace,
+				  sim_mapped_end_counts *out);
 
 /* ---- Node events --------------------------------------------------------- */
 

@@ -738,6 +738,37 @@ Test(churn, locality_with_peers_does_not_warn, .init = test_capture_output, .tim
 
 /* ---- Bandwidth in the fit check --------------------------------------------- */
 
+/* The node file's own warnings reach stderr, not only the pod file's. */
+Test(churn, node_file_warnings_printed, .init = test_capture_output, .timeout = 60)
+{
+	static const char nodes_text[] =
+		"kind: List\n"
+		"items:\n"
+		"- kind: Node\n"
+		"  metadata: {name: a}\n"
+		"  status: {allocatable: {cpu: '4', memory: 8Gi, pods: '110'}}\n"
+		"- metadata: {name: b}\n"
+		"  status: {allocatable: {cpu: '4', memory: 8Gi}}\n";
+	const char *warning = "stowage sim run: warning: ";
+	workdir w;
+	char *nodes;
+	char *err;
+	int status;
+
+	workdir_init(&w);
+	nodes = write_input(&w, "nodes.yaml", nodes_text);
+	status = run("run", "--out", w.out, "--nodes", nodes, "--quiet", NULL);
+	err = test_captured_stderr();
+	cr_assert_eq(status, 0, "expected exit 0, got %d: %s", status, err);
+	cr_assert(strstr(err, warning) != NULL && strstr(err, "nodes.yaml:6: items[1]") != NULL &&
+			  strstr(err, "has no kind") != NULL,
+		  "expected the kindless item's warning on stderr, got: %s", err);
+	g_unlink(nodes);
+	g_free(nodes);
+	g_free(err);
+	workdir_release(&w);
+}
+
 Test(churn, bandwidth_over_every_node_warns, .init = test_capture_output, .timeout = 60)
 {
 	static const char policy_text[] =

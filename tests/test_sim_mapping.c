@@ -174,13 +174,14 @@ Test(mapping, alibaba_2018_batch_task_example)
 	cr_assert_eq(read_example("alibaba-2018-batch-task.yaml", "alibaba-2018-batch-task.csv",
 				  &result, &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 4, "expected 4 Terminated tasks, got %u",
+	cr_assert_eq(result.pods->len, 14,
+		     "expected 1 + 4 + 1 + 8 instances of the Terminated tasks, got %u",
 		     result.pods->len);
 	cr_assert_eq(result.filtered, 1, "expected the Running task filtered, got %zu",
 		     result.filtered);
 
 	pod = pod_at(&result, 0);
-	cr_assert_str_eq(pod->name, "j_1-M1");
+	cr_assert_str_eq(pod->name, "j_1-M1-0");
 	cr_assert_str_eq(pod->namespace, "batch");
 	cr_assert_eq(pod->arrival_ms, 0, "origin is the first row, got %lld",
 		     (long long)pod->arrival_ms);
@@ -198,7 +199,8 @@ Test(mapping, alibaba_2018_batch_task_example)
 	cr_assert_eq(pod->arrival_ms, 10000, "got %lld", (long long)pod->arrival_ms);
 	cr_assert_eq(pod->cpu_milli, 500, "got %lld", (long long)pod->cpu_milli);
 
-	pod = pod_at(&result, 3);
+	pod = pod_at(&result, 13);
+	cr_assert_str_eq(pod->name, "j_4-M4-7");
 	cr_assert_eq(pod->cpu_milli, 100, "an empty plan_cpu takes defaults.cpu, got %lld",
 		     (long long)pod->cpu_milli);
 	cr_assert_eq(pod->line, 5, "got line %d", pod->line);
@@ -226,7 +228,8 @@ Test(mapping, google_2019_instance_events_example)
 		     (long long)pod->cpu_milli);
 	cr_assert_eq(pod->memory, 2LL << 30, "0.0078125 of 256 GiB, got %lld",
 		     (long long)pod->memory);
-	cr_assert_eq(pod->run_ms, 3600000, "defaults.duration, got %lld", (long long)pod->run_ms);
+	cr_assert_eq(pod->run_ms, -1, "no end event in the sample, so no run time, got %lld",
+		     (long long)pod->run_ms);
 	cr_assert_str_eq(label_of(pod, "google.com/scheduling-class"), "2");
 	cr_assert_eq(pod->line, 2, "got line %d", pod->line);
 

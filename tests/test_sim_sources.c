@@ -11,6 +11,7 @@
 
 #include "sim/sim.h"
 #include "tests/run.h"
+#include "tests/tempdir.h"
 
 TestSuite(sources, .timeout = 60);
 
@@ -42,8 +43,7 @@ typedef struct outdir {
 
 static void outdir_init(outdir *o)
 {
-	o->dir = g_dir_make_tmp("stowage-sources-XXXXXX", NULL);
-	cr_assert_not_null(o->dir);
+	o->dir = test_make_temp_dir("stowage-sources-XXXXXX");
 	o->out = g_build_filename(o->dir, "out", NULL);
 }
 
@@ -65,28 +65,9 @@ static char *write_input(const outdir *o, const char *name, const char *text)
 	return path;
 }
 
-static void remove_tree(const char *path)
-{
-	GDir *dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		char *child = g_build_filename(path, name, NULL);
-
-		if (g_file_test(child, G_FILE_TEST_IS_DIR))
-			remove_tree(child);
-		else
-			g_unlink(child);
-		g_free(child);
-	}
-	if (dir != NULL)
-		g_dir_close(dir);
-	g_rmdir(path);
-}
-
 static void outdir_release(outdir *o)
 {
-	remove_tree(o->dir);
+	test_remove_tree(o->dir);
 	g_free(o->out);
 	g_free(o->dir);
 }
@@ -106,11 +87,11 @@ Test(sources, trace_with_mapping_replays, .init = test_capture_output)
 			 "2x8/32Gi", "--out", o.out, NULL),
 		     0, "the run succeeds");
 	out = test_captured_stdout();
-	cr_assert(strstr(out, "replay of") != NULL && strstr(out, "(4 pods)") != NULL,
-		  "the summary counts the 4 kept rows: %s", out);
+	cr_assert(strstr(out, "replay of") != NULL && strstr(out, "(14 pods)") != NULL,
+		  "the summary counts the 14 instances of the 4 kept rows: %s", out);
 	pods = read_output(&o, "pods.csv");
-	cr_assert(strstr(pods, "\nj_1-M1,batch,") != NULL, "named by the template: %s", pods);
-	cr_assert(strstr(pods, "j_3-task_Nzg3ODAwNjgzODAzMjgxMTU4Mg==,batch,") != NULL,
+	cr_assert(strstr(pods, "\nj_1-M1-0,batch,") != NULL, "named by the template: %s", pods);
+	cr_assert(strstr(pods, "j_3-task_Nzg3ODAwNjgzODAzMjgxMTU4Mg==-0,batch,") != NULL,
 		  "pods.csv: %s", pods);
 	g_free(pods);
 	g_free(out);
