@@ -802,9 +802,36 @@ static gint compare_ranked(gconstpointer a, gconstpointer b)
 	return strcmp(left->name, right->name);
 }
 
-/* Fills c->top with the best `top_scores` nodes and each criterion's
- * score, for the decision line. */
+/* Adds to `item` a "reasons" object with each scorer's explanation of
+ * its score on the candidate, when a scorer gives one. Returns false when
+ * out of memory. */
+static bool add_node_reasons(const score_pipeline *pipeline,
+			     const score_request *request,
+			     const score_candidate *candidate, cJSON *item)
+{
+	cJSON *reasons = NULL;
+	GString *text = g_string_new(NULL);
+	bool ok = true;
+
+	for (size_t s = 0; ok && s < pipeline->n_scorers; s++) {
+		g_string_truncate(text, 0);
+		score_pipeline_explain_node(pipeline, request, s, candidate, text);
+		if (text->len == 0)
+			continue;
+		if (reasons == NULL)
+			reasons = cJSON_AddObjectToObject(item, "reasons");
+		ok = reasons != NULL &&
+		     cJSON_AddStringToObject(reasons, pipeline->scorers[s].name,
+					     text->str) != NULL;
+	}
+	g_string_free(text, TRUE);
+	return ok;
+}
+
+/* Fills c->top with the best `top_scores` nodes, each criterion's score
+ * and the reasons scorers give for them, for the decision line. */
 static void record_top_scores(call *c, const node_set *set,
+			      const score_request *request,
 			      const score_result *result)
 {
 	const score_pipeline *pipeline = c->pipeline;
@@ -859,6 +886,8 @@ static void record_top_scores(call *c, const node_set *set,
 					     criteria, name,
 					     (double)node->criteria[s]) != NULL;
 		}
+		ok = ok && add_node_reasons(pipeline, request,
+					    &set->candidates[entry->index], item);
 		if (!ok || !cJSON_AddItemToArray(c->top, item)) {
 			cJSON_Delete(item);
 			break;
@@ -919,7 +948,7 @@ static cJSON *handle_node_verb(call *c)
 
 	record_rejections(c, &set, &result);
 	if (c->verb == SCHED_VERB_PRIORITIZE) {
-		record_top_scores(c, &set, &result);
+		record_top_scores(c, &set, &request, &result);
 		record_explanations(c, &request);
 		c->text = prioritize_response(&set, &result);
 	} else if (set.by_name) {

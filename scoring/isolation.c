@@ -638,18 +638,20 @@ static void append_separation(GString *out,
 	append_exposure(out, model, &config->groups[other_group], other);
 }
 
+/* Appends a reason per violated separation rule, hard or soft ones as
+ * `hard` says. */
 static void check_separation(const score_isolation_config *config,
 			     const score_request *request,
 			     const score_pod *self, const score_node *node,
-			     const score_usage *usage, GString *reason,
-			     size_t start)
+			     const score_usage *usage, bool hard,
+			     GString *reason, size_t start)
 {
 	uint64_t self_groups = pod_groups(config, request->model, self,
 					  all_separated_groups(config));
 	uint64_t needed = 0;
 
 	for (uint32_t r = 0; r < config->n_separations; r++) {
-		if (config->separations[r].hard)
+		if (config->separations[r].hard == hard)
 			needed |= opposing_groups(&config->separations[r],
 						  self_groups);
 	}
@@ -661,7 +663,7 @@ static void check_separation(const score_isolation_config *config,
 		const score_separation *rule = &config->separations[r];
 		uint64_t opposing = opposing_groups(rule, self_groups);
 
-		if (!rule->hard || opposing == 0)
+		if (rule->hard != hard || opposing == 0)
 			continue;
 		for (guint i = 0; i < node->pods->len; i++) {
 			const score_pod *pod = g_ptr_array_index(node->pods, i);
@@ -1671,7 +1673,7 @@ static score_fit filter_prepared(const void *state,
 		check_tenants(config, request, &req->self, node, usage, reason,
 			      start);
 	if (separation && (!decided || (req->hard_opposing & facts.groups) != 0))
-		check_separation(config, request, request->pod, node, usage,
+		check_separation(config, request, request->pod, node, usage, true,
 				 reason, start);
 
 	return reason->len > start ? SCORE_REJECT_UNRESOLVABLE : SCORE_FIT;
@@ -1711,6 +1713,28 @@ static int64_t score_prepared(const void *state, const score_request *request,
 				config, request, req->self_groups, node, usage);
 	}
 	return SCORE_MAX_NODE_SCORE / (1 + conflicts);
+}
+
+/* Explains a score below the best with the filter's words: the first pod
+ * of a conflicting tenant and how many more, and a pod of the opposing
+ * group for each violated soft rule. It walks the node's pods, which is
+ * fine for the few nodes a decision line shows. */
+static void explain_node_prepared(const void *state,
+				  const score_request *request,
+				  const score_node *node,
+				  const score_usage *usage, GString *out)
+{
+	const isolation_request *req = state;
+	size_t start = out->len;
+
+	if (node->pods == NULL)
+		return;
+	if (req->soft_tenancy)
+		check_tenants(req->config, request, &req->self, node, usage, out,
+			      start);
+	if (req->soft_separation)
+		check_separation(req->config, request, request->pod, node, usage,
+				 false, out, start);
 }
 
 static void *prepare_isolation(const void *config,
@@ -1813,7 +1837,9 @@ int score_pipeline_add_isolation(score_pipeline *pipeline,
 	const score_filter isolation = {"Isolation", filter_prepared, config};
 	/* One prepared state per request, shared by the filter and the
 	 * scorer when the request has a cache. */
-	const score_hooks hooks = {prepare_isolation, release_isolation, NULL};
+	const score_hooks hooks = {.prepare = prepare_isolation,
+				   .release = release_isolation,
+				   .explain_node = explain_node_prepared};
 	int rc;
 
 	rc = score_pipeline_add_filter(pipeline, &ports, err);

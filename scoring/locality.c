@@ -1572,9 +1572,9 @@ int score_pipeline_add_locality(score_pipeline *pipeline,
 				const score_locality_config *config,
 				int64_t weight, score_error *err)
 {
-	const score_hooks hooks = {score_locality_prepare,
-				   score_locality_release_state,
-				   score_locality_explain};
+	const score_hooks hooks = {.prepare = score_locality_prepare,
+				   .release = score_locality_release_state,
+				   .explain = score_locality_explain};
 	int rc;
 
 	if (has_hard_source(config)) {

@@ -369,6 +369,27 @@ cJSON *score_pipeline_explain(const score_pipeline *pipeline,
 	return out;
 }
 
+void score_pipeline_explain_node(const score_pipeline *pipeline,
+				 const score_request *request, size_t index,
+				 const score_candidate *candidate, GString *out)
+{
+	score_request_cache local = {0};
+	const void *argument;
+	score_usage usage;
+
+	if (index >= pipeline->n_scorers ||
+	    pipeline->scorer_hooks[index].explain_node == NULL ||
+	    candidate->node == NULL)
+		return;
+	argument = criterion_argument(&pipeline->scorer_hooks[index],
+				      pipeline->scorers[index].config, request,
+				      &local);
+	score_candidate_usage(candidate, &usage);
+	pipeline->scorer_hooks[index].explain_node(argument, request,
+						   candidate->node, &usage, out);
+	cache_release(&local);
+}
+
 void score_result_release(score_result *result)
 {
 	for (size_t i = 0; i < result->n_nodes; i++)

@@ -140,11 +140,20 @@ typedef void (*score_release_fn)(void *state);
 typedef void (*score_explain_fn)(const void *config,
 				 const score_request *request, cJSON *out);
 
+/* Appends to `out` why the criterion scored `node` below its best, in
+ * the words of a filter reason (for the decision log's top nodes). It
+ * appends nothing when the node scored its best. */
+typedef void (*score_explain_node_fn)(const void *config,
+				      const score_request *request,
+				      const score_node *node,
+				      const score_usage *usage, GString *out);
+
 /* Optional functions of a filter or scorer; all may be NULL. */
 typedef struct score_hooks {
 	score_prepare_fn prepare;
 	score_release_fn release; /* set when prepare is */
 	score_explain_fn explain; /* scorers only */
+	score_explain_node_fn explain_node; /* scorers only */
 } score_hooks;
 
 typedef struct score_pipeline {
@@ -216,6 +225,13 @@ void score_result_release(score_result *result);
  * explain function or no explanation for the request. */
 cJSON *score_pipeline_explain(const score_pipeline *pipeline,
 			      const score_request *request, size_t index);
+
+/* Appends scorer `index`'s explanation of its score on `candidate` to
+ * `out` (see score_explain_node_fn). It appends nothing when the scorer
+ * has no explain_node function. */
+void score_pipeline_explain_node(const score_pipeline *pipeline,
+				 const score_request *request, size_t index,
+				 const score_candidate *candidate, GString *out);
 
 /* Computes the usage a candidate is evaluated with. */
 void score_candidate_usage(const score_candidate *candidate,

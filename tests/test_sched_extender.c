@@ -13,6 +13,7 @@
 
 #include "scheduler/extender.h"
 #include "scheduler/log.h"
+#include "scoring/isolation.h"
 
 #define GIB (1024LL * 1024 * 1024)
 
@@ -903,6 +904,71 @@ Test(extender, prioritize_logs_top_scores_with_criteria)
 
 	cJSON_Delete(line);
 	answer_release(&a);
+	g_free(body);
+	g_free(pod);
+}
+
+/* Returns the entry of `node` in the decision line's top scores. */
+static const cJSON *top_entry(const cJSON *line, const char *node)
+{
+	const cJSON *entry;
+
+	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(line, "top")) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "node");
+
+		if (cJSON_IsString(name) && strcmp(name->valuestring, node) == 0)
+			return entry;
+	}
+	cr_assert_fail("node %s is not among the top scores", node);
+	return NULL;
+}
+
+/* A preferred rule lowers a node's score without rejecting it, so the
+ * decision line gives the reason next to the score. */
+Test(extender, prioritize_logs_reasons_of_lowered_scores)
+{
+	static const char *const names[] = {"node-busy", "node-empty"};
+	char *pod = pod_json("web-0", "web-0-uid", "500m", "512Mi");
+	char *body = names_request(pod, names, G_N_ELEMENTS(names));
+	score_isolation_config isolation;
+	score_labels shop = {0}, batch = {0};
+	score_error err = {0};
+	const cJSON *reasons;
+	const cJSON *text;
+	cJSON *line;
+	answer a;
+
+	score_isolation_init(&isolation);
+	isolation.tenants_enabled = true;
+	isolation.tenancy = SCORE_TENANCY_PREFERRED;
+	cr_assert_eq(score_pipeline_add_isolation(&cluster.pipeline, &isolation, 1, &err),
+		     0, "add isolation: %s", err.message);
+	score_labels_set(&shop, SCORE_DEFAULT_TENANT_LABEL, "shop");
+	score_labels_set(&batch, SCORE_DEFAULT_TENANT_LABEL, "batch");
+	score_model_put_namespace(cluster.model, "shop", &shop);
+	score_model_put_namespace(cluster.model, "batch", &batch);
+	add_node("node-busy", 4000, 8 * GIB);
+	add_pod("busy-0", "node-busy", 500, GIB);
+	add_node("node-empty", 4000, 8 * GIB);
+	a = handle(SCHED_VERB_PRIORITIZE, body);
+	line = last_log_line();
+
+	reasons = cJSON_GetObjectItemCaseSensitive(top_entry(line, "node-busy"), "reasons");
+	text = cJSON_GetObjectItemCaseSensitive(reasons, "Isolation");
+	cr_assert(cJSON_IsString(text), "node-busy has an isolation reason");
+	assert_contains(text->valuestring, "node runs pod batch/busy-0 of tenant \"batch\"",
+			"the reason");
+	cr_assert_null(cJSON_GetObjectItemCaseSensitive(top_entry(line, "node-empty"),
+							"reasons"),
+		       "node-empty scored its best and needs no reason");
+
+	cJSON_Delete(line);
+	answer_release(&a);
+	score_labels_release(&shop);
+	score_labels_release(&batch);
+	/* The pipeline borrows the config: rebuild it before the release. */
+	cr_assert_eq(sched_cluster_rebuild_pipeline(&cluster, &err), 0, "%s", err.message);
+	score_isolation_release(&isolation);
 	g_free(body);
 	g_free(pod);
 }

@@ -6,6 +6,7 @@
 
 #include "scoring/contention.h"
 #include "scoring/isolation.h"
+#include "tests/score_model.h"
 
 typedef struct cluster {
 	score_resource_table *resources;
@@ -33,24 +34,7 @@ static void teardown(void)
 	score_resource_table_free(c.resources);
 }
 
-TestSuite(isolation, .init = setup, .fini = teardown);
-
-/* Parses "k=v,k2=v2" into `labels`. */
-static void set_labels(score_labels *labels, const char *text)
-{
-	char **pairs;
-
-	if (text == NULL || text[0] == '\0')
-		return;
-	pairs = g_strsplit(text, ",", -1);
-	for (char **pair = pairs; *pair != NULL; pair++) {
-		char **kv = g_strsplit(*pair, "=", 2);
-
-		score_labels_set(labels, kv[0], kv[1] != NULL ? kv[1] : "");
-		g_strfreev(kv);
-	}
-	g_strfreev(pairs);
-}
+TestSuite(isolation, .init = setup, .fini = teardown, .timeout = 60);
 
 static score_node *add_node(const char *name, const char *labels)
 {
@@ -60,7 +44,7 @@ static score_node *add_node(const char *name, const char *labels)
 	node->allocatable.v[SCORE_RES_CPU] = 4000;
 	node->allocatable.v[SCORE_RES_MEMORY] = 8LL << 30;
 	node->allocatable.v[SCORE_RES_PODS] = 110;
-	set_labels(&node->labels, labels);
+	test_labels_parse(&node->labels, labels);
 	score_model_put_node(c.model, node);
 	return score_model_node(c.model, name);
 }
@@ -82,7 +66,7 @@ static score_pod *new_pod(const char *namespace, const char *name,
 	pod->request.v[SCORE_RES_MEMORY] = 1LL << 30;
 	pod->request.v[SCORE_RES_PODS] = 1;
 	pod->nonzero_request = pod->request;
-	set_labels(&pod->labels, labels);
+	test_labels_parse(&pod->labels, labels);
 	return pod;
 }
 
@@ -383,13 +367,10 @@ Test(isolation, sandbox_does_not_cover_host_access)
 
 Test(isolation, namespace_label_wins_over_pod_label)
 {
-	score_labels namespace_labels = {0};
 	score_pod *claimer = new_pod("shop-a", "web-1", "stowage.io/tenant=beta");
 	const char *tenant;
 
-	score_labels_set(&namespace_labels, "stowage.io/tenant", "alpha");
-	score_model_put_namespace(c.model, "shop-a", &namespace_labels);
-	score_labels_release(&namespace_labels);
+	test_model_put_namespace(c.model, "shop-a", "stowage.io/tenant=alpha");
 
 	tenant = score_isolation_pod_tenant(&c.config, c.model, claimer);
 	cr_assert_str_eq(tenant, "alpha", "namespace label must win, got %s",
@@ -550,15 +531,12 @@ Test(isolation, hard_separation_rejects)
 
 Test(isolation, namespace_selector_reads_model_labels)
 {
-	score_labels labels = {0};
 	score_pod *web = new_pod("shop", "web-1", "app=web");
 
 	/* A namespace in the model is matched by its stored labels only. */
 	c.config.tenants_enabled = false;
 	add_web_and_db(true);
-	score_labels_set(&labels, "team", "storage");
-	score_model_put_namespace(c.model, "data", &labels);
-	score_labels_release(&labels);
+	test_model_put_namespace(c.model, "data", "team=storage");
 	add_node("n1", NULL);
 	place(new_pod("data", "postgres-0", "app=db"), "n1");
 	expect_fit(score_filter_isolation, web, "n1");
@@ -620,6 +598,68 @@ Test(isolation, preferred_counts_distinct_tenants)
 		     (long long)score);
 	score_pod_free(incoming);
 	score_pod_free(untenanted);
+}
+
+/* Returns the isolation scorer's explanation for `pod` on `node_name`
+ * from a pipeline, as the decision log shows it. The caller frees it. */
+static char *explain_in_pipeline(const score_pod *pod, const char *node_name)
+{
+	score_request request = {.model = c.model, .pod = pod};
+	score_candidate candidate = {.name = node_name,
+				     .node = score_model_node(c.model, node_name)};
+	score_pipeline pipeline;
+	score_error err = {0};
+	GString *out = g_string_new(NULL);
+
+	score_pipeline_init(&pipeline);
+	cr_assert_eq(score_pipeline_add_isolation(&pipeline, &c.config, 1, &err), 0,
+		     "add isolation: %s", err.message);
+	cr_assert_eq(pipeline.n_scorers, 1, "expected the isolation scorer, got %zu scorers",
+		     pipeline.n_scorers);
+	request.cache = score_request_cache_new();
+	score_pipeline_explain_node(&pipeline, &request, 0, &candidate, out);
+	score_request_cache_free(request.cache);
+	return g_string_free(out, FALSE);
+}
+
+Test(isolation, preferred_score_explained_per_node)
+{
+	score_pod *incoming = new_pod("shop-a", "web-1", "stowage.io/tenant=alpha");
+	char *text;
+
+	c.config.tenancy = SCORE_TENANCY_PREFERRED;
+	add_node("empty", NULL);
+	add_node("two", NULL);
+	place(new_pod("shop-b", "web-4", "stowage.io/tenant=beta"), "two");
+	place(new_pod("shop-c", "api-1", "stowage.io/tenant=gamma"), "two");
+
+	text = explain_in_pipeline(incoming, "two");
+	cr_assert_str_eq(text,
+			 "tenant isolation: node runs pod shop-b/web-4 of tenant \"beta\"; tenants \"alpha\" and \"beta\" do not trust each other (and 1 more pods in conflict)",
+			 "explanation on two: %s", text);
+	g_free(text);
+	text = explain_in_pipeline(incoming, "empty");
+	cr_assert_str_eq(text, "", "a node without conflict needs no explanation: %s", text);
+	g_free(text);
+	score_pod_free(incoming);
+}
+
+Test(isolation, soft_separation_explained_per_node)
+{
+	score_pod *web = new_pod("shop", "web-1", "app=web");
+	char *text;
+
+	c.config.tenants_enabled = false;
+	add_web_and_db(false);
+	add_node("n1", NULL);
+	place(new_pod("data", "postgres-0", "app=db"), "n1");
+
+	text = explain_in_pipeline(web, "n1");
+	cr_assert_str_eq(text,
+			 "security group separation (spec.separation[0], soft): the pod is in group \"web\" and node runs pod data/postgres-0 of group \"db\"",
+			 "explanation on n1: %s", text);
+	g_free(text);
+	score_pod_free(web);
 }
 
 Test(isolation, preferred_isolation_against_least_allocated)
