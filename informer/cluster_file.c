@@ -1125,7 +1125,7 @@ static void warn_no_allocatable_pods(cluster_batch *batch, const object_place *p
 {
 	inf_file_warning_add(batch->warnings, &batch->pods_warnings, batch->file,
 			     place->line,
-			     g_strdup_printf("node %s has no status.allocatable.pods, so it admits no pods and filters reject every pod with \"too many pods: 0 of 0 already\"; the kubelet always reports it, so add pods: \"110\", its default, to status.allocatable",
+			     g_strdup_printf("node %s has no status.allocatable.pods, so it admits no pods and filters reject every pod with \"too many pods: 0 of 0 already (the node's status.allocatable.pods is 0 or missing)\"; the kubelet always reports it, so add pods: \"110\", its default, to status.allocatable",
 					     node->name));
 }
 

@@ -801,7 +801,7 @@ Test(cluster_file, node_without_allocatable_pods_warns)
 		     "warnings: only the node without pods (an explicit 0 is meant)");
 	cr_assert_str_eq(g_ptr_array_index(warnings, 0),
 			 "nodes.yaml:3: node hand has no status.allocatable.pods, so it admits no "
-			 "pods and filters reject every pod with \"too many pods: 0 of 0 already\"; "
+			 "pods and filters reject every pod with \"too many pods: 0 of 0 already (the node's status.allocatable.pods is 0 or missing)\"; "
 			 "the kubelet always reports it, so add pods: \"110\", its default, to "
 			 "status.allocatable");
 	assert_value(must_node(&c, "hand")->allocatable.v[SCORE_RES_PODS], 0,

@@ -375,6 +375,23 @@ Test(contention_filters, too_many_pods)
 	score_pod_free(pod);
 }
 
+Test(contention_filters, zero_allocatable_pods_named)
+{
+	const char *names[] = {"n"};
+	score_node *node = add_node("n", 4000, 8 * GiB);
+	score_pod *pod = make_pod("p", 100, 0);
+	score_result result;
+
+	node->allocatable.v[SCORE_RES_PODS] = 0;
+	result = run(pod, names, 1);
+
+	cr_assert_eq(result.nodes[0].fit, SCORE_REJECT_RESOLVABLE);
+	cr_assert_str_eq(result.nodes[0].reason,
+			 "too many pods: 0 of 0 already (the node's status.allocatable.pods is 0 or missing)");
+	score_result_release(&result);
+	score_pod_free(pod);
+}
+
 Test(contention_filters, extended_resource_missing_on_node)
 {
 	const char *names[] = {"cpu-only"};
