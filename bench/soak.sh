@@ -2,7 +2,7 @@
 # Load and soak test of `stowage serve` on 127.0.0.1 (see docs/reliability.md).
 #
 #   bench/soak.sh [--soak-seconds S] [--steps "200 400 ..."] [--step-seconds S]
-#                 [--no-steps] [--no-soak]
+#                 [--no-steps] [--no-soak] [--policy FILE --tenants N]
 #
 # Starts the test API server (tests/tools/apiserver) with a generated
 # cluster of 5,000 nodes and 50,000 running pods, and `stowage serve`
@@ -13,6 +13,9 @@
 #   2. a soak at 1,600 pods/s for --soak-seconds (default 1800), sampling
 #      RSS every 10 s, with a verdict: PASS when stowage's RSS after the
 #      warm-up stays within 5% of its minimum and no call failed.
+# With --policy, stowage scores with that policy file, and --tenants N
+# spreads every pod over N tenants with the label stowage.io/tenant, so
+# that tenant rules in the policy have work to do.
 # Exit status: 0 when the soak passed (or was skipped), 1 when it failed,
 # 2 for a bad command line or a failed setup. Every process it starts is
 # stopped on exit, Ctrl-C included. The binaries come from $BUILD
@@ -39,9 +42,11 @@ rss_flat_pct=5
 apiserver_flat_pct=25
 run_steps=1
 run_soak=1
+policy=
+tenants=0
 
 usage() {
-	echo "usage: bench/soak.sh [--soak-seconds S] [--soak-rate PODS_PER_S] [--steps \"R1 R2 ...\"] [--step-seconds S] [--no-steps] [--no-soak]" >&2
+	echo "usage: bench/soak.sh [--soak-seconds S] [--soak-rate PODS_PER_S] [--steps \"R1 R2 ...\"] [--step-seconds S] [--no-steps] [--no-soak] [--policy FILE] [--tenants N]" >&2
 	exit 2
 }
 
@@ -53,12 +58,20 @@ while [ $# -gt 0 ]; do
 	--step-seconds) step_seconds=${2:?}; shift 2 ;;
 	--no-steps) run_steps=0; shift ;;
 	--no-soak) run_soak=0; shift ;;
+	--policy) policy=${2:?}; shift 2 ;;
+	--tenants) tenants=${2:?}; shift 2 ;;
 	*) usage ;;
 	esac
 done
 for n in "$soak_seconds" "$step_seconds" "$soak_rate" $steps; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "soak: \"$n\" is not a positive whole number" >&2; usage; }
 done
+[[ $tenants =~ ^[0-9]+$ ]] || { echo "soak: --tenants \"$tenants\" is not a whole number" >&2; usage; }
+serve_policy=()
+if [ -n "$policy" ]; then
+	[ -r "$policy" ] || { echo "soak: cannot read the policy file $policy" >&2; exit 2; }
+	serve_policy=(--policy "$(realpath "$policy")")
+fi
 
 stowage=$BUILD/stowage
 apiserver=$BUILD/tests/tools/apiserver
@@ -109,7 +122,7 @@ wait_for() { # DESCRIPTION SECONDS COMMAND...
 
 echo "soak: writing a cluster of $cluster_nodes nodes and $((cluster_nodes * pods_per_node)) pods"
 "$loadgen" --write-cluster "$work/cluster.json" --cluster-nodes "$cluster_nodes" \
-	--pods-per-node "$pods_per_node"
+	--pods-per-node "$pods_per_node" --tenants "$tenants"
 
 mkfifo -m 600 "$work/apiserver.stdin"
 "$apiserver" --fixture "$work/cluster.json" <"$work/apiserver.stdin" >"$work/apiserver.port" \
@@ -137,7 +150,7 @@ EOF
 # The decision log (one line per call, info level) stays on, as in
 # production, but its lines are dropped before they reach the file. The
 # filter ends when stowage closes its standard error.
-"$stowage" serve --kubeconfig "$work/kubeconfig" --listen 127.0.0.1:0 \
+"$stowage" serve --kubeconfig "$work/kubeconfig" --listen 127.0.0.1:0 "${serve_policy[@]}" \
 	2> >(grep --line-buffered -v ' extender: decision ' >"$work/serve.log") &
 serve_pid=$!
 wait_for "stowage serve to log its address" 30 grep -qs 'listening address=' "$work/serve.log"
@@ -148,7 +161,7 @@ echo "soak: stowage (pid $serve_pid) ready at $address, test API server (pid $ap
 
 common=(--url "http://$address" --connections "$connections" --names 500
 	--cluster-nodes "$cluster_nodes" --apiserver "$api_url" --churn-rate "$churn_rate"
-	--compact-seconds "$compact_seconds" --watch "stowage=$serve_pid")
+	--compact-seconds "$compact_seconds" --watch "stowage=$serve_pid" --tenants "$tenants")
 header="| offered pods/s | achieved pods/s | filter p50 / p90 / p99 / max ms | prioritize p50 / p90 / p99 / max ms | errors | stowage RSS MiB |"
 rule="| --- | --- | --- | --- | --- | --- |"
 

@@ -367,6 +367,8 @@ Test(load, rejects_bad_options)
 		{"--names", "6000", "more names than nodes"},
 		{"--watch", "stowage", "--watch without a PID"},
 		{"--watch", "stowage=12:x", "--watch with a bad percentage"},
+		{"--tenants", "1001", "more than 1000 tenants"},
+		{"--tenants", "-1", "a negative tenant count"},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -375,4 +377,45 @@ Test(load, rejects_bad_options)
 		cr_assert_eq(run_loadgen(args, NULL), 2, "%s is rejected with status 2",
 			     cases[i][2]);
 	}
+}
+
+/* --tenants labels the generated pods with tenants t000 to tNNN, so that
+ * a soak can exercise a policy's tenant rules. */
+Test(load, write_cluster_spreads_tenants)
+{
+	char *path = g_build_filename(dir, "tenants.json", NULL);
+	const char *args[] = {"--write-cluster", path, "--cluster-nodes", "4",
+			      "--pods-per-node", "5", "--tenants", "3", NULL};
+	GHashTable *tenants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	cJSON *list;
+	const cJSON *item;
+	char *text = NULL;
+	int pods = 0;
+
+	cr_assert_eq(run_loadgen(args, NULL), 0, "loadgen --write-cluster --tenants 3 failed");
+	cr_assert(g_file_get_contents(path, &text, NULL, NULL), "cannot read %s", path);
+	list = cJSON_Parse(text);
+	cr_assert_not_null(list, "loadgen wrote a cluster that is not JSON");
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(list, "items"))
+	{
+		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(item, "kind");
+		const cJSON *tenant = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(item, "metadata"), "labels"),
+			"stowage.io/tenant");
+
+		if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "Pod") != 0)
+			continue;
+		pods++;
+		cr_assert(cJSON_IsString(tenant), "pod %d has a tenant label", pods);
+		cr_assert(g_regex_match_simple("^t00[0-2]$", tenant->valuestring, 0, 0),
+			  "tenant %s is one of t000 to t002", tenant->valuestring);
+		g_hash_table_add(tenants, g_strdup(tenant->valuestring));
+	}
+	cr_assert_eq(pods, 20, "expected 20 pods, got %d", pods);
+	cr_assert_gt(g_hash_table_size(tenants), 1, "20 pods spread over more than one tenant");
+	cJSON_Delete(list);
+	g_hash_table_destroy(tenants);
+	g_free(text);
+	g_free(path);
 }

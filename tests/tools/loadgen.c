@@ -2,9 +2,10 @@
  * kube-scheduler sends, at a fixed rate, over loopback.
  *
  *   loadgen --write-cluster FILE [--cluster-nodes N] [--pods-per-node K]
+ *           [--tenants N]
  *   loadgen --url http://127.0.0.1:PORT --rate PODS_PER_S --duration S
  *           [--connections N] [--names N] [--cluster-nodes N]
- *           [--apiserver http://127.0.0.1:PORT --churn-rate CHANGES_PER_S]
+ *           [--apiserver http://127.0.0.1:PORT --churn-rate CHANGES_PER_S] [--tenants N]
  *           [--watch NAME=PID]... [--json FILE] [--markdown]
  *
  * The first form writes a v1 List of nodes and running pods for the test
@@ -95,6 +96,7 @@ typedef struct options {
 	int names;
 	int cluster_nodes;
 	int pods_per_node;
+	int tenants;
 	int timeout_ms;
 	double churn_rate;
 	int churn_pods;
@@ -282,18 +284,36 @@ static GPtrArray *build_name_windows(int cluster_nodes, int names)
 	return windows;
 }
 
+/* Tenants the pods are spread over with the label stowage.io/tenant
+ * (--tenants), so that a policy's tenant rules have work to do; 0 leaves
+ * the label out. Set once from the options before any pod is built. */
+static int tenant_count;
+
+/* Writes `,"stowage.io/tenant":"tNNN"` for tenant `key` modulo
+ * tenant_count into `buf`, or returns an empty string without tenants. */
+static const char *tenant_label(guint64 key, char *buf, size_t size)
+{
+	if (tenant_count <= 0)
+		return "";
+	g_snprintf(buf, size, ",\"stowage.io/tenant\":\"t%03d\"",
+		   (int)(key % (guint64)tenant_count));
+	return buf;
+}
+
 /* A pending Deployment pod after admission, as kube-scheduler sends it in
- * ExtenderArgs.Pod, with its name, uid and requests varied by `index`. */
+ * ExtenderArgs.Pod, with its name, uid, requests and tenant varied by
+ * `index`. */
 static char *pending_pod_json(guint64 index)
 {
 	static const char *const cpu[] = {"100m", "250m", "500m", "1"};
 	static const char *const memory[] = {"128Mi", "256Mi", "512Mi", "1Gi"};
+	char tenant[64];
 
 	return g_strdup_printf(
 		"{\"metadata\":{\"name\":\"load-%08" PRIx64 "\",\"generateName\":\"load-\","
 		"\"namespace\":\"" NAMESPACE "\",\"uid\":\"6c0ad000-0000-4000-8000-%012" PRIx64 "\","
 		"\"resourceVersion\":\"1\",\"creationTimestamp\":\"2026-12-04T20:00:00Z\","
-		"\"labels\":{\"app\":\"load\",\"pod-template-hash\":\"5f7d8c9b4\"},"
+		"\"labels\":{\"app\":\"load\",\"pod-template-hash\":\"5f7d8c9b4\"%s},"
 		"\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\","
 		"\"name\":\"load-5f7d8c9b4\",\"uid\":\"0b9e8d7c-6f5a-4e3d-9c2b-1a0f9e8d7c6b\","
 		"\"controller\":true,\"blockOwnerDeletion\":true}]},"
@@ -311,7 +331,8 @@ static char *pending_pod_json(guint64 index)
 		"\"priority\":0,\"enableServiceLinks\":true,"
 		"\"preemptionPolicy\":\"PreemptLowerPriority\"},"
 		"\"status\":{\"phase\":\"Pending\",\"qosClass\":\"Burstable\"}}",
-		index, index, cpu[index % 4], memory[index % 4]);
+		index, index, tenant_label(index, tenant, sizeof(tenant)),
+		cpu[index % 4], memory[index % 4]);
 }
 
 static char *extender_args(const char *pod_json, const char *names_json)
@@ -324,15 +345,17 @@ static char *extender_args(const char *pod_json, const char *names_json)
  * `node`. */
 static void append_running_pod(GString *out, const char *name, int node)
 {
+	char tenant[64];
+
 	g_string_append_printf(
 		out,
 		"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
-		"\"namespace\":\"" NAMESPACE "\",\"labels\":{\"app\":\"existing\"}},"
+		"\"namespace\":\"" NAMESPACE "\",\"labels\":{\"app\":\"existing\"%s}},"
 		"\"spec\":{\"nodeName\":\"node-%05d\",\"containers\":[{\"name\":\"app\","
 		"\"image\":\"registry.invalid/app:1\",\"resources\":{\"requests\":"
 		"{\"cpu\":\"500m\",\"memory\":\"1Gi\"}}}],\"restartPolicy\":\"Always\"},"
 		"\"status\":{\"phase\":\"Running\"}}",
-		name, node);
+		name, tenant_label(g_str_hash(name), tenant, sizeof(tenant)), node);
 }
 
 /* Writes a v1 List of `nodes` nodes (16 CPUs, 64Gi, 110 pods, three
@@ -1275,6 +1298,11 @@ static int validate(const options *o)
 				"--pods-per-node from 0 to 110\n");
 		return -EINVAL;
 	}
+	if (o->tenants < 0 || o->tenants > 1000) {
+		fprintf(stderr, "loadgen: invalid --tenants %d: give 0 (no tenant label) "
+				"to 1000\n", o->tenants);
+		return -EINVAL;
+	}
 	if (o->write_cluster != NULL)
 		return 0;
 	if (o->url == NULL) {
@@ -1465,6 +1493,10 @@ int main(int argc, char **argv)
 		 "Nodes in the cluster, named node-00000 on (default 5000)", "N"},
 		{"pods-per-node", 0, 0, G_OPTION_ARG_INT, &o.pods_per_node,
 		 "Running pods per node in --write-cluster (default 10)", "K"},
+		{"tenants", 0, 0, G_OPTION_ARG_INT, &o.tenants,
+		 "Spread every pod, running, churned or pending, over N tenants with the "
+		 "label stowage.io/tenant (default 0: no label); give the same N to "
+		 "--write-cluster and to the load", "N"},
 		{"timeout-ms", 0, 0, G_OPTION_ARG_INT, &o.timeout_ms,
 		 "A call not finished this long after it was due is a timeout (default 5000, "
 		 "kube-scheduler's httpTimeout)", "MS"},
@@ -1512,6 +1544,7 @@ int main(int argc, char **argv)
 	}
 	if (validate(&o) < 0)
 		goto out;
+	tenant_count = o.tenants;
 	if (o.write_cluster != NULL) {
 		status = write_cluster(o.write_cluster, o.cluster_nodes, o.pods_per_node) < 0
 				 ? EXIT_CHECK_FAILED
