@@ -1482,6 +1482,52 @@ void score_locality_normalize(const void *data, int64_t *scores, size_t n)
 
 /* ---- Explanation -------------------------------------------------------------- */
 
+static gint compare_costs(gconstpointer a, gconstpointer b)
+{
+	int64_t left = *(const int64_t *)a;
+	int64_t right = *(const int64_t *)b;
+
+	return left < right ? -1 : left > right;
+}
+
+/* Explains a node's cost to the peers: "network cost to 5 peers: mean
+ * 2.40 (2 at cost 0, 3 at cost 4)". Nothing when every peer is on the
+ * node, which no candidate can beat. */
+static void explain_locality_node(const void *data, const score_request *request,
+				  const score_node *node, const score_usage *usage,
+				  GString *out)
+{
+	const locality_state *state = data;
+	int64_t pairs[MAX_LEVELS + 8][2];
+	cost_split split;
+	int64_t sum, total;
+	size_t n = 0;
+
+	(void)request;
+	if (state->all.n == 0)
+		return;
+	split_costs(state->config, &state->all, node,
+		    victim_peers(&state->all, usage), &split);
+	total = split_total(&split, &sum);
+	if (total <= 0 || sum == 0)
+		return;
+	for (size_t i = 0; i < split.n; i++) {
+		if (split.count[i] <= 0)
+			continue;
+		pairs[n][0] = split.cost[i];
+		pairs[n][1] = split.count[i];
+		n++;
+	}
+	qsort(pairs, n, sizeof(pairs[0]), compare_costs);
+	g_string_append_printf(out, "network cost to %lld peer%s: mean %.2f (",
+			       (long long)total, total == 1 ? "" : "s",
+			       (double)sum / (double)total);
+	for (size_t i = 0; i < n; i++)
+		g_string_append_printf(out, "%s%lld at cost %lld", i > 0 ? ", " : "",
+				       (long long)pairs[i][1], (long long)pairs[i][0]);
+	g_string_append_c(out, ')');
+}
+
 /* Adds the EXPLAIN_DOMAINS busiest values of level `level` to `out` as
  * value: peer count. */
 static void add_level_domains(cJSON *out, const peer_counts *counts,
@@ -1574,7 +1620,8 @@ int score_pipeline_add_locality(score_pipeline *pipeline,
 {
 	const score_hooks hooks = {.prepare = score_locality_prepare,
 				   .release = score_locality_release_state,
-				   .explain = score_locality_explain};
+				   .explain = score_locality_explain,
+				   .explain_node = explain_locality_node};
 	int rc;
 
 	if (has_hard_source(config)) {

@@ -140,9 +140,9 @@ typedef void (*score_release_fn)(void *state);
 typedef void (*score_explain_fn)(const void *config,
 				 const score_request *request, cJSON *out);
 
-/* Appends to `out` why the criterion scored `node` below its best, in
- * the words of a filter reason (for the decision log's top nodes). It
- * appends nothing when the node scored its best. */
+/* Appends to `out` what lowered the criterion's score on `node`, in words
+ * like a filter reason's (for the decision log's top nodes). It appends
+ * nothing when nothing did. */
 typedef void (*score_explain_node_fn)(const void *config,
 				      const score_request *request,
 				      const score_node *node,

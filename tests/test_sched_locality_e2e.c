@@ -213,6 +213,24 @@ static int64_t logged_locality(const cJSON *top, const char *node)
 	return -1;
 }
 
+/* Returns the Locality reason logged for `node` in the decision's top
+ * scores, or NULL when it has none. */
+static const char *logged_reason(const cJSON *top, const char *node)
+{
+	const cJSON *entry;
+
+	cJSON_ArrayForEach(entry, top) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "node");
+		const cJSON *reason = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(entry, "reasons"), "Locality");
+
+		if (cJSON_IsString(name) && strcmp(name->valuestring, node) == 0)
+			return cJSON_IsString(reason) ? reason->valuestring : NULL;
+	}
+	cr_assert_fail("node %s is not among the top scores", node);
+	return NULL;
+}
+
 Test(locality_e2e, tenant_rejection_and_zone_preference_explained)
 {
 	cJSON *filtered, *priorities, *line;
@@ -269,6 +287,15 @@ Test(locality_e2e, tenant_rejection_and_zone_preference_explained)
 		     (long long)logged_locality(top, "b-2"));
 	cr_assert_eq(logged_locality(top, "b-3"), 80, "b-3 (their zone): %lld",
 		     (long long)logged_locality(top, "b-3"));
+	/* Each node below the best says what its peers cost. */
+	cr_assert_str_eq(logged_reason(top, "b-2"),
+			 "network cost to 2 peers: mean 1.00 (2 at cost 1)",
+			 "b-2's locality reason");
+	cr_assert_str_eq(logged_reason(top, "b-3"),
+			 "network cost to 2 peers: mean 4.00 (2 at cost 4)",
+			 "b-3's locality reason");
+	cr_assert_null(logged_reason(top, "b-1"),
+		       "b-1 runs both peers and needs no locality reason");
 	explain = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(line, "explain"), "Locality");
 	cr_assert(cJSON_IsObject(explain), "the decision explains locality: %s",
