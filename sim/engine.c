@@ -726,7 +726,7 @@ static void end_waiting(sim_engine *engine, sim_pod *pod)
 	pod->pending_ms += engine->now_ms - pod->waiting_since_ms;
 	pod->waiting_since_ms = engine->now_ms;
 	engine->stats.ended_waiting++;
-	notify_finished(engine, pod, NULL, SIM_OUTCOME_COMPLETED);
+	notify_finished(engine, pod, NULL, SIM_OUTCOME_ENDED_WAITING);
 	g_hash_table_remove(engine->live, pod->pod->uid);
 	g_hash_table_add(engine->ended_in_queue, pod);
 }

@@ -158,6 +158,8 @@ typedef enum sim_pod_outcome {
 	SIM_OUTCOME_COMPLETED = 0, /* ran its run time and left */
 	SIM_OUTCOME_RUNNING,       /* still running at the end */
 	SIM_OUTCOME_PENDING,       /* still waiting at the end */
+	/* ended by the source (sim_arrival.end_uid) while it waited */
+	SIM_OUTCOME_ENDED_WAITING,
 } sim_pod_outcome;
 
 /* Callbacks for what the engine measures; any may be NULL. */

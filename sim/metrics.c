@@ -357,6 +357,7 @@ static const char *const outcome_names[] = {
 	[SIM_OUTCOME_COMPLETED] = "completed",
 	[SIM_OUTCOME_RUNNING] = "running",
 	[SIM_OUTCOME_PENDING] = "pending",
+	[SIM_OUTCOME_ENDED_WAITING] = "ended_waiting",
 };
 
 /* The tenant and untrusted_tenants_on_node fields of a pod's row; both
@@ -425,7 +426,7 @@ static void on_finished(void *data, const sim_pod *pod, const char *node,
 	fprintf(out, ",%.3f,", (double)pending_ms / 1000.0);
 	write_field(out, node);
 	fputc(',', out);
-	if (outcome == SIM_OUTCOME_COMPLETED)
+	if (outcome == SIM_OUTCOME_COMPLETED || outcome == SIM_OUTCOME_ENDED_WAITING)
 		fprintf(out, "%.3f", (double)now_ms / 1000.0);
 	fprintf(out, ",%s,%u,%u,", outcome_names[outcome], pod->total_attempts,
 		pod->evictions);

@@ -802,7 +802,8 @@ Test(trace_ends, engine_ends_running_and_waiting_pods)
 
 	pod = finished_at(&log, 0);
 	cr_assert_str_eq(pod->name, "b", "b ends first, got %s", pod->name);
-	cr_assert_eq(pod->outcome, SIM_OUTCOME_COMPLETED, "b leaves as completed");
+	cr_assert_eq(pod->outcome, SIM_OUTCOME_ENDED_WAITING,
+		     "b leaves as ended while waiting, got outcome %d", pod->outcome);
 	cr_assert_str_eq(pod->node, "", "b never had a node, got %s", pod->node);
 	cr_assert_float_eq(pod->start_s, -1.0, 1e-9, "b never started, got %g", pod->start_s);
 	cr_assert_float_eq(pod->end_s, 12.0, 1e-9, "b leaves at its end, got %g", pod->end_s);
@@ -1139,7 +1140,7 @@ Test(trace_ends, google_example_ends_waiting_pod, .init = test_capture_output)
 			 "1x1/8Gi", "--out", d.out, NULL),
 		     0, "the run succeeds: %s", test_captured_stderr());
 	rows = pods_rows(d.out, "1-1");
-	expect_pods_row(rows, 0, "1-1", "1.000", "", "10.000", "completed");
+	expect_pods_row(rows, 0, "1-1", "1.000", "", "10.000", "ended_waiting");
 	cr_assert_str_eq(((char **)rows->pdata[0])[5], "9.000",
 			 "1-1 waited from 1 s to its end at 10 s, got %s",
 			 ((char **)rows->pdata[0])[5]);
