@@ -1163,12 +1163,18 @@ typedef struct pod_kind {
 	uint8_t kind;
 } pod_kind;
 
-static gint compare_pod_kinds(gconstpointer a, gconstpointer b)
+/* Sorts by tenant pointer. A node has a few dozen pods, where insertion
+ * sort beats qsort's calls through a comparison function. */
+static void sort_pod_kinds(pod_kind *kinds, size_t n)
 {
-	uintptr_t left = (uintptr_t)((const pod_kind *)a)->tenant;
-	uintptr_t right = (uintptr_t)((const pod_kind *)b)->tenant;
+	for (size_t i = 1; i < n; i++) {
+		pod_kind item = kinds[i];
+		size_t j = i;
 
-	return left < right ? -1 : left > right;
+		for (; j > 0 && (uintptr_t)kinds[j - 1].tenant > (uintptr_t)item.tenant; j--)
+			kinds[j] = kinds[j - 1];
+		kinds[j] = item;
+	}
 }
 
 /* Returns a digest with the fields of `head` and one summary per tenant
@@ -1179,7 +1185,7 @@ static node_digest *summarize_tenants(const node_digest *head,
 	node_digest *digest;
 	size_t distinct = 0;
 
-	qsort(kinds, n, sizeof(kinds[0]), compare_pod_kinds);
+	sort_pod_kinds(kinds, n);
 	for (size_t i = 0; i < n; i++) {
 		if (distinct > 0 && kinds[distinct - 1].tenant == kinds[i].tenant)
 			kinds[distinct - 1].kind |= kinds[i].kind;
@@ -1210,7 +1216,11 @@ static node_digest *digest_new(const score_isolation_config *config,
 		       config->tenancy != SCORE_TENANCY_NONE;
 	node_digest head = {0};
 	node_digest *digest;
-	pod_kind *kinds = g_new(pod_kind, node->pods->len + 1);
+	/* Nodes admit 110 pods by default: most fit on the stack. */
+	pod_kind local[128];
+	pod_kind *kinds = node->pods->len <= G_N_ELEMENTS(local)
+				  ? local
+				  : g_new(pod_kind, node->pods->len);
 	size_t n = 0;
 
 	head.node_name = acquire_interned(node->name);
@@ -1251,7 +1261,8 @@ static node_digest *digest_new(const score_isolation_config *config,
 		kinds[n++] = (pod_kind){tenant, kind};
 	}
 	digest = summarize_tenants(&head, kinds, n);
-	g_free(kinds);
+	if (kinds != local)
+		g_free(kinds);
 	return digest;
 }
 
