@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -127,6 +128,41 @@ static void print_skipped(const char *path, size_t skipped, const char *first)
 	fprintf(stderr, "stowage sim: %s: skipped %s; the first: %s\n", path,
 		sim_format_count_noun(skipped, "bad row", "bad rows", rows, sizeof(rows)),
 		first);
+}
+
+/* Reports the rows that --skip-bad-rows skipped on stderr and in the
+ * warnings of summary.json. */
+static void note_skipped(const char *path, size_t skipped, const char *first,
+			 sim_metrics *metrics)
+{
+	char rows[48];
+	char *warning;
+
+	warning = g_strdup_printf("%s: skipped %s; the first: %s", path,
+				  sim_format_count_noun(skipped, "bad row", "bad rows", rows,
+							sizeof(rows)),
+				  first);
+	fprintf(stderr, "stowage sim: %s\n", warning);
+	g_ptr_array_add(metrics->warnings, warning);
+}
+
+/* Reports the pods that --skip-bad-rows skipped because a live pod had
+ * their name. */
+static void note_skipped_duplicates(const char *path, const sim_engine_stats *stats,
+				    sim_metrics *metrics)
+{
+	char pods[48];
+	char *warning;
+
+	if (stats->skipped_duplicates == 0)
+		return;
+	warning = g_strdup_printf("%s: skipped %s whose name a live pod had; the first at line %d",
+				  path,
+				  sim_format_count_noun(stats->skipped_duplicates, "pod", "pods", pods,
+							sizeof(pods)),
+				  stats->first_skipped_duplicate_line);
+	fprintf(stderr, "stowage sim: %s\n", warning);
+	g_ptr_array_add(metrics->warnings, warning);
 }
 
 /* A Kubernetes Node list: the nodes keep their labels and taints, which
@@ -285,6 +321,46 @@ static bool events_have_gpus(const GPtrArray *events)
 	return false;
 }
 
+/* Wall time between two progress lines of the scan before a run. */
+#define SCAN_PROGRESS_US (10 * G_USEC_PER_SEC)
+
+/* Progress of the scan that reads a trace before its run. */
+typedef struct scan_progress {
+	const char *path;
+	int64_t last_us; /* wall clock of the last line, or of the start */
+} scan_progress;
+
+static void on_scan_progress(void *data, uint64_t pods, double fraction)
+{
+	scan_progress *scan = data;
+	int64_t now_us = g_get_monotonic_time();
+	char count[48];
+
+	if (now_us - scan->last_us < SCAN_PROGRESS_US)
+		return;
+	scan->last_us = now_us;
+	sim_format_count_noun(pods, "pod", "pods", count, sizeof(count));
+	if (fraction >= 0)
+		fprintf(stderr, "stowage sim: reading %s before the run: %.1f%% read, %s so far\n",
+			scan->path, 100.0 * fraction, count);
+	else
+		fprintf(stderr, "stowage sim: reading %s before the run: %s so far\n",
+			scan->path, count);
+}
+
+/* Fills `control` to stop the scan before a run on SIGINT or SIGTERM and
+ * to report its progress through `progress`. */
+static void scan_control_init(const sim_churn_config *config, scan_progress *progress,
+			      sim_scan_control *control)
+{
+	progress->path = config->pods_path;
+	progress->last_us = g_get_monotonic_time();
+	memset(control, 0, sizeof(*control));
+	control->stop = config->stop;
+	control->progress = config->progress ? on_scan_progress : NULL;
+	control->progress_data = progress;
+}
+
 /* A generic trace is read twice, like a pod list: once for the typical
  * pods, the fit check and the sample interval, then for the replay. */
 static int open_mapped_trace(const sim_churn_config *config, run_state *state,
@@ -292,14 +368,20 @@ static int open_mapped_trace(const sim_churn_config *config, run_state *state,
 {
 	sim_mapped_source *scan = NULL;
 	sim_source source;
+	scan_progress progress;
+	sim_scan_control control;
 	int ret = sim_mapping_load(config->mapping_path, &state->mapping, err);
+
+	scan_control_init(config, &progress, &control);
 
 	if (ret == 0)
 		ret = sim_mapped_source_open(config->pods_path, state->mapping, &config->read,
 					     &scan, &source, err);
+	control.mapped = scan;
 	if (ret == 0)
-		ret = sim_source_scan(&source, gpus ? &state->typical : NULL, state->fit,
-				      &state->trace_end_ms, err);
+		ret = sim_source_scan_controlled(&source, &control,
+						 gpus ? &state->typical : NULL, state->fit,
+						 &state->trace_end_ms, err);
 	sim_mapped_source_free(scan);
 	if (ret == 0)
 		ret = sim_mapped_source_open(config->pods_path, state->mapping, &config->read,
@@ -334,11 +416,40 @@ static int open_kube_pods(const sim_churn_config *config, run_state *state,
 	return ret;
 }
 
+/* Checks that the pod list or trace is a regular file: it is read twice,
+ * once to size the run and once to replay it, and a pipe gives its rows
+ * only once. A path that does not exist is left to the reader's message. */
+static int check_regular_file(const sim_churn_config *config, score_error *err)
+{
+	const char *option = config->mapping_path != NULL ? "--trace" : "--pods";
+	struct stat info;
+
+	if (stat(config->pods_path, &info) != 0)
+		return 0;
+	if (S_ISDIR(info.st_mode))
+		return score_fail(err, -EISDIR, "%s %s: is a directory: give the file inside it",
+				  option, config->pods_path);
+	if (!S_ISREG(info.st_mode))
+		return score_fail(err, -EINVAL,
+				  "%s %s: not a regular file but a pipe, terminal or device, and the file is read twice (to size the run, then to replay it): write it to a file first, e.g. zcat trace.csv.gz > trace.csv",
+				  option, config->pods_path);
+	return 0;
+}
+
 static int open_workload(const sim_churn_config *config, run_state *state,
 			 bool gpus, score_error *err)
 {
+	sim_trace_source *scan = NULL;
+	sim_source scan_source;
+	scan_progress progress;
+	sim_scan_control control;
 	int ret;
 
+	if (config->pods_path != NULL) {
+		ret = check_regular_file(config, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (config->pods_path == NULL) {
 		state->generator = sim_generator_new(&config->generator);
 		sim_generator_source(state->generator, &state->source);
@@ -353,9 +464,14 @@ static int open_workload(const sim_churn_config *config, run_state *state,
 		return ret;
 	/* One pass first, for the typical pods, the pods that fit no node
 	 * and the sample interval. */
-	ret = sim_trace_scan(config->pods_path, &config->read, &state->models,
-			     gpus ? &state->typical : NULL, state->fit,
-			     &state->trace_end_ms, err);
+	scan_control_init(config, &progress, &control);
+	ret = sim_trace_source_open(config->pods_path, &config->read, &state->models, &scan,
+				    &scan_source, err);
+	if (ret == 0)
+		ret = sim_source_scan_controlled(&scan_source, &control,
+						 gpus ? &state->typical : NULL, state->fit,
+						 &state->trace_end_ms, err);
+	sim_trace_source_free(scan);
 	if (ret < 0)
 		return ret;
 	return sim_trace_source_open(config->pods_path, &config->read, &state->models,
@@ -560,7 +676,10 @@ static void fill_params(const sim_churn_config *config, const run_state *state,
 			       config->zones, MAX(config->racks, 1));
 	if (config->node_events != NULL)
 		sim_params_add(params, "node events", "%s", config->node_events);
-	if (config->pods_path != NULL)
+	if (config->mapping_path != NULL)
+		sim_params_add(params, "workload", "trace %s read with the mapping spec %s",
+			       config->pods_path, config->mapping_path);
+	else if (config->pods_path != NULL)
 		sim_params_add(params, "workload", "pod list %s", config->pods_path);
 	else
 		add_generator_params(&config->generator, params);
@@ -599,6 +718,7 @@ static int engine_setup(const sim_churn_config *config, run_state *state,
 	engine_config->placement.seed = config->generator.seed + 1;
 	engine_config->gpu_models = &state->models;
 	engine_config->stop = config->stop;
+	engine_config->skip_duplicate_names = config->read.skip_bad_rows;
 	engine_config->end_ms = config->pods_path == NULL ? config->generator.duration_ms :
 							    config->end_ms;
 	if (config->sample_ms > 0) {
@@ -726,12 +846,13 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	sim_progress_finish(&state.progress, stats->end_ms, stats->arrivals);
 	if (state.trace != NULL &&
 	    sim_trace_source_skipped(state.trace, &first_skipped) > 0)
-		print_skipped(config->pods_path, sim_trace_source_skipped(state.trace, NULL),
-			      first_skipped);
+		note_skipped(config->pods_path, sim_trace_source_skipped(state.trace, NULL),
+			     first_skipped, &state.metrics);
 	if (state.mapped != NULL &&
 	    sim_mapped_source_skipped(state.mapped, &first_skipped) > 0)
-		print_skipped(config->pods_path, sim_mapped_source_skipped(state.mapped, NULL),
-			      first_skipped);
+		note_skipped(config->pods_path, sim_mapped_source_skipped(state.mapped, NULL),
+			     first_skipped, &state.metrics);
+	note_skipped_duplicates(config->pods_path, stats, &state.metrics);
 
 	sim_metrics_summarize(&state.metrics, stats,
 			      (double)(g_get_monotonic_time() - state.progress.start_us) / 1e6,
@@ -739,7 +860,7 @@ int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 	if (state.mapped != NULL) {
 		sim_mapped_end_counts ends;
 
-		sim_mapped_source_end_counts(state.mapped, &ends);
+		sim_mapped_source_consumed_end_counts(state.mapped, stats->end_ms, &ends);
 		result->summary.ends = ends.matched + ends.unmatched + ends.open > 0;
 		result->summary.unmatched_ends += ends.unmatched;
 		result->summary.never_ended = ends.open;
@@ -989,6 +1110,38 @@ static int cluster_options(const run_options *options, sim_churn_config *config,
 	return ret;
 }
 
+/* Rejects the options of the synthetic workload when a pod list or trace
+ * gives the workload instead, rather than ignoring them. */
+static int check_generator_unused(const run_options *options, score_error *err)
+{
+	const struct {
+		const char *name;
+		const char *value;
+	} generator_options[] = {
+		{"--arrivals", options->arrivals},
+		{"--rate", options->rate},
+		{"--amplitude", options->amplitude},
+		{"--peak-hour", options->peak_hour},
+		{"--max-arrivals", options->max_arrivals},
+		{"--lifetimes", options->lifetimes},
+		{"--lifetime-sigma", options->lifetime_sigma},
+		{"--shapes", options->shapes},
+		{"--tenants", options->tenants},
+		{"--apps", options->apps},
+	};
+	const char *workload = options->trace != NULL ? "--trace" : "--pods";
+
+	if (options->trace == NULL && options->pods == NULL)
+		return 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(generator_options); i++)
+		if (generator_options[i].value != NULL)
+			return score_fail(err, -EINVAL,
+					  "%s cannot go with %s: it shapes the synthetic workload, which %s replaces; drop %s",
+					  generator_options[i].name, workload, workload,
+					  generator_options[i].name);
+	return 0;
+}
+
 static int workload_options(const run_options *options, sim_churn_config *config,
 			    score_error *err)
 {
@@ -1005,6 +1158,9 @@ static int workload_options(const run_options *options, sim_churn_config *config
 				  "--trace and --mapping go together: --trace FILE names the trace, --mapping SPEC the mapping spec that describes its columns");
 	config->pods_path = options->trace != NULL ? options->trace : options->pods;
 	config->mapping_path = options->mapping;
+	ret = check_generator_unused(options, err);
+	if (ret < 0)
+		return ret;
 	if (options->duration != NULL) {
 		ret = sim_parse_duration(options->duration, &duration, err);
 		if (ret == 0 && duration <= 0)
@@ -1304,7 +1460,12 @@ int sim_churn_command(int argc, char **argv)
 		config.command_line = command_line;
 		config.stop = &stop_signal;
 		catch_stop_signals(old_signals);
-		if (sim_churn_run(&config, &result, &err) < 0) {
+		int ret = sim_churn_run(&config, &result, &err);
+
+		if (ret == -EINTR && stop_signal != 0) {
+			fprintf(stderr, "stowage sim run: %s\n", err.message);
+			status = 128 + stop_signal;
+		} else if (ret < 0) {
 			fprintf(stderr, "stowage sim run: %s\n", err.message);
 			status = 1;
 		} else {

@@ -76,7 +76,9 @@ void sim_churn_defaults(sim_churn_config *config);
 
 /* Runs one simulation and writes its outputs. Warnings about the inputs,
  * such as pod shapes that fit no node, go to stderr before the run starts
- * and into the report. They do not fail the run. On success the caller
+ * and into the report. They do not fail the run. A stop request during
+ * the first pass over a pod list or trace fails with -EINTR, before any
+ * output file is written. On success the caller
  * releases `result` with sim_churn_result_release(). */
 int sim_churn_run(const sim_churn_config *config, sim_churn_result *result,
 		  score_error *err);

@@ -88,9 +88,13 @@ static int parse_line(sim_csv *csv, const char *line, size_t length,
 	GArray *offsets;
 	int ret;
 
+	if (length >= 2 && (unsigned char)line[0] == 0x1f && (unsigned char)line[1] == 0x8b)
+		return score_fail(err, -EINVAL,
+				  "%s:%d: the file is gzip-compressed: decompress it first, e.g. zcat %s > trace.csv",
+				  csv->name, csv->line, csv->name);
 	if (memchr(line, '\0', length) != NULL)
 		return score_fail(err, -EINVAL,
-				  "%s:%d: NUL byte in the line: the file is not text",
+				  "%s:%d: NUL byte in the line: the file is not text; if it is compressed, decompress it first (zcat, zstdcat, xzcat)",
 				  csv->name, csv->line);
 	offsets = g_array_new(FALSE, FALSE, sizeof(size_t));
 	ret = split_line(csv, line, length, offsets, err);

@@ -608,12 +608,20 @@ static void drain_active(sim_engine *engine)
 
 static void admit(sim_engine *engine, sim_arrival *arrival)
 {
+	const sim_pod *live;
 	sim_pod *pod;
 
-	if (g_hash_table_contains(engine->live, arrival->pod->uid)) {
+	live = g_hash_table_lookup(engine->live, arrival->pod->uid);
+	if (live != NULL && engine->config.skip_duplicate_names) {
+		if (engine->stats.skipped_duplicates++ == 0)
+			engine->stats.first_skipped_duplicate_line = arrival->line;
+		sim_arrival_release(arrival);
+		return;
+	}
+	if (live != NULL) {
 		char *message = g_strdup_printf(
-			"%s:%d: pod %s arrives while a pod of that name is still in the simulation: pod names must be unique among pods alive at the same time",
-			engine->source->name, arrival->line, arrival->pod->uid);
+			"%s:%d: pod %s arrives while the pod of that name from line %d is still in the simulation: make names unique among live pods (with a mapping spec, add {#}, the line number, to the fields.name template), or pass --skip-bad-rows to skip such pods",
+			engine->source->name, arrival->line, arrival->pod->uid, live->line);
 
 		fail_run(engine, -EINVAL, message);
 		g_free(message);

@@ -210,6 +210,10 @@ typedef struct sim_engine_stats {
 	uint64_t ends;
 	uint64_t ended_waiting;
 	uint64_t unmatched_ends;
+	/* With config.skip_duplicate_names: the arrivals skipped because a
+	 * live pod had their name, and the line of the first (0 for none). */
+	uint64_t skipped_duplicates;
+	int first_skipped_duplicate_line;
 } sim_engine_stats;
 
 /* ---- Engine -------------------------------------------------------------- */
@@ -240,6 +244,9 @@ typedef struct sim_engine_config {
 	 * the run ends after the events of the current simulated time, as if
 	 * that were its end time, and stats.interrupted is set. */
 	const volatile sig_atomic_t *stop;
+	/* Skip and count an arrival whose name a live pod has, where the run
+	 * would fail otherwise (--skip-bad-rows). */
+	bool skip_duplicate_names;
 } sim_engine_config;
 
 /* Fills `config` with the defaults: kube-default, the queue defaults,
@@ -273,7 +280,7 @@ void sim_engine_add_node_event(sim_engine *engine, sim_node_event *event);
 /* Runs the simulation: reads the source to its end, or to end_ms.
  * Calls the observer as it goes and, at the end, `finished` for every pod
  * still in. Fails on a source error, arrivals out of time order, two live
- * pods with one name, a node event naming an unknown node, or an added
+ * pods with one name (unless config.skip_duplicate_names), a node event naming an unknown node, or an added
  * node whose name is taken. Node event messages start with FILE:LINE. A
  * fail of a node that is not Ready and a recover of a Ready node change
  * nothing, because sim_node_events_check() rejects both before a run. */

@@ -16,6 +16,7 @@
 #include "scoring/quantity.h"
 #include "sim/csv.h"
 #include "sim/generator.h"
+#include "sim/progress.h"
 
 /* ---- Units --------------------------------------------------------------- */
 
@@ -351,6 +352,10 @@ static bool read_number(spec_parser *parser, const pol_yaml_node *node,
 		*out = g_ascii_strtod(node->text, &end);
 		if (end != node->text && *end == '\0' && isfinite(*out))
 			return true;
+		if (end != node->text && *end == '\0')
+			return spec_fail(parser, node, path,
+					 "the number \"%s\" is out of range: give a number of magnitude below 1e308",
+					 node->text);
 	}
 	return spec_fail(parser, node, path, "expected a number, found %s \"%s\"",
 			 pol_yaml_describe(node), node->text != NULL ? node->text : "");
@@ -602,6 +607,7 @@ static bool read_role(spec_parser *parser, int role, const pol_yaml_node *node)
 	const pol_yaml_node *template_node;
 	const pol_yaml_node *value;
 	field_ref *ref;
+	bool takes_template;
 
 	if (!expect_mapping(parser, node, path) || !check_keys(parser, node, path, keys))
 		return false;
@@ -610,11 +616,14 @@ static bool read_role(spec_parser *parser, int role, const pol_yaml_node *node)
 
 	from = pol_yaml_get(node, "from");
 	template_node = pol_yaml_get(node, "template");
+	takes_template = role == ROLE_NAME || role == ROLE_NAMESPACE || role == ROLE_TENANT ||
+			 role == ROLE_OWNER || role == ROLE_END_KEY;
+	if (from == NULL && template_node == NULL && !takes_template)
+		return spec_fail(parser, node, path, "missing from: name a column or field");
 	if ((from == NULL) == (template_node == NULL))
 		return spec_fail(parser, node, path,
 				 "give either from (a column or field) or template");
-	if (template_node != NULL && role != ROLE_NAME && role != ROLE_NAMESPACE &&
-	    role != ROLE_TENANT && role != ROLE_OWNER && role != ROLE_END_KEY)
+	if (template_node != NULL && !takes_template)
 		return spec_fail(parser, template_node, path,
 				 "template is for name, namespace, tenant and owner only: use from");
 	if (from != NULL && !set_source(parser, ref, from, path))
@@ -763,6 +772,14 @@ static bool read_csv_options(spec_parser *parser, const pol_yaml_node *node)
 			return false;
 		if (mapping->columns->len == 0)
 			return spec_fail(parser, value, "csv.columns", "the list is empty");
+		for (guint i = 1; i < mapping->columns->len; i++)
+			for (guint j = 0; j < i; j++)
+				if (strcmp(mapping->columns->pdata[i], mapping->columns->pdata[j]) == 0)
+					return spec_fail(parser, g_ptr_array_index(value->items, i),
+							 "csv.columns",
+							 "column \"%s\" appears twice, as column %u and %u: rename one",
+							 (const char *)mapping->columns->pdata[i], j + 1,
+							 i + 1);
 	}
 	return true;
 }
@@ -924,6 +941,11 @@ static bool read_time_options(spec_parser *parser, const pol_yaml_node *node)
 					 text);
 		return true;
 	}
+	if (value->kind == POL_YAML_SCALAR && value->type != POL_SCALAR_INT &&
+	    value->type != POL_SCALAR_FLOAT)
+		return spec_fail(parser, value, "time.origin",
+				 "invalid origin \"%s\": give first (the first pod's arrival) or a number in the arrival's unit, %s; an RFC 3339 time needs fields.arrival in unit rfc3339",
+				 text, arrival->unit->name);
 	if (!read_number(parser, value, "time.origin", &mapping->origin_ms))
 		return false;
 	mapping->origin_ms *= arrival->unit->factor;
@@ -980,6 +1002,13 @@ static bool read_filter_entry(spec_parser *parser, const pol_yaml_node *node,
 	    !filter->has_max)
 		return spec_fail(parser, node, path,
 				 "the condition tests nothing: give in, not_in, min or max");
+	if (filter->in != NULL && filter->in->len == 0)
+		return spec_fail(parser, pol_yaml_get(node, "in"), paths->in,
+				 "the list is empty, so no row would pass: give at least one value, or remove the condition");
+	if (filter->has_min && filter->has_max && filter->min > filter->max)
+		return spec_fail(parser, pol_yaml_get(node, "min"), paths->min,
+				 "min %g is above max %g, so no row would pass: swap them",
+				 filter->min, filter->max);
 	return true;
 }
 
@@ -994,6 +1023,24 @@ static bool read_filter(spec_parser *parser, const pol_yaml_node *node,
 			return false;
 	}
 	return true;
+}
+
+/* Rejects an end.key template made only of text and {#}: an end row's key
+ * would then depend on nothing but its line, and never match a start row. */
+static bool check_key_has_field(spec_parser *parser, const pol_yaml_node *node)
+{
+	const field_ref *key = parser->mapping->roles[ROLE_END_KEY];
+
+	if (key == NULL || key->parts == NULL)
+		return true;
+	for (guint i = 0; i < key->parts->len; i++) {
+		const field_ref *part = key->parts->pdata[i];
+
+		if (part->literal == NULL && !part->line)
+			return true;
+	}
+	return spec_fail(parser, node, "end.key",
+			 "the template names no field, so no end row would match a start row: name the fields that identify a pod, such as {template: \"{job}-{index}\"}");
 }
 
 /* Reads `end: {filter, key}`: which rows end a pod, and how an end row
@@ -1017,7 +1064,11 @@ static bool read_end(spec_parser *parser, const pol_yaml_node *node)
 		return spec_fail(parser, value, "end.filter",
 				 "the list is empty, so every row would end a pod: give at least one condition");
 	value = pol_yaml_get(node, "key");
-	return value == NULL || read_role(parser, ROLE_END_KEY, value);
+	if (value == NULL)
+		return true;
+	if (!read_role(parser, ROLE_END_KEY, value))
+		return false;
+	return check_key_has_field(parser, value);
 }
 
 /* Rejects the parts of a spec that give a pod its lifetime or several
@@ -1248,6 +1299,10 @@ struct sim_mapped_reader {
 	GHashTable *open;
 	size_t ends_matched;
 	size_t ends_unmatched;
+	/* The times (ms from the origin) of the unmatched end rows read by
+	 * the last call of sim_mapped_reader_next(), so that a caller can leave out the rows past
+	 * the time it stopped at. */
+	GArray *unmatched_ms;
 };
 
 /* A pod whose start row was read and whose end row was not. */
@@ -1298,6 +1353,8 @@ void sim_mapped_reader_free(sim_mapped_reader *reader)
 	sim_mapped_pod_clear(&reader->replica);
 	if (reader->open != NULL)
 		g_hash_table_destroy(reader->open);
+	if (reader->unmatched_ms != NULL)
+		g_array_free(reader->unmatched_ms, TRUE);
 	g_free(reader);
 }
 
@@ -1359,6 +1416,10 @@ static int next_json_line(sim_mapped_reader *reader, score_error *err)
 			length--;
 		if (length == 0)
 			continue;
+		if (length >= 2 && (unsigned char)line[0] == 0x1f && (unsigned char)line[1] == 0x8b)
+			return score_fail(err, -EINVAL,
+					  "%s:%d: the file is gzip-compressed: decompress it first, e.g. zcat %s > trace.jsonl",
+					  reader->name, reader->line_number, reader->name);
 		cJSON_Delete(reader->object);
 		reader->object = cJSON_ParseWithLengthOpts(line, length, &end, false);
 		if (reader->object == NULL) {
@@ -1431,6 +1492,11 @@ static int raw_value(sim_mapped_reader *reader, const field_ref *ref,
 			return 0;
 		if (cJSON_IsString(item)) {
 			*out = item->valuestring;
+		} else if (cJSON_IsNumber(item) && !isfinite(item->valuedouble)) {
+			/* cJSON keeps only the double, not the text. */
+			return score_fail(err, -EINVAL,
+					  "%s:%d: field %s: number out of range: its magnitude is above 1.8e308, the largest a double holds",
+					  reader->name, reader->line_number, ref->from);
 		} else if (cJSON_IsNumber(item)) {
 			format_json_number(item->valuedouble, scratch, size);
 			*out = scratch;
@@ -1709,8 +1775,10 @@ static int read_arrival(sim_mapped_reader *reader, sim_mapped_pod *pod,
 
 	ret = mapped_value(reader, arrival, scratch, sizeof(scratch), &text, err);
 	if (ret == 0 && text[0] == '\0')
-		return score_fail(err, -EINVAL, "%s:%d: %s %s: empty arrival time",
+		return score_fail(err, -EINVAL,
+				  "%s:%d: %s %s: empty arrival time: every row needs one; filter such rows out with {field: %s, not_in: [\"\"]}, or pass --skip-bad-rows",
 				  reader->name, row_line(reader), kind_word(reader),
+				  arrival->from != NULL ? arrival->from : arrival->role,
 				  arrival->from != NULL ? arrival->from : arrival->role);
 	if (ret == 0)
 		ret = convert_time(reader, arrival, text, &arrival_ms, err);
@@ -1861,8 +1929,15 @@ static int read_identity(sim_mapped_reader *reader, sim_mapped_pod *pod,
 	const field_ref *ref;
 	int ret = 0;
 
-	if ((ref = mapping->roles[ROLE_NAME]) != NULL)
+	if ((ref = mapping->roles[ROLE_NAME]) != NULL) {
 		ret = read_text_field(reader, ref, &pod->name, err);
+		/* The name has no default, so an empty one makes the row
+		 * malformed, as on end rows. */
+		if (ret == 0 && pod->name == NULL)
+			return score_fail(err, -EINVAL,
+					  "%s:%d: the pod name is empty: map fields.name to values that no row leaves empty, or add {#} (the line number) to its template",
+					  reader->name, row_line(reader));
+	}
 	if (ret == 0 && pod->name == NULL)
 		pod->name = g_strdup_printf("pod-%d", row_line(reader));
 	if (ret == 0 && (ref = mapping->roles[ROLE_NAMESPACE]) != NULL)
@@ -1939,12 +2014,25 @@ static int check_field_count(const sim_mapped_reader *reader, score_error *err)
 
 /* Reads fields.replicas, the number of pods the row represents, into
  * `*out`: 1 when unmapped. */
+/* True for a non-empty run of the digits 0-9 and nothing else: no sign,
+ * exponent, fraction or space. */
+static bool plain_digits(const char *text)
+{
+	if (text[0] == '\0')
+		return false;
+	for (const char *c = text; *c != '\0'; c++)
+		if (!g_ascii_isdigit(*c))
+			return false;
+	return true;
+}
+
 static int read_replicas(sim_mapped_reader *reader, int32_t *out, score_error *err)
 {
 	const field_ref *ref = reader->mapping->roles[ROLE_REPLICAS];
 	char scratch[64];
 	char expected[160];
 	const char *text = NULL;
+	const char *digits;
 	double value = 0;
 	int ret;
 
@@ -1961,8 +2049,16 @@ static int read_replicas(sim_mapped_reader *reader, int32_t *out, score_error *e
 		return score_fail(err, -EINVAL, "%s:%d: %s %s: empty value: %s, or filter such rows out",
 				  reader->name, row_line(reader), kind_word(reader),
 				  ref->from, expected);
-	if (!parse_decimal(text, &value) || value != floor(value) || value < 1 ||
-	    value > SIM_MAPPING_MAX_REPLICAS)
+	if (!plain_digits(text))
+		return fail_value(reader, ref, text, expected, err);
+	/* Leading zeros aside, more than 7 digits is above the maximum. */
+	digits = text;
+	while (digits[0] == '0' && digits[1] != '\0')
+		digits++;
+	if (strlen(digits) > 7)
+		return fail_value(reader, ref, text, expected, err);
+	value = g_ascii_strtod(digits, NULL);
+	if (value < 1 || value > SIM_MAPPING_MAX_REPLICAS)
 		return fail_value(reader, ref, text, expected, err);
 	*out = (int32_t)value;
 	return 0;
@@ -2053,6 +2149,20 @@ static int open_start(sim_mapped_reader *reader, const sim_mapped_pod *pod,
 	return 0;
 }
 
+/* Stores the time of an unmatched end row. Its values are not checked, so
+ * a time that does not parse, or comes before the previous record, counts
+ * as the previous record's time. */
+static void note_unmatched_time(sim_mapped_reader *reader, sim_mapped_pod *pod)
+{
+	score_error ignored = {0};
+	double trace_ms = 0;
+	int64_t time_ms = reader->have_previous ? reader->previous_arrival_ms : 0;
+
+	if (reader->have_origin && read_arrival(reader, pod, &trace_ms, &ignored) == 0)
+		time_ms = MAX(time_ms, pod->arrival_ms);
+	g_array_append_val(reader->unmatched_ms, time_ms);
+}
+
 /* Reads an end row: ends the open pod of its key at the row's time. An
  * end row whose key names no open pod is only counted, so its other
  * values are not checked. */
@@ -2069,6 +2179,7 @@ static int read_end_row(sim_mapped_reader *reader, sim_mapped_pod *pod,
 	start = g_hash_table_lookup(reader->open, key);
 	if (start == NULL) {
 		g_free(key);
+		note_unmatched_time(reader, pod);
 		return ROW_UNMATCHED_END;
 	}
 	ret = read_arrival(reader, pod, &trace_ms, err);
@@ -2157,11 +2268,19 @@ static int fail_no_pods(const sim_mapped_reader *reader, score_error *err)
 		return score_fail(err, -EINVAL,
 				  "%s: no valid rows: all %zu were skipped; the first: %s",
 				  reader->name, reader->skipped, reader->first_skipped);
-	if (reader->ends_unmatched > 0)
+	if (reader->ends_unmatched > 0) {
+		char ends[48];
+		char rejected[48];
+
 		return score_fail(err, -EINVAL,
-				  "%s: no pods: end.filter of %s took %zu of the rows as end rows, and its filter rejected the other %zu: check both",
-				  reader->name, reader->mapping->name, reader->ends_unmatched,
-				  reader->filtered);
+				  "%s: no pods: %s matched end.filter of %s, which makes them end rows, and filter rejected %s; no row started a pod: check both filters",
+				  reader->name,
+				  sim_format_count_noun(reader->ends_unmatched, "row", "rows", ends,
+							sizeof(ends)),
+				  reader->mapping->name,
+				  sim_format_count_noun(reader->filtered, "row", "rows", rejected,
+							sizeof(rejected)));
+	}
 	if (reader->filtered > 0)
 		return score_fail(err, -EINVAL,
 				  "%s: no pods: the filter of %s rejected all %zu rows",
@@ -2178,6 +2297,7 @@ int sim_mapped_reader_next(sim_mapped_reader *reader, sim_mapped_pod *pod,
 		take_replica(reader, pod);
 		return 1;
 	}
+	g_array_set_size(reader->unmatched_ms, 0);
 	for (;;) {
 		score_error row_err = {0};
 		int ret = reader->mapping->jsonl ? next_json_line(reader, &row_err)
@@ -2328,6 +2448,7 @@ static sim_mapped_reader *reader_new(const char *name, const sim_mapping *mappin
 	if (options != NULL)
 		reader->options = *options;
 	sim_csv_init(&reader->csv, reader->name, NULL, 0);
+	reader->unmatched_ms = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	if (mapping->has_end)
 		reader->open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						     (GDestroyNotify)open_pod_free);
@@ -2409,4 +2530,27 @@ double sim_mapped_reader_fraction(const sim_mapped_reader *reader)
 	if (reader->size <= 0)
 		return 0.0;
 	return MIN(1.0, (double)reader->bytes_read / (double)reader->size);
+}
+
+size_t sim_mapped_reader_unmatched_after(const sim_mapped_reader *reader,
+					 int64_t time_ms)
+{
+	size_t count = 0;
+
+	for (guint i = 0; i < reader->unmatched_ms->len; i++)
+		if (g_array_index(reader->unmatched_ms, int64_t, i) > time_ms)
+			count++;
+	return count;
+}
+
+int32_t sim_mapped_reader_drop_replicas(sim_mapped_reader *reader)
+{
+	int32_t left = reader->replicas - reader->next_replica;
+
+	if (reader->replicas == 0)
+		return 0;
+	sim_mapped_pod_clear(&reader->replica);
+	reader->replicas = 0;
+	reader->next_replica = 0;
+	return left;
 }

@@ -154,6 +154,16 @@ typedef struct sim_mapped_end_counts {
 void sim_mapped_reader_end_counts(const sim_mapped_reader *reader,
 				  sim_mapped_end_counts *out);
 
+/* Returns how many of the unmatched end rows that the last call of
+ * sim_mapped_reader_next() read have a time after `time_ms` (ms from the origin). A row whose time does
+ * not parse counts at the previous record's time. */
+size_t sim_mapped_reader_unmatched_after(const sim_mapped_reader *reader,
+					 int64_t time_ms);
+
+/* Drops the pods of the row read last that have not been returned yet
+ * (fields.replicas), and returns how many there were. */
+int32_t sim_mapped_reader_drop_replicas(sim_mapped_reader *reader);
+
 /* Returns the share of the input read so far, 0 to 1. */
 double sim_mapped_reader_fraction(const sim_mapped_reader *reader);
 

@@ -361,14 +361,31 @@ static void summary_table(const sim_summary *summary, GString *out)
 	table_row(out, "mean allocation", value);
 	sim_format_nodes_used(summary, value, sizeof(value));
 	table_row(out, "mean nodes used", value);
-	g_snprintf(value, sizeof(value),
-		   "%s arrived, %s started, %s completed; at the end %s running, %s pending",
+	g_snprintf(value, sizeof(value), "%s arrived, %s started, %s completed",
 		   sim_format_count(summary->arrived, a, sizeof(a)),
 		   sim_format_count(summary->started, b, sizeof(b)),
-		   sim_format_count(summary->completed, c, sizeof(c)),
+		   sim_format_count(summary->completed, c, sizeof(c)));
+	/* Pods that an end row ended while waiting neither completed nor
+	 * stay at the end, so they make the counts add up to the arrivals. */
+	if (summary->ends)
+		g_snprintf(value + strlen(value), sizeof(value) - strlen(value),
+			   ", %s ended while waiting",
+			   sim_format_count(summary->ended_waiting, a, sizeof(a)));
+	g_snprintf(value + strlen(value), sizeof(value) - strlen(value),
+		   "; at the end %s running, %s pending",
 		   sim_format_count(summary->running_at_end, d, sizeof(d)),
 		   sim_format_count(summary->pending_at_end, e, sizeof(e)));
 	table_row(out, "pods", value);
+	if (summary->ends) {
+		g_snprintf(value, sizeof(value),
+			   "%s ended (%s of them while waiting); %s matched no pod; %s never ended",
+			   sim_format_count_noun(summary->ended, "pod", "pods", a, sizeof(a)),
+			   sim_format_count(summary->ended_waiting, b, sizeof(b)),
+			   sim_format_count_noun(summary->unmatched_ends, "end row", "end rows", c,
+						 sizeof(c)),
+			   sim_format_count_noun(summary->never_ended, "pod", "pods", d, sizeof(d)));
+		table_row(out, "end rows", value);
+	}
 	g_snprintf(value, sizeof(value), "%s (%s failed), %s",
 		   sim_format_count(summary->attempts, a, sizeof(a)),
 		   sim_format_count(summary->failed_attempts, b, sizeof(b)),

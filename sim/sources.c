@@ -248,20 +248,60 @@ static score_gpu_pod fit_pod_of(const sim_arrival *arrival)
 	return pod;
 }
 
+/* Records between two checks of the stop flag and the progress. */
+#define SCAN_CHECK_EVERY 4096
+
 int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 		    sim_fit_check *fit, int64_t *end_ms, score_error *err)
 {
+	return sim_source_scan_controlled(source, NULL, typical, fit, end_ms, err);
+}
+
+/* Reports progress and checks the stop flag; returns -EINTR to stop. */
+static int scan_checkpoint(const sim_source *source, const sim_scan_control *control,
+			   uint64_t pods, score_error *err)
+{
+	double fraction = -1.0;
+
+	if (control->stop != NULL && *control->stop != 0)
+		return score_fail(err, -EINTR,
+				  "interrupted while reading %s before the run, after %llu pods: no outputs written",
+				  source->name, (unsigned long long)pods);
+	if (control->progress == NULL)
+		return 0;
+	if (source->fraction != NULL)
+		fraction = source->fraction(source->data);
+	control->progress(control->progress_data, pods, fraction);
+	return 0;
+}
+
+int sim_source_scan_controlled(const sim_source *source,
+			       const sim_scan_control *control,
+			       score_gpu_typical **typical, sim_fit_check *fit,
+			       int64_t *end_ms, score_error *err)
+{
+	static const sim_scan_control no_control = {0};
 	GArray *pods = typical != NULL ? g_array_new(FALSE, TRUE, sizeof(score_gpu_pod)) : NULL;
+	uint64_t records = 0;
+	uint64_t pod_count = 0;
 	bool gpus = false;
 	int ret = 0;
 
+	if (control == NULL)
+		control = &no_control;
 	if (typical != NULL)
 		*typical = NULL;
 	*end_ms = 0;
 	while (ret == 0) {
 		sim_arrival arrival;
 		score_gpu_pod pod = {0};
+		uint64_t copies = 1;
 
+		if (++records % SCAN_CHECK_EVERY == 0) {
+			ret = scan_checkpoint(source, control, pod_count, err);
+			if (ret < 0)
+				break;
+		}
 		ret = source->next(source->data, &arrival, err);
 		if (ret <= 0)
 			break;
@@ -272,13 +312,22 @@ int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 			ret = 0;
 			continue;
 		}
+		/* The other pods of a replicated row are equal to this one but
+		 * for the name, which the scan does not use. */
+		if (control->mapped != NULL)
+			copies += (uint64_t)sim_mapped_source_drop_replicas(control->mapped);
+		pod_count += copies;
 		*end_ms = MAX(*end_ms, arrival.time_ms + MAX(arrival.run_ms, 0));
 		if (fit != NULL) {
 			score_gpu_pod request = fit_pod_of(&arrival);
 
-			sim_fit_check_add_pods(fit, &request, 1, arrival.line);
-			sim_fit_check_add_bandwidth(fit, arrival.pod->ingress_bandwidth,
-						    arrival.pod->egress_bandwidth, arrival.line);
+			sim_fit_check_add_pods(fit, &request, copies, arrival.line);
+			for (uint64_t i = 0; i < copies && (arrival.pod->ingress_bandwidth > 0 ||
+							    arrival.pod->egress_bandwidth > 0);
+			     i++)
+				sim_fit_check_add_bandwidth(fit, arrival.pod->ingress_bandwidth,
+							    arrival.pod->egress_bandwidth,
+							    arrival.line);
 		}
 		pod.cpu_milli = arrival.pod->request.v[SCORE_RES_CPU];
 		if (arrival.gpu != NULL) {
@@ -286,7 +335,10 @@ int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 			pod.memory = 0;
 			gpus = true;
 		}
-		if (pods != NULL)
+		/* NOTE: the typical pods take one entry per pod, so a GPU trace
+		 * of large replicated rows needs memory for every pod here:
+		 * score_gpu_typical_new() takes no counts. */
+		for (uint64_t i = 0; pods != NULL && i < copies; i++)
 			g_array_append_val(pods, pod);
 		sim_arrival_release(&arrival);
 		ret = 0;
@@ -322,6 +374,8 @@ int sim_trace_scan(const char *path, const sim_read_options *options,
 struct sim_mapped_source {
 	sim_mapped_reader *reader;
 	char *path;
+	bool exhausted;            /* the reader returned its end */
+	sim_mapped_kind last_kind; /* of the record returned last */
 };
 
 static int mapped_next(void *data, sim_arrival *out, score_error *err)
@@ -334,8 +388,11 @@ static int mapped_next(void *data, sim_arrival *out, score_error *err)
 
 	memset(out, 0, sizeof(*out));
 	ret = sim_mapped_reader_next(trace->reader, &row, err);
+	if (ret == 0)
+		trace->exhausted = true;
 	if (ret <= 0)
 		return ret;
+	trace->last_kind = row.kind;
 	if (row.kind == SIM_MAPPED_END) {
 		out->end_uid = g_strdup_printf("%s/%s", row.namespace, row.name);
 		out->time_ms = row.arrival_ms;
@@ -406,6 +463,11 @@ int sim_mapped_source_open(const char *path, const sim_mapping *mapping,
 	return 0;
 }
 
+int32_t sim_mapped_source_drop_replicas(sim_mapped_source *trace)
+{
+	return sim_mapped_reader_drop_replicas(trace->reader);
+}
+
 void sim_mapped_source_free(sim_mapped_source *trace)
 {
 	if (trace == NULL)
@@ -430,6 +492,27 @@ void sim_mapped_source_end_counts(const sim_mapped_source *trace,
 				  sim_mapped_end_counts *out)
 {
 	sim_mapped_reader_end_counts(trace->reader, out);
+}
+
+void sim_mapped_source_consumed_end_counts(const sim_mapped_source *trace,
+					   int64_t end_ms,
+					   sim_mapped_end_counts *out)
+{
+	sim_mapped_reader_end_counts(trace->reader, out);
+	if (trace->exhausted)
+		return;
+
+	/* The run stopped with the record returned last still unread: undo
+	 * what reading it did, and leave out the unmatched end rows before
+	 * it that lie past the stop. */
+	if (trace->last_kind == SIM_MAPPED_END) {
+		out->matched -= MIN(out->matched, 1);
+		out->open++;
+	} else if (out->open > 0) {
+		out->open--;
+	}
+	out->unmatched -= MIN(out->unmatched,
+			      sim_mapped_reader_unmatched_after(trace->reader, end_ms));
 }
 
 /* ---- Node events --------------------------------------------------------- */

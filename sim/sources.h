@@ -20,7 +20,9 @@
 #ifndef STOWAGE_SIM_SOURCES_H
 #define STOWAGE_SIM_SOURCES_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <glib.h>
 
@@ -77,13 +79,34 @@ int sim_trace_scan(const char *path, const sim_read_options *options,
 int sim_source_scan(const sim_source *source, score_gpu_typical **typical,
 		    sim_fit_check *fit, int64_t *end_ms, score_error *err);
 
+typedef struct sim_mapped_source sim_mapped_source;
+
+/* What a long scan may do besides reading: stop on a signal, report
+ * progress, and count the pods of a replicated row at once. */
+typedef struct sim_scan_control {
+	/* Borrowed; when it turns nonzero the scan stops with -EINTR. */
+	const volatile sig_atomic_t *stop;
+	/* Called every few thousand records with the pods read so far and
+	 * the share of the source read (negative when unknown); may be NULL. */
+	void (*progress)(void *data, uint64_t pods, double fraction);
+	void *progress_data;
+	/* The trace behind the source when it is a generic trace, else NULL:
+	 * a row of N pods then counts as N pods of one shape, read once. */
+	sim_mapped_source *mapped;
+} sim_scan_control;
+
+/* sim_source_scan() with `control` (borrowed; NULL acts as all zero). */
+int sim_source_scan_controlled(const sim_source *source,
+			       const sim_scan_control *control,
+			       score_gpu_typical **typical, sim_fit_check *fit,
+			       int64_t *end_ms, score_error *err);
+
 /* ---- Generic traces ------------------------------------------------------ */
 
 /* A CSV or JSON-lines trace read through a mapping spec (sim/mapping.h).
  * Pods get the uid NAMESPACE/NAME, their labels, tenant and owner. The end
  * records of a spec with an end section become ends (sim_arrival.end_uid)
  * of the pod with that uid. */
-typedef struct sim_mapped_source sim_mapped_source;
 
 /* Opens `path` for replay with `mapping` (borrowed: it must outlive the
  * source). Fills `source`; the caller frees `*out` with
@@ -94,6 +117,10 @@ int sim_mapped_source_open(const char *path, const sim_mapping *mapping,
 			   score_error *err);
 void sim_mapped_source_free(sim_mapped_source *trace);
 
+/* Drops the pods of the row returned last that have not been returned yet
+ * (fields.replicas), and returns how many there were. */
+int32_t sim_mapped_source_drop_replicas(sim_mapped_source *trace);
+
 /* Rows skipped as malformed so far, and why the first was (borrowed);
  * rows the spec's filter rejected so far. */
 size_t sim_mapped_source_skipped(const sim_mapped_source *trace,
@@ -103,6 +130,15 @@ size_t sim_mapped_source_filtered(const sim_mapped_source *trace);
 /* End rows read so far, as sim_mapped_reader_end_counts() counts them. */
 void sim_mapped_source_end_counts(const sim_mapped_source *trace,
 				  sim_mapped_end_counts *out);
+
+/* End rows that a run of sim_engine_run() over `trace` consumed, when it
+ * stopped at `end_ms`. The engine reads one record ahead, so a run that
+ * stopped before the end of the trace (at the --duration or on a signal)
+ * has read a record that it never applied. That record and the unmatched
+ * end rows after `end_ms` are left out. */
+void sim_mapped_source_consumed_end_counts(const sim_mapped_source *trace,
+					   int64_t end_ms,
+					   sim_mapped_end_counts *out);
 
 /* ---- Node events --------------------------------------------------------- */
 

@@ -30,6 +30,10 @@
 typedef struct workload {
 	char *name;
 	GPtrArray *options; /* char *, owned */
+	/* Borrowed: where the file gives the workload, for the line of a
+	 * message; valid only while the file is parsed, NULL for the default
+	 * workload. */
+	const pol_yaml_node *node;
 } workload;
 
 struct sim_sweep {
@@ -251,6 +255,7 @@ static int read_workload(sim_sweep *sweep, const pol_yaml_node *node,
 	added.name = g_strdup(name->text);
 	added.options = g_ptr_array_new_with_free_func(g_free);
 	options = pol_yaml_get(node, "options");
+	added.node = options != NULL ? options : node;
 	ret = options != NULL ? read_options(sweep, options, "workloads.options",
 					     added.options, err) : 0;
 	g_array_append_val(sweep->workloads, added);
@@ -441,7 +446,8 @@ static int check_run_options(const sim_sweep *sweep, const pol_yaml_node *root,
 	ret = sim_churn_check_args(args, &run_err);
 	g_ptr_array_free(args, TRUE);
 	if (ret < 0)
-		return fail_at(sweep, root, load->options->len > 0 ? "workloads.options" : "options",
+		return fail_at(sweep, load->node != NULL ? load->node : root,
+			       load->options->len > 0 ? "workloads.options" : "options",
 			       err, "invalid run options for workload %s: %s; `stowage sim run --help` lists the options",
 			       load->name, run_err.message);
 	return 0;
@@ -470,10 +476,12 @@ static int complete(sim_sweep *sweep, const pol_yaml_node *root, score_error *er
 		g_array_append_val(sweep->seeds, seed);
 	}
 	ret = check_options(sweep, root, "options", sweep->options, clusters, err);
-	for (guint i = 0; ret == 0 && i < sweep->workloads->len; i++)
-		ret = check_options(sweep, root, "workloads.options",
-				    g_array_index(sweep->workloads, workload, i).options,
-				    clusters, err);
+	for (guint i = 0; ret == 0 && i < sweep->workloads->len; i++) {
+		const workload *load = &g_array_index(sweep->workloads, workload, i);
+
+		ret = check_options(sweep, load->node != NULL ? load->node : root,
+				    "workloads.options", load->options, clusters, err);
+	}
 	for (guint i = 0; ret == 0 && i < sweep->workloads->len; i++)
 		ret = check_run_options(sweep, root, &g_array_index(sweep->workloads, workload, i),
 					err);

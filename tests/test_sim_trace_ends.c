@@ -595,7 +595,7 @@ Test(trace_ends, empty_key_is_malformed)
 Test(trace_ends, only_end_rows_fail_with_both_counts)
 {
 	expect_row_error(events_spec, "t,type,job,index,c\n1,FINISH,j,0,\n2,SCHEDULE,j,0,\n",
-			 "trace: no pods: end.filter of spec.yaml took 1 of the rows as end rows, and its filter rejected the other 1");
+			 "trace: no pods: 1 row matched end.filter of spec.yaml, which makes them end rows, and filter rejected 1 row; no row started a pod");
 }
 
 Test(trace_ends, end_spec_errors)
