@@ -231,8 +231,8 @@ score_fit score_filter_fit(const void *config, const score_request *request,
 		g_string_append_printf(reason, "too many pods: %lld of %lld already",
 				       (long long)usage->requested.v[SCORE_RES_PODS],
 				       (long long)node->allocatable.v[SCORE_RES_PODS]);
-		/* The kubelet always reports a positive number, so 0 comes
-		 * from a hand-written node. */
+		/* The kubelet reports its maxPods (110 by default), so 0
+		 * comes, in practice, from a hand-written node. */
 		if (node->allocatable.v[SCORE_RES_PODS] == 0)
 			g_string_append(reason,
 					" (the node's status.allocatable.pods is 0 or missing)");

@@ -287,7 +287,7 @@ Test(locality_e2e, tenant_rejection_and_zone_preference_explained)
 		     (long long)logged_locality(top, "b-2"));
 	cr_assert_eq(logged_locality(top, "b-3"), 80, "b-3 (their zone): %lld",
 		     (long long)logged_locality(top, "b-3"));
-	/* Each node below the best says what its peers cost. */
+	/* Each node below the best gives what its peers cost. */
 	cr_assert_str_eq(logged_reason(top, "b-2"),
 			 "network cost to 2 peers: mean 1.00 (2 at cost 1)",
 			 "b-2's locality reason");
