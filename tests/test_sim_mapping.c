@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "sim/mapping.h"
+#include "tests/sim_mapping.h"
 
 TestSuite(mapping, .timeout = 60);
 
@@ -30,28 +31,6 @@ static char *example_spec_path(const char *name)
 	if (dir == NULL || dir[0] == '\0')
 		return g_build_filename("sim", "mappings", name, NULL);
 	return g_build_filename(dir, "..", "..", "sim", "mappings", name, NULL);
-}
-
-static sim_mapping *spec_or_fail(const char *text)
-{
-	sim_mapping *mapping = NULL;
-	score_error err = {0};
-	int ret = sim_mapping_parse("spec.yaml", text, strlen(text), &mapping, &err);
-
-	cr_assert_eq(ret, 0, "spec failed: %s\nspec:\n%s", err.message, text);
-	return mapping;
-}
-
-static void expect_spec_error(const char *text, const char *expected)
-{
-	sim_mapping *mapping = NULL;
-	score_error err = {0};
-	int ret = sim_mapping_parse("spec.yaml", text, strlen(text), &mapping, &err);
-
-	cr_assert_eq(ret, -EINVAL, "expected -EINVAL for spec:\n%s\ngot %d", text, ret);
-	cr_assert_null(mapping, "no spec returned on failure");
-	cr_assert(strstr(err.message, expected) != NULL,
-		  "expected \"%s\" in the message, got: %s", expected, err.message);
 }
 
 /* The pods of `trace` read with `spec`; fails the test on any error. */

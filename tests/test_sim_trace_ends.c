@@ -16,34 +16,12 @@
 #include "sim/sim.h"
 #include "sim/sources.h"
 #include "tests/run.h"
+#include "tests/sim_mapping.h"
 #include "tests/tempdir.h"
 
 TestSuite(trace_ends, .timeout = 60);
 
 /* ---- Reading a trace ------------------------------------------------------ */
-
-static sim_mapping *spec_or_fail(const char *text)
-{
-	sim_mapping *mapping = NULL;
-	score_error err = {0};
-	int ret = sim_mapping_parse("spec.yaml", text, strlen(text), &mapping, &err);
-
-	cr_assert_eq(ret, 0, "expected the spec to parse, got %d: %s\nspec:\n%s", ret,
-		     err.message, text);
-	return mapping;
-}
-
-static void expect_spec_error(const char *text, const char *expected)
-{
-	sim_mapping *mapping = NULL;
-	score_error err = {0};
-	int ret = sim_mapping_parse("spec.yaml", text, strlen(text), &mapping, &err);
-
-	cr_assert_eq(ret, -EINVAL, "expected -EINVAL for the spec:\n%s\ngot %d", text, ret);
-	cr_assert_null(mapping, "no spec returned on failure");
-	cr_assert(strstr(err.message, expected) != NULL,
-		  "expected \"%s\" in the message, got: %s", expected, err.message);
-}
 
 /* The records of a trace and the reader's counts. */
 typedef struct read_result {
@@ -1017,32 +995,6 @@ static void expect_pods_row(const GPtrArray *rows, guint i, const char *name,
 			 fields[8]);
 }
 
-typedef struct run_dir {
-	char *dir;
-	char *out;
-} run_dir;
-
-static char *write_trace(const run_dir *d, const char *name, const char *text)
-{
-	char *path = g_build_filename(d->dir, name, NULL);
-
-	cr_assert(g_file_set_contents(path, text, -1, NULL), "write %s", path);
-	return path;
-}
-
-static void run_dir_init(run_dir *d)
-{
-	d->dir = test_make_temp_dir("stowage-trace-ends-XXXXXX");
-	d->out = g_build_filename(d->dir, "out", NULL);
-}
-
-static void run_dir_release(run_dir *d)
-{
-	test_remove_tree(d->dir);
-	g_free(d->out);
-	g_free(d->dir);
-}
-
 /* Google 2019 instance events: times in microseconds from the first
  * SUBMIT at 1 s; 0.015625 of 64 cores is one core. */
 static const char google_trace[] =
@@ -1070,8 +1022,8 @@ Test(trace_ends, google_example_departs_at_end_events, .init = test_capture_outp
 	const cJSON *end_rows;
 	GPtrArray *rows;
 
-	run_dir_init(&d);
-	trace = write_trace(&d, "instance_events.json", google_trace);
+	run_dir_init(&d, "stowage-trace-ends-XXXXXX");
+	trace = run_dir_write(&d, "instance_events.json", google_trace);
 	cr_assert_eq(run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",
 			 "2x8/32Gi", "--out", d.out, NULL),
 		     0, "the run succeeds: %s", test_captured_stderr());
@@ -1134,8 +1086,8 @@ Test(trace_ends, google_example_ends_waiting_pod, .init = test_capture_output)
 	char *trace;
 	GPtrArray *rows;
 
-	run_dir_init(&d);
-	trace = write_trace(&d, "instance_events.json", trace_text);
+	run_dir_init(&d, "stowage-trace-ends-XXXXXX");
+	trace = run_dir_write(&d, "instance_events.json", trace_text);
 	cr_assert_eq(run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",
 			 "1x1/8Gi", "--out", d.out, NULL),
 		     0, "the run succeeds: %s", test_captured_stderr());
@@ -1163,8 +1115,8 @@ Test(trace_ends, alibaba_example_replays_instances, .init = test_capture_output)
 	char *out;
 	GPtrArray *rows;
 
-	run_dir_init(&d);
-	trace = write_trace(&d, "batch_task.csv",
+	run_dir_init(&d, "stowage-trace-ends-XXXXXX");
+	trace = run_dir_write(&d, "batch_task.csv",
 			    "M1,3,j_1,1,Terminated,100,160,100,1\n"
 			    "R2_1,1,j_1,1,Terminated,110,200,50,1\n"
 			    "M3,2,j_2,1,Running,120,0,50,1\n");
@@ -1200,8 +1152,8 @@ Test(trace_ends, alibaba_example_rejects_huge_instance_count, .init = test_captu
 	char *trace;
 	char *err;
 
-	run_dir_init(&d);
-	trace = write_trace(&d, "batch_task.csv",
+	run_dir_init(&d, "stowage-trace-ends-XXXXXX");
+	trace = run_dir_write(&d, "batch_task.csv",
 			    "M1,3,j_1,1,Terminated,100,160,100,1\n"
 			    "M2,5000000,j_1,1,Terminated,110,200,50,1\n");
 	cr_assert_eq(run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",

@@ -17,6 +17,7 @@
 #include "sim/sim.h"
 #include "sim/sources.h"
 #include "tests/run.h"
+#include "tests/sim_mapping.h"
 #include "tests/tempdir.h"
 
 TestSuite(trace_fixes, .timeout = 60);
@@ -26,32 +27,6 @@ TestSuite(trace_fixes, .timeout = 60);
 #define SIM_SCAN_TEST_ROWS 10000
 
 #define run(...) test_run_main(sim_main, "sim", __VA_ARGS__)
-
-typedef struct run_dir {
-	char *dir;
-	char *out;
-} run_dir;
-
-static void run_dir_init(run_dir *d)
-{
-	d->dir = test_make_temp_dir("stowage-trace-fixes-XXXXXX");
-	d->out = g_build_filename(d->dir, "out", NULL);
-}
-
-static void run_dir_release(run_dir *d)
-{
-	test_remove_tree(d->dir);
-	g_free(d->out);
-	g_free(d->dir);
-}
-
-static char *write_file(const run_dir *d, const char *name, const char *text)
-{
-	char *path = g_build_filename(d->dir, name, NULL);
-
-	cr_assert(g_file_set_contents(path, text, -1, NULL), "write %s", path);
-	return path;
-}
 
 /* Returns summary.json of the run in d->out, parsed. */
 static cJSON *read_summary(const run_dir *d)
@@ -115,9 +90,9 @@ static void expect_end_rows(const end_case *c)
 	const cJSON *end_rows;
 	int status;
 
-	run_dir_init(&d);
-	spec = write_file(&d, "spec.yaml", ends_spec);
-	trace = write_file(&d, "trace.csv", ends_trace);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	spec = run_dir_write(&d, "spec.yaml", ends_spec);
+	trace = run_dir_write(&d, "trace.csv", ends_trace);
 	if (c->duration != NULL)
 		status = run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",
 			     "2x8/32Gi", "--duration", c->duration, "--out", d.out, NULL);
@@ -207,8 +182,8 @@ static void scan_run_open(scan_run *scan, const char *trace)
 	char *path;
 
 	memset(scan, 0, sizeof(*scan));
-	run_dir_init(&scan->dir);
-	path = write_file(&scan->dir, "trace.csv", trace);
+	run_dir_init(&scan->dir, "stowage-trace-fixes-XXXXXX");
+	path = run_dir_write(&scan->dir, "trace.csv", trace);
 	cr_assert_eq(sim_mapping_parse("spec.yaml", replicas_spec, strlen(replicas_spec),
 				       &scan->mapping, &err),
 		     0, "the spec parses: %s", err.message);
@@ -322,7 +297,7 @@ Test(trace_fixes, scan_stops_on_request)
 static void expect_trace_rejected(const run_dir *d, const char *option, const char *trace,
 				  const char *const *expected)
 {
-	char *spec = write_file(d, "spec.yaml", ends_spec);
+	char *spec = run_dir_write(d, "spec.yaml", ends_spec);
 	int status;
 	char *err;
 
@@ -346,7 +321,7 @@ Test(trace_fixes, trace_directory_rejected, .init = test_capture_output)
 	run_dir d;
 	const char *const expected[] = {"is a directory", NULL};
 
-	run_dir_init(&d);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
 	expect_trace_rejected(&d, "--trace", d.dir, expected);
 	expect_trace_rejected(&d, "--pods", d.dir, expected);
 	run_dir_release(&d);
@@ -358,7 +333,7 @@ Test(trace_fixes, trace_pipe_rejected, .init = test_capture_output)
 	char *fifo;
 	const char *expected[] = {NULL, "not a regular file", "read twice", "zcat", NULL};
 
-	run_dir_init(&d);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
 	fifo = g_build_filename(d.dir, "trace.fifo", NULL);
 	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo %s", fifo);
 	expected[0] = fifo;
@@ -462,9 +437,9 @@ Test(trace_fixes, duplicate_name_names_both_lines, .init = test_capture_output)
 	char *err;
 	int status;
 
-	run_dir_init(&d);
-	spec = write_file(&d, "spec.yaml", named_spec);
-	trace = write_file(&d, "trace.csv", duplicate_trace);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	spec = run_dir_write(&d, "spec.yaml", named_spec);
+	trace = run_dir_write(&d, "trace.csv", duplicate_trace);
 	status = run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",
 		     "2x8/32Gi", "--out", d.out, NULL);
 	err = test_captured_stderr();
@@ -500,9 +475,9 @@ Test(trace_fixes, duplicate_name_skipped, .init = test_capture_output)
 	const cJSON *pods;
 	int status;
 
-	run_dir_init(&d);
-	spec = write_file(&d, "spec.yaml", named_spec);
-	trace = write_file(&d, "trace.csv", duplicate_trace);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	spec = run_dir_write(&d, "spec.yaml", named_spec);
+	trace = run_dir_write(&d, "trace.csv", duplicate_trace);
 	status = run("run", "--quiet", "--skip-bad-rows", "--trace", trace, "--mapping", spec,
 		     "--cluster", "2x8/32Gi", "--out", d.out, NULL);
 	cr_assert_eq(status, 0, "--skip-bad-rows skips the second a: %s", test_captured_stderr());
@@ -526,9 +501,9 @@ Test(trace_fixes, skipped_rows_in_summary_warnings, .init = test_capture_output)
 	cJSON *summary;
 	int status;
 
-	run_dir_init(&d);
-	spec = write_file(&d, "spec.yaml", named_spec);
-	trace = write_file(&d, "trace.csv", "k,t,d,c\na,0,10,1\nb,1,10,x\nc,2,10,y\n");
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	spec = run_dir_write(&d, "spec.yaml", named_spec);
+	trace = run_dir_write(&d, "trace.csv", "k,t,d,c\na,0,10,1\nb,1,10,x\nc,2,10,y\n");
 	status = run("run", "--quiet", "--skip-bad-rows", "--trace", trace, "--mapping", spec,
 		     "--cluster", "2x8/32Gi", "--out", d.out, NULL);
 	cr_assert_eq(status, 0, "the run skips the two bad rows: %s", test_captured_stderr());
@@ -555,9 +530,9 @@ Test(trace_fixes, generator_options_rejected_with_trace, .init = test_capture_ou
 	char *spec;
 	char *trace;
 
-	run_dir_init(&d);
-	spec = write_file(&d, "spec.yaml", named_spec);
-	trace = write_file(&d, "trace.csv", "k,t,d,c\na,0,10,1\n");
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	spec = run_dir_write(&d, "spec.yaml", named_spec);
+	trace = run_dir_write(&d, "trace.csv", "k,t,d,c\na,0,10,1\n");
 	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
 		char *err;
 		int status = run("run", "--quiet", "--trace", trace, "--mapping", spec,
@@ -620,21 +595,6 @@ Test(trace_fixes, replicas_only_plain_digits)
 
 /* ---- Spec checks and messages --------------------------------------------- */
 
-static void expect_spec_error(const char *spec, const char *expected, const char *absent)
-{
-	sim_mapping *mapping = NULL;
-	score_error err = {0};
-	int ret = sim_mapping_parse("spec.yaml", spec, strlen(spec), &mapping, &err);
-
-	cr_assert_eq(ret, -EINVAL, "expected -EINVAL for the spec:\n%s\ngot %d", spec, ret);
-	cr_assert_null(mapping, "no spec returned on failure");
-	cr_assert(strstr(err.message, expected) != NULL,
-		  "expected \"%s\" in the message, got: %s", expected, err.message);
-	if (absent != NULL)
-		cr_assert(strstr(err.message, absent) == NULL,
-			  "expected no \"%s\" in the message, got: %s", absent, err.message);
-}
-
 #define SPEC_HEAD                                  \
 	"format: csv\n"                            \
 	"fields:\n"                                \
@@ -643,38 +603,38 @@ static void expect_spec_error(const char *spec, const char *expected, const char
 
 Test(trace_fixes, spec_number_out_of_range)
 {
-	expect_spec_error(SPEC_HEAD "defaults: {duration: 1h}\n"
+	expect_spec_error_without(SPEC_HEAD "defaults: {duration: 1h}\n"
 				    "filter: [{field: c, min: 1e400}]\n",
 			  "filter.min: the number \"1e400\" is out of range", "fraction");
 }
 
 Test(trace_fixes, spec_replicas_without_from)
 {
-	expect_spec_error(SPEC_HEAD "  replicas: {}\n"
+	expect_spec_error_without(SPEC_HEAD "  replicas: {}\n"
 				    "defaults: {duration: 1h}\n",
 			  "fields.replicas: missing from: name a column or field", "template");
 }
 
 Test(trace_fixes, spec_origin_names_choices)
 {
-	expect_spec_error(SPEC_HEAD "defaults: {duration: 1h}\n"
+	expect_spec_error_without(SPEC_HEAD "defaults: {duration: 1h}\n"
 				    "time: {origin: yesterday}\n",
 			  "invalid origin \"yesterday\": give first", NULL);
-	expect_spec_error(SPEC_HEAD "defaults: {duration: 1h}\n"
+	expect_spec_error_without(SPEC_HEAD "defaults: {duration: 1h}\n"
 				    "time: {origin: yesterday}\n",
 			  "RFC 3339", NULL);
 }
 
 Test(trace_fixes, spec_end_key_needs_field)
 {
-	expect_spec_error(SPEC_HEAD "  name: {from: k}\n"
+	expect_spec_error_without(SPEC_HEAD "  name: {from: k}\n"
 				    "end: {filter: [{field: ev, in: [E]}], key: {template: \"end-{#}\"}}\n",
 			  "end.key: the template names no field", NULL);
 }
 
 Test(trace_fixes, spec_duplicate_columns)
 {
-	expect_spec_error("format: csv\n"
+	expect_spec_error_without("format: csv\n"
 			  "csv: {header: false, columns: [t, c, t]}\n"
 			  "fields:\n"
 			  "  arrival: {from: t, unit: s}\n"
@@ -685,13 +645,13 @@ Test(trace_fixes, spec_duplicate_columns)
 
 Test(trace_fixes, spec_filter_passes_nothing)
 {
-	expect_spec_error(SPEC_HEAD "defaults: {duration: 1h}\n"
+	expect_spec_error_without(SPEC_HEAD "defaults: {duration: 1h}\n"
 				    "filter: [{field: c, in: []}]\n",
 			  "filter.in: the list is empty, so no row would pass", NULL);
-	expect_spec_error(SPEC_HEAD "defaults: {duration: 1h}\n"
+	expect_spec_error_without(SPEC_HEAD "defaults: {duration: 1h}\n"
 				    "filter: [{field: c, min: 5, max: 1}]\n",
 			  "filter.min: min 5 is above max 1", NULL);
-	expect_spec_error(SPEC_HEAD "defaults: {duration: 1h}\n"
+	expect_spec_error_without(SPEC_HEAD "defaults: {duration: 1h}\n"
 				    "end: {filter: [{field: c, not_in: [x], min: 2, max: 1}]}\n",
 			  "end.filter.min: min 2 is above max 1", NULL);
 }
@@ -784,8 +744,8 @@ Test(trace_fixes, sweep_error_names_workload_line, .init = test_capture_output)
 	char *err;
 	int status;
 
-	run_dir_init(&d);
-	sweep = write_file(&d, "sweep.yaml",
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	sweep = run_dir_write(&d, "sweep.yaml",
 			   "workloads:\n"
 			   "- name: ok\n"
 			   "  options: [--rate, \"10\"]\n"
@@ -812,9 +772,9 @@ Test(trace_fixes, report_shows_end_rows_and_spec, .init = test_capture_output)
 	char *report = NULL;
 	int status;
 
-	run_dir_init(&d);
-	spec = write_file(&d, "spec.yaml", ends_spec);
-	trace = write_file(&d, "trace.csv", ends_trace);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
+	spec = run_dir_write(&d, "spec.yaml", ends_spec);
+	trace = run_dir_write(&d, "trace.csv", ends_trace);
 	status = run("run", "--quiet", "--trace", trace, "--mapping", spec, "--cluster",
 		     "2x8/32Gi", "--out", d.out, NULL);
 	cr_assert_eq(status, 0, "the run succeeds: %s", test_captured_stderr());
@@ -851,11 +811,11 @@ Test(trace_fixes, run_stops_during_scan, .init = test_capture_output)
 	char *summary;
 	int ret;
 
-	run_dir_init(&d);
+	run_dir_init(&d, "stowage-trace-fixes-XXXXXX");
 	for (int i = 0; i < SIM_SCAN_TEST_ROWS; i++)
 		g_string_append_printf(text, "p%d,%d,10,1\n", i, i);
-	spec = write_file(&d, "spec.yaml", named_spec);
-	trace = write_file(&d, "trace.csv", text->str);
+	spec = run_dir_write(&d, "spec.yaml", named_spec);
+	trace = run_dir_write(&d, "trace.csv", text->str);
 	sim_churn_defaults(&config);
 	config.out_dir = d.out;
 	config.pods_path = trace;
