@@ -267,12 +267,22 @@ int score_gpu_typical_new(const score_gpu_pod *pods, size_t n,
 			  double coverage_pct, score_gpu_typical **out,
 			  score_error *err)
 {
+	return score_gpu_typical_new_counted(pods, NULL, n, coverage_pct, out,
+					     err);
+}
+
+int score_gpu_typical_new_counted(const score_gpu_pod *pods,
+				  const uint64_t *pod_counts, size_t n,
+				  double coverage_pct, score_gpu_typical **out,
+				  score_error *err)
+{
 	GHashTable *counts;
 	GArray *shapes;
 	score_gpu_typical *typical;
 	GHashTableIter iter;
 	gpointer key, value;
-	double total = (double)n;
+	uint64_t workload = 0;
+	double total;
 	double expected;
 	double cumulative = 0;
 	size_t kept = 0;
@@ -289,6 +299,7 @@ int score_gpu_typical_new(const score_gpu_pod *pods, size_t n,
 	counts = g_hash_table_new_full(shape_hash, shape_equal_cb, g_free, NULL);
 	for (size_t i = 0; i < n; i++) {
 		score_gpu_pod *shape = g_new0(score_gpu_pod, 1);
+		size_t count = pod_counts != NULL ? (size_t)MAX(pod_counts[i], 1) : 1;
 		gpointer old;
 
 		shape->cpu_milli = pods[i].cpu_milli;
@@ -297,8 +308,10 @@ int score_gpu_typical_new(const score_gpu_pod *pods, size_t n,
 		shape->gpu_models = pods[i].gpu_count > 0 ? pods[i].gpu_models : 0;
 		old = g_hash_table_lookup(counts, shape);
 		g_hash_table_replace(counts, shape,
-				     GSIZE_TO_POINTER(GPOINTER_TO_SIZE(old) + 1));
+				     GSIZE_TO_POINTER(GPOINTER_TO_SIZE(old) + count));
+		workload += count;
 	}
+	total = (double)workload;
 
 	shapes = g_array_sized_new(FALSE, TRUE, sizeof(score_gpu_typical_pod),
 				   g_hash_table_size(counts));
@@ -332,7 +345,7 @@ int score_gpu_typical_new(const score_gpu_pod *pods, size_t n,
 
 	typical = g_new0(score_gpu_typical, 1);
 	typical->n_shapes = shapes->len;
-	typical->n_workload = n;
+	typical->n_workload = (size_t)workload;
 	typical->n = kept;
 	typical->covered = cumulative / total;
 	g_array_set_size(shapes, kept);

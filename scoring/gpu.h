@@ -150,6 +150,14 @@ typedef struct score_gpu_typical {
 int score_gpu_typical_new(const score_gpu_pod *pods, size_t n,
 			  double coverage_pct, score_gpu_typical **out,
 			  score_error *err);
+
+/* The same with `counts[i]` pods of the shape of `pods[i]` (each at least
+ * 1), so that a workload of many equal pods needs one entry for them.
+ * counts NULL counts each entry once. */
+int score_gpu_typical_new_counted(const score_gpu_pod *pods,
+				  const uint64_t *counts, size_t n,
+				  double coverage_pct, score_gpu_typical **out,
+				  score_error *err);
 void score_gpu_typical_free(score_gpu_typical *typical);
 
 /* Where a node's free GPUs stand for one typical pod. The names follow the

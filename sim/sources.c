@@ -282,6 +282,9 @@ int sim_source_scan_controlled(const sim_source *source,
 {
 	static const sim_scan_control no_control = {0};
 	GArray *pods = typical != NULL ? g_array_new(FALSE, TRUE, sizeof(score_gpu_pod)) : NULL;
+	/* How many pods each entry of `pods` stands for: a replicated row
+	 * is one entry. */
+	GArray *counts = typical != NULL ? g_array_new(FALSE, TRUE, sizeof(uint64_t)) : NULL;
 	uint64_t records = 0;
 	uint64_t pod_count = 0;
 	bool gpus = false;
@@ -335,19 +338,22 @@ int sim_source_scan_controlled(const sim_source *source,
 			pod.memory = 0;
 			gpus = true;
 		}
-		/* NOTE: the typical pods take one entry per pod, so a GPU trace
-		 * of large replicated rows needs memory for every pod here:
-		 * score_gpu_typical_new() takes no counts. */
-		for (uint64_t i = 0; pods != NULL && i < copies; i++)
+		if (pods != NULL) {
 			g_array_append_val(pods, pod);
+			g_array_append_val(counts, copies);
+		}
 		sim_arrival_release(&arrival);
 		ret = 0;
 	}
 	if (ret == 0 && gpus && pods != NULL)
-		ret = score_gpu_typical_new((const score_gpu_pod *)(void *)pods->data,
-					    pods->len, SIM_TYPICAL_COVERAGE_PCT, typical, err);
-	if (pods != NULL)
+		ret = score_gpu_typical_new_counted(
+			(const score_gpu_pod *)(void *)pods->data,
+			(const uint64_t *)(void *)counts->data, pods->len,
+			SIM_TYPICAL_COVERAGE_PCT, typical, err);
+	if (pods != NULL) {
 		g_array_free(pods, TRUE);
+		g_array_free(counts, TRUE);
+	}
 	return ret;
 }
 

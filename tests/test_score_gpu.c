@@ -282,6 +282,50 @@ Test(gpu, typical_pods_cut_and_renormalize)
 	score_gpu_typical_free(typical);
 }
 
+/* Counted entries give the same typical pods as the pods one by one. */
+Test(gpu, typical_pods_counted_match_expanded)
+{
+	score_gpu_pod expanded[10];
+	score_gpu_pod shapes[4];
+	const uint64_t counts[4] = {5, 3, 1, 1};
+	score_gpu_typical *one_by_one = NULL;
+	score_gpu_typical *counted = NULL;
+	score_error err = {0};
+
+	shapes[0] = make_pod(1000, 1, 500);
+	shapes[1] = make_pod(2000, 0, 0);
+	shapes[2] = make_pod(500, 1, 1000);
+	shapes[3] = make_pod(600, 1, 1000);
+	for (size_t s = 0, k = 0; s < 4; s++)
+		for (uint64_t c = 0; c < counts[s]; c++)
+			expanded[k++] = shapes[s];
+
+	for (int pct = 50; pct <= 100; pct += 10) {
+		cr_assert_eq(score_gpu_typical_new(expanded, 10, pct, &one_by_one, &err), 0,
+			     "one by one at %d%%: %s", pct, err.message);
+		cr_assert_eq(score_gpu_typical_new_counted(shapes, counts, 4, pct, &counted,
+							   &err),
+			     0, "counted at %d%%: %s", pct, err.message);
+		cr_assert_eq(counted->n, one_by_one->n, "%d%%: %zu shapes, expected %zu", pct,
+			     counted->n, one_by_one->n);
+		cr_assert_eq(counted->n_workload, 10, "%d%%: workload of %zu pods, expected 10",
+			     pct, counted->n_workload);
+		cr_assert_float_eq(counted->covered, one_by_one->covered, 1e-12,
+				   "%d%%: covered %g, expected %g", pct, counted->covered,
+				   one_by_one->covered);
+		for (size_t i = 0; i < counted->n; i++) {
+			cr_assert_eq(counted->pods[i].shape.cpu_milli,
+				     one_by_one->pods[i].shape.cpu_milli,
+				     "%d%%: shape %zu differs", pct, i);
+			cr_assert_float_eq(counted->pods[i].weight, one_by_one->pods[i].weight,
+					   1e-12, "%d%%: weight %zu %g, expected %g", pct, i,
+					   counted->pods[i].weight, one_by_one->pods[i].weight);
+		}
+		score_gpu_typical_free(one_by_one);
+		score_gpu_typical_free(counted);
+	}
+}
+
 Test(gpu, typical_pods_reject_empty_and_bad_coverage)
 {
 	score_gpu_pod pod = make_pod(1000, 0, 0);
