@@ -207,6 +207,43 @@ int64_t score_bandwidth(const void *config, const score_request *request,
 	return score;
 }
 
+/* Appends "egress bandwidth: 1.5G of 2G in use with the pod's 500M" for
+ * a direction that the pod uses and the node limits. */
+static void explain_direction(const direction *d, GString *out)
+{
+	char in_use[32];
+	char capacity[32];
+	char requested[32];
+	int64_t with_pod;
+
+	if (d->requested <= 0 || !d->limited || d->capacity <= 0)
+		return;
+	with_pod = d->used > INT64_MAX - d->requested ? INT64_MAX : d->used + d->requested;
+	if (out->len > 0)
+		g_string_append(out, "; ");
+	g_string_append_printf(out, "%s bandwidth: %s of %s in use with the pod's %s", d->name,
+			       score_bandwidth_format(with_pod, in_use, sizeof(in_use)),
+			       score_bandwidth_format(d->capacity, capacity, sizeof(capacity)),
+			       score_bandwidth_format(d->requested, requested,
+						      sizeof(requested)));
+}
+
+/* Explains the headroom score with what each direction leaves free. */
+static void explain_bandwidth_node(const void *config, const score_request *request,
+				   const score_node *node, const score_usage *usage,
+				   GString *out)
+{
+	direction ingress;
+	direction egress;
+
+	if (!score_pod_has_bandwidth(request->pod))
+		return;
+	read_direction(config, request, node, usage, true, &ingress);
+	read_direction(config, request, node, usage, false, &egress);
+	explain_direction(&ingress, out);
+	explain_direction(&egress, out);
+}
+
 int score_pipeline_add_bandwidth(score_pipeline *pipeline,
 				 const score_bandwidth_config *config,
 				 int64_t weight, score_error *err)
@@ -215,10 +252,11 @@ int score_pipeline_add_bandwidth(score_pipeline *pipeline,
 				     config};
 	const score_scorer scorer = {"Bandwidth", score_bandwidth, NULL, config,
 				     weight};
+	const score_hooks hooks = {.explain_node = explain_bandwidth_node};
 	int rc;
 
 	rc = score_pipeline_add_filter(pipeline, &filter, err);
 	if (rc < 0 || weight <= 0)
 		return rc;
-	return score_pipeline_add_scorer(pipeline, &scorer, err);
+	return score_pipeline_add_scorer_with_hooks(pipeline, &scorer, &hooks, err);
 }

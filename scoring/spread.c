@@ -258,6 +258,35 @@ void score_spread_normalize(const void *config, int64_t *scores, size_t n)
 	}
 }
 
+/* Explains a soft spread score with the replicas already in the node's
+ * domain, or the missing label that scores the node 0. */
+static void explain_spread_node(const void *config, const score_request *request,
+				const score_node *node, const score_usage *usage,
+				GString *out)
+{
+	const score_spread_config *spread = config;
+	const char *domain;
+	int64_t in_domain;
+	int64_t total;
+
+	if (spread->hard || request->pod->owner.uid == NULL)
+		return;
+	domain = score_labels_get(&node->labels, spread->level);
+	if (domain == NULL) {
+		g_string_append_printf(out, "spread: node has no label %s, so it scores 0",
+				       spread->level);
+		return;
+	}
+	count_replicas(spread, request, usage, domain, &in_domain, &total);
+	if (in_domain == 0)
+		return;
+	g_string_append(out, "spread: ");
+	append_domain(out, spread->level, domain);
+	g_string_append_printf(out, " already has %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " replicas of ",
+			       in_domain, total);
+	append_workload(out, request->pod);
+}
+
 int score_pipeline_add_spread(score_pipeline *pipeline,
 			      const score_spread_config *config, int64_t weight,
 			      score_error *err)
@@ -265,10 +294,11 @@ int score_pipeline_add_spread(score_pipeline *pipeline,
 	const score_filter filter = {"Spread", score_filter_spread, config};
 	const score_scorer scorer = {"Spread", score_spread,
 				     score_spread_normalize, config, weight};
+	const score_hooks hooks = {.explain_node = explain_spread_node};
 
 	if (config->hard)
 		return score_pipeline_add_filter(pipeline, &filter, err);
 	if (weight <= 0)
 		return 0;
-	return score_pipeline_add_scorer(pipeline, &scorer, err);
+	return score_pipeline_add_scorer_with_hooks(pipeline, &scorer, &hooks, err);
 }

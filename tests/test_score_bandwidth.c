@@ -384,6 +384,38 @@ Test(bandwidth, scorer_takes_tighter_direction)
 	score_pod_free(incoming);
 }
 
+/* The decision log's reason for a headroom score names the use after the
+ * pod and the capacity of each direction the pod uses. */
+Test(bandwidth, score_explained_per_node)
+{
+	score_pod *incoming = new_pod("web-1", 100 * M, 100 * M);
+	score_request request = {.model = model, .pod = incoming};
+	score_candidate candidate;
+	score_pipeline pipeline;
+	score_error err = {0};
+	GString *out = g_string_new(NULL);
+
+	add_node("n1", SCORE_DEFAULT_BANDWIDTH_LABEL, "1G");
+	add_node("bare", NULL, NULL);
+	place(new_pod("upload", 0, 800 * M), "n1");
+	score_pipeline_init(&pipeline);
+	cr_assert_eq(score_pipeline_add_bandwidth(&pipeline, &config, 1, &err), 0,
+		     "add bandwidth: %s", err.message);
+
+	candidate = (score_candidate){.name = "n1", .node = score_model_node(model, "n1")};
+	score_pipeline_explain_node(&pipeline, &request, 0, &candidate, out);
+	cr_assert_str_eq(out->str,
+			 "ingress bandwidth: 100M of 1G in use with the pod's 100M; "
+			 "egress bandwidth: 900M of 1G in use with the pod's 100M",
+			 "n1: %s", out->str);
+	g_string_truncate(out, 0);
+	candidate = (score_candidate){.name = "bare", .node = score_model_node(model, "bare")};
+	score_pipeline_explain_node(&pipeline, &request, 0, &candidate, out);
+	cr_assert_str_eq(out->str, "", "an unlimited node needs no reason: %s", out->str);
+	g_string_free(out, TRUE);
+	score_pod_free(incoming);
+}
+
 Test(bandwidth, pipeline_adds_filter_and_scorer)
 {
 	score_pipeline pipeline;

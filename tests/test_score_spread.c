@@ -374,6 +374,49 @@ Test(spread, soft_scores_follow_pod_topology_spread)
 	score_pod_free(incoming);
 }
 
+/* Returns the soft scorer's explanation for `pod` on `node_name`, from a
+ * pipeline, as the decision log gets it. The caller frees it. */
+static char *explain(const score_pod *pod, const char *node_name)
+{
+	score_request request = {.model = model, .pod = pod};
+	score_candidate candidate = {.name = node_name,
+				     .node = score_model_node(model, node_name)};
+	score_pipeline pipeline;
+	score_error err = {0};
+	GString *out = g_string_new(NULL);
+
+	score_pipeline_init(&pipeline);
+	cr_assert_eq(score_pipeline_add_spread(&pipeline, &config, 1, &err), 0,
+		     "add spread: %s", err.message);
+	score_pipeline_explain_node(&pipeline, &request, 0, &candidate, out);
+	return g_string_free(out, FALSE);
+}
+
+Test(spread, soft_score_explained_per_node)
+{
+	score_pod *incoming = new_pod("rs-1");
+	char *text;
+
+	three_zones();
+	config.hard = false;
+	add_node("edge", NULL);
+	place_replicas("a1", 2);
+	place_replicas("b1", 1);
+
+	text = explain(incoming, "a2");
+	cr_assert_str_eq(text, "spread: zone eu-1a already has 2 of 3 replicas of ReplicaSet shop/web-7d9",
+			 "a2: %s", text);
+	g_free(text);
+	text = explain(incoming, "c1");
+	cr_assert_str_eq(text, "", "c1's zone has no replica: %s", text);
+	g_free(text);
+	text = explain(incoming, "edge");
+	cr_assert_str_eq(text, "spread: node has no label " ZONE ", so it scores 0",
+			 "edge: %s", text);
+	g_free(text);
+	score_pod_free(incoming);
+}
+
 Test(spread, soft_max_skew_waters_down_differences)
 {
 	static const char *const names[] = {"a1", "b1", "c1"};
