@@ -33,70 +33,6 @@ static char *example_spec_path(const char *name)
 	return g_build_filename(dir, "..", "..", "sim", "mappings", name, NULL);
 }
 
-/* The pods of `trace` read with `spec`; fails the test on any error. */
-typedef struct read_result {
-	GArray *pods; /* sim_mapped_pod */
-	size_t filtered;
-	size_t skipped;
-	char first_skipped[SCORE_ERROR_MESSAGE_MAX];
-} read_result;
-
-static int read_all(const sim_mapping *mapping, const char *trace, bool skip,
-		    read_result *result, score_error *err)
-{
-	sim_read_options options = {.skip_bad_rows = skip};
-	sim_mapped_reader *reader = NULL;
-	const char *first = NULL;
-	int ret;
-
-	memset(result, 0, sizeof(*result));
-	result->pods = g_array_new(FALSE, TRUE, sizeof(sim_mapped_pod));
-	ret = sim_mapped_reader_open_buffer("trace", trace, strlen(trace), mapping,
-					    &options, &reader, err);
-	while (ret == 0) {
-		sim_mapped_pod pod;
-
-		ret = sim_mapped_reader_next(reader, &pod, err);
-		if (ret <= 0)
-			break;
-		g_array_append_val(result->pods, pod);
-		ret = 0;
-	}
-	if (reader != NULL) {
-		result->filtered = sim_mapped_reader_filtered(reader);
-		result->skipped = sim_mapped_reader_skipped(reader, &first);
-		g_strlcpy(result->first_skipped, first, sizeof(result->first_skipped));
-		sim_mapped_reader_free(reader);
-	}
-	return ret;
-}
-
-static void read_result_release(read_result *result)
-{
-	for (guint i = 0; i < result->pods->len; i++)
-		sim_mapped_pod_clear(&g_array_index(result->pods, sim_mapped_pod, i));
-	g_array_free(result->pods, TRUE);
-}
-
-static sim_mapped_pod *pod_at(read_result *result, guint i)
-{
-	cr_assert_lt(i, result->pods->len, "pod %u of %u", i, result->pods->len);
-	return &g_array_index(result->pods, sim_mapped_pod, i);
-}
-
-static void expect_row_error(const char *spec, const char *trace, const char *expected)
-{
-	sim_mapping *mapping = spec_or_fail(spec);
-	read_result result;
-	score_error err = {0};
-	int ret = read_all(mapping, trace, false, &result, &err);
-
-	cr_assert_eq(ret, -EINVAL, "expected -EINVAL for trace:\n%s\ngot %d", trace, ret);
-	cr_assert(strstr(err.message, expected) != NULL,
-		  "expected \"%s\" in the message, got: %s", expected, err.message);
-	read_result_release(&result);
-	sim_mapping_free(mapping);
-}
 
 static const char *label_of(const sim_mapped_pod *pod, const char *key)
 {
@@ -118,7 +54,7 @@ static int read_example(const char *spec_name, const char *trace_name,
 	int ret = sim_mapping_load(spec_path, &mapping, err);
 
 	memset(result, 0, sizeof(*result));
-	result->pods = g_array_new(FALSE, TRUE, sizeof(sim_mapped_pod));
+	result->records = g_array_new(FALSE, TRUE, sizeof(sim_mapped_pod));
 	if (ret == 0)
 		ret = sim_mapped_reader_open(trace_path, mapping, NULL, &reader, err);
 	while (ret == 0) {
@@ -127,7 +63,7 @@ static int read_example(const char *spec_name, const char *trace_name,
 		ret = sim_mapped_reader_next(reader, &pod, err);
 		if (ret <= 0)
 			break;
-		g_array_append_val(result->pods, pod);
+		g_array_append_val(result->records, pod);
 		ret = 0;
 	}
 	if (reader != NULL) {
@@ -153,13 +89,13 @@ Test(mapping, alibaba_2018_batch_task_example)
 	cr_assert_eq(read_example("alibaba-2018-batch-task.yaml", "alibaba-2018-batch-task.csv",
 				  &result, &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 14,
+	cr_assert_eq(result.records->len, 14,
 		     "expected 1 + 4 + 1 + 8 instances of the Terminated tasks, got %u",
-		     result.pods->len);
+		     result.records->len);
 	cr_assert_eq(result.filtered, 1, "expected the Running task filtered, got %zu",
 		     result.filtered);
 
-	pod = pod_at(&result, 0);
+	pod = record_at(&result, 0);
 	cr_assert_str_eq(pod->name, "j_1-M1-0");
 	cr_assert_str_eq(pod->namespace, "batch");
 	cr_assert_eq(pod->arrival_ms, 0, "origin is the first row, got %lld",
@@ -174,11 +110,11 @@ Test(mapping, alibaba_2018_batch_task_example)
 	cr_assert_str_eq(label_of(pod, "alibaba.com/task-type"), "1");
 	cr_assert_eq(pod->line, 1, "got line %d", pod->line);
 
-	pod = pod_at(&result, 1);
+	pod = record_at(&result, 1);
 	cr_assert_eq(pod->arrival_ms, 10000, "got %lld", (long long)pod->arrival_ms);
 	cr_assert_eq(pod->cpu_milli, 500, "got %lld", (long long)pod->cpu_milli);
 
-	pod = pod_at(&result, 13);
+	pod = record_at(&result, 13);
 	cr_assert_str_eq(pod->name, "j_4-M4-7");
 	cr_assert_eq(pod->cpu_milli, 100, "an empty plan_cpu takes defaults.cpu, got %lld",
 		     (long long)pod->cpu_milli);
@@ -195,12 +131,12 @@ Test(mapping, google_2019_instance_events_example)
 	cr_assert_eq(read_example("google-2019-instance-events.yaml",
 				  "google-2019-instance-events.jsonl", &result, &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 3, "expected 3 SUBMIT events in the trace, got %u",
-		     result.pods->len);
+	cr_assert_eq(result.records->len, 3, "expected 3 SUBMIT events in the trace, got %u",
+		     result.records->len);
 	cr_assert_eq(result.filtered, 3, "time 0, a SCHEDULE and time 2^63-1 filtered, got %zu",
 		     result.filtered);
 
-	pod = pod_at(&result, 0);
+	pod = record_at(&result, 0);
 	cr_assert_str_eq(pod->name, "101-0");
 	cr_assert_eq(pod->arrival_ms, 0, "got %lld", (long long)pod->arrival_ms);
 	cr_assert_eq(pod->cpu_milli, 2000, "0.03125 of 64 cores, got %lld",
@@ -212,11 +148,11 @@ Test(mapping, google_2019_instance_events_example)
 	cr_assert_str_eq(label_of(pod, "google.com/scheduling-class"), "2");
 	cr_assert_eq(pod->line, 2, "got line %d", pod->line);
 
-	pod = pod_at(&result, 1);
+	pod = record_at(&result, 1);
 	cr_assert_eq(pod->arrival_ms, 1000, "601 s - 600 s, got %lld", (long long)pod->arrival_ms);
 	cr_assert_null(label_of(pod, "google.com/priority"), "an absent field adds no label");
 
-	pod = pod_at(&result, 2);
+	pod = record_at(&result, 2);
 	cr_assert_str_eq(pod->name, "102-3");
 	cr_assert_eq(pod->memory, 0, "absent memory takes defaults.memory, got %lld",
 		     (long long)pod->memory);
@@ -233,9 +169,9 @@ Test(mapping, azure_vmtable_example)
 	cr_assert_eq(read_example("azure-2017-vmtable.yaml", "azure-2017-vmtable.csv", &result,
 				  &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 3, "got %u", result.pods->len);
+	cr_assert_eq(result.records->len, 3, "got %u", result.records->len);
 
-	pod = pod_at(&result, 0);
+	pod = record_at(&result, 0);
 	cr_assert_str_eq(pod->name, "x5Jx8LZgPqzKqCM1");
 	cr_assert_str_eq(pod->tenant, "OQaSxfMZ+M/HXIU");
 	cr_assert_str_eq(pod->owner_kind, "Deployment");
@@ -244,7 +180,7 @@ Test(mapping, azure_vmtable_example)
 	cr_assert_eq(pod->run_ms, 2591700000LL, "got %lld", (long long)pod->run_ms);
 	cr_assert_str_eq(label_of(pod, "azure.com/vm-category"), "Delay-insensitive");
 
-	pod = pod_at(&result, 2);
+	pod = record_at(&result, 2);
 	cr_assert_eq(pod->cpu_milli, 30000, "\">24\" maps to 30 cores, got %lld",
 		     (long long)pod->cpu_milli);
 	cr_assert_eq(pod->memory, 128LL << 30, "\">64\" maps to 128 GiB, got %lld",
@@ -278,9 +214,9 @@ Test(mapping, header_columns_tab_delimiter_and_units)
 			      "0\t2000\t0\t0s\t0\tteam-b\n",
 			      false, &result, &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 3, "got %u", result.pods->len);
+	cr_assert_eq(result.records->len, 3, "got %u", result.records->len);
 
-	pod = pod_at(&result, 0);
+	pod = record_at(&result, 0);
 	cr_assert_eq(pod->arrival_ms, 1500, "got %lld", (long long)pod->arrival_ms);
 	cr_assert_eq(pod->run_ms, 5400000, "got %lld", (long long)pod->run_ms);
 	cr_assert_eq(pod->cpu_milli, 250, "got %lld", (long long)pod->cpu_milli);
@@ -290,13 +226,13 @@ Test(mapping, header_columns_tab_delimiter_and_units)
 	cr_assert_str_eq(pod->namespace, "team-a");
 	cr_assert_str_eq(pod->name, "pod-2", "unnamed pods are named by line");
 
-	pod = pod_at(&result, 1);
+	pod = record_at(&result, 1);
 	cr_assert_eq(pod->memory, 1572864, "1.5 MiB, got %lld", (long long)pod->memory);
 	cr_assert_eq(pod->gpu_count, 2, "got %d", pod->gpu_count);
 	cr_assert_eq(pod->gpu_milli, 1000, "got %d", pod->gpu_milli);
 	cr_assert_str_eq(pod->namespace, "default", "an empty namespace takes the default");
 
-	pod = pod_at(&result, 2);
+	pod = record_at(&result, 2);
 	cr_assert_eq(pod->gpu_count, 0, "got %d", pod->gpu_count);
 	cr_assert_eq(pod->run_ms, 0, "got %lld", (long long)pod->run_ms);
 	read_result_release(&result);
@@ -321,18 +257,18 @@ Test(mapping, rfc3339_times_with_origin)
 			      "{\"meta\":{\"created\":\"2024-01-01T02:00:00+01:00\"},\"cpu\":1}\n",
 			      false, &result, &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(pod_at(&result, 0)->arrival_ms, 1250, "got %lld",
-		     (long long)pod_at(&result, 0)->arrival_ms);
-	cr_assert_eq(pod_at(&result, 0)->run_ms, 3600000, "got %lld",
-		     (long long)pod_at(&result, 0)->run_ms);
-	cr_assert_eq(pod_at(&result, 0)->cpu_milli, 500, "got %lld",
-		     (long long)pod_at(&result, 0)->cpu_milli);
-	cr_assert_eq(pod_at(&result, 0)->memory, 1LL << 30, "defaults.memory, got %lld",
-		     (long long)pod_at(&result, 0)->memory);
-	cr_assert_eq(pod_at(&result, 1)->arrival_ms, 3600000, "02:00+01:00 is 01:00Z, got %lld",
-		     (long long)pod_at(&result, 1)->arrival_ms);
-	cr_assert_eq(pod_at(&result, 1)->run_ms, -1, "never: runs until the end, got %lld",
-		     (long long)pod_at(&result, 1)->run_ms);
+	cr_assert_eq(record_at(&result, 0)->arrival_ms, 1250, "got %lld",
+		     (long long)record_at(&result, 0)->arrival_ms);
+	cr_assert_eq(record_at(&result, 0)->run_ms, 3600000, "got %lld",
+		     (long long)record_at(&result, 0)->run_ms);
+	cr_assert_eq(record_at(&result, 0)->cpu_milli, 500, "got %lld",
+		     (long long)record_at(&result, 0)->cpu_milli);
+	cr_assert_eq(record_at(&result, 0)->memory, 1LL << 30, "defaults.memory, got %lld",
+		     (long long)record_at(&result, 0)->memory);
+	cr_assert_eq(record_at(&result, 1)->arrival_ms, 3600000, "02:00+01:00 is 01:00Z, got %lld",
+		     (long long)record_at(&result, 1)->arrival_ms);
+	cr_assert_eq(record_at(&result, 1)->run_ms, -1, "never: runs until the end, got %lld",
+		     (long long)record_at(&result, 1)->run_ms);
 	read_result_release(&result);
 	sim_mapping_free(mapping);
 }
@@ -364,20 +300,20 @@ Test(mapping, positions_templates_and_filters)
 			      "14,40,12.5,y,db\n",
 			      false, &result, &err),
 		     0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 2, "got %u", result.pods->len);
+	cr_assert_eq(result.records->len, 2, "got %u", result.records->len);
 	cr_assert_eq(result.filtered, 3, "below min, not_in and a non-number, got %zu",
 		     result.filtered);
-	cr_assert_str_eq(pod_at(&result, 0)->name, "job-x-1");
-	cr_assert_str_eq(pod_at(&result, 0)->tenant, "tenant-x");
-	cr_assert_eq(pod_at(&result, 0)->cpu_milli, 4000, "50%% of 8 cores, got %lld",
-		     (long long)pod_at(&result, 0)->cpu_milli);
-	cr_assert_str_eq(label_of(pod_at(&result, 0), "app"), "web");
-	cr_assert_str_eq(pod_at(&result, 1)->name, "job-y-5");
-	cr_assert_str_eq(pod_at(&result, 1)->tenant, "y", "no map entry keeps the value");
-	cr_assert_eq(pod_at(&result, 1)->cpu_milli, 1000, "12.5%% of 8 cores, got %lld",
-		     (long long)pod_at(&result, 1)->cpu_milli);
-	cr_assert_eq(pod_at(&result, 1)->arrival_ms, 14000, "origin 0 by default, got %lld",
-		     (long long)pod_at(&result, 1)->arrival_ms);
+	cr_assert_str_eq(record_at(&result, 0)->name, "job-x-1");
+	cr_assert_str_eq(record_at(&result, 0)->tenant, "tenant-x");
+	cr_assert_eq(record_at(&result, 0)->cpu_milli, 4000, "50%% of 8 cores, got %lld",
+		     (long long)record_at(&result, 0)->cpu_milli);
+	cr_assert_str_eq(label_of(record_at(&result, 0), "app"), "web");
+	cr_assert_str_eq(record_at(&result, 1)->name, "job-y-5");
+	cr_assert_str_eq(record_at(&result, 1)->tenant, "y", "no map entry keeps the value");
+	cr_assert_eq(record_at(&result, 1)->cpu_milli, 1000, "12.5%% of 8 cores, got %lld",
+		     (long long)record_at(&result, 1)->cpu_milli);
+	cr_assert_eq(record_at(&result, 1)->arrival_ms, 14000, "origin 0 by default, got %lld",
+		     (long long)record_at(&result, 1)->arrival_ms);
 	read_result_release(&result);
 	sim_mapping_free(mapping);
 }
@@ -565,12 +501,12 @@ Test(mapping, skip_bad_rows_counts_them)
 			   true, &result, &err);
 
 	cr_assert_eq(ret, 0, "failed: %s", err.message);
-	cr_assert_eq(result.pods->len, 2, "got %u", result.pods->len);
+	cr_assert_eq(result.records->len, 2, "got %u", result.records->len);
 	cr_assert_eq(result.skipped, 2, "a bad value and a backwards arrival, got %zu",
 		     result.skipped);
 	cr_assert(strstr(result.first_skipped, "trace:3: column c") != NULL, "first: %s",
 		  result.first_skipped);
-	cr_assert_eq(pod_at(&result, 1)->line, 5, "got %d", pod_at(&result, 1)->line);
+	cr_assert_eq(record_at(&result, 1)->line, 5, "got %d", record_at(&result, 1)->line);
 	read_result_release(&result);
 
 	ret = read_all(mapping, CSV_HEADER "0,10,-1,1,0,web\n", true, &result, &err);
