@@ -848,8 +848,8 @@ static const char *string_member(const cJSON *object, const char *key)
 
 /* Classifies an object by kind and apiVersion. Items of a NodeList or
  * PodList carry no kind when they come straight from an API server, so
- * `implied_kind` names the kind to assume then; it is NULL in a List and
- * at the top level, where every object must say its kind. */
+ * `implied_kind` names the kind to assume then. It is NULL in a List and
+ * at the top level, where every object must carry its kind. */
 static object_kind classify_object(const cJSON *object, const char *implied_kind)
 {
 	const char *name = string_member(object, "kind");

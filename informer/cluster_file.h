@@ -147,11 +147,11 @@ char *inf_missing_kind_warning(const char *where, const cJSON *object, bool in_l
  * kube-scheduler's NodeResourcesFit admits no pod there. */
 bool inf_node_lists_pods(const cJSON *object);
 
-/* Returns the advice for JSON text followed by more data, `rest` being
- * the first byte after the JSON value: when the data starts another
- * document ("---" or "{"), to put the objects into the items of one List
- * or write them as YAML, else that JSON text contains one object or List.
- * A static string. */
+/* Returns the advice for JSON text followed by more data, where `rest` is
+ * the first byte after the JSON value. When the data starts another
+ * document ("---" or "{"), the advice is to put the objects into the items
+ * of one List or to write them as YAML. Otherwise it says that JSON text
+ * contains one object or List. A static string. */
 const char *inf_json_trailing_data_advice(const char *rest, size_t length);
 
 /* Loads the built-in demo cluster: a few nodes of different sizes and

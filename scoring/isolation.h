@@ -49,10 +49,10 @@
  *
  * Threads: a config is immutable once built, except for its digest cache.
  * The cache publishes the digests as an immutable, reference-counted
- * snapshot that requests read without a lock, and keeps the digests
- * rebuilt one by one since then in a table under its mutex, until a
- * request folds them into a new snapshot. Any number of threads may run
- * the filter and scorer at once over a model they hold for reading.
+ * snapshot that requests read without a lock. Digests rebuilt one by one
+ * since then wait in a table under its mutex until a request folds them
+ * into a new snapshot. Any number of threads may run the filter and
+ * scorer at once over a model they hold for reading.
  */
 #ifndef STOWAGE_SCORE_ISOLATION_H
 #define STOWAGE_SCORE_ISOLATION_H
@@ -152,9 +152,9 @@ void score_isolation_init(score_isolation_config *config);
 void score_isolation_release(score_isolation_config *config);
 
 /* Builds the digest of every node of `model` now, replacing any the cache
- * has, so that requests scoring this model find them; does nothing when
- * no tenant or separation rule reads digests. Call with the model held
- * for reading, before the config serves requests or while it does. */
+ * has, so that requests scoring this model find them. It does nothing
+ * when no tenant or separation rule reads digests. Call with the model
+ * held for reading, before the config serves requests or while it does. */
 void score_isolation_warm(const score_isolation_config *config,
 			  const score_model *model);
 

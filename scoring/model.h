@@ -188,10 +188,10 @@ typedef struct score_pod {
 	const char *name;      /* interned */
 	const char *namespace; /* interned */
 	const char *node_name; /* interned; NULL while unbound */
-	/* Interned tenant set with score_pod_set_tenant() by whoever builds
-	 * the model when the tenant does not come from labels (a trace's user
-	 * column). NULL means the isolation criterion resolves it from the
-	 * namespace's or the pod's tenant label. */
+	/* Interned tenant, set with score_pod_set_tenant() by the code that
+	 * builds the model when the tenant does not come from labels (a
+	 * trace's user column). NULL means the isolation criterion resolves
+	 * it from the namespace's or the pod's tenant label. */
 	const char *tenant;
 	const char *runtime_class_name; /* interned, NULL when unset */
 	score_pod_phase phase;

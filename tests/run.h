@@ -86,15 +86,15 @@ static inline const char *test_describe_wait_status(int wait_status, char *buffe
 }
 
 /* Fails the test unless `wait_status` (from waitpid() or test_child_stop())
- * is an exit with status `expected`. `what` names the process and the
+ * is an exit with status `expected`. `context` names the process and the
  * occasion in the message, e.g. "stowage serve after SIGTERM". */
-static inline void test_assert_exit_status(int wait_status, int expected, const char *what)
+static inline void test_assert_exit_status(int wait_status, int expected, const char *context)
 {
 	char how[96];
 
 	cr_assert(wait_status != -1 && WIFEXITED(wait_status) &&
 			  WEXITSTATUS(wait_status) == expected,
-		  "%s: expected exit status %d, but it %s", what, expected,
+		  "%s: expected exit status %d, but it %s", context, expected,
 		  test_describe_wait_status(wait_status, how, sizeof(how)));
 }
 

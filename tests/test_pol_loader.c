@@ -175,7 +175,7 @@ static void record_prepare(void *data, pol_policy *policy)
 	pol_policy_unref(current);
 }
 
-/* The prepare function sees every new policy before requests can, and
+/* The prepare function gets every new policy before requests do, and
  * nothing else: not an unchanged file, not a broken one. */
 Test(loader, prepare_runs_before_each_swap)
 {

@@ -738,8 +738,8 @@ Test(model, node_indexes_are_unique_dense_and_reused)
 	cr_assert_eq(index_of("n2"), index_c, "update: expected %u, got %u",
 		     index_c, index_of("n2"));
 
-	/* A removed node's index goes to the next node; a node that only
-	 * pods name holds one too, until its last pod goes. */
+	/* A removed node's index goes to the next node. A node that only
+	 * pods name has an index too, until its last pod goes. */
 	cr_assert(score_model_remove_node(model, "n2"), "n2 removed");
 	score_model_put_node(model, node_named("n9", 1000));
 	cr_assert_eq(index_of("n9"), index_c, "reuse: expected %u, got %u",
